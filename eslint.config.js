@@ -1,0 +1,47 @@
+// Lint: typescript-eslint's type-aware recommended rules, plus the habits STYLE.md asks for
+// (no floating promises, no import cycles through relative imports).
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['gen/src/**', 'node_modules/**', '**/node_modules/**', '.stack/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'off',
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/dist/**'], message: 'import sources, there is no build step' }] },
+      ],
+    },
+  },
+  {
+    // Domain code stays pure: no transport, storage or broker imports.
+    files: ['services/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@grpc/*', 'kysely', 'pg', 'kafkajs', 'bullmq', 'iovalkey', '@brewmesh/gen/*', '@brewmesh/runtime/grpc/*', '@brewmesh/runtime/db/*', '@brewmesh/runtime/kafka/*'],
+              message: 'domain/ is pure: pass an adapter through ports.ts instead',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+)
