@@ -1,0 +1,167 @@
+/** Typed, validated, frozen configuration read once from the environment. */
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Reads variables and collects every problem, so one start-up failure names them all. */
+export class EnvReader {
+  private readonly problems: string[] = []
+  private readonly env: Env
+  constructor(env: Env) {
+    this.env = env
+  }
+
+  string(name: string, fallback?: string): string {
+    const value = this.env[name]?.trim()
+    if (value) return value
+    if (fallback !== undefined) return fallback
+    this.problems.push(`${name} is required`)
+    return ''
+  }
+
+  optional(name: string): string | undefined {
+    return this.env[name]?.trim() || undefined
+  }
+
+  int(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+    const raw = this.env[name]?.trim()
+    if (!raw) return fallback
+    const value = Number(raw)
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
+      return fallback
+    }
+    return value
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name]?.trim().toLowerCase()
+    if (!raw) return fallback
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false
+    this.problems.push(`${name} must be true or false, got "${raw}"`)
+    return fallback
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.env[name]?.trim()
+    if (!raw) return fallback
+    if ((allowed as readonly string[]).includes(raw)) return raw as T
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+    return fallback
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const raw = this.env[name]?.trim()
+    if (!raw) return fallback
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  }
+
+  /** Throws one ConfigError naming every problem seen so far. */
+  done(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems)
+  }
+}
+
+export interface PostgresConfig {
+  host: string
+  port: number
+  database: string
+  user: string
+  password: string
+  /** PostgreSQL schema holding this service's tables. */
+  schema: string
+  poolMax: number
+}
+
+export interface ValkeyConfig {
+  host: string
+  port: number
+  /** Key prefix for BullMQ queues and cache keys, so services can share one server. */
+  keyPrefix: string
+}
+
+export interface KafkaConfig {
+  brokers: string[]
+  clientId: string
+  /** Appended to topic names, so parallel test runs never share topics. Empty in production. */
+  topicSuffix: string
+}
+
+export interface BaseConfig {
+  service: string
+  /** Distinguishes replicas: broadcast consumer groups and logs use it. */
+  instanceId: string
+  environment: 'development' | 'test' | 'production'
+  grpc: { host: string; port: number; maxMessageBytes: number; shutdownGraceMs: number }
+  metrics: { port: number }
+  log: { level: string }
+  postgres: PostgresConfig
+  valkey: ValkeyConfig
+  kafka: KafkaConfig
+}
+
+export interface ServiceDefaults {
+  service: string
+  grpcPort: number
+  metricsPort: number
+  database: string
+}
+
+/** The settings every service shares, with the seed's variable names. */
+export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hostname: string): BaseConfig {
+  const service = defaults.service
+  return {
+    service,
+    instanceId: reader.string('INSTANCE_ID', `${hostname}-${process.pid}`),
+    environment: reader.oneOf('APP_ENV', ['development', 'test', 'production'], 'development'),
+    grpc: {
+      host: reader.string('GRPC_HOST', '0.0.0.0'),
+      port: reader.int('GRPC_PORT', defaults.grpcPort, { min: 0, max: 65535 }),
+      maxMessageBytes: reader.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
+      shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    },
+    metrics: { port: reader.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }) },
+    log: { level: reader.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info') },
+    postgres: {
+      host: reader.string('DB_HOST', '127.0.0.1'),
+      port: reader.int('DB_PORT', 5432, { min: 1, max: 65535 }),
+      database: reader.string('DB_NAME', defaults.database),
+      user: reader.string('DB_USER', 'brewmesh'),
+      password: reader.string('DB_PASSWORD', 'brewmesh'),
+      schema: reader.string('DB_SCHEMA', service),
+      poolMax: reader.int('DB_POOL_MAX', 10, { min: 1, max: 200 }),
+    },
+    valkey: {
+      host: reader.string('VALKEY_HOST', '127.0.0.1'),
+      port: reader.int('VALKEY_PORT', 6379, { min: 1, max: 65535 }),
+      keyPrefix: reader.string('VALKEY_KEY_PREFIX', 'brewmesh'),
+    },
+    kafka: {
+      brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+      clientId: reader.string('KAFKA_CLIENT_ID', `brewmesh-${service}`),
+      topicSuffix: reader.string('KAFKA_TOPIC_SUFFIX', ''),
+    },
+  }
+}
+
+/** Deep-freezes a config object so nothing changes it after start. */
+export function freeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) freeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,70 @@
+import { sql, type Kysely } from 'kysely'
+
+/**
+ * The transactional outbox: events are rows written in the same transaction as the change
+ * they describe; the relay (kafka/outbox-relay.ts) publishes them. Every service's first
+ * migration calls createOutboxTables.
+ */
+export interface OutboxMessage {
+  topic: string
+  key: string
+  payload: Uint8Array
+  headers: Record<string, string>
+}
+
+// Kysely executors of any schema (a db or a transaction) can run these queries.
+type Executor = Kysely<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const outboxChannel = (schema: string) => `${schema}_outbox`
+
+export async function createOutboxTables(db: Executor): Promise<void> {
+  await db.schema
+    .createTable('outbox')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('payload', 'bytea', (c) => c.notNull())
+    .addColumn('headers', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('published_at', 'timestamptz')
+    .execute()
+  await sql`create index outbox_pending on outbox (id) where published_at is null`.execute(db)
+  await db.schema
+    .createTable('processed_events')
+    .addColumn('consumer', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+    .execute()
+}
+
+/** Adds messages to the outbox inside the caller's transaction and wakes the relay at commit. */
+export async function enqueue(trx: Executor, schema: string, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return
+  await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        topic: m.topic,
+        key: m.key,
+        payload: Buffer.from(m.payload),
+        headers: JSON.stringify(m.headers),
+      })),
+    )
+    .execute()
+  await sql`select pg_notify(${outboxChannel(schema)}, '')`.execute(trx)
+}
+
+/**
+ * Idempotent consumers: records that `consumer` applied `eventId`, in the caller's transaction.
+ * Returns false when it was applied before, so the caller skips the effect.
+ */
+export async function markProcessed(trx: Executor, consumer: string, eventId: string): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('processed_events')
+    .values({ consumer, event_id: eventId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('event_id')
+    .executeTakeFirst()
+  return inserted !== undefined
+}

@@ -1,0 +1,56 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import { FileMigrationProvider, Migrator } from 'kysely/migration'
+import pg from 'pg'
+import type { PostgresConfig } from '../config.ts'
+import type { Logger } from '../logger.ts'
+
+export interface Database<DB> {
+  db: Kysely<DB>
+  pool: pg.Pool
+  ping(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** A pooled kysely instance whose search_path is the service's own schema. */
+export function createDatabase<DB>(config: PostgresConfig, log: Logger): Database<DB> {
+  const pool = new pg.Pool({
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    password: config.password,
+    max: config.poolMax,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    options: `-c search_path=${config.schema},public`,
+    application_name: `brewmesh-${config.schema}`,
+  })
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle postgres client error'))
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    pool,
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+    async stop() {
+      await db.destroy()
+    },
+  }
+}
+
+/** Applies the service's migrations (idempotent), creating its schema first. */
+export async function migrate(db: Kysely<unknown>, schema: string, migrationsFolder: string, log: Logger): Promise<void> {
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder }),
+    migrationTableSchema: schema,
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration')
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+}

@@ -1,0 +1,172 @@
+import {
+  status as Code,
+  type Metadata,
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerWritableStream,
+} from '@grpc/grpc-js'
+import type { Logger } from '../logger.ts'
+import { toServiceError } from './status.ts'
+
+/** What a handler knows about its call, without touching grpc-js. */
+export interface CallContext {
+  /** Aborted when the caller cancels, the deadline passes, or the server shuts down. */
+  signal: AbortSignal
+  metadata: Metadata
+  log: Logger
+}
+
+type AnyStream = ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>
+
+/** Open streaming calls, so shutdown can end them with UNAVAILABLE instead of cutting them. */
+export class StreamRegistry {
+  private readonly open = new Map<AnyStream, AbortController>()
+  private closing = false
+
+  add(call: AnyStream, controller: AbortController): boolean {
+    if (this.closing) return false
+    this.open.set(call, controller)
+    return true
+  }
+
+  remove(call: AnyStream): void {
+    this.open.delete(call)
+  }
+
+  get size(): number {
+    return this.open.size
+  }
+
+  /** Ends every open stream with UNAVAILABLE so clients reconnect elsewhere. */
+  closeAll(): void {
+    this.closing = true
+    for (const [call, controller] of this.open) {
+      controller.abort(new Error('server shutting down'))
+      call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down, reconnect' })
+    }
+    this.open.clear()
+  }
+}
+
+function contextFor(call: { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown }, log: Logger, method: string) {
+  const controller = new AbortController()
+  call.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
+  const ctx: CallContext = { signal: controller.signal, metadata: call.metadata, log: log.child({ method }) }
+  return { ctx, controller }
+}
+
+/** Writes with backpressure; resolves false when the call is gone. */
+function writer<Res>(call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>, signal: AbortSignal) {
+  return async (message: Res): Promise<boolean> => {
+    if (signal.aborted || call.destroyed || call.writableEnded) return false
+    if (call.write(message)) return true
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        call.off('drain', done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      call.once('drain', done)
+      signal.addEventListener('abort', done, { once: true })
+    })
+    return !signal.aborted
+  }
+}
+
+/** Incoming messages as an async iterable that ends when the caller half-closes or goes away. */
+async function* readAll<Req>(call: ServerReadableStream<Req, unknown> | ServerDuplexStream<Req, unknown>, signal: AbortSignal) {
+  const iterator = call[Symbol.asyncIterator]()
+  const aborted = new Promise<IteratorResult<Req>>((resolve) =>
+    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
+  )
+  while (!signal.aborted) {
+    const next = (await Promise.race([iterator.next(), aborted])) as IteratorResult<Req>
+    if (next.done) return
+    yield next.value
+  }
+}
+
+export type Send<Res> = (message: Res) => Promise<boolean>
+
+/** Builds grpc-js handlers from promise-returning functions; errors go through toServiceError. */
+export function callAdapters(log: Logger, streams: StreamRegistry) {
+  const fail = (err: unknown, method: string) => toServiceError(err, log, { method })
+
+  return {
+    unary<Req, Res>(method: string, fn: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+      return (call, callback) => {
+        const { ctx } = contextFor(call, log, method)
+        fn(call.request, ctx).then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(fail(err, method)),
+        )
+      }
+    },
+
+    serverStream<Req, Res>(
+      method: string,
+      fn: (request: Req, send: Send<Res>, ctx: CallContext) => Promise<void>,
+    ): handleServerStreamingCall<Req, Res> {
+      return (call) => {
+        const { ctx, controller } = contextFor(call, log, method)
+        if (!streams.add(call as AnyStream, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        fn(call.request, writer(call, ctx.signal), ctx).then(
+          () => {
+            streams.remove(call as AnyStream)
+            if (!ctx.signal.aborted) call.end()
+          },
+          (err: unknown) => {
+            streams.remove(call as AnyStream)
+            if (!ctx.signal.aborted) call.emit('error', fail(err, method))
+          },
+        )
+      }
+    },
+
+    clientStream<Req, Res>(
+      method: string,
+      fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
+    ): handleClientStreamingCall<Req, Res> {
+      return (call, callback) => {
+        const { ctx, controller } = contextFor(call, log, method)
+        if (!streams.add(call as AnyStream, controller)) return callback({ code: Code.UNAVAILABLE, details: 'server shutting down' })
+        fn(readAll(call, ctx.signal), ctx).then(
+          (response) => {
+            streams.remove(call as AnyStream)
+            callback(null, response)
+          },
+          (err: unknown) => {
+            streams.remove(call as AnyStream)
+            callback(fail(err, method))
+          },
+        )
+      }
+    },
+
+    bidi<Req, Res>(
+      method: string,
+      fn: (requests: AsyncIterable<Req>, send: Send<Res>, ctx: CallContext) => Promise<void>,
+    ): handleBidiStreamingCall<Req, Res> {
+      return (call) => {
+        const { ctx, controller } = contextFor(call, log, method)
+        if (!streams.add(call as AnyStream, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx).then(
+          () => {
+            streams.remove(call as AnyStream)
+            if (!ctx.signal.aborted) call.end()
+          },
+          (err: unknown) => {
+            streams.remove(call as AnyStream)
+            if (!ctx.signal.aborted) call.emit('error', fail(err, method))
+          },
+        )
+      }
+    },
+  }
+}
+
+export type CallAdapters = ReturnType<typeof callAdapters>

@@ -1,0 +1,37 @@
+import { ServerInterceptingCall, status as Code, type ServerInterceptor } from '@grpc/grpc-js'
+import type { Meter } from '@opentelemetry/api'
+import type { Logger } from '../logger.ts'
+
+const SERVER_ERRORS = new Set<number>([Code.INTERNAL, Code.UNKNOWN, Code.DATA_LOSS, Code.UNIMPLEMENTED])
+
+/**
+ * Counts and times every call as `<service>_service_requests_total{method,code}` and
+ * `<service>_service_duration_seconds{method,code}`, and logs its outcome once.
+ */
+export function observeCalls(service: string, meter: Meter, log: Logger): ServerInterceptor {
+  const requests = meter.createCounter(`${service}_service_requests`, {
+    description: `gRPC calls handled by the ${service} service, by method and status code`,
+  })
+  const duration = meter.createHistogram(`${service}_service_duration_seconds`, {
+    description: `gRPC call duration in the ${service} service`,
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  })
+  return (descriptor, call) => {
+    const method = descriptor.path.slice(descriptor.path.lastIndexOf('/') + 1)
+    if (descriptor.path.startsWith('/grpc.reflection.')) return new ServerInterceptingCall(call)
+    const started = process.hrtime.bigint()
+    return new ServerInterceptingCall(call, {
+      sendStatus(status, next) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9
+        const code = Code[status.code] ?? String(status.code)
+        requests.add(1, { method, code })
+        duration.record(seconds, { method, code })
+        const entry = { method, code, ms: Math.round(seconds * 1e4) / 10 }
+        if (SERVER_ERRORS.has(status.code)) log.error({ ...entry, details: status.details }, 'call failed')
+        else if (status.code !== Code.OK) log.info({ ...entry, details: status.details }, 'call refused')
+        else log.debug(entry, 'call ok')
+        next(status)
+      },
+    })
+  }
+}

@@ -1,0 +1,81 @@
+import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
+import { Any } from '@brewmesh/gen/google/protobuf/any.ts'
+import { BadRequest } from '@brewmesh/gen/google/rpc/error_details.ts'
+import { Status } from '@brewmesh/gen/google/rpc/status.ts'
+import { AppError, type ErrorKind, type FieldViolation } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+
+const codeOf: Record<ErrorKind, Code> = {
+  invalid: Code.INVALID_ARGUMENT,
+  not_found: Code.NOT_FOUND,
+  already_exists: Code.ALREADY_EXISTS,
+  aborted: Code.ABORTED,
+  precondition: Code.FAILED_PRECONDITION,
+  unavailable: Code.UNAVAILABLE,
+  resource_exhausted: Code.RESOURCE_EXHAUSTED,
+}
+
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
+const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest'
+
+// PostgreSQL SQLSTATEs and socket errors that mean "try again later", not "you did something wrong".
+const PG_UNAVAILABLE = /^(08|53|57P0)/
+const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'])
+const PG_RETRYABLE = new Set(['40001', '40P01'])
+
+/** Recognizes infrastructure failures worth an UNAVAILABLE or ABORTED instead of INTERNAL. */
+export function classify(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err
+  if (!(err instanceof Error)) return undefined
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (PG_RETRYABLE.has(code)) return new AppError('aborted', 'concurrent modification, retry', [], { cause: err })
+    if (PG_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.has(code)) {
+      return new AppError('unavailable', 'a dependency is unavailable, retry later', [], { cause: err })
+    }
+  }
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message)) {
+    return new AppError('unavailable', 'the database is unavailable, retry later', [], { cause: err })
+  }
+  return undefined
+}
+
+/** The one mapping from any thrown value to a gRPC status with rich details. */
+export function toServiceError(err: unknown, log: Logger, context: Record<string, unknown>): Partial<ServiceError> {
+  const known = classify(err)
+  if (!known) {
+    log.error({ err, ...context }, 'unexpected error')
+    return { code: Code.INTERNAL, details: 'internal error' }
+  }
+  if (known.kind === 'unavailable') log.warn({ err: known.cause ?? known, ...context }, known.message)
+  const code = codeOf[known.kind]
+  const metadata = new Metadata()
+  if (known.violations.length > 0) {
+    metadata.set(STATUS_DETAILS_KEY, encodeDetails(code, known.message, known.violations))
+  }
+  return { code, details: known.message, metadata }
+}
+
+function encodeDetails(code: Code, message: string, violations: readonly FieldViolation[]): Buffer {
+  const badRequest = BadRequest.encode({
+    fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined })),
+  }).finish()
+  const status = Status.encode({
+    code,
+    message,
+    details: [{ typeUrl: BAD_REQUEST_TYPE, value: Buffer.from(badRequest) }],
+  }).finish()
+  return Buffer.from(status)
+}
+
+/** Client side: the field violations a server attached to an error, if any. */
+export function fieldViolationsOf(err: unknown): FieldViolation[] {
+  const metadata = (err as { metadata?: Metadata }).metadata
+  const raw = metadata?.get(STATUS_DETAILS_KEY)[0]
+  if (!raw || typeof raw === 'string') return []
+  const status = Status.decode(raw)
+  return status.details
+    .filter((d: Any) => d.typeUrl === BAD_REQUEST_TYPE)
+    .flatMap((d: Any) => BadRequest.decode(d.value).fieldViolations)
+    .map((v) => ({ field: v.field, description: v.description }))
+}

@@ -1,0 +1,88 @@
+import type { HealthImplementation, ServingStatus } from 'grpc-health-check'
+import type { Logger } from './logger.ts'
+
+/** A dependency probe. Required ones turn the service NOT_SERVING while they fail. */
+export interface DependencyCheck {
+  name: string
+  required: boolean
+  check(): Promise<void>
+}
+
+export interface HealthMonitor {
+  /** Latest result per dependency. */
+  readonly dependencies: ReadonlyMap<string, boolean>
+  /** Runs every check now (also used at start-up). */
+  refresh(): Promise<ServingStatus>
+  /** NOT_SERVING for good: load balancers drain this replica before it stops. */
+  stop(): Promise<void>
+}
+
+/**
+ * Probes dependencies on an interval and publishes grpc.health.v1 status for the whole
+ * server ("") and for each named service, so Check and Watch follow outages and recoveries.
+ */
+export function startHealthMonitor(options: {
+  health: HealthImplementation
+  services: string[]
+  checks: DependencyCheck[]
+  intervalMs: number
+  timeoutMs?: number
+  log: Logger
+}): HealthMonitor {
+  const { health, services, checks, log } = options
+  const dependencies = new Map<string, boolean>()
+  let current: ServingStatus | undefined
+  let stopped = false
+
+  const publish = (status: ServingStatus) => {
+    if (status === current) return
+    current = status
+    for (const name of ['', ...services]) health.setStatus(name, status)
+    log.info({ status, dependencies: Object.fromEntries(dependencies) }, 'health changed')
+  }
+
+  const probe = async (c: DependencyCheck) => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('health check timed out')), options.timeoutMs ?? 2000)
+    })
+    try {
+      await Promise.race([c.check(), timeout])
+      return true
+    } catch (err) {
+      if (dependencies.get(c.name) !== false) log.warn({ dependency: c.name, err }, 'dependency down')
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const refresh = async (): Promise<ServingStatus> => {
+    const results = await Promise.all(checks.map(probe))
+    checks.forEach((c, i) => {
+      const ok = results[i] === true
+      if (ok && dependencies.get(c.name) === false) log.info({ dependency: c.name }, 'dependency recovered')
+      dependencies.set(c.name, ok)
+    })
+    const status = checks.every((c, i) => !c.required || results[i]) ? 'SERVING' : 'NOT_SERVING'
+    if (!stopped) publish(status)
+    return status
+  }
+
+  let running: Promise<unknown> = Promise.resolve()
+  const timer = setInterval(() => {
+    running = refresh().catch((err: unknown) => log.error({ err }, 'health refresh failed'))
+  }, options.intervalMs)
+  timer.unref()
+
+  return {
+    dependencies,
+    refresh,
+    async stop() {
+      clearInterval(timer)
+      await running
+      publish('NOT_SERVING')
+      stopped = true
+    },
+  }
+}

@@ -1,0 +1,35 @@
+import { Queue, Worker, type Job, type Processor } from 'bullmq'
+import type { Logger } from './logger.ts'
+import type { Valkey } from './valkey.ts'
+
+/** A BullMQ queue on an iovalkey connection (BullMQ duck-types it as ioredis). */
+export function createQueue<T>(name: string, connection: Valkey, prefix: string): Queue<T> {
+  return new Queue<T>(name, {
+    connection: connection as never,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 1000 },
+      // Failed jobs stay for inspection.
+      removeOnFail: false,
+    },
+  })
+}
+
+/** A BullMQ worker that logs failures; processors are entry points calling domain code. */
+export function createWorker<T>(
+  name: string,
+  processor: Processor<T>,
+  connection: Valkey,
+  prefix: string,
+  log: Logger,
+  concurrency = 1,
+): Worker<T> {
+  const worker = new Worker<T>(name, processor, { connection: connection as never, prefix, concurrency, autorun: true })
+  worker.on('failed', (job: Job<T> | undefined, err: Error) =>
+    log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+  )
+  worker.on('error', (err: Error) => log.warn({ queue: name, err: err.message }, 'worker error'))
+  return worker
+}

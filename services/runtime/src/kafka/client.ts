@@ -1,0 +1,61 @@
+import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs'
+import type { KafkaConfig } from '../config.ts'
+import type { Logger } from '../logger.ts'
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+}
+
+/** A kafkajs client logging through pino. kafkajs stays behind runtime/kafka/ only. */
+export function createKafka(config: KafkaConfig, log: Logger): Kafka {
+  const kafkaLog = log.child({ component: 'kafka' })
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry
+        kafkaLog[levels[level] ?? 'info'](rest, message)
+      },
+  })
+}
+
+/**
+ * Producer settings for the outbox relay: one request in flight, so a partition's messages keep
+ * their order through retries. Delivery is at-least-once by design (a row is re-sent until it is
+ * marked published; consumers dedupe by event id), so kafkajs' idempotent mode, which wants
+ * unlimited retries, would add nothing but a relay stuck inside one send during an outage.
+ */
+export function createProducer(kafka: Kafka) {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: false,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: 3 },
+  })
+}
+
+/** The name a topic has in this deployment (tests append a suffix to isolate runs). */
+export const topicName = (config: KafkaConfig, base: string) => base + config.topicSuffix
+
+/** Creates missing topics and waits for their leaders. Existing topics are left alone. */
+export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  const existing = new Set(await admin.listTopics())
+  const missing = topics.filter((t) => !existing.has(t.topic))
+  if (missing.length === 0) return
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true })
+  } catch (err) {
+    // Another replica may have created it between list and create.
+    if (!String((err as Error).message).includes('already exists')) throw err
+  }
+}

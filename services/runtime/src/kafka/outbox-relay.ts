@@ -1,0 +1,148 @@
+import type { Meter } from '@opentelemetry/api'
+import type { Producer } from 'kafkajs'
+import { sql, type Kysely } from 'kysely'
+import type pg from 'pg'
+import { outboxChannel } from '../db/outbox.ts'
+import { sleep } from '../lifecycle.ts'
+import type { Logger } from '../logger.ts'
+
+interface OutboxRow {
+  id: string
+  topic: string
+  key: string
+  payload: Buffer
+  headers: Record<string, string>
+}
+
+export interface OutboxRelay {
+  start(): void
+  /** Publishes what is pending (up to drainMs), then stops. */
+  stop(drainMs?: number): Promise<void>
+  /** Publishes one batch now; returns how many rows went out. Exposed for tests. */
+  publishOnce(): Promise<number>
+}
+
+/**
+ * Moves outbox rows to Kafka in commit order. Only one replica relays at a time (a
+ * transaction-scoped advisory lock), which keeps each key's events in order; a row is marked
+ * published only after Kafka acknowledged it, so a crash re-sends rather than loses.
+ * Woken by LISTEN/NOTIFY at commit, with a poll as a safety net.
+ */
+export function createOutboxRelay(options: {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>
+  pool: pg.Pool
+  schema: string
+  producer: Producer
+  log: Logger
+  meter: Meter
+  batchSize?: number
+  pollMs?: number
+}): OutboxRelay {
+  const { db, pool, schema, producer, log } = options
+  const batchSize = options.batchSize ?? 200
+  const pollMs = options.pollMs ?? 1000
+  const published = options.meter.createCounter('outbox_published', { description: 'outbox rows published to Kafka' })
+  const failures = options.meter.createCounter('outbox_publish_failures', { description: 'failed outbox publish attempts' })
+  const lockKey = `brewmesh.outbox.${schema}`
+  let controller = new AbortController()
+  let wake: (() => void) | undefined
+  let loop: Promise<void> | undefined
+  let listener: pg.PoolClient | undefined
+  let connected = false
+
+  const publishOnce = async (): Promise<number> =>
+    db.transaction().execute(async (trx) => {
+      const locked = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${lockKey})) as ok`.execute(trx)
+      if (!locked.rows[0]?.ok) return 0
+      const rows = await sql<OutboxRow>`
+        select id, topic, key, payload, headers from outbox
+        where published_at is null order by id limit ${batchSize}`.execute(trx)
+      if (rows.rows.length === 0) return 0
+      if (!connected) {
+        await producer.connect()
+        connected = true
+      }
+      const byTopic = new Map<string, OutboxRow[]>()
+      for (const row of rows.rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row])
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({ key: r.key, value: r.payload, headers: r.headers })),
+        })),
+      })
+      const ids = rows.rows.map((r) => r.id)
+      await sql`update outbox set published_at = now() where id = any(${ids}::bigint[])`.execute(trx)
+      published.add(ids.length)
+      return ids.length
+    })
+
+  const listen = async () => {
+    try {
+      listener = await pool.connect()
+      listener.on('notification', () => wake?.())
+      listener.on('error', () => {
+        listener?.release(true)
+        listener = undefined
+      })
+      await listener.query(`listen ${outboxChannel(schema)}`)
+    } catch {
+      listener?.release(true)
+      listener = undefined
+    }
+  }
+
+  const run = async (signal: AbortSignal) => {
+    let backoff = 200
+    while (!signal.aborted) {
+      try {
+        if (!listener) await listen()
+        const sent = await publishOnce()
+        backoff = 200
+        if (sent === batchSize) continue
+      } catch (err) {
+        failures.add(1)
+        if (connected) {
+          // Start from a fresh connection: kafkajs can keep a broken one after the broker restarts.
+          await producer.disconnect().catch(() => undefined)
+          connected = false
+        }
+        log.warn({ err: (err as Error).message, retryInMs: backoff }, 'outbox publish failed, will retry')
+        await sleep(backoff, signal)
+        backoff = Math.min(backoff * 2, 5000)
+        continue
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        signal.addEventListener('abort', wake, { once: true })
+      })
+    }
+  }
+
+  return {
+    publishOnce,
+    start() {
+      controller = new AbortController()
+      loop = run(controller.signal)
+    },
+    async stop(drainMs = 3000) {
+      controller.abort()
+      await loop
+      const deadline = Date.now() + drainMs
+      try {
+        while (Date.now() < deadline && (await publishOnce()) > 0);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'outbox not drained at shutdown; rows stay pending for the next start')
+      }
+      listener?.release()
+      listener = undefined
+      if (connected) await producer.disconnect()
+      connected = false
+    },
+  }
+}

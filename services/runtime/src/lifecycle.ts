@@ -1,0 +1,56 @@
+import type { Logger } from './logger.ts'
+
+/** Something that must be released at shutdown. */
+export interface Stoppable {
+  name: string
+  stop(): Promise<void>
+}
+
+/** Stops parts in the reverse order of construction, logging (not throwing) each failure. */
+export function stopInReverse(log: Logger, parts: Stoppable[]): () => Promise<void> {
+  let stopping: Promise<void> | undefined
+  return () => {
+    stopping ??= (async () => {
+      for (const part of [...parts].reverse()) {
+        try {
+          await part.stop()
+          log.debug({ part: part.name }, 'stopped')
+        } catch (err) {
+          log.error({ err, part: part.name }, 'stop failed')
+        }
+      }
+    })()
+    return stopping
+  }
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      resolve()
+    }, { once: true })
+  })
+
+/**
+ * Runs `attempt` until it succeeds or `signal` aborts, backing off between failures. For
+ * connections that must not block start-up (Kafka, Valkey-backed schedulers): the service
+ * answers meanwhile, health reports the dependency down, and it recovers by itself.
+ */
+export async function keepTrying(name: string, attempt: () => Promise<void>, signal: AbortSignal, log: Logger): Promise<boolean> {
+  let backoff = 250
+  for (let tries = 1; !signal.aborted; tries++) {
+    try {
+      await attempt()
+      if (tries > 1) log.info({ part: name, tries }, 'started after retries')
+      return true
+    } catch (err) {
+      log.warn({ part: name, err: (err as Error).message, retryInMs: backoff }, 'could not start yet, retrying')
+      await sleep(backoff, signal)
+      backoff = Math.min(backoff * 2, 5000)
+    }
+  }
+  return false
+}
