@@ -6,6 +6,7 @@
 #   scripts/stack.sh down [--purge] stop what `up` started (--purge: delete data too)
 #   scripts/stack.sh status        one line per server
 #   scripts/stack.sh env           print .stack/env:  eval "$(scripts/stack.sh env)"
+#   scripts/stack.sh kafka stop|start   stop or restart only the broker (outage tests)
 #
 # Where each server comes from, in this order:
 #   1. given by the environment: DB_HOST[/DB_PORT/...], VALKEY_HOST[/VALKEY_PORT],
@@ -221,7 +222,7 @@ synchronous_commit = off
 full_page_writes = off
 EOF
     log "postgres: starting on 127.0.0.1:$port (data: $PG_DATA)"
-    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_ROOT/postgres.log" -w -t 60 start >/dev/null \
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_ROOT/postgres.log" -w -t 60 start >/dev/null 9>&- \
       || { tail -n 20 "$PG_ROOT/postgres.log" >&2; die "postgres: did not start (log: $PG_ROOT/postgres.log)"; }
   fi
 
@@ -298,7 +299,7 @@ vk_local_up() {
   log "valkey: starting $("$bin" --version | awk '{print $1, $3}') on 127.0.0.1:$port"
   "$bin" --bind 127.0.0.1 --port "$port" --daemonize yes \
     --dir "$VK_DIR" --save '' --appendonly no \
-    --pidfile "$VK_PID" --logfile "$VK_DIR/valkey.log" \
+    --pidfile "$VK_PID" --logfile "$VK_DIR/valkey.log" 9>&- \
     || die "valkey: $bin did not start (log: $VK_DIR/valkey.log)"
   echo "$port" >"$VK_DIR/port"
   local i
@@ -440,7 +441,7 @@ k_local_up() {
   nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$K_PID" \
     java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$K_LOG4J" \
-    -cp "$K_LIBS/*" kafka.Kafka "$K_CONF" >"$K_LOG" 2>&1 </dev/null &
+    -cp "$K_LIBS/*" kafka.Kafka "$K_CONF" >"$K_LOG" 2>&1 </dev/null 9>&- &
   local i
   for ((i = 0; i < 50; i++)); do pid="$(k_running_pid)" && break; sleep 0.1; done
   [[ -n ${pid:-} ]] || { tail -n 40 "$K_LOG" >&2; die "kafka: the JVM did not start (log: $K_LOG)"; }
@@ -662,6 +663,26 @@ cmd_status() {
   return $rc
 }
 
+# Outage drills (the Kafka restart test): stop or start only the broker, keeping its data.
+cmd_kafka() {
+  local action=${1:-}
+  case "$(state_get kafka)" in
+    local)
+      case "$action" in
+        stop) k_local_down ;;
+        start) KAFKA_PORT="$(cat "$K_DIR/port" 2>/dev/null || echo "${KAFKA_PORT:-9092}")" k_local_up ;;
+        *) die "usage: scripts/stack.sh kafka stop|start" ;;
+      esac ;;
+    compose)
+      case "$action" in
+        stop) compose stop kafka ;;
+        start) compose up -d --wait kafka ;;
+        *) die "usage: scripts/stack.sh kafka stop|start" ;;
+      esac ;;
+    *) die "kafka is not managed by this script (state: '$(state_get kafka)'); it cannot stop or start it" ;;
+  esac
+}
+
 cmd_env() {
   [[ -f $ENV_FILE ]] || die "no $ENV_FILE yet: run scripts/stack.sh up first"
   cat "$ENV_FILE"
@@ -674,17 +695,23 @@ main() {
   shift || true
   case "$cmd" in
     up | down)
-      # One `up`/`down` at a time (parallel CI steps, two terminals).
+      # One `up`/`down` at a time (parallel CI steps, two terminals). The servers started
+      # below get fd 9 closed (9>&-): a daemon inheriting it would hold the lock forever.
       mkdir -p "$STACK_DIR"
       if command -v flock >/dev/null 2>&1; then
         exec 9>"$STACK_DIR/.lock"
         flock -w 300 9 || die "another scripts/stack.sh up/down holds $STACK_DIR/.lock"
       fi
       "cmd_$cmd" "$@" ;;
+    kafka)
+      mkdir -p "$STACK_DIR"
+      exec 9>"$STACK_DIR/.lock"
+      flock -w 300 9 || die "another scripts/stack.sh command holds $STACK_DIR/.lock"
+      cmd_kafka "$@" ;;
     status) cmd_status ;;
     env) cmd_env ;;
     *)
-      echo "usage: scripts/stack.sh up | down [--purge] | status | env" >&2
+      echo "usage: scripts/stack.sh up | down [--purge] | status | env | kafka stop|start" >&2
       exit 2 ;;
   esac
 }

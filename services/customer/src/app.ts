@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createByteCache } from '@brewmesh/runtime/cache.ts'
+import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
+import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
+import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
+import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
+import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
+import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
+import { customerCache } from './cache/customer-cache.ts'
+import type { CustomerConfig } from './config.ts'
+import { customerStore } from './db/customer-store.ts'
+import type { CustomerDb } from './db/schema.ts'
+import type { CustomerDeps } from './domain/ports.ts'
+import { ActivityBus } from './events/activity-bus.ts'
+import { customerFeedHandler } from './events/customer-feed.consumer.ts'
+import { CUSTOMER_EVENTS_TOPIC, toOutboxMessage } from './events/customer-events.ts'
+import { customerService } from './grpc/customer-service.ts'
+import { OUTBOX_PURGE_QUEUE, purgeOutbox, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
+
+export const SERVICE_NAME = 'brewmesh.customer.v1.CustomerService'
+export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
+
+export interface App {
+  grpcPort: number
+  metricsPort: number
+  health: HealthMonitor
+  relay: OutboxRelay
+  /** Resolves once this replica's event feed has joined its group (tests wait for it). */
+  feedReady: Promise<void>
+  log: Logger
+  stop(): Promise<void>
+}
+
+export interface AppOptions {
+  clock?: () => Date
+  log?: Logger
+}
+
+/** Applies the Customer service's migrations to its schema (the `migrate` command, tests). */
+export async function migrateCustomer(config: CustomerConfig, log: Logger): Promise<void> {
+  const database = createDatabase<unknown>(config.postgres, log)
+  try {
+    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
+  } finally {
+    await database.stop()
+  }
+}
+
+/** The composition root: builds every part, starts serving, returns how to stop in reverse. */
+export async function startApp(config: CustomerConfig, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
+  const parts: Stoppable[] = []
+  try {
+    return await build(config, options, log, parts)
+  } catch (err) {
+    await stopInReverse(log, parts)()
+    throw err
+  }
+}
+
+async function build(config: CustomerConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
+  const background = new AbortController()
+  parts.push({ name: 'background starters', stop: async () => background.abort() })
+
+  const metrics = await startMetrics({
+    service: config.service,
+    instanceId: config.instanceId,
+    port: config.metrics.port,
+    otlpEndpoint: config.otlpEndpoint,
+  })
+  parts.push({ name: 'metrics', stop: metrics.stop })
+  const { meter } = metrics
+
+  const database = createDatabase<CustomerDb>(config.postgres, log)
+  parts.push({ name: 'postgres', stop: database.stop })
+
+  const valkey = createValkey(config.valkey, log, 'commands')
+  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
+  const jobsConnection = createValkey(config.valkey, log, 'jobs')
+  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+
+  const cache = customerCache(createByteCache({ valkey, prefix: '', ttlSeconds: config.cache.ttlSeconds, service: config.service, meter, log }))
+  const topic = topicName(config.kafka, CUSTOMER_EVENTS_TOPIC)
+  const deps: CustomerDeps = {
+    store: customerStore(database.db, config.postgres.schema, (change) => toOutboxMessage(topic, change)),
+    cache,
+    clock: options.clock ?? (() => new Date()),
+    newId: randomUUID,
+  }
+
+  const kafka = createKafka(config.kafka, log)
+  const admin = kafka.admin()
+  parts.push({ name: 'kafka admin', stop: () => admin.disconnect() })
+
+  // Jobs: purge published outbox rows daily. BullMQ waits for Valkey, so scheduling runs in the background.
+  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
+  const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix)
+  parts.push({ name: 'purge queue', stop: () => purgeQueue.close() })
+  const purgeWorker = createWorker(
+    OUTBOX_PURGE_QUEUE,
+    async () => purgeOutbox(database.db as never, config.retention.outboxDays, deps.clock()),
+    jobsConnection,
+    jobsPrefix,
+    log,
+  )
+  parts.push({ name: 'purge worker', stop: () => purgeWorker.close() })
+  void keepTrying('outbox purge scheduler', () => scheduleOutboxPurge(purgeQueue, config.retention.cron), background.signal, log)
+
+  // Events out: the outbox relay.
+  const relay = createOutboxRelay({
+    db: database.db,
+    pool: database.pool,
+    schema: config.postgres.schema,
+    producer: createProducer(kafka),
+    log: log.child({ component: 'outbox' }),
+    meter,
+  })
+  relay.start()
+  parts.push({ name: 'outbox relay', stop: () => relay.stop() })
+
+  // Events in: this replica's own view of the customer topic (cache invalidation, live streams).
+  const bus = new ActivityBus()
+  let feed: RunningConsumer | undefined
+  let markFeedReady: () => void = () => undefined
+  const feedReady = new Promise<void>((resolve) => (markFeedReady = resolve))
+  void keepTrying(
+    'customer feed',
+    async () => {
+      await admin.connect()
+      await ensureTopics(admin, [{ topic, numPartitions: 6 }])
+      feed = await startConsumer({
+        kafka,
+        groupId: `customer-feed-${config.instanceId}`,
+        topics: [topic],
+        handle: customerFeedHandler({ cache, bus }),
+        log: log.child({ component: 'customer-feed' }),
+        deadLetter: false,
+        fromBeginning: false,
+      })
+      void feed.ready.then(markFeedReady)
+    },
+    background.signal,
+    log,
+  )
+  parts.push({ name: 'customer feed', stop: async () => feed?.stop() })
+
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter })
+  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls))
+
+  const health = startHealthMonitor({
+    health: grpc.health,
+    services: [SERVICE_NAME],
+    intervalMs: config.health.intervalMs,
+    log,
+    checks: [
+      { name: 'postgres', required: true, check: database.ping },
+      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
+      {
+        name: 'kafka',
+        required: false,
+        check: async () => {
+          await admin.connect()
+          await admin.describeCluster()
+        },
+      },
+    ],
+  })
+  const grpcPort = await grpc.listen()
+  // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
+  parts.push({ name: 'grpc server', stop: grpc.stop })
+  parts.push({ name: 'health', stop: health.stop })
+  await health.refresh()
+  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'customer service started')
+
+  return { grpcPort, metricsPort: metrics.port, health, relay, feedReady, log, stop: stopInReverse(log, parts) }
+}

@@ -1,0 +1,28 @@
+import { hostname } from 'node:os'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
+
+export interface CustomerConfig extends BaseConfig {
+  cache: { ttlSeconds: number }
+  health: { intervalMs: number }
+  /** Published outbox rows and processed-event ids are purged after this many days. */
+  retention: { outboxDays: number; cron: string }
+  otlpEndpoint: string | undefined
+}
+
+/** The Customer service's configuration, read once from the environment, validated and frozen. */
+export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): CustomerConfig {
+  const reader = new EnvReader(env)
+  const base = readBaseConfig(reader, { service: 'customer', grpcPort: 50052, metricsPort: 9462, database: 'customerdb' }, hostname())
+  const config: CustomerConfig = {
+    ...base,
+    cache: { ttlSeconds: reader.int('CACHE_TTL_SECONDS', 300, { min: 1, max: 86_400 }) },
+    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
+    retention: {
+      outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }),
+      cron: reader.string('OUTBOX_PURGE_CRON', '17 3 * * *'),
+    },
+    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
+  }
+  reader.done()
+  return freeze(config)
+}

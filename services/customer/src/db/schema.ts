@@ -1,0 +1,77 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/** Tables of the customer schema, as kysely sees them. */
+export interface CustomerDb {
+  customers: CustomersTable
+  addresses: AddressesTable
+  idempotency_keys: IdempotencyKeysTable
+  outbox: OutboxTable
+  processed_events: ProcessedEventsTable
+}
+
+export interface CustomersTable {
+  id: string
+  username: string
+  display_name: string
+  first_name: string
+  last_name: string
+  email: string
+  phone: string | null
+  preferences: ColumnType<PreferencesJson, string, string>
+  dietary_restrictions: number[]
+  household_id: string | null
+  active: boolean
+  registered_at: Date
+  last_login_at: Date | null
+  version: number
+  updated_at: Date
+}
+
+export interface PreferencesJson {
+  defaultCustomization?: {
+    size: number
+    milk: number
+    extraShots: number
+    syrups: string[]
+    temperature: number
+    sweetness: number
+  }
+  likes: string[]
+  decafOnly: boolean
+}
+
+export interface AddressesTable {
+  id: string
+  customer_id: string
+  street: string
+  city: string
+  state_province: string
+  postal_code: string
+  country_code: string
+  label: string
+  created_at: Date
+  updated_at: Date
+}
+
+export interface IdempotencyKeysTable {
+  key: string
+  request_hash: string
+  customer_id: string
+  created_at: Generated<Date>
+}
+
+export interface OutboxTable {
+  id: Generated<string>
+  topic: string
+  key: string
+  payload: Buffer
+  headers: ColumnType<Record<string, string>, string, string>
+  created_at: Generated<Date>
+  published_at: Date | null
+}
+
+export interface ProcessedEventsTable {
+  consumer: string
+  event_id: string
+  processed_at: Generated<Date>
+}

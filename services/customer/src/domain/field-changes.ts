@@ -1,0 +1,55 @@
+import type { Address, AddressField, Customer, FieldChange, UpdatableField } from './customer.ts'
+
+const DIETARY_NAMES = ['UNSPECIFIED', 'DAIRY_FREE', 'NUT_ALLERGY', 'GLUTEN_FREE', 'SOY_FREE', 'VEGAN', 'SUGAR_FREE', 'CAFFEINE_FREE']
+
+/** A field's value as text, the way FieldChange carries it. */
+export function renderCustomerField(c: Customer, field: UpdatableField | 'last_login_at'): string {
+  switch (field) {
+    case 'username':
+      return c.username
+    case 'display_name':
+      return c.displayName
+    case 'first_name':
+      return c.firstName
+    case 'last_name':
+      return c.lastName
+    case 'email':
+      return c.email
+    case 'phone':
+      return c.phone ?? ''
+    case 'preferences':
+      return JSON.stringify(c.preferences)
+    case 'dietary_restrictions':
+      return c.dietaryRestrictions.map((d) => DIETARY_NAMES[d] ?? String(d)).join(',')
+    case 'household_id':
+      return c.householdId ?? ''
+    case 'last_login_at':
+      return c.lastLoginAt?.toISOString() ?? ''
+  }
+}
+
+export function customerChanges(before: Customer, after: Customer, fields: readonly (UpdatableField | 'last_login_at')[]): FieldChange[] {
+  return fields.flatMap((field) => {
+    const oldValue = renderCustomerField(before, field)
+    const newValue = renderCustomerField(after, field)
+    return oldValue === newValue ? [] : [{ field, oldValue, newValue }]
+  })
+}
+
+const addressValue = (a: Address, field: AddressField): string =>
+  ({
+    street: a.street,
+    city: a.city,
+    state_province: a.stateProvince,
+    postal_code: a.postalCode,
+    country_code: a.countryCode,
+    label: a.label,
+  })[field]
+
+export function addressChanges(before: Address, after: Address, fields: readonly AddressField[]): FieldChange[] {
+  return fields.flatMap((field) => {
+    const oldValue = addressValue(before, field)
+    const newValue = addressValue(after, field)
+    return oldValue === newValue ? [] : [{ field: `addresses[${after.id}].${field}`, oldValue, newValue }]
+  })
+}

@@ -1,0 +1,52 @@
+import type { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
+
+/** A customer event as it reached this replica from Kafka. */
+export interface FeedEvent {
+  event: CustomerEvent
+  /** Kafka offset position, for logs. */
+  position: string
+}
+
+export type FeedListener = (e: FeedEvent) => void
+
+/**
+ * In-process fan-out of the customer events this replica consumed, to the open WatchCustomer and
+ * ActivityFeed streams. Every replica consumes the whole topic (its own consumer group), so a
+ * stream sees changes made through any replica.
+ */
+export class ActivityBus {
+  private readonly byCustomer = new Map<string, Set<FeedListener>>()
+  private readonly byHousehold = new Map<string, Set<FeedListener>>()
+
+  publish(e: FeedEvent): void {
+    const seen = new Set<FeedListener>()
+    const deliver = (listeners: Set<FeedListener> | undefined) => {
+      for (const listener of listeners ?? []) {
+        if (seen.has(listener)) continue
+        seen.add(listener)
+        listener(e)
+      }
+    }
+    deliver(this.byCustomer.get(e.event.customerId))
+    if (e.event.householdId) deliver(this.byHousehold.get(e.event.householdId))
+  }
+
+  /** Listens to one customer or one household; returns the unsubscribe function. */
+  subscribe(target: { customerId: string } | { householdId: string }, listener: FeedListener): () => void {
+    const [map, id] = 'customerId' in target ? [this.byCustomer, target.customerId] : [this.byHousehold, target.householdId]
+    let set = map.get(id)
+    if (!set) map.set(id, (set = new Set()))
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0) map.delete(id)
+    }
+  }
+
+  get listenerCount(): number {
+    let n = 0
+    for (const set of this.byCustomer.values()) n += set.size
+    for (const set of this.byHousehold.values()) n += set.size
+    return n
+  }
+}

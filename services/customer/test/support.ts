@@ -1,0 +1,68 @@
+import { credentials } from '@grpc/grpc-js'
+import { inject } from 'vitest'
+import { CustomerServiceClient, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
+import { unary } from '@brewmesh/testkit/grpc.ts'
+import { migrateCustomer, startApp, type App } from '../src/app.ts'
+import { readConfig, type CustomerConfig } from '../src/config.ts'
+import { createLogger } from '@brewmesh/runtime/logger.ts'
+
+export interface Running {
+  app: App
+  client: CustomerServiceClient
+  config: CustomerConfig
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+/** A fresh isolated environment (own schema, topics, key prefix) on the shared test servers. */
+export function customerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return isolatedEnv('customer', inject('infra').env, extra)
+}
+
+/** Migrates and starts the Customer service in-process on port 0, with a generated client. */
+export async function startCustomer(env: Record<string, string>, options: { migrate?: boolean; waitForFeed?: boolean } = {}): Promise<Running> {
+  const config = readConfig(env)
+  if (options.migrate !== false) await migrateCustomer(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
+  const app = await startApp(config)
+  if (options.waitForFeed !== false) await app.feedReady
+  const client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure())
+  return {
+    app,
+    client,
+    config,
+    env,
+    async stop() {
+      client.close()
+      await app.stop()
+    },
+  }
+}
+
+export const cleanup = (env: Record<string, string>) => dropSchema(env)
+
+let counter = 0
+/** A valid create request with unique username and email. */
+export function newCustomerRequest(overrides: Partial<CreateCustomerRequest> = {}): CreateCustomerRequest {
+  counter += 1
+  const tag = `${process.pid}${Date.now().toString(36)}${counter}`
+  return {
+    requestId: '',
+    username: `user_${tag}`,
+    displayName: `Member ${counter}`,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: `ada.${tag}@example.com`,
+    phone: '+14155550123',
+    preferences: undefined,
+    dietaryRestrictions: [],
+    householdId: '',
+    ...overrides,
+  }
+}
+
+export async function createCustomer(client: CustomerServiceClient, overrides: Partial<CreateCustomerRequest> = {}): Promise<Customer> {
+  const response = await unary<{ customer?: Customer }>((cb) => client.createCustomer(newCustomerRequest(overrides), cb))
+  return response.customer!
+}

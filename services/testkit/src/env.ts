@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import type { InfraEnv } from './infra.ts'
+
+/**
+ * The environment a service under test reads: the shared servers, plus its own schema, topic
+ * suffix, key prefix and instance id, so test files run in parallel without seeing each other.
+ */
+export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const id = randomUUID().replaceAll('-', '').slice(0, 10)
+  return {
+    ...infra,
+    APP_ENV: 'test',
+    DB_NAME: `${service}db`,
+    DB_SCHEMA: `${service}_t${id}`,
+    DB_POOL_MAX: '5',
+    KAFKA_TOPIC_SUFFIX: `.t${id}`,
+    VALKEY_KEY_PREFIX: `t${id}`,
+    INSTANCE_ID: `${service}-t${id}`,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    METRICS_PORT: '0',
+    HEALTH_INTERVAL_MS: '200',
+    SHUTDOWN_GRACE_MS: '2000',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...extra,
+  }
+}
+
+/** Drops a test's schema (and everything in it) at the end of the file. */
+export async function dropSchema(env: Record<string, string>): Promise<void> {
+  const client = new pg.Client({
+    host: env['DB_HOST'],
+    port: Number(env['DB_PORT']),
+    user: env['DB_USER'],
+    password: env['DB_PASSWORD'],
+    database: env['DB_NAME'],
+  })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists "${env['DB_SCHEMA']}" cascade`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Polls until `check` passes (it throws until then); for effects that arrive asynchronously. */
+export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 20_000, intervalMs = 50 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, intervalMs))
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { ClientReadableStream, Metadata, ServiceError } from '@grpc/grpc-js'
+
+type Callback<Res> = (err: ServiceError | null, response?: Res) => void
+
+/** Awaits a callback-style generated client call: `await unary<Res>((cb) => client.getX(req, cb))`. */
+export function unary<Res>(invoke: (callback: Callback<Res>) => unknown): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    invoke((err, response) => (err ? reject(err) : resolve(response as Res)))
+  })
+}
+
+/** Awaits a call expected to fail and returns its error (fails the test if it succeeds). */
+export async function failure(call: Promise<unknown>): Promise<ServiceError & { metadata: Metadata }> {
+  try {
+    await call
+  } catch (err) {
+    return err as ServiceError & { metadata: Metadata }
+  }
+  throw new Error('expected the call to fail, it succeeded')
+}
+
+/** Reads a server stream message by message, with a timeout per message. */
+export class StreamReader<T> {
+  private readonly buffered: T[] = []
+  private waiting: (() => void) | undefined
+  private ended = false
+  error: ServiceError | undefined
+
+  constructor(stream: ClientReadableStream<T> | NodeJS.EventEmitter) {
+    stream.on('data', (m: T) => {
+      this.buffered.push(m)
+      this.wake()
+    })
+    stream.on('error', (err: ServiceError) => {
+      this.error = err
+      this.ended = true
+      this.wake()
+    })
+    stream.on('end', () => {
+      this.ended = true
+      this.wake()
+    })
+  }
+
+  private wake() {
+    this.waiting?.()
+    this.waiting = undefined
+  }
+
+  /** The next message; rejects when the stream ended or failed first, or after timeoutMs. */
+  async next(timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const message = this.buffered.shift()
+      if (message !== undefined) return message
+      if (this.ended) throw this.error ?? new Error('stream ended')
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no message within ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.waiting = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+  }
+
+  /** Resolves with the final status error (undefined for OK) once the stream ends. */
+  async end(timeoutMs = 15_000): Promise<ServiceError | undefined> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error(`stream did not end within ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50)
+        this.waiting = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+    return this.error
+  }
+
+  get pending(): number {
+    return this.buffered.length
+  }
+}

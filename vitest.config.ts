@@ -1,0 +1,43 @@
+import { defineConfig } from 'vitest/config'
+
+// Two projects: `unit` (pure domain rules, no I/O) and `integration` (real PostgreSQL, Valkey
+// and Kafka, provisioned once by the testkit's global setup). Outage drills that stop the
+// shared Kafka broker live in `disruptive`, which runs alone after the others.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['services/*/test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['services/*/test/**/*.int.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'disruptive',
+          include: ['services/*/test/**/*.disrupt.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+    ],
+  },
+})
