@@ -86,7 +86,9 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   const jobsConnection = createValkey(config.valkey, log, 'jobs')
   parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
 
-  const cache = customerCache(createByteCache({ valkey, prefix: '', ttlSeconds: config.cache.ttlSeconds, service: config.service, meter, log }))
+  const cache = customerCache(
+    createByteCache({ valkey, prefix: '', ttlSeconds: config.cache.ttlSeconds, service: config.service, meter, log }),
+  )
   const topic = topicName(config.kafka, CUSTOMER_EVENTS_TOPIC)
   const deps: CustomerDeps = {
     store: customerStore(database.db, config.postgres.schema, (change) => toOutboxMessage(topic, change)),
@@ -101,8 +103,10 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
 
   // Jobs: purge published outbox rows daily. BullMQ waits for Valkey, so scheduling runs in the background.
   const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
-  const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix)
-  parts.push({ name: 'purge queue', stop: () => purgeQueue.close() })
+  const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix, log)
+  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
+  const jobsUp = () => jobsConnection.status === 'ready'
+  parts.push({ name: 'purge queue', stop: async () => void (jobsUp() && (await purgeQueue.close())) })
   const purgeWorker = createWorker(
     OUTBOX_PURGE_QUEUE,
     async () => purgeOutbox(database.db as never, config.retention.outboxDays, deps.clock()),
@@ -110,7 +114,10 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     jobsPrefix,
     log,
   )
-  parts.push({ name: 'purge worker', stop: () => purgeWorker.close() })
+  parts.push({
+    name: 'purge worker',
+    stop: async () => void (jobsUp() ? await purgeWorker.close() : purgeWorker.close(true).catch(() => undefined)),
+  })
   void keepTrying('outbox purge scheduler', () => scheduleOutboxPurge(purgeQueue, config.retention.cron), background.signal, log)
 
   // Events out: the outbox relay.

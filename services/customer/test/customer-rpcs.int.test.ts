@@ -88,7 +88,10 @@ describe('UpdateCustomer', () => {
   it('changes only the fields named in the mask and bumps the version', async () => {
     const c = await createCustomer(svc.client)
     const { customer } = await unary<{ customer?: Customer }>((cb) =>
-      svc.client.updateCustomer({ customer: { ...c, displayName: 'Grace', lastName: 'ignored' }, updateMask: ['display_name'], expectedVersion: 1 }, cb),
+      svc.client.updateCustomer(
+        { customer: { ...c, displayName: 'Grace', lastName: 'ignored' }, updateMask: ['display_name'], expectedVersion: 1 },
+        cb,
+      ),
     )
     expect(customer).toMatchObject({ displayName: 'Grace', lastName: c.lastName, version: 2 })
     expect(await get(c.id)).toMatchObject({ displayName: 'Grace', version: 2 })
@@ -96,9 +99,13 @@ describe('UpdateCustomer', () => {
 
   it('answers ABORTED when the expected version is stale', async () => {
     const c = await createCustomer(svc.client)
-    await unary((cb) => svc.client.updateCustomer({ customer: { ...c, displayName: 'One' }, updateMask: ['display_name'], expectedVersion: 1 }, cb))
+    await unary((cb) =>
+      svc.client.updateCustomer({ customer: { ...c, displayName: 'One' }, updateMask: ['display_name'], expectedVersion: 1 }, cb),
+    )
     const err = await failure(
-      unary((cb) => svc.client.updateCustomer({ customer: { ...c, displayName: 'Two' }, updateMask: ['display_name'], expectedVersion: 1 }, cb)),
+      unary((cb) =>
+        svc.client.updateCustomer({ customer: { ...c, displayName: 'Two' }, updateMask: ['display_name'], expectedVersion: 1 }, cb),
+      ),
     )
     expect(err.code).toBe(status.ABORTED)
     expect((await get(c.id)).displayName).toBe('One')
@@ -108,14 +115,18 @@ describe('UpdateCustomer', () => {
     const c = await createCustomer(svc.client)
     const empty = await failure(unary((cb) => svc.client.updateCustomer({ customer: c, updateMask: [], expectedVersion: 0 }, cb)))
     expect(fields(empty)).toEqual(['update_mask'])
-    const unknown = await failure(unary((cb) => svc.client.updateCustomer({ customer: c, updateMask: ['version'], expectedVersion: 0 }, cb)))
+    const unknown = await failure(
+      unary((cb) => svc.client.updateCustomer({ customer: c, updateMask: ['version'], expectedVersion: 0 }, cb)),
+    )
     expect(unknown.code).toBe(status.INVALID_ARGUMENT)
     expect(fields(unknown)).toEqual(['update_mask'])
   })
 
   it('reports the invalid new value under customer.<field>', async () => {
     const c = await createCustomer(svc.client)
-    const err = await failure(unary((cb) => svc.client.updateCustomer({ customer: { ...c, email: 'nope' }, updateMask: ['email'], expectedVersion: 0 }, cb)))
+    const err = await failure(
+      unary((cb) => svc.client.updateCustomer({ customer: { ...c, email: 'nope' }, updateMask: ['email'], expectedVersion: 0 }, cb)),
+    )
     expect(fields(err)).toEqual(['customer.email'])
   })
 })
@@ -145,7 +156,7 @@ describe('lifecycle RPCs', () => {
 describe('ListCustomers', () => {
   it('pages through a household, filtered by active, with tokens tied to the filter', async () => {
     const householdId = randomUUID()
-    const members = []
+    const members: Customer[] = []
     for (let i = 0; i < 5; i++) members.push(await createCustomer(svc.client, { householdId }))
     await unary((cb) => svc.client.deactivateCustomer({ id: members[4]!.id, reason: '' }, cb))
 
@@ -212,7 +223,9 @@ describe('addresses', () => {
 
   it('validates the country code and postal code, and needs an existing customer', async () => {
     const c = await createCustomer(svc.client)
-    const bad = await failure(unary((cb) => svc.client.createAddress({ address: address(c.id, { countryCode: 'XX', postalCode: '' }) }, cb)))
+    const bad = await failure(
+      unary((cb) => svc.client.createAddress({ address: address(c.id, { countryCode: 'XX', postalCode: '' }) }, cb)),
+    )
     expect(bad.code).toBe(status.INVALID_ARGUMENT)
     expect(fields(bad).sort()).toEqual(['address.country_code', 'address.postal_code'])
     const orphan = await failure(unary((cb) => svc.client.createAddress({ address: address(randomUUID()) }, cb)))

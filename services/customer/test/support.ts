@@ -22,7 +22,10 @@ export function customerEnv(extra: Record<string, string> = {}): Record<string, 
 }
 
 /** Migrates and starts the Customer service in-process on port 0, with a generated client. */
-export async function startCustomer(env: Record<string, string>, options: { migrate?: boolean; waitForFeed?: boolean } = {}): Promise<Running> {
+export async function startCustomer(
+  env: Record<string, string>,
+  options: { migrate?: boolean; waitForFeed?: boolean } = {},
+): Promise<Running> {
   const config = readConfig(env)
   if (options.migrate !== false) await migrateCustomer(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
   const app = await startApp(config)

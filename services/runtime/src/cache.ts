@@ -20,7 +20,9 @@ export function createByteCache(options: {
   const { valkey, prefix, ttlSeconds, log } = options
   const hits = options.meter.createCounter(`${options.service}_cache_hits`, { description: 'cache reads answered by Valkey' })
   const misses = options.meter.createCounter(`${options.service}_cache_misses`, { description: 'cache reads that went to PostgreSQL' })
-  const errors = options.meter.createCounter(`${options.service}_cache_errors`, { description: 'cache operations bypassed because Valkey failed' })
+  const errors = options.meter.createCounter(`${options.service}_cache_errors`, {
+    description: 'cache operations bypassed because Valkey failed',
+  })
   const bypass = (op: string, err: unknown) => {
     errors.add(1, { op })
     log.debug({ op, err: (err as Error).message }, 'cache bypassed')

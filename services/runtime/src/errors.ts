@@ -8,14 +8,7 @@ export interface FieldViolation {
   description: string
 }
 
-export type ErrorKind =
-  | 'invalid'
-  | 'not_found'
-  | 'already_exists'
-  | 'aborted'
-  | 'precondition'
-  | 'unavailable'
-  | 'resource_exhausted'
+export type ErrorKind = 'invalid' | 'not_found' | 'already_exists' | 'aborted' | 'precondition' | 'unavailable' | 'resource_exhausted'
 
 export class AppError extends Error {
   readonly kind: ErrorKind
@@ -28,8 +21,7 @@ export class AppError extends Error {
   }
 }
 
-export const invalid = (violations: FieldViolation[], message = 'invalid request') =>
-  new AppError('invalid', message, violations)
+export const invalid = (violations: FieldViolation[], message = 'invalid request') => new AppError('invalid', message, violations)
 export const notFound = (what: string, id: string) => new AppError('not_found', `${what} ${id} not found`)
 export const alreadyExists = (message: string, field?: string) =>
   new AppError('already_exists', message, field ? [{ field, description: message }] : [])

@@ -50,7 +50,7 @@ export function startHealthMonitor(options: {
       await Promise.race([c.check(), timeout])
       return true
     } catch (err) {
-      if (dependencies.get(c.name) !== false) log.warn({ dependency: c.name, err }, 'dependency down')
+      if (dependencies.get(c.name) !== false) log.warn({ dependency: c.name, err: (err as Error).message }, 'dependency down')
       return false
     } finally {
       clearTimeout(timer)

@@ -3,8 +3,8 @@ import type { Logger } from './logger.ts'
 import type { Valkey } from './valkey.ts'
 
 /** A BullMQ queue on an iovalkey connection (BullMQ duck-types it as ioredis). */
-export function createQueue<T>(name: string, connection: Valkey, prefix: string): Queue<T> {
-  return new Queue<T>(name, {
+export function createQueue<T>(name: string, connection: Valkey, prefix: string, log: Logger): Queue<T> {
+  const queue = new Queue<T>(name, {
     connection: connection as never,
     prefix,
     defaultJobOptions: {
@@ -15,6 +15,13 @@ export function createQueue<T>(name: string, connection: Valkey, prefix: string)
       removeOnFail: false,
     },
   })
+  // Without a listener BullMQ prints every connection error to the console.
+  let down = false
+  queue.on('error', (err: Error) => {
+    if (!down) log.warn({ queue: name, err: err.message }, 'queue connection error')
+    down = true
+  })
+  return queue
 }
 
 /** A BullMQ worker that logs failures; processors are entry points calling domain code. */
@@ -30,6 +37,11 @@ export function createWorker<T>(
   worker.on('failed', (job: Job<T> | undefined, err: Error) =>
     log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
   )
-  worker.on('error', (err: Error) => log.warn({ queue: name, err: err.message }, 'worker error'))
+  let errors = 0
+  worker.on('error', (err: Error) => {
+    // One line per outage, not one per reconnect attempt.
+    if (errors++ % 100 === 0) log.warn({ queue: name, err: err.message, errors }, 'worker error')
+  })
+  worker.on('ready', () => (errors = 0))
   return worker
 }

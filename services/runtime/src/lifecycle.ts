@@ -6,17 +6,26 @@ export interface Stoppable {
   stop(): Promise<void>
 }
 
-/** Stops parts in the reverse order of construction, logging (not throwing) each failure. */
-export function stopInReverse(log: Logger, parts: Stoppable[]): () => Promise<void> {
+/**
+ * Stops parts in the reverse order of construction, logging (not throwing) each failure. A part
+ * that hangs (a client waiting for a server that is gone) is given up on after partTimeoutMs.
+ */
+export function stopInReverse(log: Logger, parts: Stoppable[], partTimeoutMs = 5000): () => Promise<void> {
   let stopping: Promise<void> | undefined
   return () => {
     stopping ??= (async () => {
       for (const part of [...parts].reverse()) {
+        let timer: NodeJS.Timeout | undefined
         try {
-          await part.stop()
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`did not stop within ${partTimeoutMs} ms`)), partTimeoutMs)
+          })
+          await Promise.race([part.stop(), timeout])
           log.debug({ part: part.name }, 'stopped')
         } catch (err) {
           log.error({ err, part: part.name }, 'stop failed')
+        } finally {
+          clearTimeout(timer)
         }
       }
     })()
@@ -28,10 +37,14 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve()
     const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      resolve()
-    }, { once: true })
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
   })
 
 /**

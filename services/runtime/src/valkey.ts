@@ -35,6 +35,7 @@ export function createValkey(config: ValkeyConfig, log: Logger, purpose: 'comman
 
 /** Closes a connection without waiting for a server that may be gone. */
 export async function closeValkey(client: Valkey): Promise<void> {
+  if (client.status !== 'ready') return client.disconnect()
   try {
     await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 500))])
   } finally {

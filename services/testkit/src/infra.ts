@@ -73,7 +73,10 @@ async function startContainers(): Promise<{ infra: Infra; stop: () => Promise<vo
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start(),
-    new GenericContainer('valkey/valkey:8-alpine').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage('Ready to accept connections')).start(),
+    new GenericContainer('valkey/valkey:8-alpine')
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+      .start(),
     // A fixed host port, advertised as such, so clients reach the broker after bootstrap and
     // the port survives the restart the outage test does.
     new GenericContainer('apache/kafka:3.9.1')
@@ -153,7 +156,10 @@ const run = promisify(execFile)
 /** Stops or starts the broker for an outage test (the command the provisioner chose). */
 export async function controlKafka(infra: Infra, action: 'stop' | 'start'): Promise<void> {
   const argv = infra.kafkaControl?.[action]
-  if (!argv) throw new Error(`the tests cannot ${action} Kafka: it was ${infra.source === 'environment' ? 'given by the environment' : 'not started by them'}`)
+  if (!argv)
+    throw new Error(
+      `the tests cannot ${action} Kafka: it was ${infra.source === 'environment' ? 'given by the environment' : 'not started by them'}`,
+    )
   const [file, ...args] = argv
   await run(file!, args, { timeout: 120_000 })
 }

@@ -20,7 +20,11 @@ export async function topicRecorder(brokers: string, topic: string) {
 }
 
 /** Produces raw messages (malformed ones, for dead-letter tests). */
-export async function produceRaw(brokers: string, topic: string, messages: { key: string; value: Buffer; headers?: Record<string, string> }[]) {
+export async function produceRaw(
+  brokers: string,
+  topic: string,
+  messages: { key: string; value: Buffer; headers?: Record<string, string> }[],
+) {
   const kafka = new Kafka({ clientId: 'testkit', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
   const producer = kafka.producer({ allowAutoTopicCreation: true })
   await producer.connect()

@@ -171,13 +171,23 @@ export function customerStore(db: Kysely<CustomerDb>, schema: string, toOutbox: 
         const { registeredAt, id } = query.after
         q = q.where((eb) => eb(eb.refTuple('registered_at', 'id'), '>', eb.tuple(registeredAt, id)))
       }
-      const rows = await q.orderBy('registered_at').orderBy('id').limit(query.limit + 1).execute()
+      const rows = await q
+        .orderBy('registered_at')
+        .orderBy('id')
+        .limit(query.limit + 1)
+        .execute()
       const customers = rows.slice(0, query.limit).map(toCustomer)
       const last = customers.at(-1)
       return { customers, next: rows.length > query.limit && last ? { registeredAt: last.registeredAt, id: last.id } : undefined }
     },
     async addresses(customerId) {
-      const rows = await db.selectFrom('addresses').selectAll().where('customer_id', '=', customerId).orderBy('created_at').orderBy('id').execute()
+      const rows = await db
+        .selectFrom('addresses')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
       return rows.map(toAddress)
     },
   }

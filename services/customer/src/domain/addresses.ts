@@ -42,7 +42,8 @@ export async function updateAddress(deps: CustomerDeps, id: string, raw: Address
   if (maskPaths.length === 0) v.add('update_mask', 'name at least one field to update')
   const fields = maskPaths.map((p) => p.replace(/^address\./, ''))
   for (const f of fields) {
-    if (!(ADDRESS_FIELDS as readonly string[]).includes(f)) v.add('update_mask', `"${f}" cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
+    if (!(ADDRESS_FIELDS as readonly string[]).includes(f))
+      v.add('update_mask', `"${f}" cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
   }
   v.throwIfAny()
   const input = normalizeAddress(raw)

@@ -158,7 +158,8 @@ export async function deleteCustomer(deps: CustomerDeps, id: string, expectedVer
     deps.store.transaction(async (tx) => {
       const current = await lockedCustomer(tx, id, expectedVersion)
       await tx.deleteCustomer(id)
-      await tx.record({ kind: 'deleted', customer: current })
+      // The deletion is the customer's last version, so consumers ordering by version see it last.
+      await tx.record({ kind: 'deleted', customer: { ...current, version: current.version + 1, updatedAt: deps.clock() } })
       return current
     }),
   )

@@ -2,6 +2,13 @@ import type { Address, AddressField, Customer, FieldChange, UpdatableField } fro
 
 const DIETARY_NAMES = ['UNSPECIFIED', 'DAIRY_FREE', 'NUT_ALLERGY', 'GLUTEN_FREE', 'SOY_FREE', 'VEGAN', 'SUGAR_FREE', 'CAFFEINE_FREE']
 
+/** JSON with object keys sorted, so equal values render equally whatever order storage returned. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  )
+}
+
 /** A field's value as text, the way FieldChange carries it. */
 export function renderCustomerField(c: Customer, field: UpdatableField | 'last_login_at'): string {
   switch (field) {
@@ -18,7 +25,7 @@ export function renderCustomerField(c: Customer, field: UpdatableField | 'last_l
     case 'phone':
       return c.phone ?? ''
     case 'preferences':
-      return JSON.stringify(c.preferences)
+      return canonicalJson(c.preferences)
     case 'dietary_restrictions':
       return c.dietaryRestrictions.map((d) => DIETARY_NAMES[d] ?? String(d)).join(',')
     case 'household_id':

@@ -103,7 +103,8 @@ export function addressViolations(a: AddressInput, fields?: ReadonlySet<string>,
   if (want('street')) text(v, a.street, `${prefix}.street`, { max: 200 })
   if (want('city')) text(v, a.city, `${prefix}.city`, { max: 100 })
   if (want('state_province')) text(v, a.stateProvince, `${prefix}.state_province`, { max: 100 })
-  if (want('postal_code')) v.check(POSTAL_CODE.test(a.postalCode), `${prefix}.postal_code`, 'must be 1 to 16 letters, digits, spaces or dashes')
+  if (want('postal_code'))
+    v.check(POSTAL_CODE.test(a.postalCode), `${prefix}.postal_code`, 'must be 1 to 16 letters, digits, spaces or dashes')
   if (want('country_code')) v.check(COUNTRY_CODES.has(a.countryCode), `${prefix}.country_code`, 'must be an ISO 3166-1 alpha-2 code')
   if (want('label') && a.label) text(v, a.label, `${prefix}.label`, { max: 40 })
   return v

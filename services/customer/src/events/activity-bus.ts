@@ -39,7 +39,8 @@ export class ActivityBus {
     set.add(listener)
     return () => {
       set.delete(listener)
-      if (set.size === 0) map.delete(id)
+      // Only remove the entry this subscription created: a later subscriber may own a new set.
+      if (set.size === 0 && map.get(id) === set) map.delete(id)
     }
   }
 

@@ -52,7 +52,10 @@ export function toActivity(event: CustomerEvent): Activity {
   }
 }
 
-function targetOf(subscription: Subscription | undefined, field: string): { key: string; target: { customerId: string } | { householdId: string } } {
+function targetOf(
+  subscription: Subscription | undefined,
+  field: string,
+): { key: string; target: { customerId: string } | { householdId: string } } {
   const t = subscription?.target
   const v = new Violations()
   if (!t) v.add(field, 'name a customer_id or a household_id')
@@ -65,7 +68,7 @@ function targetOf(subscription: Subscription | undefined, field: string): { key:
 
 /**
  * Bidirectional: the caller adds and removes subscriptions on the same stream at any time; each
- * change is acknowledged, then matching activity flows. The stream stays open after the caller
+ * change is acknowledged, then activity that happens from then on flows. The stream stays open after the caller
  * half-closes (a feed has no natural end): it ends when the caller cancels or its deadline passes.
  */
 export function activityFeed(bus: ActivityBus) {
@@ -74,7 +77,14 @@ export function activityFeed(bus: ActivityBus) {
     const subscriptions = new Map<string, () => void>()
     const seen = new Set<string>()
 
-    const onEvent = ({ event }: { event: CustomerEvent }) => {
+    // Activity that happened after the subscription, not what was still in flight from before.
+    const listenerSince =
+      (since: number) =>
+      ({ event }: { event: CustomerEvent }) => {
+        if ((event.metadata?.occurredAt?.getTime() ?? 0) < since) return
+        onEvent(event)
+      }
+    const onEvent = (event: CustomerEvent) => {
       // A household member may match two subscriptions; send each event once.
       const id = event.metadata?.eventId ?? ''
       if (seen.has(id)) return
@@ -90,8 +100,10 @@ export function activityFeed(bus: ActivityBus) {
         const field = action.$case
         const { key, target } = targetOf(action.value, field)
         if (action.$case === 'subscribe' && !subscriptions.has(key)) {
-          new Violations().check(subscriptions.size < MAX_SUBSCRIPTIONS, field, `at most ${MAX_SUBSCRIPTIONS} subscriptions per stream`).throwIfAny()
-          subscriptions.set(key, bus.subscribe(target, onEvent))
+          new Violations()
+            .check(subscriptions.size < MAX_SUBSCRIPTIONS, field, `at most ${MAX_SUBSCRIPTIONS} subscriptions per stream`)
+            .throwIfAny()
+          subscriptions.set(key, bus.subscribe(target, listenerSince(Date.now())))
         } else if (action.$case === 'unsubscribe') {
           subscriptions.get(key)?.()
           subscriptions.delete(key)

@@ -2,15 +2,7 @@ import { status as Code } from '@grpc/grpc-js'
 import type { CustomerServiceServer, ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { CallAdapters } from '@brewmesh/runtime/grpc/calls.ts'
 import { createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
-import {
-  createCustomer,
-  deleteCustomer,
-  getCustomer,
-  listCustomers,
-  recordLogin,
-  setActive,
-  updateCustomer,
-} from '../domain/customers.ts'
+import { createCustomer, deleteCustomer, getCustomer, listCustomers, recordLogin, setActive, updateCustomer } from '../domain/customers.ts'
 import { importCustomers, type ImportRow } from '../domain/import-customers.ts'
 import type { CustomerDeps } from '../domain/ports.ts'
 import type { ActivityBus } from '../events/activity-bus.ts'

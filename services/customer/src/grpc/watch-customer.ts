@@ -1,5 +1,8 @@
 import type { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
-import { WatchCustomerResponse_ChangeKind as Kind, type WatchCustomerResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import {
+  WatchCustomerResponse_ChangeKind as Kind,
+  type WatchCustomerResponse,
+} from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { getCustomer } from '../domain/customers.ts'

@@ -1,12 +1,17 @@
 import type { DrinkCustomization as DrinkCustomizationMessage } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import type { Address as AddressMessage, Customer as CustomerMessage, DrinkPreferences } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import type {
+  Address as AddressMessage,
+  Customer as CustomerMessage,
+  DrinkPreferences,
+} from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import type { Address, AddressInput, Customer, Preferences, ProfileInput } from '../domain/customer.ts'
 
 /** Between domain objects and generated protobuf messages, used by gRPC handlers, events and the cache. */
 
 export function preferencesToProto(p: Preferences): DrinkPreferences {
   return {
-    defaultCustomization: p.defaultCustomization && ({ ...p.defaultCustomization, syrups: [...p.defaultCustomization.syrups] } as DrinkCustomizationMessage),
+    defaultCustomization:
+      p.defaultCustomization && ({ ...p.defaultCustomization, syrups: [...p.defaultCustomization.syrups] } as DrinkCustomizationMessage),
     likes: [...p.likes],
     decafOnly: p.decafOnly,
   }

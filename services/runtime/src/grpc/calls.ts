@@ -113,7 +113,8 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
     ): handleServerStreamingCall<Req, Res> {
       return (call) => {
         const { ctx, controller } = contextFor(call, log, method)
-        if (!streams.add(call as AnyStream, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        if (!streams.add(call as AnyStream, controller))
+          return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(call.request, writer(call, ctx.signal), ctx).then(
           () => {
             streams.remove(call as AnyStream)
@@ -153,7 +154,8 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
     ): handleBidiStreamingCall<Req, Res> {
       return (call) => {
         const { ctx, controller } = contextFor(call, log, method)
-        if (!streams.add(call as AnyStream, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        if (!streams.add(call as AnyStream, controller))
+          return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx).then(
           () => {
             streams.remove(call as AnyStream)

@@ -70,7 +70,7 @@ function encodeDetails(code: Code, message: string, violations: readonly FieldVi
 
 /** Client side: the field violations a server attached to an error, if any. */
 export function fieldViolationsOf(err: unknown): FieldViolation[] {
-  const metadata = (err as { metadata?: Metadata }).metadata
+  const metadata = (err as { metadata?: Metadata } | undefined)?.metadata
   const raw = metadata?.get(STATUS_DETAILS_KEY)[0]
   if (!raw || typeof raw === 'string') return []
   const status = Status.decode(raw)

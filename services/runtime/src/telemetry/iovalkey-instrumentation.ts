@@ -12,8 +12,6 @@ export class IovalkeyInstrumentation extends IORedisInstrumentation {
 
   override init() {
     const definitions = super.init() as InstrumentationNodeModuleDefinition[]
-    return definitions.map(
-      (d) => new InstrumentationNodeModuleDefinition('iovalkey', ['>=0.1.0'], d.patch, d.unpatch, d.files),
-    )
+    return definitions.map((d) => new InstrumentationNodeModuleDefinition('iovalkey', ['>=0.1.0'], d.patch, d.unpatch, d.files))
   }
 }
