@@ -56,3 +56,21 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 2
     }
   }
 }
+
+/** Runs one SQL statement in the test's database (assertions on tables the service owns). */
+export async function sqlQuery<Row>(env: Record<string, string>, text: string): Promise<Row[]> {
+  const client = new pg.Client({
+    host: env['DB_HOST'],
+    port: Number(env['DB_PORT']),
+    user: env['DB_USER'],
+    password: env['DB_PASSWORD'],
+    database: env['DB_NAME'],
+    options: `-c search_path=${env['DB_SCHEMA']}`,
+  })
+  await client.connect()
+  try {
+    return (await client.query(text)).rows as Row[]
+  } finally {
+    await client.end()
+  }
+}

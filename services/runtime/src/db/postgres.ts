@@ -29,6 +29,10 @@ export function createDatabase<DB>(config: PostgresConfig, log: Logger): Databas
   })
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle postgres client error'))
+  // A checked-out client whose server goes away between queries (an open transaction waiting
+  // on Kafka, a LISTEN connection) emits 'error' too; unhandled, that would crash the process.
+  // The operation using it fails on its own and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'postgres connection lost')))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,
