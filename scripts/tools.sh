@@ -3,7 +3,7 @@
 # into <repo>/.stack/bin (git-ignored). Idempotent: a tool already there at the
 # pinned version is skipped.
 #
-#   bash scripts/tools.sh            install what is missing
+#   bash scripts/tools.sh [grpcurl] [ghz]   install what is missing (default: both)
 #   export PATH="$PWD/.stack/bin:$PATH"
 #
 # Neither tool is on npm or in Debian, so both are built from the Go module proxy
@@ -51,8 +51,15 @@ main() {
   local go
   go="$(find_go)"
   log "using $("$go" version)"
-  install_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION" "$go"
-  install_tool ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION" "$go"
+  local wanted=("$@")
+  ((${#wanted[@]})) || wanted=(grpcurl ghz)
+  for tool in "${wanted[@]}"; do
+    case "$tool" in
+      grpcurl) install_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION" "$go" ;;
+      ghz) install_tool ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION" "$go" ;;
+      *) die "unknown tool '$tool' (grpcurl, ghz)" ;;
+    esac
+  done
   log "done. Put the tools on PATH with:"
   printf 'export PATH="%s:$PATH"\n' "$BIN"
 }

@@ -1,4 +1,4 @@
-import { credentials, status } from '@grpc/grpc-js'
+import { credentials, Metadata, status } from '@grpc/grpc-js'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   HealthCheckResponse_ServingStatus as Serving,
@@ -80,7 +80,7 @@ describe('graceful shutdown', () => {
     expect((await health.next()).status).toBe(Serving.NOT_SERVING)
     expect((await watch.end())?.code).toBe(status.UNAVAILABLE)
     await stopping
-    const refused = await failure(unary((cb) => svc.client.getCustomer({ id: c.id }, { deadline: Date.now() + 2000 }, cb)))
+    const refused = await failure(unary((cb) => svc.client.getCustomer({ id: c.id }, new Metadata(), { deadline: Date.now() + 2000 }, cb)))
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code)
     svc.client.close()
   })

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientDuplexStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import {
   Activity_Kind,
   WatchCustomerResponse_ChangeKind as Kind,
-  type ActivityFeedRequest,
   type ActivityFeedResponse,
   type ImportCustomersRequest,
   type ImportCustomersResponse,
@@ -98,7 +97,7 @@ describe('ImportCustomers (client streaming)', () => {
 
 describe('ActivityFeed (bidirectional)', () => {
   const open = (client: Running['client']) => {
-    const call = client.activityFeed() as ClientDuplexStream<ActivityFeedRequest, ActivityFeedResponse>
+    const call = client.activityFeed()
     return { call, reader: new StreamReader<ActivityFeedResponse>(call) }
   }
 

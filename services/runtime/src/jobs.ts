@@ -5,7 +5,7 @@ import type { Valkey } from './valkey.ts'
 /** A BullMQ queue on an iovalkey connection (BullMQ duck-types it as ioredis). */
 export function createQueue<T>(name: string, connection: Valkey, prefix: string, log: Logger): Queue<T> {
   const queue = new Queue<T>(name, {
-    connection: connection as never,
+    connection: connection,
     prefix,
     defaultJobOptions: {
       attempts: 5,
@@ -33,7 +33,7 @@ export function createWorker<T>(
   log: Logger,
   concurrency = 1,
 ): Worker<T> {
-  const worker = new Worker<T>(name, processor, { connection: connection as never, prefix, concurrency, autorun: true })
+  const worker = new Worker<T>(name, processor, { connection: connection, prefix, concurrency, autorun: true })
   worker.on('failed', (job: Job<T> | undefined, err: Error) =>
     log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
   )

@@ -56,5 +56,5 @@ export async function migrate(db: Kysely<unknown>, schema: string, migrationsFol
   })
   const { error, results } = await migrator.migrateToLatest()
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration')
-  if (error) throw error instanceof Error ? error : new Error(String(error))
+  if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`)
 }

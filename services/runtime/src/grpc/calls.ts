@@ -113,15 +113,14 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
     ): handleServerStreamingCall<Req, Res> {
       return (call) => {
         const { ctx, controller } = contextFor(call, log, method)
-        if (!streams.add(call as AnyStream, controller))
-          return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(call.request, writer(call, ctx.signal), ctx).then(
           () => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             if (!ctx.signal.aborted) call.end()
           },
           (err: unknown) => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             if (!ctx.signal.aborted) call.emit('error', fail(err, method))
           },
         )
@@ -134,14 +133,14 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
     ): handleClientStreamingCall<Req, Res> {
       return (call, callback) => {
         const { ctx, controller } = contextFor(call, log, method)
-        if (!streams.add(call as AnyStream, controller)) return callback({ code: Code.UNAVAILABLE, details: 'server shutting down' })
+        if (!streams.add(call, controller)) return callback({ code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(readAll(call, ctx.signal), ctx).then(
           (response) => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             callback(null, response)
           },
           (err: unknown) => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             callback(fail(err, method))
           },
         )
@@ -154,15 +153,14 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
     ): handleBidiStreamingCall<Req, Res> {
       return (call) => {
         const { ctx, controller } = contextFor(call, log, method)
-        if (!streams.add(call as AnyStream, controller))
-          return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+        if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx).then(
           () => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             if (!ctx.signal.aborted) call.end()
           },
           (err: unknown) => {
-            streams.remove(call as AnyStream)
+            streams.remove(call)
             if (!ctx.signal.aborted) call.emit('error', fail(err, method))
           },
         )

@@ -1,5 +1,5 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
-import { Any } from '@brewmesh/gen/google/protobuf/any.ts'
+import { type Any } from '@brewmesh/gen/google/protobuf/any.ts'
 import { BadRequest } from '@brewmesh/gen/google/rpc/error_details.ts'
 import { Status } from '@brewmesh/gen/google/rpc/status.ts'
 import { AppError, type ErrorKind, type FieldViolation } from '../errors.ts'
