@@ -44,7 +44,10 @@ for entry in "${SERVICES[@]}"; do
   (cd "$dir" && DB_NAME="${name}db" pnpm --silent migrate >>"$LOGS/$name.log" 2>&1) \
     || { tail -n 20 "$LOGS/$name.log" >&2; log "ERROR: $name migrations failed (log: $LOGS/$name.log)"; exit 1; }
   log "$name: starting on :$port (log: $LOGS/$name.log)"
-  (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" nohup setsid pnpm --silent start >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
+  # node itself (not `pnpm start`, which would not pass SIGTERM on), so the pid file holds the
+  # process that shuts down gracefully. Same command as the package's start script.
+  (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" exec nohup setsid "$REPO/node_modules/node/bin/node" \
+    --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN/$name.pid")
 done
 

@@ -16,6 +16,8 @@ export function createValkey(config: ValkeyConfig, log: Logger, purpose: 'comman
     lazyConnect: false,
     connectionName: `brewmesh-${purpose}`,
     enableOfflineQueue: !failFast,
+    // Concurrent requests' commands share one write and one round trip (cache reads under load).
+    enableAutoPipelining: failFast,
     maxRetriesPerRequest: failFast ? 0 : null,
     ...(failFast ? { commandTimeout: 500 } : {}),
     connectTimeout: 2000,

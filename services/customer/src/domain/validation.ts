@@ -18,7 +18,7 @@ const MAX_DIETARY = 7
 export const isUuid = (value: string) => UUID.test(value)
 
 export function requireUuid(value: string, field: string): void {
-  new Violations().check(isUuid(value), field, 'must be a UUID').throwIfAny()
+  if (!isUuid(value)) new Violations().add(field, 'must be a UUID').throwIfAny()
 }
 
 function text(v: Violations, value: string, field: string, { min = 1, max }: { min?: number; max: number }) {

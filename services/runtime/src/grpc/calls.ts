@@ -55,8 +55,46 @@ export class StreamRegistry {
 function contextFor(call: { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown }, log: Logger, method: string) {
   const controller = new AbortController()
   call.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
-  const ctx: CallContext = { signal: controller.signal, metadata: call.metadata, log: log.child({ method }) }
-  return { ctx, controller }
+  return { ctx: callContext(controller.signal, call.metadata, log, method), controller }
+}
+
+function callContext(signal: AbortSignal, metadata: Metadata, log: Logger, method: string): CallContext {
+  let child: Logger | undefined
+  return {
+    signal,
+    metadata,
+    // Most calls never log: build the child logger on first use, not on every call.
+    get log() {
+      return (child ??= log.child({ method }))
+    },
+  }
+}
+
+/**
+ * Unary calls are short: their cancellation signal is built only when a handler asks for it
+ * (an AbortController and a listener per call are measurable on the hot path).
+ */
+function lazyContext(
+  call: { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown },
+  log: Logger,
+  method: string,
+): CallContext {
+  let signal: AbortSignal | undefined
+  let child: Logger | undefined
+  return {
+    metadata: call.metadata,
+    get log() {
+      return (child ??= log.child({ method }))
+    },
+    get signal() {
+      if (!signal) {
+        const controller = new AbortController()
+        call.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
+        signal = controller.signal
+      }
+      return signal
+    },
+  }
 }
 
 /** Writes with backpressure; resolves false when the call is gone. */
@@ -99,8 +137,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
   return {
     unary<Req, Res>(method: string, fn: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
       return (call, callback) => {
-        const { ctx } = contextFor(call, log, method)
-        fn(call.request, ctx).then(
+        fn(call.request, lazyContext(call, log, method)).then(
           (response) => callback(null, response),
           (err: unknown) => callback(fail(err, method)),
         )

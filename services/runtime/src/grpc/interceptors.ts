@@ -16,6 +16,14 @@ export function observeCalls(service: string, meter: Meter, log: Logger): Server
     description: `gRPC call duration in the ${service} service`,
     advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   })
+  // One attributes object per (method, code), so the metrics SDK is not handed a new one per call.
+  const attributes = new Map<string, { method: string; code: string }>()
+  const attributesOf = (method: string, code: string) => {
+    const key = `${method} ${code}`
+    let a = attributes.get(key)
+    if (!a) attributes.set(key, (a = { method, code }))
+    return a
+  }
   return (descriptor, call) => {
     const method = descriptor.path.slice(descriptor.path.lastIndexOf('/') + 1)
     if (descriptor.path.startsWith('/grpc.reflection.')) return new ServerInterceptingCall(call)
@@ -24,8 +32,9 @@ export function observeCalls(service: string, meter: Meter, log: Logger): Server
       sendStatus(status, next) {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
         const code = Code[status.code] ?? String(status.code)
-        requests.add(1, { method, code })
-        duration.record(seconds, { method, code })
+        const labels = attributesOf(method, code)
+        requests.add(1, labels)
+        duration.record(seconds, labels)
         const entry = { method, code, ms: Math.round(seconds * 1e4) / 10 }
         if (SERVER_ERRORS.has(status.code)) log.error({ ...entry, details: status.details }, 'call failed')
         else if (status.code !== Code.OK) log.info({ ...entry, details: status.details }, 'call refused')
