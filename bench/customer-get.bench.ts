@@ -24,6 +24,7 @@ import { migrateCustomer, startApp, type App } from '@brewmesh/customer/src/app.
 import { readConfig } from '@brewmesh/customer/src/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
+import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { unary } from '@brewmesh/testkit/grpc.ts'
 import type { InfraEnv } from '@brewmesh/testkit/infra.ts'
 import { ECHO_METHOD, ECHO_PROTO, startEchoServer, type EchoServer } from './echo/echo-server.ts'
@@ -153,6 +154,8 @@ interface Run {
 
 type Target = 'echo' | 'customer'
 
+let bearerToken = ''
+
 function ghzArgs(target: Target, port: number, id: string, load: string[]): string[] {
   const what =
     target === 'echo'
@@ -163,6 +166,9 @@ function ghzArgs(target: Target, port: number, id: string, load: string[]): stri
     ...what,
     '-d',
     JSON.stringify({ id }),
+    // Both carry the same token header; only the service verifies it (cached after the first call).
+    '--metadata',
+    JSON.stringify({ authorization: `Bearer ${bearerToken}` }),
     '--concurrency',
     String(settings.concurrency),
     ...load,
@@ -260,7 +266,9 @@ async function main(): Promise<void> {
   const { infra, source } = await ensureInfra()
   const ghzVersion = await ensureGhz()
 
-  const env = isolatedEnv('customer', infra, { LOG_LEVEL: 'silent', HEALTH_INTERVAL_MS: '2000' })
+  const issuer = await testIssuer()
+  bearerToken = await issuer.mint({ sub: 'bench', roles: ['support', 'operator'] }, { expiresIn: 3600 })
+  const env = isolatedEnv('customer', infra, { ...issuer.env, LOG_LEVEL: 'silent', HEALTH_INTERVAL_MS: '2000' })
   const config = readConfig(env)
   note(`infra from ${source}; schema ${env['DB_SCHEMA']}; migrating`)
   await migrateCustomer(config, createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' }))
@@ -273,7 +281,7 @@ async function main(): Promise<void> {
     app = await startApp(config)
     const feed = await Promise.race([app.feedReady.then(() => 'ready'), new Promise((r) => setTimeout(r, 30_000, 'not ready').unref())])
     if (feed !== 'ready') note('the customer event feed did not join its group within 30 s; measuring anyway')
-    client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure())
+    client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure(), { interceptors: [bearer(bearerToken)] })
     const c = client
 
     // One customer; the first GetCustomer misses and fills Valkey, the second is a cache hit.

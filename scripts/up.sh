@@ -37,6 +37,10 @@ bash scripts/stack.sh up
 source .stack/env
 mkdir -p "$LOGS" "$RUN"
 stop_services
+# Development tokens: the services trust .stack/dev-keys/public.pem (issuer brewmesh-dev).
+node_modules/.bin/node scripts/mint-token.ts --ensure-keys
+export AUTH_PUBLIC_KEY_FILE="$REPO/.stack/dev-keys/public.pem" AUTH_ISSUER=brewmesh-dev AUTH_AUDIENCE=brewmesh
+mint() { node_modules/.bin/node scripts/mint-token.ts "$@"; }
 
 for entry in "${SERVICES[@]}"; do
   read -r name dir port <<<"$entry"
@@ -64,17 +68,31 @@ for entry in "${SERVICES[@]}"; do
 done
 
 demo() { printf '\n$ %s\n' "$*" >&2; "$@"; }
+OPERATOR="$(mint --role operator --sub ops-demo)"
+BARISTA="$(mint --role barista --sub barista-demo)"
+HOUSEHOLD=8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10
 demo grpcurl -plaintext 127.0.0.1:50052 list
 demo grpcurl -plaintext -d '{"service":"brewmesh.customer.v1.CustomerService"}' 127.0.0.1:50052 grpc.health.v1.Health/Check
 tag="$(date +%s)"
-created="$(grpcurl -plaintext -d "{\"username\":\"ada_$tag\",\"display_name\":\"Ada\",\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada.$tag@example.com\",\"household_id\":\"8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10\"}" \
+created="$(grpcurl -plaintext -H "authorization: Bearer $OPERATOR" \
+  -d "{\"username\":\"ada_$tag\",\"display_name\":\"Ada\",\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada.$tag@example.com\",\"household_id\":\"$HOUSEHOLD\"}" \
   127.0.0.1:50052 brewmesh.customer.v1.CustomerService/CreateCustomer)"
-printf '\n$ grpcurl -plaintext -d {...} 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/CreateCustomer\n%s\n' "$created" >&2
+printf '\n$ grpcurl -plaintext -H "authorization: Bearer $OPERATOR" -d {...} 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/CreateCustomer\n%s\n' "$created" >&2
 id="$(sed -n 's/^ *"id": "\([0-9a-f-]*\)".*/\1/p' <<<"$created" | head -n1)"
-demo grpcurl -plaintext -d "{\"id\":\"$id\"}" 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/GetCustomer
+CUSTOMER="$(mint --role customer --sub "$id" --household "$HOUSEHOLD")"
+demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$id\"}" 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/GetCustomer
 cat >&2 <<MSG
 
 [up] the mesh is up. Customer: 127.0.0.1:50052 (metrics http://127.0.0.1:9462/metrics)
-[up] grpcurl is in .stack/bin: export PATH="$REPO/.stack/bin:\$PATH"
+[up] ready to paste (tokens valid 12 h; more with: pnpm mint-token --role customer|barista|support|operator|service --sub <id>):
+
+export PATH="$REPO/.stack/bin:\$PATH"
+export CUSTOMER_TOKEN='$CUSTOMER'   # demo customer $id, household $HOUSEHOLD
+export BARISTA_TOKEN='$BARISTA'
+export OPERATOR_TOKEN='$OPERATOR'
+grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
+grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
+grpcurl -plaintext -H "authorization: Bearer \$OPERATOR_TOKEN" -d '{"household_id":"$HOUSEHOLD"}' localhost:50052 brewmesh.customer.v1.CustomerService/ListCustomers
+
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG

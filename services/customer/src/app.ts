@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { createByteCache } from '@brewmesh/runtime/cache.ts'
 import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
@@ -158,7 +159,8 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   )
   parts.push({ name: 'customer feed', stop: async () => feed?.stop() })
 
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter })
+  const verifyToken = await createTokenVerifier(config.auth)
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
   grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls))
 
   const health = startHealthMonitor({

@@ -140,7 +140,8 @@ describe('lifecycle RPCs', () => {
     expect(on.customer).toMatchObject({ active: true, version: 3 })
     const again = await unary<{ customer?: Customer }>((cb) => svc.client.activateCustomer({ id: c.id }, cb))
     expect(again.customer!.version).toBe(3)
-    const login = await unary<{ customer?: Customer }>((cb) => svc.client.recordLogin({ id: c.id }, cb))
+    const identity = await svc.clientAs({ sub: 'identity', roles: ['service'] })
+    const login = await unary<{ customer?: Customer }>((cb) => identity.recordLogin({ id: c.id }, cb))
     expect(login.customer!.lastLoginAt).toBeInstanceOf(Date)
   })
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '@brewmesh/testkit/infra.ts'
-import { cleanup, customerEnv, startCustomer, type Running } from './support.ts'
+import { cleanup, customerEnv, STAFF, startCustomer, type Running } from './support.ts'
 
 // The real grpcurl (scripts/tools.sh puts it in .stack/bin), as developers will call the service:
 // everything it knows comes from server reflection.
@@ -14,6 +14,7 @@ let svc: Running
 const env = customerEnv()
 beforeAll(async () => {
   svc = await startCustomer(env, { waitForFeed: false })
+  token = await svc.issuer.mint(STAFF)
 })
 afterAll(async () => {
   await svc?.stop()
@@ -23,7 +24,8 @@ afterAll(async () => {
 /** grpcurl -plaintext [flags] <address> [verb and symbol | method] */
 const grpcurl = async (flags: string[], ...rest: string[]) =>
   (await run(GRPCURL, ['-plaintext', ...flags, `127.0.0.1:${svc.app.grpcPort}`, ...rest])).stdout
-const grpcurlData = (data: object, method: string) => grpcurl(['-d', JSON.stringify(data)], method)
+let token = ''
+const grpcurlData = (data: object, method: string) => grpcurl(['-H', `authorization: Bearer ${token}`, '-d', JSON.stringify(data)], method)
 
 describe('grpcurl against the running service', () => {
   it('lists exactly the services this server serves', async () => {
@@ -55,6 +57,16 @@ describe('grpcurl against the running service', () => {
     ) as typeof created
     expect(fetched.customer).toMatchObject({ id: created.customer.id, email: `grace.${tag}@example.com` })
     expect(JSON.parse(await grpcurl([], 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' })
+  })
+
+  it('is refused without a token, while health and reflection stay open', async () => {
+    const err = (await grpcurl(['-d', '{}'], 'brewmesh.customer.v1.CustomerService/ListCustomers').catch(
+      (e: { stdout: string; stderr: string }) => e,
+    )) as {
+      stdout: string
+      stderr: string
+    }
+    expect(`${err.stdout}${err.stderr}`).toContain('Unauthenticated')
   })
 
   it('shows the field violations of a bad request', async () => {

@@ -4,13 +4,18 @@ import { CustomerServiceClient, type CreateCustomerRequest } from '@brewmesh/gen
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { unary } from '@brewmesh/testkit/grpc.ts'
+import { bearer, testIssuer, type TestIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
 import { migrateCustomer, startApp, type App } from '../src/app.ts'
 import { readConfig, type CustomerConfig } from '../src/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
 
 export interface Running {
   app: App
+  /** A client with a staff token (support + operator): allowed everything staff may do. */
   client: CustomerServiceClient
+  issuer: TestIssuer
+  /** A client calling with a token for these claims. */
+  clientAs(claims: TokenClaims): Promise<CustomerServiceClient>
   config: CustomerConfig
   env: Record<string, string>
   stop(): Promise<void>
@@ -21,23 +26,35 @@ export function customerEnv(extra: Record<string, string> = {}): Record<string, 
   return isolatedEnv('customer', inject('infra').env, extra)
 }
 
+export const STAFF: TokenClaims = { sub: 'staff-test', roles: ['support', 'operator'] }
+
 /** Migrates and starts the Customer service in-process on port 0, with a generated client. */
 export async function startCustomer(
   env: Record<string, string>,
   options: { migrate?: boolean; waitForFeed?: boolean } = {},
 ): Promise<Running> {
-  const config = readConfig(env)
+  const issuer = await testIssuer()
+  const config = readConfig({ ...issuer.env, ...env })
   if (options.migrate !== false) await migrateCustomer(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
   const app = await startApp(config)
   if (options.waitForFeed !== false) await app.feedReady
-  const client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure())
+  const address = `127.0.0.1:${app.grpcPort}`
+  const clients: CustomerServiceClient[] = []
+  const clientAs = async (claims: TokenClaims) => {
+    const c = new CustomerServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(await issuer.mint(claims))] })
+    clients.push(c)
+    return c
+  }
+  const client = await clientAs(STAFF)
   return {
     app,
     client,
+    issuer,
+    clientAs,
     config,
     env,
     async stop() {
-      client.close()
+      for (const c of clients) c.close()
       await app.stop()
     },
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 /** Typed, validated, frozen configuration read once from the environment. */
 
 export class ConfigError extends Error {
@@ -69,6 +70,11 @@ export class EnvReader {
       .filter(Boolean)
   }
 
+  /** Records a problem found while combining variables. */
+  problem(message: string): void {
+    this.problems.push(message)
+  }
+
   /** Throws one ConfigError naming every problem seen so far. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems)
@@ -100,6 +106,14 @@ export interface KafkaConfig {
   topicSuffix: string
 }
 
+export interface AuthSettings {
+  issuer: string
+  audience: string
+  jwksUrl: string | undefined
+  publicKeyPem: string | undefined
+  clockToleranceSeconds: number
+}
+
 export interface BaseConfig {
   service: string
   /** Distinguishes replicas: broadcast consumer groups and logs use it. */
@@ -111,6 +125,7 @@ export interface BaseConfig {
   postgres: PostgresConfig
   valkey: ValkeyConfig
   kafka: KafkaConfig
+  auth: AuthSettings
 }
 
 export interface ServiceDefaults {
@@ -123,10 +138,11 @@ export interface ServiceDefaults {
 /** The settings every service shares, with the seed's variable names. */
 export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hostname: string): BaseConfig {
   const service = defaults.service
+  const environment = reader.oneOf('APP_ENV', ['development', 'test', 'production'], 'development')
   return {
     service,
     instanceId: reader.string('INSTANCE_ID', `${hostname}-${process.pid}`),
-    environment: reader.oneOf('APP_ENV', ['development', 'test', 'production'], 'development'),
+    environment,
     grpc: {
       host: reader.string('GRPC_HOST', '0.0.0.0'),
       port: reader.int('GRPC_PORT', defaults.grpcPort, { min: 0, max: 65535 }),
@@ -149,12 +165,47 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       port: reader.int('VALKEY_PORT', 6379, { min: 1, max: 65535 }),
       keyPrefix: reader.string('VALKEY_KEY_PREFIX', 'brewmesh'),
     },
+    auth: readAuth(reader, environment),
     kafka: {
       brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
       clientId: reader.string('KAFKA_CLIENT_ID', `brewmesh-${service}`),
       topicSuffix: reader.string('KAFKA_TOPIC_SUFFIX', ''),
     },
   }
+}
+
+const DEV_ISSUER = 'brewmesh-dev'
+
+/**
+ * Token verification settings. Keys come from a JWKS URL or one static public key (PEM inline
+ * or from a file). Production refuses the development issuer and keys kept under .stack/.
+ */
+function readAuth(reader: EnvReader, environment: string): AuthSettings {
+  const keyFile = reader.optional('AUTH_PUBLIC_KEY_FILE')
+  let publicKeyPem = reader.optional('AUTH_PUBLIC_KEY')?.replaceAll('\\n', '\n')
+  if (!publicKeyPem && keyFile) {
+    try {
+      publicKeyPem = readFileSync(keyFile, 'utf8')
+    } catch (err) {
+      reader.problem(`AUTH_PUBLIC_KEY_FILE ${keyFile} cannot be read: ${(err as Error).message}`)
+    }
+  }
+  const settings: AuthSettings = {
+    issuer: reader.string('AUTH_ISSUER', DEV_ISSUER),
+    audience: reader.string('AUTH_AUDIENCE', 'brewmesh'),
+    jwksUrl: reader.optional('AUTH_JWKS_URL'),
+    publicKeyPem,
+    clockToleranceSeconds: reader.int('AUTH_CLOCK_TOLERANCE_SECONDS', 30, { min: 0, max: 300 }),
+  }
+  if (!settings.jwksUrl && !settings.publicKeyPem) {
+    reader.problem('set AUTH_JWKS_URL, AUTH_PUBLIC_KEY or AUTH_PUBLIC_KEY_FILE (scripts/up.sh makes a development key pair)')
+  }
+  if (environment === 'production') {
+    if (settings.issuer === DEV_ISSUER) reader.problem(`AUTH_ISSUER must not be the development issuer "${DEV_ISSUER}" in production`)
+    if (keyFile?.includes('/.stack/'))
+      reader.problem('AUTH_PUBLIC_KEY_FILE points at the development key (.stack/); production needs the real issuer key')
+  }
+  return settings
 }
 
 /** Deep-freezes a config object so nothing changes it after start. */

@@ -8,7 +8,16 @@ export interface FieldViolation {
   description: string
 }
 
-export type ErrorKind = 'invalid' | 'not_found' | 'already_exists' | 'aborted' | 'precondition' | 'unavailable' | 'resource_exhausted'
+export type ErrorKind =
+  | 'invalid'
+  | 'not_found'
+  | 'already_exists'
+  | 'aborted'
+  | 'precondition'
+  | 'unavailable'
+  | 'resource_exhausted'
+  | 'unauthenticated'
+  | 'permission_denied'
 
 export class AppError extends Error {
   readonly kind: ErrorKind
@@ -27,6 +36,8 @@ export const alreadyExists = (message: string, field?: string) =>
   new AppError('already_exists', message, field ? [{ field, description: message }] : [])
 export const aborted = (message: string) => new AppError('aborted', message)
 export const precondition = (message: string) => new AppError('precondition', message)
+export const unauthenticated = (message: string) => new AppError('unauthenticated', message)
+export const permissionDenied = (message: string) => new AppError('permission_denied', message)
 export const unavailable = (message: string, cause?: unknown) => new AppError('unavailable', message, [], { cause })
 
 /** Collects field violations, then throws one INVALID_ARGUMENT naming them all. */

@@ -16,6 +16,9 @@ function configError(run: () => unknown): ConfigError {
   throw new Error('expected a ConfigError')
 }
 
+// Authentication needs a key; its presence is all these tests need.
+const AUTH = { AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nMFk=\\n-----END PUBLIC KEY-----' }
+
 describe('EnvReader', () => {
   it('when a variable is unset or blank, then the fallback is used', () => {
     const r = new EnvReader({ BLANK: '   ' })
@@ -102,7 +105,7 @@ describe('EnvReader', () => {
 
 describe('readBaseConfig', () => {
   it('when nothing is set, then the service defaults apply', () => {
-    const r = new EnvReader({})
+    const r = new EnvReader({ ...AUTH })
     const config = readBaseConfig(r, DEFAULTS, 'host-1')
     r.done()
     expect(config).toEqual({
@@ -123,13 +126,22 @@ describe('readBaseConfig', () => {
       },
       valkey: { host: '127.0.0.1', port: 6379, keyPrefix: 'brewmesh' },
       kafka: { brokers: ['127.0.0.1:9092'], clientId: 'brewmesh-orders', topicSuffix: '' },
+      auth: {
+        issuer: 'brewmesh-dev',
+        audience: 'brewmesh',
+        jwksUrl: undefined,
+        publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----',
+        clockToleranceSeconds: 30,
+      },
     })
   })
 
   it('when variables are set, then they override the defaults', () => {
     const r = new EnvReader({
+      ...AUTH,
       INSTANCE_ID: 'replica-7',
       APP_ENV: 'production',
+      AUTH_ISSUER: 'https://id.example.com',
       GRPC_PORT: '0',
       LOG_LEVEL: 'silent',
       DB_POOL_MAX: '200',
@@ -149,7 +161,7 @@ describe('readBaseConfig', () => {
   })
 
   it('when several base variables are invalid, then done reports each of them', () => {
-    const r = new EnvReader({ GRPC_PORT: '70000', DB_POOL_MAX: '0', LOG_LEVEL: 'loud', APP_ENV: 'qa', VALKEY_PORT: 'abc' })
+    const r = new EnvReader({ ...AUTH, GRPC_PORT: '70000', DB_POOL_MAX: '0', LOG_LEVEL: 'loud', APP_ENV: 'qa', VALKEY_PORT: 'abc' })
     readBaseConfig(r, DEFAULTS, 'host-1')
     const problems = configError(() => r.done()).problems
     expect(problems.map((p) => p.split(' ')[0])).toEqual(['APP_ENV', 'GRPC_PORT', 'LOG_LEVEL', 'DB_POOL_MAX', 'VALKEY_PORT'])
@@ -178,7 +190,7 @@ describe('freeze', () => {
 
 describe('customer readConfig', () => {
   it('when the environment is empty, then the customer defaults apply', () => {
-    const config = readConfig({})
+    const config = readConfig({ ...AUTH })
     expect(config.service).toBe('customer')
     expect(config.grpc.port).toBe(50052)
     expect(config.metrics.port).toBe(9462)
@@ -192,14 +204,14 @@ describe('customer readConfig', () => {
   })
 
   it('when the config is read, then it is deeply frozen', () => {
-    const config = readConfig({})
+    const config = readConfig({ ...AUTH })
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.cache)).toBe(true)
     expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
   })
 
   it('when variables are set, then they are used', () => {
-    const config = readConfig({ GRPC_PORT: '6000', CACHE_TTL_SECONDS: '60', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' })
+    const config = readConfig({ ...AUTH, GRPC_PORT: '6000', CACHE_TTL_SECONDS: '60', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' })
     expect(config.grpc.port).toBe(6000)
     expect(config.cache.ttlSeconds).toBe(60)
     expect(config.otlpEndpoint).toBe('http://otel:4318')
@@ -207,7 +219,7 @@ describe('customer readConfig', () => {
 
   it('when base and customer variables are invalid, then one ConfigError names every one', () => {
     const err = configError(() =>
-      readConfig({ GRPC_PORT: 'x', CACHE_TTL_SECONDS: '0', OUTBOX_RETENTION_DAYS: '366', HEALTH_INTERVAL_MS: '10' }),
+      readConfig({ ...AUTH, GRPC_PORT: 'x', CACHE_TTL_SECONDS: '0', OUTBOX_RETENTION_DAYS: '366', HEALTH_INTERVAL_MS: '10' }),
     )
     expect(err.problems.map((p) => p.split(' ')[0])).toEqual([
       'GRPC_PORT',
@@ -215,5 +227,43 @@ describe('customer readConfig', () => {
       'HEALTH_INTERVAL_MS',
       'OUTBOX_RETENTION_DAYS',
     ])
+  })
+})
+
+describe('authentication settings', () => {
+  it('when no key source is set, then the ConfigError names the three variables', () => {
+    expect(() => readConfig({})).toThrow(/AUTH_JWKS_URL, AUTH_PUBLIC_KEY or AUTH_PUBLIC_KEY_FILE/)
+  })
+
+  it('when production uses the development issuer or a key under .stack/, then it refuses to start', () => {
+    expect(() => readConfig({ ...AUTH, APP_ENV: 'production' })).toThrow(/development issuer/)
+    let error: unknown
+    try {
+      readConfig({
+        APP_ENV: 'production',
+        AUTH_ISSUER: 'https://id.example.com',
+        AUTH_PUBLIC_KEY_FILE: '/srv/app/.stack/dev-keys/public.pem',
+      })
+    } catch (err) {
+      error = err
+    }
+    expect(String(error)).toMatch(/development key/)
+  })
+
+  it('when a JWKS URL and a real issuer are set in production, then the config is accepted', () => {
+    const config = readConfig({
+      APP_ENV: 'production',
+      AUTH_ISSUER: 'https://id.example.com',
+      AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
+    })
+    expect(config.auth).toMatchObject({
+      issuer: 'https://id.example.com',
+      audience: 'brewmesh',
+      jwksUrl: 'https://id.example.com/jwks.json',
+    })
+  })
+
+  it('when the PEM is given inline with literal \\n, then it is turned into lines', () => {
+    expect(readConfig(AUTH).auth.publicKeyPem).toBe('-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----')
   })
 })

@@ -101,3 +101,11 @@ export async function deleteAddress(deps: CustomerDeps, id: string): Promise<voi
   })
   await deps.cache.delete(customerId)
 }
+
+/** The customer an address belongs to (for authorization before a change). */
+export async function addressOwner(deps: CustomerDeps, id: string, field = 'address.id'): Promise<string> {
+  requireUuid(id, field)
+  const address = await deps.store.transaction((tx) => tx.address(id))
+  if (!address) throw notFound('address', id)
+  return address.customerId
+}

@@ -71,7 +71,10 @@ function targetOf(
  * change is acknowledged, then activity that happens from then on flows. The stream stays open after the caller
  * half-closes (a feed has no natural end): it ends when the caller cancels or its deadline passes.
  */
-export function activityFeed(bus: ActivityBus) {
+export function activityFeed(
+  bus: ActivityBus,
+  authorizeSubscription: (target: { customerId: string } | { householdId: string }) => Promise<void>,
+) {
   return async (requests: AsyncIterable<ActivityFeedRequest>, send: Send<ActivityFeedResponse>, ctx: CallContext): Promise<void> => {
     const out = new AsyncQueue<ActivityFeedResponse>(MAX_PENDING, ctx.signal)
     const subscriptions = new Map<string, () => void>()
@@ -100,6 +103,7 @@ export function activityFeed(bus: ActivityBus) {
         const field = action.$case
         const { key, target } = targetOf(action.value, field)
         if (action.$case === 'subscribe' && !subscriptions.has(key)) {
+          await authorizeSubscription(target)
           new Violations()
             .check(subscriptions.size < MAX_SUBSCRIPTIONS, field, `at most ${MAX_SUBSCRIPTIONS} subscriptions per stream`)
             .throwIfAny()

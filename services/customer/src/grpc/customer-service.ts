@@ -1,12 +1,15 @@
 import { status as Code } from '@grpc/grpc-js'
 import type { CustomerServiceServer, ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import type { CallAdapters } from '@brewmesh/runtime/grpc/calls.ts'
-import { createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
+import { authorize, type Target } from '@brewmesh/runtime/auth/access.ts'
+import { callerOf, type CallAdapters, type CallContext } from '@brewmesh/runtime/grpc/calls.ts'
+import { addressOwner, createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
 import { createCustomer, deleteCustomer, getCustomer, listCustomers, recordLogin, setActive, updateCustomer } from '../domain/customers.ts'
 import { importCustomers, type ImportRow } from '../domain/import-customers.ts'
 import type { CustomerDeps } from '../domain/ports.ts'
+import { isUuid, requireUuid } from '../domain/validation.ts'
 import type { ActivityBus } from '../events/activity-bus.ts'
 import { addressInputFromProto, addressToProto, customerToProto, profileFromProto } from '../proto/customer-mapper.ts'
+import { ACCESS, type CustomerRpc } from './access.ts'
 import { activityFeed } from './activity-feed.ts'
 import { watchCustomer } from './watch-customer.ts'
 
@@ -26,46 +29,87 @@ const EMPTY_PROFILE = {
   householdId: '',
 }
 
-/** CustomerService handlers: decode, call the use case, encode. Errors map in runtime/grpc/status.ts. */
+/** CustomerService handlers: authorize, decode, call the use case, encode. Errors map in runtime/grpc/status.ts. */
 export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: CallAdapters): CustomerServiceServer {
   const { unary } = calls
+  const allow = (ctx: CallContext, rpc: CustomerRpc, target?: Target) => authorize(callerOf(ctx), ACCESS[rpc], target, rpc)
+
+  /** For rules reaching a customer's household, the target is the stored customer (its household). */
+  const allowOnCustomer = async (ctx: CallContext, rpc: CustomerRpc, id: string, field = 'id') => {
+    const caller = callerOf(ctx)
+    const rule = ACCESS[rpc]
+    if (caller.kind !== 'customer' || !('household' in rule) || !rule.household || (isUuid(id) && id.toLowerCase() === caller.subject)) {
+      return authorize(caller, rule, { customerId: id }, rpc)
+    }
+    requireUuid(id, field)
+    const customer = await getCustomer(deps, id)
+    authorize(caller, rule, { customerId: customer.id, householdId: customer.householdId ?? undefined }, rpc)
+  }
+
   return {
-    createCustomer: unary('CreateCustomer', async (r) => ({
-      customer: customerToProto(await createCustomer(deps, r.requestId, profileFromProto(r))),
-    })),
-    getCustomer: unary('GetCustomer', async (r) => ({ customer: customerToProto(await getCustomer(deps, r.id)) })),
-    updateCustomer: unary('UpdateCustomer', async (r) => {
+    createCustomer: unary('CreateCustomer', async (r, ctx) => {
+      allow(ctx, 'CreateCustomer')
+      return { customer: customerToProto(await createCustomer(deps, r.requestId, profileFromProto(r))) }
+    }),
+    getCustomer: unary('GetCustomer', async (r, ctx) => {
+      await allowOnCustomer(ctx, 'GetCustomer', r.id)
+      return { customer: customerToProto(await getCustomer(deps, r.id)) }
+    }),
+    updateCustomer: unary('UpdateCustomer', async (r, ctx) => {
       const c = r.customer
+      allow(ctx, 'UpdateCustomer', { customerId: c?.id })
       const profile = c ? profileFromProto({ ...c, phone: c.phone }) : EMPTY_PROFILE
       const updated = await updateCustomer(deps, c?.id ?? '', profile, r.updateMask ?? [], r.expectedVersion)
       return { customer: customerToProto(updated) }
     }),
-    deleteCustomer: unary('DeleteCustomer', async (r) => {
+    deleteCustomer: unary('DeleteCustomer', async (r, ctx) => {
+      allow(ctx, 'DeleteCustomer', { customerId: r.id })
       await deleteCustomer(deps, r.id, r.expectedVersion)
       return {}
     }),
-    listCustomers: unary('ListCustomers', async (r) => {
+    listCustomers: unary('ListCustomers', async (r, ctx) => {
+      // Customers may list their own household only.
+      allow(ctx, 'ListCustomers', { householdId: r.householdId || undefined })
       const page = await listCustomers(deps, { pageSize: r.pageSize, pageToken: r.pageToken, householdId: r.householdId, active: r.active })
       return { customers: page.customers.map(customerToProto), nextPageToken: page.nextPageToken }
     }),
-    activateCustomer: unary('ActivateCustomer', async (r) => ({ customer: customerToProto(await setActive(deps, r.id, true)) })),
-    deactivateCustomer: unary('DeactivateCustomer', async (r) => ({
-      customer: customerToProto(await setActive(deps, r.id, false, r.reason)),
-    })),
-    recordLogin: unary('RecordLogin', async (r) => ({ customer: customerToProto(await recordLogin(deps, r.id)) })),
-    createAddress: unary('CreateAddress', async (r) => ({
-      address: addressToProto(await createAddress(deps, r.address?.customerId ?? '', addressInputFromProto(r.address))),
-    })),
-    listAddresses: unary('ListAddresses', async (r) => ({ addresses: (await listAddresses(deps, r.customerId)).map(addressToProto) })),
-    updateAddress: unary('UpdateAddress', async (r) => ({
-      address: addressToProto(await updateAddress(deps, r.address?.id ?? '', addressInputFromProto(r.address), r.updateMask ?? [])),
-    })),
-    deleteAddress: unary('DeleteAddress', async (r) => {
+    activateCustomer: unary('ActivateCustomer', async (r, ctx) => {
+      allow(ctx, 'ActivateCustomer')
+      return { customer: customerToProto(await setActive(deps, r.id, true)) }
+    }),
+    deactivateCustomer: unary('DeactivateCustomer', async (r, ctx) => {
+      allow(ctx, 'DeactivateCustomer')
+      return { customer: customerToProto(await setActive(deps, r.id, false, r.reason)) }
+    }),
+    recordLogin: unary('RecordLogin', async (r, ctx) => {
+      allow(ctx, 'RecordLogin', { customerId: r.id })
+      return { customer: customerToProto(await recordLogin(deps, r.id)) }
+    }),
+    createAddress: unary('CreateAddress', async (r, ctx) => {
+      const customerId = r.address?.customerId ?? ''
+      allow(ctx, 'CreateAddress', { customerId })
+      return { address: addressToProto(await createAddress(deps, customerId, addressInputFromProto(r.address))) }
+    }),
+    listAddresses: unary('ListAddresses', async (r, ctx) => {
+      allow(ctx, 'ListAddresses', { customerId: r.customerId })
+      return { addresses: (await listAddresses(deps, r.customerId)).map(addressToProto) }
+    }),
+    updateAddress: unary('UpdateAddress', async (r, ctx) => {
+      const id = r.address?.id ?? ''
+      allow(ctx, 'UpdateAddress', { customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, id) : undefined })
+      return { address: addressToProto(await updateAddress(deps, id, addressInputFromProto(r.address), r.updateMask ?? [])) }
+    }),
+    deleteAddress: unary('DeleteAddress', async (r, ctx) => {
+      allow(ctx, 'DeleteAddress', { customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, r.id, 'id') : undefined })
       await deleteAddress(deps, r.id)
       return {}
     }),
-    watchCustomer: calls.serverStream('WatchCustomer', watchCustomer(deps, bus)),
-    importCustomers: calls.clientStream('ImportCustomers', async (requests) => {
+    watchCustomer: calls.serverStream('WatchCustomer', async (r, send, ctx) => {
+      await allowOnCustomer(ctx, 'WatchCustomer', r.id)
+      await watchCustomer(deps, bus)(r, send, ctx)
+    }),
+    importCustomers: calls.clientStream('ImportCustomers', async (requests, ctx) => {
+      allow(ctx, 'ImportCustomers')
       const summary = await importCustomers(deps, importRows(requests))
       return {
         received: String(summary.received),
@@ -76,7 +120,14 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
         failures: summary.failures.map((f) => ({ rowNumber: String(f.rowNumber), reason: f.reason, fields: f.fields })),
       }
     }),
-    activityFeed: calls.bidi('ActivityFeed', activityFeed(bus)),
+    activityFeed: calls.bidi('ActivityFeed', (requests, send, ctx) => {
+      // Authorized per subscription: a customer may follow themselves, their household and its members.
+      const authorizeSubscription = async (target: { customerId: string } | { householdId: string }) => {
+        if ('customerId' in target) return allowOnCustomer(ctx, 'ActivityFeed', target.customerId, 'subscribe.customer_id')
+        allow(ctx, 'ActivityFeed', { householdId: target.householdId })
+      }
+      return activityFeed(bus, authorizeSubscription)(requests, send, ctx)
+    }),
     // Customer statistics are computed by the order-event rollups (issue 6); until then the
     // contract is published and the calls say so plainly.
     getCustomerStats: (_call, callback) => callback({ code: Code.UNIMPLEMENTED, details: 'customer statistics are not available yet' }),

@@ -9,6 +9,9 @@ import {
   type ServerReadableStream,
   type ServerWritableStream,
 } from '@grpc/grpc-js'
+import { principalOf } from '../auth/interceptor.ts'
+import type { Principal } from '../auth/principal.ts'
+import { unauthenticated } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { toServiceError } from './status.ts'
 
@@ -18,6 +21,13 @@ export interface CallContext {
   signal: AbortSignal
   metadata: Metadata
   log: Logger
+}
+
+/** The verified caller (the authentication interceptor ran before any handler). */
+export function callerOf(ctx: CallContext): Principal {
+  const principal = principalOf(ctx.metadata)
+  if (!principal) throw unauthenticated('no verified caller for this call')
+  return principal
 }
 
 type AnyStream = ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>

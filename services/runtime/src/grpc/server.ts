@@ -7,6 +7,8 @@ import type { Meter } from '@opentelemetry/api'
 import { descriptorSetPath } from '@brewmesh/gen/descriptors.ts'
 import type { Logger } from '../logger.ts'
 import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
+import { authenticate } from '../auth/interceptor.ts'
+import type { TokenVerifier } from '../auth/verifier.ts'
 import { observeCalls } from './interceptors.ts'
 
 export interface GrpcServerOptions {
@@ -17,6 +19,8 @@ export interface GrpcServerOptions {
   shutdownGraceMs: number
   log: Logger
   meter: Meter
+  /** Verifies bearer tokens; every call but health and reflection must carry one. */
+  verifyToken: TokenVerifier
 }
 
 export interface GrpcServer {
@@ -57,7 +61,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
-    interceptors: [observeCalls(options.service, options.meter, log)],
+    // Outermost first: refused calls are counted and logged too.
+    interceptors: [observeCalls(options.service, options.meter, log), authenticate(options.verifyToken, log)],
   })
   // Starts NOT_SERVING: the health monitor flips it once dependencies answer.
   const health = new HealthImplementation({ '': 'NOT_SERVING' })

@@ -13,6 +13,8 @@ const codeOf: Record<ErrorKind, Code> = {
   precondition: Code.FAILED_PRECONDITION,
   unavailable: Code.UNAVAILABLE,
   resource_exhausted: Code.RESOURCE_EXHAUSTED,
+  unauthenticated: Code.UNAUTHENTICATED,
+  permission_denied: Code.PERMISSION_DENIED,
 }
 
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
