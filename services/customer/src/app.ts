@@ -13,6 +13,7 @@ import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/out
 import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
+import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import { customerCache } from './cache/customer-cache.ts'
 import type { CustomerConfig } from './config.ts'
@@ -161,7 +162,15 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
 
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
-  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls))
+  const limitWrites = createRateLimiter({
+    valkey,
+    prefix: `${config.valkey.keyPrefix}:`,
+    service: config.service,
+    config: config.rateLimit,
+    meter,
+    log,
+  })
+  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls, limitWrites))
 
   const health = startHealthMonitor({
     health: grpc.health,

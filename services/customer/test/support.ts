@@ -28,10 +28,10 @@ export function customerEnv(extra: Record<string, string> = {}): Record<string, 
 
 export const STAFF: TokenClaims = { sub: 'staff-test', roles: ['support', 'operator'] }
 
-/** Migrates and starts the Customer service in-process on port 0, with a generated client. */
+/** Migrates and starts the Customer service in-process on port 0; with `tls` (the CA to trust) its clients use TLS. */
 export async function startCustomer(
   env: Record<string, string>,
-  options: { migrate?: boolean; waitForFeed?: boolean } = {},
+  options: { migrate?: boolean; waitForFeed?: boolean; tls?: Buffer } = {},
 ): Promise<Running> {
   const issuer = await testIssuer()
   const config = readConfig({ ...issuer.env, ...env })
@@ -41,7 +41,8 @@ export async function startCustomer(
   const address = `127.0.0.1:${app.grpcPort}`
   const clients: CustomerServiceClient[] = []
   const clientAs = async (claims: TokenClaims) => {
-    const c = new CustomerServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(await issuer.mint(claims))] })
+    const channel = options.tls ? credentials.createSsl(options.tls) : credentials.createInsecure()
+    const c = new CustomerServiceClient(address, channel, { interceptors: [bearer(await issuer.mint(claims))] })
     clients.push(c)
     return c
   }

@@ -114,18 +114,27 @@ export interface AuthSettings {
   clockToleranceSeconds: number
 }
 
+/** PEM contents for a TLS server; clientCa turns on mutual TLS. */
+export interface TlsFiles {
+  cert: string
+  key: string
+  clientCa: string | undefined
+}
+
 export interface BaseConfig {
   service: string
   /** Distinguishes replicas: broadcast consumer groups and logs use it. */
   instanceId: string
   environment: 'development' | 'test' | 'production'
-  grpc: { host: string; port: number; maxMessageBytes: number; shutdownGraceMs: number }
+  grpc: { host: string; port: number; maxMessageBytes: number; shutdownGraceMs: number; tls: TlsFiles | undefined }
   metrics: { port: number }
   log: { level: string }
   postgres: PostgresConfig
   valkey: ValkeyConfig
   kafka: KafkaConfig
   auth: AuthSettings
+  /** Per-caller write limit (0: off). */
+  rateLimit: { limit: number; windowSeconds: number }
 }
 
 export interface ServiceDefaults {
@@ -148,6 +157,7 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       port: reader.int('GRPC_PORT', defaults.grpcPort, { min: 0, max: 65535 }),
       maxMessageBytes: reader.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
       shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+      tls: readTls(reader),
     },
     metrics: { port: reader.int('METRICS_PORT', defaults.metricsPort, { min: 0, max: 65535 }) },
     log: { level: reader.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info') },
@@ -166,6 +176,10 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       keyPrefix: reader.string('VALKEY_KEY_PREFIX', 'brewmesh'),
     },
     auth: readAuth(reader, environment),
+    rateLimit: {
+      limit: reader.int('RATE_LIMIT_WRITES', 120, { min: 0 }),
+      windowSeconds: reader.int('RATE_LIMIT_WINDOW_SECONDS', 60, { min: 1, max: 3600 }),
+    },
     kafka: {
       brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
       clientId: reader.string('KAFKA_CLIENT_ID', `brewmesh-${service}`),
@@ -175,6 +189,34 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
 }
 
 const DEV_ISSUER = 'brewmesh-dev'
+
+/** Optional TLS: GRPC_TLS_CERT_FILE + GRPC_TLS_KEY_FILE (both or neither), GRPC_TLS_CLIENT_CA_FILE for mTLS. */
+function readTls(reader: EnvReader): TlsFiles | undefined {
+  const certFile = reader.optional('GRPC_TLS_CERT_FILE')
+  const keyFile = reader.optional('GRPC_TLS_KEY_FILE')
+  const caFile = reader.optional('GRPC_TLS_CLIENT_CA_FILE')
+  if (!certFile && !keyFile) {
+    if (caFile) reader.problem('GRPC_TLS_CLIENT_CA_FILE needs GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE')
+    return undefined
+  }
+  if (!certFile || !keyFile) {
+    reader.problem('set both GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE, or neither')
+    return undefined
+  }
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (err) {
+      reader.problem(`${name} ${path} cannot be read: ${(err as Error).message}`)
+      return ''
+    }
+  }
+  return {
+    cert: read('GRPC_TLS_CERT_FILE', certFile),
+    key: read('GRPC_TLS_KEY_FILE', keyFile),
+    clientCa: caFile ? read('GRPC_TLS_CLIENT_CA_FILE', caFile) : undefined,
+  }
+}
 
 /**
  * Token verification settings. Keys come from a JWKS URL or one static public key (PEM inline

@@ -22,11 +22,19 @@ export type ErrorKind =
 export class AppError extends Error {
   readonly kind: ErrorKind
   readonly violations: readonly FieldViolation[]
-  constructor(kind: ErrorKind, message: string, violations: readonly FieldViolation[] = [], options?: { cause?: unknown }) {
+  /** When set, the caller may retry after this long (sent as google.rpc.RetryInfo). */
+  readonly retryDelayMs: number | undefined
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    violations: readonly FieldViolation[] = [],
+    options?: { cause?: unknown; retryDelayMs?: number },
+  ) {
     super(message, options)
     this.name = 'AppError'
     this.kind = kind
     this.violations = violations
+    this.retryDelayMs = options?.retryDelayMs
   }
 }
 
@@ -36,6 +44,8 @@ export const alreadyExists = (message: string, field?: string) =>
   new AppError('already_exists', message, field ? [{ field, description: message }] : [])
 export const aborted = (message: string) => new AppError('aborted', message)
 export const precondition = (message: string) => new AppError('precondition', message)
+export const resourceExhausted = (message: string, retryDelayMs: number) =>
+  new AppError('resource_exhausted', message, [], { retryDelayMs })
 export const unauthenticated = (message: string) => new AppError('unauthenticated', message)
 export const permissionDenied = (message: string) => new AppError('permission_denied', message)
 export const unavailable = (message: string, cause?: unknown) => new AppError('unavailable', message, [], { cause })

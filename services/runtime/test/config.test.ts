@@ -112,7 +112,7 @@ describe('readBaseConfig', () => {
       service: 'orders',
       instanceId: `host-1-${process.pid}`,
       environment: 'development',
-      grpc: { host: '0.0.0.0', port: 50060, maxMessageBytes: 4 * 1024 * 1024, shutdownGraceMs: 10_000 },
+      grpc: { host: '0.0.0.0', port: 50060, maxMessageBytes: 4 * 1024 * 1024, shutdownGraceMs: 10_000, tls: undefined },
       metrics: { port: 9470 },
       log: { level: 'info' },
       postgres: {
@@ -133,6 +133,7 @@ describe('readBaseConfig', () => {
         publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----',
         clockToleranceSeconds: 30,
       },
+      rateLimit: { limit: 120, windowSeconds: 60 },
     })
   })
 

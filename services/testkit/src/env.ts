@@ -22,6 +22,8 @@ export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<stri
     METRICS_PORT: '0',
     HEALTH_INTERVAL_MS: '200',
     SHUTDOWN_GRACE_MS: '2000',
+    // Tests write far faster than people; the limit has its own test.
+    RATE_LIMIT_WRITES: '100000',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...extra,
   }

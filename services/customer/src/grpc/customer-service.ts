@@ -2,6 +2,7 @@ import { status as Code } from '@grpc/grpc-js'
 import type { CustomerServiceServer, ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { authorize, type Target } from '@brewmesh/runtime/auth/access.ts'
 import { callerOf, type CallAdapters, type CallContext } from '@brewmesh/runtime/grpc/calls.ts'
+import type { RateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { addressOwner, createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
 import { createCustomer, deleteCustomer, getCustomer, listCustomers, recordLogin, setActive, updateCustomer } from '../domain/customers.ts'
 import { importCustomers, type ImportRow } from '../domain/import-customers.ts'
@@ -30,9 +31,19 @@ const EMPTY_PROFILE = {
 }
 
 /** CustomerService handlers: authorize, decode, call the use case, encode. Errors map in runtime/grpc/status.ts. */
-export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: CallAdapters): CustomerServiceServer {
+export function customerService(
+  deps: CustomerDeps,
+  bus: ActivityBus,
+  calls: CallAdapters,
+  limitWrites: RateLimiter,
+): CustomerServiceServer {
   const { unary } = calls
   const allow = (ctx: CallContext, rpc: CustomerRpc, target?: Target) => authorize(callerOf(ctx), ACCESS[rpc], target, rpc)
+  /** Authorizes a write, then counts it against the caller's rate limit. */
+  const allowWrite = async (ctx: CallContext, rpc: CustomerRpc, target?: Target) => {
+    allow(ctx, rpc, target)
+    await limitWrites(callerOf(ctx))
+  }
 
   /** For rules reaching a customer's household, the target is the stored customer (its household). */
   const allowOnCustomer = async (ctx: CallContext, rpc: CustomerRpc, id: string, field = 'id') => {
@@ -48,7 +59,7 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
 
   return {
     createCustomer: unary('CreateCustomer', async (r, ctx) => {
-      allow(ctx, 'CreateCustomer')
+      await allowWrite(ctx, 'CreateCustomer')
       return { customer: customerToProto(await createCustomer(deps, r.requestId, profileFromProto(r))) }
     }),
     getCustomer: unary('GetCustomer', async (r, ctx) => {
@@ -57,13 +68,13 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
     }),
     updateCustomer: unary('UpdateCustomer', async (r, ctx) => {
       const c = r.customer
-      allow(ctx, 'UpdateCustomer', { customerId: c?.id })
+      await allowWrite(ctx, 'UpdateCustomer', { customerId: c?.id })
       const profile = c ? profileFromProto({ ...c, phone: c.phone }) : EMPTY_PROFILE
       const updated = await updateCustomer(deps, c?.id ?? '', profile, r.updateMask ?? [], r.expectedVersion)
       return { customer: customerToProto(updated) }
     }),
     deleteCustomer: unary('DeleteCustomer', async (r, ctx) => {
-      allow(ctx, 'DeleteCustomer', { customerId: r.id })
+      await allowWrite(ctx, 'DeleteCustomer', { customerId: r.id })
       await deleteCustomer(deps, r.id, r.expectedVersion)
       return {}
     }),
@@ -74,20 +85,20 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
       return { customers: page.customers.map(customerToProto), nextPageToken: page.nextPageToken }
     }),
     activateCustomer: unary('ActivateCustomer', async (r, ctx) => {
-      allow(ctx, 'ActivateCustomer')
+      await allowWrite(ctx, 'ActivateCustomer')
       return { customer: customerToProto(await setActive(deps, r.id, true)) }
     }),
     deactivateCustomer: unary('DeactivateCustomer', async (r, ctx) => {
-      allow(ctx, 'DeactivateCustomer')
+      await allowWrite(ctx, 'DeactivateCustomer')
       return { customer: customerToProto(await setActive(deps, r.id, false, r.reason)) }
     }),
     recordLogin: unary('RecordLogin', async (r, ctx) => {
-      allow(ctx, 'RecordLogin', { customerId: r.id })
+      await allowWrite(ctx, 'RecordLogin', { customerId: r.id })
       return { customer: customerToProto(await recordLogin(deps, r.id)) }
     }),
     createAddress: unary('CreateAddress', async (r, ctx) => {
       const customerId = r.address?.customerId ?? ''
-      allow(ctx, 'CreateAddress', { customerId })
+      await allowWrite(ctx, 'CreateAddress', { customerId })
       return { address: addressToProto(await createAddress(deps, customerId, addressInputFromProto(r.address))) }
     }),
     listAddresses: unary('ListAddresses', async (r, ctx) => {
@@ -96,11 +107,13 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
     }),
     updateAddress: unary('UpdateAddress', async (r, ctx) => {
       const id = r.address?.id ?? ''
-      allow(ctx, 'UpdateAddress', { customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, id) : undefined })
+      await allowWrite(ctx, 'UpdateAddress', { customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, id) : undefined })
       return { address: addressToProto(await updateAddress(deps, id, addressInputFromProto(r.address), r.updateMask ?? [])) }
     }),
     deleteAddress: unary('DeleteAddress', async (r, ctx) => {
-      allow(ctx, 'DeleteAddress', { customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, r.id, 'id') : undefined })
+      await allowWrite(ctx, 'DeleteAddress', {
+        customerId: callerOf(ctx).kind === 'customer' ? await addressOwner(deps, r.id, 'id') : undefined,
+      })
       await deleteAddress(deps, r.id)
       return {}
     }),
@@ -109,7 +122,7 @@ export function customerService(deps: CustomerDeps, bus: ActivityBus, calls: Cal
       await watchCustomer(deps, bus)(r, send, ctx)
     }),
     importCustomers: calls.clientStream('ImportCustomers', async (requests, ctx) => {
-      allow(ctx, 'ImportCustomers')
+      await allowWrite(ctx, 'ImportCustomers')
       const summary = await importCustomers(deps, importRows(requests))
       return {
         received: String(summary.received),

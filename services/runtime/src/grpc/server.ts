@@ -5,6 +5,7 @@ import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
 import type { Meter } from '@opentelemetry/api'
 import { descriptorSetPath } from '@brewmesh/gen/descriptors.ts'
+import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
 import { authenticate } from '../auth/interceptor.ts'
@@ -19,6 +20,8 @@ export interface GrpcServerOptions {
   shutdownGraceMs: number
   log: Logger
   meter: Meter
+  /** PEM certificate and key (and a client CA for mutual TLS); plaintext when undefined. */
+  tls?: TlsFiles | undefined
   /** Verifies bearer tokens; every call but health and reflection must carry one. */
   verifyToken: TokenVerifier
 }
@@ -50,6 +53,12 @@ function reflectionFor(services: string[]) {
     else reader.skip(wireType)
   }
   return new ReflectionService({ brewmesh: { fileDescriptorProtos: files } } as never, { services })
+}
+
+function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure()
+  const pair = { cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }
+  return ServerCredentials.createSsl(tls.clientCa ? Buffer.from(tls.clientCa) : null, [pair], Boolean(tls.clientCa))
 }
 
 /** A grpc-js server with health, reflection, call metrics/logging and graceful shutdown. */
@@ -85,7 +94,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       new Promise((resolve, reject) => {
         // Reflection describes only what this server serves, so it is added once services are.
         reflectionFor(served).addToServer(server)
-        server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (err, port) =>
+        server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls), (err, port) =>
           err ? reject(err) : resolve(port),
         )
       }),

@@ -1,6 +1,6 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
 import { type Any } from '@brewmesh/gen/google/protobuf/any.ts'
-import { BadRequest } from '@brewmesh/gen/google/rpc/error_details.ts'
+import { BadRequest, RetryInfo } from '@brewmesh/gen/google/rpc/error_details.ts'
 import { Status } from '@brewmesh/gen/google/rpc/status.ts'
 import { AppError, type ErrorKind, type FieldViolation } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -19,6 +19,7 @@ const codeOf: Record<ErrorKind, Code> = {
 
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
 const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest'
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo'
 
 // PostgreSQL SQLSTATEs and socket errors that mean "try again later", not "you did something wrong".
 const PG_UNAVAILABLE = /^(08|53|57P0)/
@@ -52,22 +53,35 @@ export function toServiceError(err: unknown, log: Logger, context: Record<string
   if (known.kind === 'unavailable') log.warn({ err: known.cause ?? known, ...context }, known.message)
   const code = codeOf[known.kind]
   const metadata = new Metadata()
-  if (known.violations.length > 0) {
-    metadata.set(STATUS_DETAILS_KEY, encodeDetails(code, known.message, known.violations))
+  if (known.violations.length > 0 || known.retryDelayMs !== undefined) {
+    metadata.set(STATUS_DETAILS_KEY, encodeDetails(code, known.message, known.violations, known.retryDelayMs))
   }
   return { code, details: known.message, metadata }
 }
 
-function encodeDetails(code: Code, message: string, violations: readonly FieldViolation[]): Buffer {
-  const badRequest = BadRequest.encode({
-    fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined })),
-  }).finish()
-  const status = Status.encode({
-    code,
-    message,
-    details: [{ typeUrl: BAD_REQUEST_TYPE, value: Buffer.from(badRequest) }],
-  }).finish()
-  return Buffer.from(status)
+function encodeDetails(code: Code, message: string, violations: readonly FieldViolation[], retryDelayMs: number | undefined): Buffer {
+  const details: Any[] = []
+  if (violations.length > 0) {
+    const badRequest = BadRequest.encode({
+      fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined })),
+    }).finish()
+    details.push({ typeUrl: BAD_REQUEST_TYPE, value: Buffer.from(badRequest) })
+  }
+  if (retryDelayMs !== undefined) {
+    const retryDelay = { seconds: String(Math.floor(retryDelayMs / 1000)), nanos: (retryDelayMs % 1000) * 1_000_000 }
+    details.push({ typeUrl: RETRY_INFO_TYPE, value: Buffer.from(RetryInfo.encode({ retryDelay }).finish()) })
+  }
+  return Buffer.from(Status.encode({ code, message, details }).finish())
+}
+
+/** Client side: how long a server asked the caller to wait before retrying, if it did. */
+export function retryDelayOf(err: unknown): number | undefined {
+  const metadata = (err as { metadata?: Metadata } | undefined)?.metadata
+  const raw = metadata?.get(STATUS_DETAILS_KEY)[0]
+  if (!raw || typeof raw === 'string') return undefined
+  const info = Status.decode(raw).details.find((d: Any) => d.typeUrl === RETRY_INFO_TYPE)
+  const delay = info && RetryInfo.decode(info.value).retryDelay
+  return delay ? Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1_000_000) : undefined
 }
 
 /** Client side: the field violations a server attached to an error, if any. */
