@@ -67,6 +67,16 @@ class FakeStore implements CustomerStore {
         this.requests.set(key, { requestHash, customerId })
         return undefined
       },
+      savepoint: async <T>(work: () => Promise<T>): Promise<T> => {
+        const saved = { customers: new Map(this.customersById), events: [...this.events] }
+        try {
+          return await work()
+        } catch (err) {
+          this.customersById = saved.customers
+          this.events = saved.events
+          throw err
+        }
+      },
       record: async (change) => void this.events.push(change),
       ...this.overrides,
     }

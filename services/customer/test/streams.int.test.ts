@@ -74,15 +74,21 @@ describe('ImportCustomers (client streaming)', () => {
 
   it('creates, updates and reports bad rows by number without stopping', async () => {
     const existing = await createCustomer(a.client)
+    const other = await createCustomer(a.client)
     const summary = await importRows(a.client, [
       { rowNumber: '1' },
       { rowNumber: '2', email: 'broken' },
       { rowNumber: '3', email: existing.email.toUpperCase(), username: existing.username, displayName: 'Imported' },
       { rowNumber: '4', email: existing.email.toUpperCase(), username: existing.username, displayName: 'Imported' },
-      { rowNumber: '5' },
+      // Valid on its own, but takes another customer's username: fails in the database, alone.
+      { rowNumber: '5', email: existing.email, username: other.username },
+      { rowNumber: '6' },
     ])
-    expect(summary).toMatchObject({ received: '5', created: '2', updated: '1', unchanged: '1', failed: '1' })
-    expect(summary.failures).toEqual([{ rowNumber: '2', reason: expect.stringContaining('email') as string, fields: ['email'] }])
+    expect(summary).toMatchObject({ received: '6', created: '2', updated: '1', unchanged: '1', failed: '2' })
+    expect(summary.failures).toEqual([
+      { rowNumber: '2', reason: expect.stringContaining('email') as string, fields: ['email'] },
+      { rowNumber: '5', reason: expect.stringContaining('username') as string, fields: ['username'] },
+    ])
     const after = await unary<{ customer?: Customer }>((cb) => a.client.getCustomer({ id: existing.id }, cb))
     expect(after.customer!.displayName).toBe('Imported')
   })

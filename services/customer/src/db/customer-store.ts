@@ -152,6 +152,17 @@ export function customerStore(db: Kysely<CustomerDb>, schema: string, toOutbox: 
         .executeTakeFirstOrThrow()
       return { requestHash: earlier.request_hash, customerId: earlier.customer_id }
     },
+    async savepoint(work) {
+      await sql`savepoint import_row`.execute(trx)
+      try {
+        const result = await work()
+        await sql`release savepoint import_row`.execute(trx)
+        return result
+      } catch (err) {
+        await sql`rollback to savepoint import_row`.execute(trx)
+        throw err
+      }
+    },
     async record(change) {
       await enqueue(trx, schema, [toOutbox(change)])
     },

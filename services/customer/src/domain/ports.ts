@@ -18,6 +18,11 @@ export interface CustomerTx {
    * used before (the caller compares hashes), undefined when this call claimed it.
    */
   claimRequest(key: string, requestHash: string, customerId: string): Promise<{ requestHash: string; customerId: string } | undefined>
+  /**
+   * Runs work inside a savepoint: if it throws, only its own writes are rolled back and the
+   * transaction goes on (an import's bad row among good ones).
+   */
+  savepoint<T>(work: () => Promise<T>): Promise<T>
   /** Records the change as an event in the outbox, in this transaction. */
   record(change: CustomerChange): Promise<void>
 }

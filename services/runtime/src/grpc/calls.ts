@@ -126,15 +126,30 @@ function writer<Res>(call: ServerWritableStream<unknown, Res> | ServerDuplexStre
 }
 
 /** Incoming messages as an async iterable that ends when the caller half-closes or goes away. */
+/**
+ * Incoming messages as an async iterable that ends when the caller half-closes or goes away.
+ * Cancellation ends the stream's own iterator (return() destroys it, settling a pending next());
+ * racing every next() against one long-lived "aborted" promise would instead keep each message
+ * reachable until the call ends, so memory would grow with the number of messages.
+ */
 async function* readAll<Req>(call: ServerReadableStream<Req, unknown> | ServerDuplexStream<Req, unknown>, signal: AbortSignal) {
-  const iterator = call[Symbol.asyncIterator]()
-  const aborted = new Promise<IteratorResult<Req>>((resolve) =>
-    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
-  )
-  while (!signal.aborted) {
-    const next = (await Promise.race([iterator.next(), aborted])) as IteratorResult<Req>
-    if (next.done) return
-    yield next.value
+  const iterator = call[Symbol.asyncIterator]() as AsyncIterator<Req>
+  const stop = () => void iterator.return?.().catch(() => undefined)
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    while (!signal.aborted) {
+      let next: IteratorResult<Req>
+      try {
+        next = await iterator.next()
+      } catch (err) {
+        if (signal.aborted) return
+        throw err
+      }
+      if (next.done) return
+      yield next.value
+    }
+  } finally {
+    signal.removeEventListener('abort', stop)
   }
 }
 
