@@ -73,6 +73,19 @@ describe('the customer cache', () => {
   })
 })
 
+describe('call metrics', () => {
+  it('counts calls by method and status code and times them, under the service prefix', async () => {
+    const c = await createCustomer(svc.client)
+    await get(svc, c.id)
+    await get(svc, c.id).catch(() => undefined)
+    await unary((cb) => svc.client.getCustomer({ id: 'nope' }, cb)).catch(() => undefined)
+    const text = await (await fetch(`http://127.0.0.1:${svc.app.metricsPort}/metrics`)).text()
+    expect(text).toMatch(/^customer_service_requests_total\{method="GetCustomer",code="OK"\} [2-9]/m)
+    expect(text).toMatch(/^customer_service_requests_total\{method="GetCustomer",code="INVALID_ARGUMENT"\} 1$/m)
+    expect(text).toMatch(/^customer_service_duration_seconds_bucket\{method="CreateCustomer",code="OK",le="0.1"\} \d+/m)
+  })
+})
+
 describe('with Valkey down', () => {
   it('keeps answering from PostgreSQL, stays SERVING, and counts the bypassed cache calls', async () => {
     const down = await startCustomer(
