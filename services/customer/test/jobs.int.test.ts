@@ -22,7 +22,7 @@ describe('the outbox purge job', () => {
   it('is scheduled once in BullMQ on Valkey, however many replicas start', async () => {
     const second = await startCustomer({ ...env, INSTANCE_ID: `${env['INSTANCE_ID']}-2` }, { migrate: false, waitForFeed: false })
     const connection = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']), maxRetriesPerRequest: null })
-    const queue = new Queue(OUTBOX_PURGE_QUEUE, { connection: connection as never, prefix: `${env['VALKEY_KEY_PREFIX']}:customer` })
+    const queue = new Queue(OUTBOX_PURGE_QUEUE, { connection: connection, prefix: `${env['VALKEY_KEY_PREFIX']}:customer` })
     try {
       const schedulers = await eventually(async () => {
         const list = await queue.getJobSchedulers()
