@@ -18,7 +18,11 @@ export interface AuthConfig {
   clockToleranceSeconds: number
 }
 
-export type TokenVerifier = (token: string) => Promise<Principal>
+export interface TokenVerifier {
+  (token: string): Promise<Principal>
+  /** The principal of a token verified recently, without waiting (the hot path), if cached. */
+  cached(token: string): Principal | undefined
+}
 
 /** Reads the public key file when only its path is configured. */
 export const readPem = (path: string) => readFileSync(path, 'utf8')
@@ -64,16 +68,21 @@ const CACHE_TTL_MS = 60_000
  */
 function cached(verify: (token: string) => Promise<{ principal: Principal; expiresAt: number }>): TokenVerifier {
   const entries = new Map<string, { principal: Principal; until: number }>()
-  return async (token) => {
-    const now = Date.now()
+  const lookup = (token: string) => {
     const hit = entries.get(token)
-    if (hit && hit.until > now) return hit.principal
+    if (hit && hit.until > Date.now()) return hit.principal
     if (hit) entries.delete(token)
+    return undefined
+  }
+  const verifier = async (token: string) => {
+    const known = lookup(token)
+    if (known) return known
     const { principal, expiresAt } = await verify(token)
     if (entries.size >= CACHE_MAX) entries.delete(entries.keys().next().value!)
-    entries.set(token, { principal, until: Math.min(expiresAt, now + CACHE_TTL_MS) })
+    entries.set(token, { principal, until: Math.min(expiresAt, Date.now() + CACHE_TTL_MS) })
     return principal
   }
+  return Object.assign(verifier, { cached: lookup })
 }
 
 async function importStatic(pem: string): Promise<CryptoKey> {
