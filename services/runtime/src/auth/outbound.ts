@@ -1,0 +1,95 @@
+import { readFile, stat } from 'node:fs/promises'
+import { InterceptingCall, Metadata, status as Code, type Interceptor } from '@grpc/grpc-js'
+
+/** Where a service gets the token it presents when it calls another service. */
+export interface TokenSource {
+  token(): Promise<string>
+}
+
+/**
+ * OAuth2 client credentials (RFC 6749 4.4): the service's own identity from the token endpoint,
+ * cached until a minute before it expires; concurrent callers share one request.
+ */
+export function clientCredentials(options: {
+  tokenUrl: string
+  clientId: string
+  clientSecret: string
+  audience?: string
+  fetch?: typeof fetch
+  now?: () => number
+}): TokenSource {
+  const doFetch = options.fetch ?? fetch
+  const now = options.now ?? Date.now
+  let current: { token: string; refreshAt: number } | undefined
+  let pending: Promise<string> | undefined
+  const request = async () => {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', ...(options.audience ? { audience: options.audience } : {}) })
+    const response = await doFetch(options.tokenUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`,
+      },
+      body,
+      signal: AbortSignal.timeout(5000),
+    })
+    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`)
+    const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown }
+    if (typeof json.access_token !== 'string') throw new Error('token endpoint sent no access_token')
+    const lifetimeMs = (typeof json.expires_in === 'number' ? json.expires_in : 300) * 1000
+    current = { token: json.access_token, refreshAt: now() + Math.max(lifetimeMs - 60_000, lifetimeMs / 2) }
+    return json.access_token
+  }
+  return {
+    async token() {
+      if (current && now() < current.refreshAt) return current.token
+      pending ??= request().finally(() => (pending = undefined))
+      return pending
+    },
+  }
+}
+
+/** A token kept in a file that something else rotates (a Kubernetes projected token); re-read when it changes. */
+export function tokenFile(path: string): TokenSource {
+  let cached: { mtimeMs: number; token: string } | undefined
+  return {
+    async token() {
+      const { mtimeMs } = await stat(path)
+      if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, token: (await readFile(path, 'utf8')).trim() }
+      return cached.token
+    },
+  }
+}
+
+/**
+ * A client interceptor presenting the service's own token on every outbound call. Without a
+ * token the call fails UNAVAILABLE (retryable) instead of going out unauthenticated.
+ */
+export function withServiceToken(source: TokenSource): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        source.token().then(
+          (token) => {
+            metadata.set('authorization', `Bearer ${token}`)
+            next(metadata, listener)
+          },
+          (err: unknown) => {
+            listener.onReceiveStatus?.({
+              code: Code.UNAVAILABLE,
+              details: `no service token: ${(err as Error).message}`,
+              metadata: new Metadata(),
+            })
+          },
+        )
+      },
+    })
+}
+
+/** For rules that act as the end user: the caller's own authorization header, for an outbound call. */
+export function forwardedAuthorization(incoming: Metadata): Metadata {
+  const outgoing = new Metadata()
+  const header = incoming.get('authorization')[0]
+  if (typeof header === 'string') outgoing.set('authorization', header)
+  return outgoing
+}
