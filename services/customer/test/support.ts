@@ -1,4 +1,3 @@
-import { credentials } from '@grpc/grpc-js'
 import { inject } from 'vitest'
 import { CustomerServiceClient, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
@@ -7,6 +6,7 @@ import { unary } from '@brewmesh/testkit/grpc.ts'
 import { bearer, testIssuer, type TestIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
 import { migrateCustomer, startApp, type App } from '../src/app.ts'
 import { readConfig, type CustomerConfig } from '../src/config.ts'
+import { clientChannelCredentials } from '@brewmesh/runtime/auth/outbound.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
 
 export interface Running {
@@ -41,7 +41,7 @@ export async function startCustomer(
   const address = `127.0.0.1:${app.grpcPort}`
   const clients: CustomerServiceClient[] = []
   const clientAs = async (claims: TokenClaims) => {
-    const channel = options.tls ? credentials.createSsl(options.tls) : credentials.createInsecure()
+    const channel = clientChannelCredentials({ ca: options.tls?.toString() })
     const c = new CustomerServiceClient(address, channel, { interceptors: [bearer(await issuer.mint(claims))] })
     clients.push(c)
     return c

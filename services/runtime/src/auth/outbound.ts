@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import { InterceptingCall, Metadata, status as Code, type Interceptor } from '@grpc/grpc-js'
+import { credentials, InterceptingCall, Metadata, status as Code, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
 
 /** Where a service gets the token it presents when it calls another service. */
 export interface TokenSource {
@@ -92,4 +92,17 @@ export function forwardedAuthorization(incoming: Metadata): Metadata {
   const header = incoming.get('authorization')[0]
   if (typeof header === 'string') outgoing.set('authorization', header)
   return outgoing
+}
+
+/**
+ * Channel credentials for outbound calls: plaintext when no CA is configured (local), else TLS
+ * trusting that CA, with a client certificate when the callee requires mutual TLS.
+ */
+export function clientChannelCredentials(tls: {
+  ca: string | undefined
+  cert?: string | undefined
+  key?: string | undefined
+}): ChannelCredentials {
+  if (!tls.ca) return credentials.createInsecure()
+  return credentials.createSsl(Buffer.from(tls.ca), tls.key ? Buffer.from(tls.key) : null, tls.cert ? Buffer.from(tls.cert) : null)
 }
