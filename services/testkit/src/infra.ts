@@ -145,7 +145,12 @@ export async function provisionInfra(env: NodeJS.ProcessEnv = process.env): Prom
   const given = env['BREWMESH_STACK_ENV'] ? undefined : fromEnvironment(env)
   if (given) {
     log(`using servers given by the environment (${INFRA_KEYS.map((k) => `${k}=${given[k]}`).join(' ')})`)
-    return { infra: { source: 'environment', env: given, kafkaControl: undefined }, stop: async () => undefined }
+    // Outage tests stop the broker; with servers given from outside, only commands given too can.
+    const stop = env['TEST_KAFKA_STOP_CMD']
+    const start = env['TEST_KAFKA_START_CMD']
+    const kafkaControl = stop && start ? { stop: ['sh', '-c', stop], start: ['sh', '-c', start] } : undefined
+    if (!kafkaControl) log('Kafka outage tests will not run: set TEST_KAFKA_STOP_CMD and TEST_KAFKA_START_CMD to let them stop this broker')
+    return { infra: { source: 'environment', env: given, kafkaControl }, stop: async () => undefined }
   }
   if (env['STACK_MODE'] !== 'local' && (await dockerAnswers())) return startContainers()
   return { infra: await startStack(), stop: async () => undefined }
