@@ -18,7 +18,8 @@ export function customerFeedHandler(deps: { cache: CustomerCache; bus: ActivityB
       throw new PoisonMessage('customer event is not a brewmesh.customer.v1.CustomerEvent', { cause: err })
     }
     if (!event.customerId) throw new PoisonMessage('customer event without customer_id')
-    await deps.cache.delete(event.customerId)
+    // A creation cannot make a cached copy stale (any copy was read after it): keep it.
+    if (event.payload?.$case !== 'created') await deps.cache.delete(event.customerId)
     deps.bus.publish({ event, position: `${partition}:${message.offset}` })
   }
 }

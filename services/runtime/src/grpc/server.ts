@@ -8,7 +8,6 @@ import { descriptorSetPath } from '@brewmesh/gen/descriptors.ts'
 import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
-import { authenticate } from '../auth/interceptor.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { observeCalls } from './interceptors.ts'
 
@@ -70,8 +69,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
-    // Outermost first: refused calls are counted and logged too.
-    interceptors: [observeCalls(options.service, options.meter, log), authenticate(options.verifyToken, log)],
+    interceptors: [observeCalls(options.service, options.meter, log, options.verifyToken)],
   })
   // Starts NOT_SERVING: the health monitor flips it once dependencies answer.
   const health = new HealthImplementation({ '': 'NOT_SERVING' })
