@@ -234,6 +234,15 @@ describe('addresses', () => {
   })
 })
 
+describe('message size limit', () => {
+  it('refuses a request above GRPC_MAX_MESSAGE_BYTES with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+    const huge = 'x'.repeat(5 * 1024 * 1024)
+    const err = await failure(unary((cb) => svc.client.createCustomer(newCustomerRequest({ displayName: huge }), cb)))
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED)
+    expect((await createCustomer(svc.client)).id).toBeTruthy()
+  })
+})
+
 describe('statistics RPCs before the rollups exist', () => {
   it('answers UNIMPLEMENTED rather than an empty result', async () => {
     const err = await failure(unary((cb) => svc.client.getCustomerStats({ customerId: randomUUID() }, cb)))
