@@ -10,7 +10,7 @@ import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
-import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
 import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
@@ -68,8 +68,8 @@ export async function startApp(config: CustomerConfig, options: AppOptions = {})
 }
 
 async function build(config: CustomerConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
+  // Ends the retry loops of parts that start in the background, before those parts stop.
   const background = new AbortController()
-  parts.push({ name: 'background starters', stop: async () => background.abort() })
 
   const metrics = await startMetrics({
     service: config.service,
@@ -108,7 +108,13 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix, log)
   // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
   const jobsUp = () => jobsConnection.status === 'ready'
-  parts.push({ name: 'purge queue', stop: async () => void (jobsUp() && (await purgeQueue.close())) })
+  parts.push({
+    name: 'purge queue',
+    stop: async () => {
+      background.abort() // an attempt stuck on a lost Valkey ends when its connection closes
+      if (jobsUp()) await purgeQueue.close()
+    },
+  })
   const purgeWorker = createWorker(
     OUTBOX_PURGE_QUEUE,
     async () => purgeOutbox(database.db as never, config.retention.outboxDays, deps.clock()),
@@ -139,7 +145,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   let feed: RunningConsumer | undefined
   let markFeedReady: () => void = () => undefined
   const feedReady = new Promise<void>((resolve) => (markFeedReady = resolve))
-  void keepTrying(
+  const feedStarting = keepTrying(
     'customer feed',
     async () => {
       await admin.connect()
@@ -158,7 +164,15 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     background.signal,
     log,
   )
-  parts.push({ name: 'customer feed', stop: async () => feed?.stop() })
+  parts.push({
+    name: 'customer feed',
+    stop: async () => {
+      background.abort()
+      // A start in progress gets a moment to finish, so its consumer is stopped too.
+      await Promise.race([feedStarting, sleep(2000)])
+      await feed?.stop()
+    },
+  })
 
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
