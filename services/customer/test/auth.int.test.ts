@@ -247,6 +247,13 @@ describe('authentication and authorization, for every CustomerService RPC', () =
     expect(await call(await svc.issuer.mint({ sub: member.id, roles: ['janitor'] }))).toBe(status.UNAUTHENTICATED)
   })
 
+  it('does not tell a customer which ids exist outside their household', async () => {
+    const asMember = await svc.clientAs(customerToken(member))
+    const unknown = await codeOf(unary((cb) => asMember.getCustomer({ id: randomUUID() }, cb)))
+    const existing = await codeOf(unary((cb) => asMember.getCustomer({ id: stranger.id }, cb)))
+    expect([unknown, existing]).toEqual([status.PERMISSION_DENIED, status.PERMISSION_DENIED])
+  })
+
   it('checks every subscription a feed adds, not only the first', async () => {
     const feed = (await svc.clientAs(customerToken(member))).activityFeed()
     const reader = new StreamReader<ActivityFeedResponse>(feed)

@@ -1,6 +1,7 @@
 import { status as Code } from '@grpc/grpc-js'
 import type { CustomerServiceServer, ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { authorize, type Target } from '@brewmesh/runtime/auth/access.ts'
+import { AppError, permissionDenied } from '@brewmesh/runtime/errors.ts'
 import { callerOf, type CallAdapters, type CallContext } from '@brewmesh/runtime/grpc/calls.ts'
 import type { RateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { addressOwner, createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
@@ -53,7 +54,12 @@ export function customerService(
       return authorize(caller, rule, { customerId: id }, rpc)
     }
     requireUuid(id, field)
-    const customer = await getCustomer(deps, id)
+    // Another customer's id that does not exist is refused like one that does: a customer token
+    // must not learn which ids exist outside its household.
+    const customer = await getCustomer(deps, id).catch((err: unknown) => {
+      if (err instanceof AppError && err.kind === 'not_found') throw permissionDenied(`customer ${caller.subject} may not make ${rpc}`)
+      throw err
+    })
     authorize(caller, rule, { customerId: customer.id, householdId: customer.householdId ?? undefined }, rpc)
   }
 
