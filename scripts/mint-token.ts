@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
+import { DEV_ISSUER } from '../services/runtime/src/config.ts'
 
 const DIR = join(import.meta.dirname, '..', '.stack', 'dev-keys')
 const ROLES = ['customer', 'barista', 'support', 'operator', 'service']
@@ -47,7 +48,7 @@ if (!values['ensure-keys']) {
   const token = await new SignJWT({ roles: [values.role], ...(values.household ? { household_id: values.household } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: jwk.kid })
     .setSubject(values.sub)
-    .setIssuer('brewmesh-dev')
+    .setIssuer(DEV_ISSUER)
     .setAudience('brewmesh')
     .setIssuedAt(now)
     .setExpirationTime(now + Number(values.ttl))

@@ -117,7 +117,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   })
   const purgeWorker = createWorker(
     OUTBOX_PURGE_QUEUE,
-    async () => purgeOutbox(database.db as never, config.retention.outboxDays, deps.clock()),
+    async () => purgeOutbox(database.db, config.retention.outboxDays, deps.clock()),
     jobsConnection,
     jobsPrefix,
     log,

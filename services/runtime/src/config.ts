@@ -106,6 +106,7 @@ export interface KafkaConfig {
   topicSuffix: string
 }
 
+/** Token verification: keys from jwksUrl (cached, refetched on an unknown key id) or one static PEM. */
 export interface AuthSettings {
   issuer: string
   audience: string
@@ -188,7 +189,8 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
   }
 }
 
-const DEV_ISSUER = 'brewmesh-dev'
+/** The issuer the development tooling (scripts/mint-token.ts) signs with; production refuses it. */
+export const DEV_ISSUER = 'brewmesh-dev'
 
 /** Optional TLS: GRPC_TLS_CERT_FILE + GRPC_TLS_KEY_FILE (both or neither), GRPC_TLS_CLIENT_CA_FILE for mTLS. */
 function readTls(reader: EnvReader): TlsFiles | undefined {

@@ -29,21 +29,27 @@ export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<stri
   }
 }
 
-/** Drops a test's schema (and everything in it) at the end of the file. */
-export async function dropSchema(env: Record<string, string>): Promise<void> {
+/** A connection to the test's database, closed after `work`. */
+async function withClient<T>(env: Record<string, string>, work: (client: pg.Client) => Promise<T>, searchPath?: string): Promise<T> {
   const client = new pg.Client({
     host: env['DB_HOST'],
     port: Number(env['DB_PORT']),
     user: env['DB_USER'],
     password: env['DB_PASSWORD'],
     database: env['DB_NAME'],
+    ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
   })
   await client.connect()
   try {
-    await client.query(`drop schema if exists "${env['DB_SCHEMA']}" cascade`)
+    return await work(client)
   } finally {
     await client.end()
   }
+}
+
+/** Drops a test's schema (and everything in it) at the end of the file. */
+export async function dropSchema(env: Record<string, string>): Promise<void> {
+  await withClient(env, (client) => client.query(`drop schema if exists "${env['DB_SCHEMA']}" cascade`))
 }
 
 /** Polls until `check` passes (it throws until then); for effects that arrive asynchronously. */
@@ -61,18 +67,5 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 2
 
 /** Runs one SQL statement in the test's database (assertions on tables the service owns). */
 export async function sqlQuery<Row>(env: Record<string, string>, text: string): Promise<Row[]> {
-  const client = new pg.Client({
-    host: env['DB_HOST'],
-    port: Number(env['DB_PORT']),
-    user: env['DB_USER'],
-    password: env['DB_PASSWORD'],
-    database: env['DB_NAME'],
-    options: `-c search_path=${env['DB_SCHEMA']}`,
-  })
-  await client.connect()
-  try {
-    return (await client.query(text)).rows as Row[]
-  } finally {
-    await client.end()
-  }
+  return withClient(env, async (client) => (await client.query(text)).rows as Row[], env['DB_SCHEMA'])
 }

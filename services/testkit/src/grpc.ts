@@ -47,6 +47,17 @@ export class StreamReader<T> {
     this.waiting = undefined
   }
 
+  /** Resolves at the next message, end or error, or after ms. */
+  private change(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.waiting = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
   /** The next message; rejects when the stream ended or failed first, or after timeoutMs. */
   async next(timeoutMs = 15_000): Promise<T> {
     const deadline = Date.now() + timeoutMs
@@ -56,13 +67,7 @@ export class StreamReader<T> {
       if (this.ended) throw this.error ?? new Error('stream ended')
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`no message within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiting = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+      await this.change(left)
     }
   }
 
@@ -70,14 +75,9 @@ export class StreamReader<T> {
   async end(timeoutMs = 15_000): Promise<ServiceError | undefined> {
     const deadline = Date.now() + timeoutMs
     while (!this.ended) {
-      if (Date.now() > deadline) throw new Error(`stream did not end within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50)
-        this.waiting = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`stream did not end within ${timeoutMs} ms`)
+      await this.change(left)
     }
     return this.error
   }

@@ -7,6 +7,7 @@ import type { RateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { addressOwner, createAddress, deleteAddress, listAddresses, updateAddress } from '../domain/addresses.ts'
 import { createCustomer, deleteCustomer, getCustomer, listCustomers, recordLogin, setActive, updateCustomer } from '../domain/customers.ts'
 import { importCustomers, type ImportRow } from '../domain/import-customers.ts'
+import type { Customer } from '../domain/customer.ts'
 import type { CustomerDeps } from '../domain/ports.ts'
 import { isUuid, requireUuid } from '../domain/validation.ts'
 import type { ActivityBus } from '../events/activity-bus.ts'
@@ -46,12 +47,16 @@ export function customerService(
     await limitWrites(callerOf(ctx))
   }
 
-  /** For rules reaching a customer's household, the target is the stored customer (its household). */
-  const allowOnCustomer = async (ctx: CallContext, rpc: CustomerRpc, id: string, field = 'id') => {
+  /**
+   * For rules reaching a customer's household, the target is the stored customer (its household).
+   * Returns that customer when it had to be read, so the handler does not read it again.
+   */
+  const allowOnCustomer = async (ctx: CallContext, rpc: CustomerRpc, id: string, field = 'id'): Promise<Customer | undefined> => {
     const caller = callerOf(ctx)
     const rule = ACCESS[rpc]
     if (caller.kind !== 'customer' || !('household' in rule) || !rule.household || (isUuid(id) && id.toLowerCase() === caller.subject)) {
-      return authorize(caller, rule, { customerId: id }, rpc)
+      authorize(caller, rule, { customerId: id }, rpc)
+      return undefined
     }
     requireUuid(id, field)
     // Another customer's id that does not exist is refused like one that does: a customer token
@@ -61,6 +66,7 @@ export function customerService(
       throw err
     })
     authorize(caller, rule, { customerId: customer.id, householdId: customer.householdId ?? undefined }, rpc)
+    return customer
   }
 
   return {
@@ -69,8 +75,8 @@ export function customerService(
       return { customer: customerToProto(await createCustomer(deps, r.requestId, profileFromProto(r))) }
     }),
     getCustomer: unary('GetCustomer', async (r, ctx) => {
-      await allowOnCustomer(ctx, 'GetCustomer', r.id)
-      return { customer: customerToProto(await getCustomer(deps, r.id)) }
+      const checked = await allowOnCustomer(ctx, 'GetCustomer', r.id)
+      return { customer: customerToProto(checked ?? (await getCustomer(deps, r.id))) }
     }),
     updateCustomer: unary('UpdateCustomer', async (r, ctx) => {
       const c = r.customer
@@ -142,8 +148,8 @@ export function customerService(
     activityFeed: calls.bidi('ActivityFeed', (requests, send, ctx) => {
       // Authorized per subscription: a customer may follow themselves, their household and its members.
       const authorizeSubscription = async (target: { customerId: string } | { householdId: string }) => {
-        if ('customerId' in target) return allowOnCustomer(ctx, 'ActivityFeed', target.customerId, 'subscribe.customer_id')
-        allow(ctx, 'ActivityFeed', { householdId: target.householdId })
+        if ('customerId' in target) await allowOnCustomer(ctx, 'ActivityFeed', target.customerId, 'subscribe.customer_id')
+        else allow(ctx, 'ActivityFeed', { householdId: target.householdId })
       }
       return activityFeed(bus, authorizeSubscription)(requests, send, ctx)
     }),

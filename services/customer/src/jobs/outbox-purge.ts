@@ -13,7 +13,7 @@ export interface PurgeResult {
  * Deletes outbox rows published more than `days` ago and processed-event ids older than that.
  * Idempotent: a second run for the same cut-off deletes nothing.
  */
-export async function purgeOutbox(db: Kysely<unknown>, days: number, now: Date): Promise<PurgeResult> {
+export async function purgeOutbox<DB>(db: Kysely<DB>, days: number, now: Date): Promise<PurgeResult> {
   const cutoff = new Date(now.getTime() - days * 86_400_000)
   const outbox = await sql`delete from outbox where published_at is not null and published_at < ${cutoff}`.execute(db)
   const processed = await sql`delete from processed_events where processed_at < ${cutoff}`.execute(db)

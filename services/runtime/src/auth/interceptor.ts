@@ -1,7 +1,7 @@
 import { ServerListenerBuilder, status as Code, type Metadata, type ServerListener } from '@grpc/grpc-js'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { describePrincipal, type Principal } from './principal.ts'
+import type { Principal } from './principal.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 /** Methods anyone may call: health checks (probes, balancers) and reflection (grpcurl). */
@@ -49,5 +49,3 @@ export function authenticationListener(
     })
     .build()
 }
-
-export { describePrincipal }

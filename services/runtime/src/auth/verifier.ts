@@ -1,22 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey, type CryptoKey } from 'jose'
+import type { AuthSettings } from '../config.ts'
 import { unauthenticated } from '../errors.ts'
 import { principalFromClaims, type Principal } from './principal.ts'
 
 export const ALGORITHMS = ['RS256', 'ES256'] as const
-/** The issuer the development tooling signs with; production refuses it. */
-export const DEV_ISSUER = 'brewmesh-dev'
-
-export interface AuthConfig {
-  issuer: string
-  audience: string
-  /** JWKS endpoint: keys cached, refetched when a token names an unknown key id. */
-  jwksUrl: string | undefined
-  /** Or one static public key (PEM, SPKI), inline or from a file. */
-  publicKeyPem: string | undefined
-  /** Seconds of clock skew tolerated on exp and nbf. */
-  clockToleranceSeconds: number
-}
 
 export interface TokenVerifier {
   (token: string): Promise<Principal>
@@ -24,14 +11,11 @@ export interface TokenVerifier {
   cached(token: string): Principal | undefined
 }
 
-/** Reads the public key file when only its path is configured. */
-export const readPem = (path: string) => readFileSync(path, 'utf8')
-
 /**
  * Verifies bearer tokens with jose: signature (RS256 or ES256), issuer, audience, expiry and
  * not-before. Every failure is UNAUTHENTICATED with a reason safe to show the caller.
  */
-export async function createTokenVerifier(config: AuthConfig): Promise<TokenVerifier> {
+export async function createTokenVerifier(config: AuthSettings): Promise<TokenVerifier> {
   let key: JWTVerifyGetKey | CryptoKey
   if (config.jwksUrl) {
     key = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })

@@ -62,49 +62,34 @@ export class StreamRegistry {
   }
 }
 
-function contextFor(call: { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown }, log: Logger, method: string) {
-  const controller = new AbortController()
-  call.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
-  return { ctx: callContext(controller.signal, call.metadata, log, method), controller }
-}
-
-function callContext(signal: AbortSignal, metadata: Metadata, log: Logger, method: string): CallContext {
-  let child: Logger | undefined
-  return {
-    signal,
-    metadata,
-    // Most calls never log: build the child logger on first use, not on every call.
-    get log() {
-      return (child ??= log.child({ method }))
-    },
-  }
-}
+type CancellableCall = { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown }
 
 /**
- * Unary calls are short: their cancellation signal is built only when a handler asks for it
- * (an AbortController and a listener per call are measurable on the hot path).
+ * A call's context, built lazily: the AbortController (and its 'cancelled' listener) and the
+ * child logger exist only once something asks for them. Unary handlers rarely do, and both are
+ * measurable on the hot path; streaming adapters ask for the controller at once (shutdown).
  */
-function lazyContext(
-  call: { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown },
-  log: Logger,
-  method: string,
-): CallContext {
-  let signal: AbortSignal | undefined
+function contextFor(call: CancellableCall, log: Logger, method: string) {
+  let controller: AbortController | undefined
   let child: Logger | undefined
-  return {
+  const controllerOf = () => {
+    if (!controller) {
+      const created = new AbortController()
+      call.on('cancelled', () => created.abort(new Error('cancelled by caller or deadline')))
+      controller = created
+    }
+    return controller
+  }
+  const ctx: CallContext = {
     metadata: call.metadata,
     get log() {
       return (child ??= log.child({ method }))
     },
     get signal() {
-      if (!signal) {
-        const controller = new AbortController()
-        call.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
-        signal = controller.signal
-      }
-      return signal
+      return controllerOf().signal
     },
   }
+  return { ctx, controllerOf }
 }
 
 /** Writes with backpressure; resolves false when the call is gone. */
@@ -162,7 +147,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
   return {
     unary<Req, Res>(method: string, fn: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
       return (call, callback) => {
-        fn(call.request, lazyContext(call, log, method)).then(
+        fn(call.request, contextFor(call, log, method).ctx).then(
           (response) => callback(null, response),
           (err: unknown) => callback(fail(err, method)),
         )
@@ -174,7 +159,8 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
       fn: (request: Req, send: Send<Res>, ctx: CallContext) => Promise<void>,
     ): handleServerStreamingCall<Req, Res> {
       return (call) => {
-        const { ctx, controller } = contextFor(call, log, method)
+        const { ctx, controllerOf } = contextFor(call, log, method)
+        const controller = controllerOf()
         if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(call.request, writer(call, ctx.signal), ctx).then(
           () => {
@@ -194,7 +180,8 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
       fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
     ): handleClientStreamingCall<Req, Res> {
       return (call, callback) => {
-        const { ctx, controller } = contextFor(call, log, method)
+        const { ctx, controllerOf } = contextFor(call, log, method)
+        const controller = controllerOf()
         if (!streams.add(call, controller)) return callback({ code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(readAll(call, ctx.signal), ctx).then(
           (response) => {
@@ -214,7 +201,8 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
       fn: (requests: AsyncIterable<Req>, send: Send<Res>, ctx: CallContext) => Promise<void>,
     ): handleBidiStreamingCall<Req, Res> {
       return (call) => {
-        const { ctx, controller } = contextFor(call, log, method)
+        const { ctx, controllerOf } = contextFor(call, log, method)
+        const controller = controllerOf()
         if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
         fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx).then(
           () => {

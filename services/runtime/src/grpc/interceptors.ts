@@ -11,7 +11,7 @@ const SERVER_ERRORS = new Set<number>([Code.INTERNAL, Code.UNKNOWN, Code.DATA_LO
  * as `<service>_service_requests_total{method,code}` and `<service>_service_duration_seconds`,
  * and logs its outcome once. One layer, not two: it runs on every call, refusals included.
  */
-export function observeCalls(service: string, meter: Meter, log: Logger, verify: TokenVerifier): ServerInterceptor {
+export function interceptCalls(service: string, meter: Meter, log: Logger, verify: TokenVerifier): ServerInterceptor {
   const requests = meter.createCounter(`${service}_service_requests`, {
     description: `gRPC calls handled by the ${service} service, by method and status code`,
   })

@@ -9,7 +9,7 @@ import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
-import { observeCalls } from './interceptors.ts'
+import { interceptCalls } from './interceptors.ts'
 
 export interface GrpcServerOptions {
   service: string
@@ -69,7 +69,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
-    interceptors: [observeCalls(options.service, options.meter, log, options.verifyToken)],
+    interceptors: [interceptCalls(options.service, options.meter, log, options.verifyToken)],
   })
   // Starts NOT_SERVING: the health monitor flips it once dependencies answer.
   const health = new HealthImplementation({ '': 'NOT_SERVING' })

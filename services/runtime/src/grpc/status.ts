@@ -74,24 +74,23 @@ function encodeDetails(code: Code, message: string, violations: readonly FieldVi
   return Buffer.from(Status.encode({ code, message, details }).finish())
 }
 
+/** Client side: the google.rpc.Status details a server attached to an error (none when absent). */
+function detailsOf(err: unknown): Any[] {
+  const raw = (err as { metadata?: Metadata } | undefined)?.metadata?.get(STATUS_DETAILS_KEY)[0]
+  return !raw || typeof raw === 'string' ? [] : Status.decode(raw).details
+}
+
 /** Client side: how long a server asked the caller to wait before retrying, if it did. */
 export function retryDelayOf(err: unknown): number | undefined {
-  const metadata = (err as { metadata?: Metadata } | undefined)?.metadata
-  const raw = metadata?.get(STATUS_DETAILS_KEY)[0]
-  if (!raw || typeof raw === 'string') return undefined
-  const info = Status.decode(raw).details.find((d: Any) => d.typeUrl === RETRY_INFO_TYPE)
+  const info = detailsOf(err).find((d) => d.typeUrl === RETRY_INFO_TYPE)
   const delay = info && RetryInfo.decode(info.value).retryDelay
   return delay ? Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1_000_000) : undefined
 }
 
 /** Client side: the field violations a server attached to an error, if any. */
 export function fieldViolationsOf(err: unknown): FieldViolation[] {
-  const metadata = (err as { metadata?: Metadata } | undefined)?.metadata
-  const raw = metadata?.get(STATUS_DETAILS_KEY)[0]
-  if (!raw || typeof raw === 'string') return []
-  const status = Status.decode(raw)
-  return status.details
-    .filter((d: Any) => d.typeUrl === BAD_REQUEST_TYPE)
-    .flatMap((d: Any) => BadRequest.decode(d.value).fieldViolations)
+  return detailsOf(err)
+    .filter((d) => d.typeUrl === BAD_REQUEST_TYPE)
+    .flatMap((d) => BadRequest.decode(d.value).fieldViolations)
     .map((v) => ({ field: v.field, description: v.description }))
 }
