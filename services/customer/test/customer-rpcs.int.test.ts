@@ -5,7 +5,7 @@ import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/custo
 import { DietaryRestriction } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import type { ListCustomersResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
 import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -247,5 +247,10 @@ describe('statistics RPCs before the rollups exist', () => {
   it('answers UNIMPLEMENTED rather than an empty result', async () => {
     const err = await failure(unary((cb) => svc.client.getCustomerStats({ customerId: randomUUID() }, cb)))
     expect(err.code).toBe(status.UNIMPLEMENTED)
+  })
+
+  it('ends WatchCustomerStats with UNIMPLEMENTED too', async () => {
+    const watch = new StreamReader<unknown>(svc.client.watchCustomerStats({ customerId: randomUUID() }))
+    expect((await watch.end())?.code).toBe(status.UNIMPLEMENTED)
   })
 })
