@@ -4,6 +4,7 @@ import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/custo
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { createByteCache } from '@brewmesh/runtime/cache.ts'
 import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
@@ -24,7 +25,7 @@ import { ActivityBus } from './events/activity-bus.ts'
 import { customerFeedHandler } from './events/customer-feed.consumer.ts'
 import { CUSTOMER_EVENTS_TOPIC, toOutboxMessage } from './events/customer-events.ts'
 import { customerService } from './grpc/customer-service.ts'
-import { OUTBOX_PURGE_QUEUE, purgeOutbox, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
+import { OUTBOX_PURGE_QUEUE, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
 
 export const SERVICE_NAME = 'brewmesh.customer.v1.CustomerService'
 export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { OUTBOX_PURGE_QUEUE, purgeOutbox } from '../src/jobs/outbox-purge.ts'
+import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
+import { OUTBOX_PURGE_QUEUE } from '../src/jobs/outbox-purge.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 let svc: Running

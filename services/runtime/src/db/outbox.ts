@@ -68,3 +68,20 @@ export async function markProcessed(trx: Executor, consumer: string, eventId: st
     .executeTakeFirst()
   return inserted !== undefined
 }
+
+export interface PurgeResult {
+  outboxRows: number
+  processedEvents: number
+}
+
+/**
+ * Deletes outbox rows published more than `days` ago and processed-event ids older than that (a
+ * redelivery that late is beyond any broker retention we configure). Idempotent: a second run for
+ * the same cut-off deletes nothing.
+ */
+export async function purgeOutbox(db: Executor, days: number, now: Date): Promise<PurgeResult> {
+  const cutoff = new Date(now.getTime() - days * 86_400_000)
+  const outbox = await sql`delete from outbox where published_at is not null and published_at < ${cutoff}`.execute(db)
+  const processed = await sql`delete from processed_events where processed_at < ${cutoff}`.execute(db)
+  return { outboxRows: Number(outbox.numAffectedRows ?? 0n), processedEvents: Number(processed.numAffectedRows ?? 0n) }
+}
