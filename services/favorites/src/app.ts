@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
+import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
+import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
+import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
+import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
+import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
+import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
+import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
+import type { FavoritesConfig } from './config.ts'
+import { favoritesStore } from './db/favorites-store.ts'
+import type { FavoritesDb } from './db/schema.ts'
+import type { FavoritesDeps } from './domain/ports.ts'
+import { customerEventsHandler } from './events/customer-deleted.consumer.ts'
+import { FavoritesBus } from './events/favorites-bus.ts'
+import { FAVORITES_EVENTS_TOPIC, toOutboxMessages } from './events/favorites-events.ts'
+import { favoritesFeedHandler } from './events/favorites-feed.consumer.ts'
+import { orderEventsHandler } from './events/order-completed.consumer.ts'
+import { favoritesService } from './grpc/favorites-service.ts'
+import { MAINTENANCE_QUEUE, runMaintenance, scheduleMaintenance } from './jobs/maintenance.ts'
+
+export const SERVICE_NAME = 'brewmesh.favorites.v1.FavoritesService'
+export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
+export const ORDER_EVENTS_TOPIC = 'brewmesh.order.events.v1'
+export const CUSTOMER_EVENTS_TOPIC = 'brewmesh.customer.events.v1'
+/** The durable consumer group of the order and customer events (one per service, shared by replicas). */
+export const CONSUMER_GROUP = 'favorites'
+
+export interface App {
+  grpcPort: number
+  metricsPort: number
+  health: HealthMonitor
+  relay: OutboxRelay
+  /** Resolves once this replica's favorites feed and the event consumers have joined their groups. */
+  ready: Promise<void>
+  log: Logger
+  stop(): Promise<void>
+}
+
+export interface AppOptions {
+  clock?: () => Date
+  log?: Logger
+}
+
+/** Applies the Favorites service's migrations to its schema (the `migrate` command, tests). */
+export async function migrateFavorites(config: FavoritesConfig, log: Logger): Promise<void> {
+  const database = createDatabase<unknown>(config.postgres, log)
+  try {
+    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
+  } finally {
+    await database.stop()
+  }
+}
+
+/** The composition root: builds every part, starts serving, returns how to stop in reverse. */
+export async function startApp(config: FavoritesConfig, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
+  const parts: Stoppable[] = []
+  try {
+    return await build(config, options, log, parts)
+  } catch (err) {
+    await stopInReverse(log, parts)()
+    throw err
+  }
+}
+
+async function build(config: FavoritesConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
+  // Ends the retry loops of parts that start in the background, before those parts stop.
+  const background = new AbortController()
+
+  const metrics = await startMetrics({
+    service: config.service,
+    instanceId: config.instanceId,
+    port: config.metrics.port,
+    otlpEndpoint: config.otlpEndpoint,
+  })
+  parts.push({ name: 'metrics', stop: metrics.stop })
+  const { meter } = metrics
+
+  const database = createDatabase<FavoritesDb>(config.postgres, log)
+  parts.push({ name: 'postgres', stop: database.stop })
+  const valkey = createValkey(config.valkey, log, 'commands')
+  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
+  const jobsConnection = createValkey(config.valkey, log, 'jobs')
+  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+
+  const topic = topicName(config.kafka, FAVORITES_EVENTS_TOPIC)
+  const clock = options.clock ?? (() => new Date())
+  const deps: FavoritesDeps = {
+    store: favoritesStore(database.db, config.postgres.schema, (op) => toOutboxMessages(topic, op)),
+    clock,
+    newId: randomUUID,
+    usualWindowDays: config.usual.windowDays,
+  }
+
+  const kafka = createKafka(config.kafka, log)
+  const admin = kafka.admin()
+  parts.push({ name: 'kafka admin', stop: () => admin.disconnect() })
+  const producer = createProducer(kafka)
+
+  // Jobs: the daily clean-up. BullMQ waits for Valkey, so scheduling runs in the background.
+  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
+  const maintenanceQueue = createQueue(MAINTENANCE_QUEUE, jobsConnection, jobsPrefix, log)
+  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
+  const jobsUp = () => jobsConnection.status === 'ready'
+  parts.push({
+    name: 'maintenance queue',
+    stop: async () => {
+      background.abort()
+      if (jobsUp()) await maintenanceQueue.close()
+    },
+  })
+  const maintenanceWorker = createWorker(
+    MAINTENANCE_QUEUE,
+    async () => runMaintenance(deps.store, database.db, config.retention, clock()),
+    jobsConnection,
+    jobsPrefix,
+    log,
+  )
+  parts.push({
+    name: 'maintenance worker',
+    stop: async () => void (jobsUp() ? await maintenanceWorker.close() : maintenanceWorker.close(true).catch(() => undefined)),
+  })
+  void keepTrying('maintenance scheduler', () => scheduleMaintenance(maintenanceQueue, config.retention.cron), background.signal, log)
+
+  // Events out: the outbox relay.
+  const relay = createOutboxRelay({
+    db: database.db,
+    pool: database.pool,
+    schema: config.postgres.schema,
+    producer: createProducer(kafka),
+    log: log.child({ component: 'outbox' }),
+    meter,
+  })
+  relay.start()
+  parts.push({ name: 'outbox relay', stop: () => relay.stop() })
+
+  // Events in: this replica's view of the favorites topic (live streams), and the service's durable
+  // consumer of order and customer events (dead letters through the producer).
+  const bus = new FavoritesBus()
+  const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
+  const customerTopic = topicName(config.kafka, CUSTOMER_EVENTS_TOPIC)
+  const consumers: RunningConsumer[] = []
+  let markReady: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (markReady = resolve))
+  const consumersStarting = keepTrying(
+    'favorites consumers',
+    async () => {
+      await admin.connect()
+      await ensureTopics(
+        admin,
+        [topic, orderTopic, customerTopic].map((t) => ({ topic: t, numPartitions: 6 })),
+      )
+      await producer.connect()
+      consumers.push(
+        await startConsumer({
+          kafka,
+          groupId: `favorites-feed-${config.instanceId}`,
+          topics: [topic],
+          handle: favoritesFeedHandler(bus),
+          log: log.child({ component: 'favorites-feed' }),
+          deadLetter: false,
+          fromBeginning: false,
+        }),
+      )
+      const orders = orderEventsHandler(deps, log.child({ component: 'order-events' }))
+      const customers = customerEventsHandler(deps, log.child({ component: 'customer-events' }))
+      consumers.push(
+        await startConsumer({
+          kafka,
+          // The topic suffix (empty in production) keeps isolated environments in their own group.
+          groupId: `${CONSUMER_GROUP}${config.kafka.topicSuffix}`,
+          topics: [orderTopic, customerTopic],
+          handle: (received) => (received.topic === orderTopic ? orders(received) : customers(received)),
+          log: log.child({ component: 'events' }),
+          producer,
+        }),
+      )
+      void Promise.all(consumers.map((c) => c.ready)).then(markReady)
+    },
+    background.signal,
+    log,
+  )
+  parts.push({
+    name: 'consumers',
+    stop: async () => {
+      background.abort()
+      // A start in progress gets a moment to finish, so its consumers are stopped too.
+      await Promise.race([consumersStarting, sleep(2000)])
+      for (const c of consumers.reverse()) await c.stop()
+      await producer.disconnect()
+    },
+  })
+
+  const verifyToken = await createTokenVerifier(config.auth)
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
+  const limitWrites = createRateLimiter({
+    valkey,
+    prefix: `${config.valkey.keyPrefix}:`,
+    service: config.service,
+    config: config.rateLimit,
+    meter,
+    log,
+  })
+  grpc.add(FavoritesServiceService, favoritesService(deps, bus, grpc.calls, limitWrites))
+
+  const health = startHealthMonitor({
+    health: grpc.health,
+    services: [SERVICE_NAME],
+    intervalMs: config.health.intervalMs,
+    log,
+    checks: [
+      { name: 'postgres', required: true, check: database.ping },
+      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
+      {
+        name: 'kafka',
+        required: false,
+        check: async () => {
+          await admin.connect()
+          await admin.describeCluster()
+        },
+      },
+    ],
+  })
+  const grpcPort = await grpc.listen()
+  // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
+  parts.push({ name: 'grpc server', stop: grpc.stop })
+  parts.push({ name: 'health', stop: health.stop })
+  await health.refresh()
+  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'favorites service started')
+
+  return { grpcPort, metricsPort: metrics.port, health, relay, ready, log, stop: stopInReverse(log, parts) }
+}

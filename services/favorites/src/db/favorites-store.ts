@@ -1,0 +1,246 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { enqueue, markProcessed, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { favoriteDrinkKey, type CommittedOperation, type Favorite, type FavoriteChange, type LearnedDrink } from '../domain/favorite.ts'
+import type { ClientChangeAck, FavoritesStore, FavoritesTx } from '../domain/ports.ts'
+import type { FavoritesDb, FavoritesTable } from './schema.ts'
+
+function toFavorite(row: Selectable<FavoritesTable>): Favorite {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    menuItemId: row.menu_item_id,
+    displayName: row.display_name,
+    customization: row.customization,
+    nickname: row.nickname,
+    position: row.position,
+    revision: row.revision,
+    createdRevision: row.created_revision,
+    pinned: row.pinned,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+    updatedFromDeviceId: row.updated_from_device_id,
+    removedAt: row.removed_at ?? undefined,
+  }
+}
+
+function favoriteRow(f: Favorite, reason = '') {
+  return {
+    id: f.id,
+    customer_id: f.customerId,
+    menu_item_id: f.menuItemId,
+    display_name: f.displayName,
+    customization: JSON.stringify(f.customization),
+    drink_key: favoriteDrinkKey(f),
+    nickname: f.nickname,
+    position: f.position,
+    revision: f.revision,
+    created_revision: f.createdRevision,
+    pinned: f.pinned,
+    created_at: f.createdAt,
+    updated_at: f.updatedAt,
+    updated_by: JSON.stringify(f.updatedBy),
+    updated_from_device_id: f.updatedFromDeviceId,
+    removed_at: f.removedAt ?? null,
+    removal_reason: reason,
+  }
+}
+
+/** Acks are stored as JSON; their favorites' timestamps come back as Dates. */
+function reviveAck(json: unknown): ClientChangeAck {
+  const ack = json as ClientChangeAck
+  const revive = (f: Favorite | undefined) =>
+    f && {
+      ...f,
+      createdAt: new Date(f.createdAt),
+      updatedAt: new Date(f.updatedAt),
+      removedAt: f.removedAt ? new Date(f.removedAt) : undefined,
+    }
+  return { ...ack, favorite: revive(ack.favorite), overwritten: revive(ack.overwritten) }
+}
+
+/**
+ * Rows are written so the partial unique indexes (one live favorite per drink, one pin per
+ * customer) hold after every statement: removals first, then unpinning, then pinning.
+ */
+const writeOrder = (c: FavoriteChange) => (c.kind === 'removed' ? 0 : c.favorite.pinned ? 2 : 1)
+
+const ORDERED = ['position', 'created_at', 'id'] as const
+
+/** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
+export function favoritesStore(
+  db: Kysely<FavoritesDb>,
+  schema: string,
+  toOutbox: (op: CommittedOperation) => OutboxMessage[],
+): FavoritesStore {
+  const learned = async (q: Kysely<FavoritesDb>, customerId: string, since: Date): Promise<LearnedDrink[]> => {
+    const { rows } = await sql<{
+      completed_count: number
+      first_ordered_at: Date
+      last_ordered_at: Date
+      last_order_id: string
+      menu_item_id: string
+      display_name: string
+      customization: LearnedDrink['customization']
+    }>`
+      select count(*)::int as completed_count, min(completed_at) as first_ordered_at, max(completed_at) as last_ordered_at,
+             (array_agg(order_id order by completed_at desc, order_id desc))[1] as last_order_id,
+             (array_agg(menu_item_id order by completed_at desc, order_id desc))[1] as menu_item_id,
+             (array_agg(display_name order by completed_at desc, order_id desc))[1] as display_name,
+             (array_agg(customization order by completed_at desc, order_id desc))[1] as customization
+        from drink_completions
+       where customer_id = ${customerId} and completed_at >= ${since}
+       group by drink_key
+       order by completed_count desc, last_ordered_at desc, drink_key`.execute(q)
+    return rows.map((r) => ({
+      customerId,
+      menuItemId: r.menu_item_id,
+      displayName: r.display_name,
+      customization: r.customization,
+      completedCount: r.completed_count,
+      firstOrderedAt: r.first_ordered_at,
+      lastOrderedAt: r.last_ordered_at,
+      lastOrderId: r.last_order_id,
+      favoriteId: '',
+    }))
+  }
+
+  const liveOf = async (q: Kysely<FavoritesDb>, customerId: string) =>
+    (
+      await q
+        .selectFrom('favorites')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .where('removed_at', 'is', null)
+        .orderBy([...ORDERED])
+        .execute()
+    ).map(toFavorite)
+
+  const txFor = (trx: Transaction<FavoritesDb>): FavoritesTx => ({
+    async lock(customerId) {
+      await trx
+        .insertInto('customers')
+        .values({ customer_id: customerId, revision: 0, pruned_through: 0 })
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+      const row = await trx.selectFrom('customers').selectAll().where('customer_id', '=', customerId).forUpdate().executeTakeFirstOrThrow()
+      return {
+        customerId,
+        revision: row.revision,
+        prunedThrough: row.pruned_through,
+        deletedAt: row.deleted_at ?? undefined,
+        live: await liveOf(trx, customerId),
+      }
+    },
+    async favorite(id) {
+      const row = await trx.selectFrom('favorites').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toFavorite(row)
+    },
+    learned: (customerId, since) => learned(trx, customerId, since),
+    async commit(op) {
+      for (const change of [...op.changes].sort((a, b) => writeOrder(a) - writeOrder(b))) {
+        const row = favoriteRow(change.favorite, change.reason)
+        if (change.kind === 'added') await trx.insertInto('favorites').values(row).execute()
+        else await trx.updateTable('favorites').set(row).where('id', '=', row.id).execute()
+      }
+      await trx.updateTable('customers').set({ revision: op.revision }).where('customer_id', '=', op.customerId).execute()
+      await enqueue(trx, schema, toOutbox(op))
+    },
+    recordUsualChange: (op) => enqueue(trx, schema, toOutbox(op)),
+    async claimRequest(key, requestHash, favoriteId) {
+      const claimed = await trx
+        .insertInto('add_requests')
+        .values({ request_id: key, request_hash: requestHash, favorite_id: favoriteId })
+        .onConflict((oc) => oc.doNothing())
+        .returning('request_id')
+        .executeTakeFirst()
+      if (claimed) return undefined
+      const earlier = await trx.selectFrom('add_requests').selectAll().where('request_id', '=', key).executeTakeFirstOrThrow()
+      return { requestHash: earlier.request_hash, favoriteId: earlier.favorite_id }
+    },
+    async clientChange(customerId, deviceId, clientChangeId) {
+      const row = await trx
+        .selectFrom('client_changes')
+        .select('ack')
+        .where('customer_id', '=', customerId)
+        .where('device_id', '=', deviceId)
+        .where('client_change_id', '=', clientChangeId)
+        .executeTakeFirst()
+      return row && reviveAck(row.ack)
+    },
+    async saveClientChange(customerId, deviceId, ack) {
+      await trx
+        .insertInto('client_changes')
+        .values({ customer_id: customerId, device_id: deviceId, client_change_id: ack.clientChangeId, ack: JSON.stringify(ack) })
+        .execute()
+    },
+    async recordCompletion(d) {
+      const inserted = await trx
+        .insertInto('drink_completions')
+        .values({
+          customer_id: d.customerId,
+          order_id: d.orderId,
+          drink_key: favoriteDrinkKey(d),
+          menu_item_id: d.menuItemId,
+          display_name: d.displayName,
+          customization: JSON.stringify(d.customization),
+          completed_at: d.completedAt,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('order_id')
+        .executeTakeFirst()
+      return inserted !== undefined
+    },
+    async forgetCustomer(customerId, at) {
+      await trx.updateTable('customers').set({ deleted_at: at }).where('customer_id', '=', customerId).execute()
+      await trx.deleteFrom('drink_completions').where('customer_id', '=', customerId).execute()
+    },
+    markProcessed: (consumer, eventId) => markProcessed(trx, consumer, eventId),
+  })
+
+  return {
+    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+    // One snapshot for both reads, so the favorites and the revision agree.
+    live: (customerId) =>
+      db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const row = await trx.selectFrom('customers').select('revision').where('customer_id', '=', customerId).executeTakeFirst()
+          return { favorites: await liveOf(trx, customerId), revision: row?.revision ?? 0 }
+        }),
+    changesSince: (customerId, revision) =>
+      db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const row = await trx.selectFrom('customers').selectAll().where('customer_id', '=', customerId).executeTakeFirst()
+          const rows = await trx
+            .selectFrom('favorites')
+            .selectAll()
+            .where('customer_id', '=', customerId)
+            .where('revision', '>', revision)
+            .orderBy('revision')
+            .orderBy('id')
+            .execute()
+          return { favorites: rows.map(toFavorite), revision: row?.revision ?? 0, prunedThrough: row?.pruned_through ?? 0 }
+        }),
+    learned: (customerId, since) => learned(db, customerId, since),
+    async pruneTombstones(before) {
+      const { rows } = await sql<{ pruned: number }>`
+        with pruned as (delete from favorites where removed_at < ${before} returning customer_id, revision),
+             bumped as (
+               update customers c set pruned_through = greatest(c.pruned_through, p.revision)
+                 from (select customer_id, max(revision) as revision from pruned group by customer_id) p
+                where c.customer_id = p.customer_id
+               returning 1)
+        select (select count(*) from pruned)::int as pruned, (select count(*) from bumped) as customers`.execute(db)
+      return rows[0]?.pruned ?? 0
+    },
+    async pruneIdempotencyKeys(before) {
+      const requests = await db.deleteFrom('add_requests').where('created_at', '<', before).executeTakeFirst()
+      const changes = await db.deleteFrom('client_changes').where('created_at', '<', before).executeTakeFirst()
+      return Number(requests.numDeletedRows) + Number(changes.numDeletedRows)
+    },
+  }
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto'
+import { aborted, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { patchOf } from './edit.ts'
+import {
+  byPosition,
+  UPDATABLE_FIELDS,
+  type ChangeOrigin,
+  type DrinkInput,
+  type Favorite,
+  type UpdatableField,
+  type Usual,
+} from './favorite.ts'
+import { operate } from './operation.ts'
+import type { FavoritesDeps } from './ports.ts'
+import { usualOf, usualWindow } from './usual.ts'
+import { checkDrink, checkKey, checkUuid, normalizeDrink, requireUuid } from './validation.ts'
+
+const requestHash = (customerId: string, input: DrinkInput) =>
+  createHash('sha256')
+    .update(JSON.stringify([customerId, input]))
+    .digest('hex')
+
+export async function addFavorite(
+  deps: FavoritesDeps,
+  origin: ChangeOrigin,
+  requestId: string,
+  customerId: string,
+  raw: DrinkInput,
+): Promise<Favorite> {
+  const input = normalizeDrink(raw)
+  const v = new Violations()
+  checkKey(v, requestId, 'request_id')
+  checkUuid(v, customerId, 'customer_id')
+  checkDrink(v, input)
+  v.throwIfAny()
+  const id = deps.newId()
+  const hash = requestHash(customerId.toLowerCase(), input)
+  const { result } = await operate(deps, customerId.toLowerCase(), origin, async (edit, tx) => {
+    const earlier = await tx.claimRequest(requestId, hash, id)
+    if (earlier) {
+      if (earlier.requestHash !== hash) throw invalid([{ field: 'request_id', description: 'was already used for a different request' }])
+      const first = await tx.favorite(earlier.favoriteId)
+      if (!first) throw notFound('favorite', earlier.favoriteId)
+      return first
+    }
+    return edit.add(input, id)
+  })
+  return result
+}
+
+/** The customer a favorite belongs to (tombstones included), for authorization; NOT_FOUND when none. */
+export async function favoriteOwner(deps: FavoritesDeps, favoriteId: string, field = 'favorite_id'): Promise<string> {
+  requireUuid(favoriteId, field)
+  const favorite = await deps.store.transaction((tx) => tx.favorite(favoriteId.toLowerCase()))
+  if (!favorite) throw notFound('favorite', favoriteId)
+  return favorite.customerId
+}
+
+/** Reads the update mask: the updatable fields it names, or INVALID_ARGUMENT. */
+export function readMask(mask: readonly string[], allowed: readonly UpdatableField[], field = 'update_mask'): UpdatableField[] {
+  const v = new Violations()
+  if (mask.length === 0) v.add(field, 'must name at least one field')
+  for (const path of mask) v.check((allowed as readonly string[]).includes(path), field, `cannot update "${path}"`)
+  v.throwIfAny()
+  return [...new Set(mask)] as UpdatableField[]
+}
+
+export async function updateFavorite(
+  deps: FavoritesDeps,
+  origin: ChangeOrigin,
+  customerId: string,
+  values: Favorite,
+  mask: readonly string[],
+  expectedRevision: number,
+): Promise<Favorite> {
+  requireUuid(values.id, 'favorite.favorite_id')
+  const fields = readMask(mask, UPDATABLE_FIELDS)
+  const input = normalizeDrink({ ...values, position: values.position, pinned: false })
+  const v = new Violations()
+  checkDrink(v, input, 'favorite.', new Set(fields))
+  v.throwIfAny()
+  const id = values.id.toLowerCase()
+  const { result } = await operate(deps, customerId, origin, (edit) => {
+    const current = edit.get(id)
+    if (!current) throw notFound('favorite', id)
+    if (expectedRevision > 0 && current.revision !== expectedRevision) {
+      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`)
+    }
+    return edit.update(id, patchOf({ ...input, position: input.position ?? current.position }, fields))
+  })
+  return result
+}
+
+export async function removeFavorite(
+  deps: FavoritesDeps,
+  origin: ChangeOrigin,
+  customerId: string,
+  favoriteId: string,
+  expectedRevision: number,
+): Promise<{ favorite: Favorite; revision: number }> {
+  requireUuid(favoriteId, 'favorite_id')
+  const id = favoriteId.toLowerCase()
+  const { result, revision } = await operate(deps, customerId, origin, (edit) => {
+    const current = edit.get(id)
+    if (!current) throw notFound('favorite', id)
+    if (expectedRevision > 0 && current.revision !== expectedRevision) {
+      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`)
+    }
+    return edit.remove(id, 'removed by customer')
+  })
+  return { favorite: result, revision }
+}
+
+export async function setUsual(
+  deps: FavoritesDeps,
+  origin: ChangeOrigin,
+  customerId: string,
+  favoriteId: string,
+  expectedRevision: number,
+): Promise<{ usual: Usual | undefined; revision: number }> {
+  const v = new Violations()
+  checkUuid(v, customerId, 'customer_id')
+  if (favoriteId) checkUuid(v, favoriteId, 'favorite_id')
+  v.throwIfAny()
+  const id = favoriteId.toLowerCase()
+  const { usual, revision } = await operate(deps, customerId.toLowerCase(), origin, (edit, _tx, state) => {
+    if (expectedRevision > 0 && state.revision !== expectedRevision) {
+      throw aborted(`favorites are at revision ${state.revision}, not ${expectedRevision}`)
+    }
+    if (id && !edit.get(id)) throw notFound('favorite', id)
+    edit.pin(id || undefined)
+  })
+  return { usual, revision }
+}
+
+export async function getUsual(deps: FavoritesDeps, customerId: string): Promise<Usual> {
+  requireUuid(customerId, 'customer_id')
+  const id = customerId.toLowerCase()
+  const window = usualWindow(deps.clock(), deps.usualWindowDays)
+  const [{ favorites }, learned] = await Promise.all([deps.store.live(id), deps.store.learned(id, window.startAt)])
+  const usual = usualOf(favorites, learned, window)
+  if (!usual) throw notFound('usual of customer', id)
+  return usual
+}
+
+export interface FavoritesPage {
+  favorites: Favorite[]
+  nextPageToken: string
+  revision: number
+}
+
+interface PageToken {
+  c: string
+  p: number
+  t: number
+  i: string
+}
+
+const encodeToken = (t: PageToken) => Buffer.from(JSON.stringify(t)).toString('base64url')
+
+function decodeToken(token: string, customerId: string): PageToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageToken
+    if (t.c === customerId && typeof t.p === 'number' && typeof t.t === 'number' && typeof t.i === 'string') return t
+  } catch {
+    // falls through to the violation
+  }
+  throw invalid([{ field: 'page_token', description: 'is not a page token of this customer_id' }])
+}
+
+export async function listFavorites(deps: FavoritesDeps, customerId: string, pageSize: number, pageToken: string): Promise<FavoritesPage> {
+  const v = new Violations()
+  checkUuid(v, customerId, 'customer_id')
+  v.check(pageSize >= 0 && pageSize <= 100, 'page_size', 'must be 0 to 100')
+  v.throwIfAny()
+  const id = customerId.toLowerCase()
+  const after = pageToken ? decodeToken(pageToken, id) : undefined
+  const { favorites, revision } = await deps.store.live(id)
+  const boundary = after && ({ position: after.p, createdAt: new Date(after.t), id: after.i } as Favorite)
+  const rest = boundary ? favorites.filter((f) => byPosition(f, boundary) > 0) : favorites
+  const page = rest.slice(0, pageSize || 50)
+  const last = page.at(-1)
+  const more = rest.length > page.length && last
+  return {
+    favorites: page,
+    nextPageToken: more ? encodeToken({ c: id, p: last.position, t: last.createdAt.getTime(), i: last.id }) : '',
+    revision,
+  }
+}
