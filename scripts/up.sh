@@ -10,7 +10,7 @@ REPO="$PWD"
 LOGS="$REPO/.stack/logs"
 RUN="$REPO/.stack/run"
 # service name, package dir, default gRPC port
-SERVICES=("customer services/customer 50052")
+SERVICES=("customer services/customer 50052" "favorites services/favorites 50054")
 log() { printf '[up] %s\n' "$*" >&2; }
 
 stop_services() {
@@ -71,6 +71,8 @@ demo() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 OPERATOR="$(mint --role operator --sub ops-demo)"
 BARISTA="$(mint --role barista --sub barista-demo)"
 HOUSEHOLD=8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10
+# A menu item id for the demo favorite (the Order Service owns the menu).
+LATTE=3b9a1c52-7d2e-4f6a-9b1c-5e8d2f4a6c01
 demo grpcurl -plaintext 127.0.0.1:50052 list
 demo grpcurl -plaintext -d '{"service":"brewmesh.customer.v1.CustomerService"}' 127.0.0.1:50052 grpc.health.v1.Health/Check
 tag="$(date +%s)"
@@ -81,9 +83,13 @@ printf '\n$ grpcurl -plaintext -H "authorization: Bearer $OPERATOR" -d {...} 127
 id="$(sed -n 's/^ *"id": "\([0-9a-f-]*\)".*/\1/p' <<<"$created" | head -n1)"
 CUSTOMER="$(mint --role customer --sub "$id" --household "$HOUSEHOLD")"
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$id\"}" 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/GetCustomer
+demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
+  -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"menu_item_id\":\"$LATTE\",\"display_name\":\"Caffè Latte\",\"customization\":{\"size\":\"DRINK_SIZE_MEDIUM\",\"milk\":\"MILK_TYPE_OAT\"},\"pinned\":true}" \
+  127.0.0.1:50054 brewmesh.favorites.v1.FavoritesService/AddFavorite
+demo grpcurl -plaintext -H "authorization: Bearer $BARISTA" -d "{\"customer_id\":\"$id\"}" 127.0.0.1:50054 brewmesh.favorites.v1.FavoritesService/GetUsual
 cat >&2 <<MSG
 
-[up] the mesh is up. Customer: 127.0.0.1:50052 (metrics http://127.0.0.1:9462/metrics)
+[up] the mesh is up. Customer: 127.0.0.1:50052 (metrics http://127.0.0.1:9462/metrics), Favorites: 127.0.0.1:50054 (:9464)
 [up] ready to paste (tokens valid 12 h; more with: pnpm mint-token --role customer|barista|support|operator|service --sub <id>):
 
 export PATH="$REPO/.stack/bin:\$PATH"
@@ -93,6 +99,8 @@ export OPERATOR_TOKEN='$OPERATOR'
 grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
 grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
 grpcurl -plaintext -H "authorization: Bearer \$OPERATOR_TOKEN" -d '{"household_id":"$HOUSEHOLD"}' localhost:50052 brewmesh.customer.v1.CustomerService/ListCustomers
+grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"customer_id":"$id"}' localhost:50054 brewmesh.favorites.v1.FavoritesService/ListFavorites
+grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"customer_id":"$id"}' localhost:50054 brewmesh.favorites.v1.FavoritesService/GetUsual
 
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG

@@ -1,15 +1,7 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT } from '@brewmesh/testkit/infra.ts'
+import { grpcurlAt } from '@brewmesh/testkit/grpcurl.ts'
 import { cleanup, customerEnv, STAFF, startCustomer, type Running } from './support.ts'
 
-// The real grpcurl (scripts/tools.sh puts it in .stack/bin), as developers will call the service:
-// everything it knows comes from server reflection.
-const GRPCURL = [join(REPO_ROOT, '.stack/bin/grpcurl'), 'grpcurl'].find((p) => p === 'grpcurl' || existsSync(p))!
-const run = promisify(execFile)
 let svc: Running
 const env = customerEnv()
 beforeAll(async () => {
@@ -21,11 +13,8 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-/** grpcurl -plaintext [flags] <address> [verb and symbol | method] */
-const grpcurl = async (flags: string[], ...rest: string[]) =>
-  (await run(GRPCURL, ['-plaintext', ...flags, `127.0.0.1:${svc.app.grpcPort}`, ...rest])).stdout
+const { grpcurl, call, failureOf } = grpcurlAt(() => `127.0.0.1:${svc.app.grpcPort}`)
 let token = ''
-const grpcurlData = (data: object, method: string) => grpcurl(['-H', `authorization: Bearer ${token}`, '-d', JSON.stringify(data)], method)
 
 describe('grpcurl against the running service', () => {
   it('lists exactly the services this server serves', async () => {
@@ -46,35 +35,22 @@ describe('grpcurl against the running service', () => {
 
   it('creates and gets a customer, and checks health', async () => {
     const tag = Date.now().toString(36)
-    const created = JSON.parse(
-      await grpcurlData(
-        { username: `grace_${tag}`, display_name: 'Grace', first_name: 'Grace', last_name: 'Hopper', email: `grace.${tag}@example.com` },
-        'brewmesh.customer.v1.CustomerService/CreateCustomer',
-      ),
-    ) as { customer: { id: string; email: string } }
-    const fetched = JSON.parse(
-      await grpcurlData({ id: created.customer.id }, 'brewmesh.customer.v1.CustomerService/GetCustomer'),
-    ) as typeof created
+    const created = await call<{ customer: { id: string; email: string } }>(
+      token,
+      { username: `grace_${tag}`, display_name: 'Grace', first_name: 'Grace', last_name: 'Hopper', email: `grace.${tag}@example.com` },
+      'brewmesh.customer.v1.CustomerService/CreateCustomer',
+    )
+    const fetched = await call<typeof created>(token, { id: created.customer.id }, 'brewmesh.customer.v1.CustomerService/GetCustomer')
     expect(fetched.customer).toMatchObject({ id: created.customer.id, email: `grace.${tag}@example.com` })
     expect(JSON.parse(await grpcurl([], 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' })
   })
 
   it('is refused without a token, while health and reflection stay open', async () => {
-    const err = (await grpcurl(['-d', '{}'], 'brewmesh.customer.v1.CustomerService/ListCustomers').catch(
-      (e: { stdout: string; stderr: string }) => e,
-    )) as {
-      stdout: string
-      stderr: string
-    }
-    expect(`${err.stdout}${err.stderr}`).toContain('Unauthenticated')
+    expect(await failureOf(grpcurl(['-d', '{}'], 'brewmesh.customer.v1.CustomerService/ListCustomers'))).toContain('Unauthenticated')
   })
 
   it('shows the field violations of a bad request', async () => {
-    const err = await grpcurlData({ username: 'x' }, 'brewmesh.customer.v1.CustomerService/CreateCustomer').catch(
-      (e: { stdout: string; stderr: string }) => e,
-    )
-    expect(typeof err).toBe('object')
-    const output = `${(err as { stdout: string }).stdout}${(err as { stderr: string }).stderr}`
+    const output = await failureOf(call(token, { username: 'x' }, 'brewmesh.customer.v1.CustomerService/CreateCustomer'))
     expect(output).toContain('InvalidArgument')
     expect(output).toContain('"field": "username"')
   })

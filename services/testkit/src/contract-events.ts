@@ -17,6 +17,9 @@ export interface ContractMessage {
   headers: Record<string, string>
 }
 
+/** The menu item id of the default order line (a medium oat latte). */
+export const TEST_LATTE_ID = '4f1b2c3d-0000-4000-8000-00000000a7e1'
+
 /** ts-proto's deep partial of a message, as its fromPartial takes it. */
 type PartialOrder = Parameters<typeof Order.fromPartial>[0]
 type PartialEvent = Parameters<typeof OrderEvent.fromPartial>[0]
@@ -28,7 +31,7 @@ export function testOrder(overrides: PartialOrder & { customerId: string }): Par
   const lines = overrides.lines ?? [
     {
       id: randomUUID(),
-      menuItemId: 'latte',
+      menuItemId: TEST_LATTE_ID,
       menuItemName: 'Caffè Latte',
       category: 'espresso',
       customization: {

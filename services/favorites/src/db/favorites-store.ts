@@ -147,10 +147,10 @@ export function favoritesStore(
       await enqueue(trx, schema, toOutbox(op))
     },
     recordUsualChange: (op) => enqueue(trx, schema, toOutbox(op)),
-    async claimRequest(key, requestHash, favoriteId) {
+    async claimRequest(key, requestHash, favoriteId, at) {
       const claimed = await trx
         .insertInto('add_requests')
-        .values({ request_id: key, request_hash: requestHash, favorite_id: favoriteId })
+        .values({ request_id: key, request_hash: requestHash, favorite_id: favoriteId, created_at: at })
         .onConflict((oc) => oc.doNothing())
         .returning('request_id')
         .executeTakeFirst()
@@ -168,10 +168,16 @@ export function favoritesStore(
         .executeTakeFirst()
       return row && reviveAck(row.ack)
     },
-    async saveClientChange(customerId, deviceId, ack) {
+    async saveClientChange(customerId, deviceId, ack, at) {
       await trx
         .insertInto('client_changes')
-        .values({ customer_id: customerId, device_id: deviceId, client_change_id: ack.clientChangeId, ack: JSON.stringify(ack) })
+        .values({
+          customer_id: customerId,
+          device_id: deviceId,
+          client_change_id: ack.clientChangeId,
+          ack: JSON.stringify(ack),
+          created_at: at,
+        })
         .execute()
     },
     async recordCompletion(d) {

@@ -46,7 +46,7 @@ export interface AddRequestsTable {
   request_id: string
   request_hash: string
   favorite_id: string
-  created_at: Generated<Date>
+  created_at: Date
 }
 
 export interface ClientChangesTable {
@@ -54,7 +54,7 @@ export interface ClientChangesTable {
   device_id: string
   client_change_id: string
   ack: Json<unknown>
-  created_at: Generated<Date>
+  created_at: Date
 }
 
 export interface DrinkCompletionsTable {

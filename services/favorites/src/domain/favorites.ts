@@ -36,7 +36,7 @@ export async function addFavorite(
   const id = deps.newId()
   const hash = requestHash(customerId.toLowerCase(), input)
   const { result } = await operate(deps, customerId.toLowerCase(), origin, async (edit, tx) => {
-    const earlier = await tx.claimRequest(requestId, hash, id)
+    const earlier = await tx.claimRequest(requestId, hash, id, deps.clock())
     if (earlier) {
       if (earlier.requestHash !== hash) throw invalid([{ field: 'request_id', description: 'was already used for a different request' }])
       const first = await tx.favorite(earlier.favoriteId)

@@ -55,9 +55,14 @@ export interface FavoritesTx {
    * Claims an AddFavorite idempotency key. Returns the earlier claim when the key was used
    * before (the caller compares hashes), undefined when this call claimed it.
    */
-  claimRequest(key: string, requestHash: string, favoriteId: string): Promise<{ requestHash: string; favoriteId: string } | undefined>
+  claimRequest(
+    key: string,
+    requestHash: string,
+    favoriteId: string,
+    at: Date,
+  ): Promise<{ requestHash: string; favoriteId: string } | undefined>
   clientChange(customerId: string, deviceId: string, clientChangeId: string): Promise<ClientChangeAck | undefined>
-  saveClientChange(customerId: string, deviceId: string, ack: ClientChangeAck): Promise<void>
+  saveClientChange(customerId: string, deviceId: string, ack: ClientChangeAck, at: Date): Promise<void>
   /** Records one drink of one completed order; false when that order already counted it. */
   recordCompletion(drink: CompletedDrink): Promise<boolean>
   /** Marks the customer deleted and forgets their completed drinks. */

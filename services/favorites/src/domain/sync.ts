@@ -161,7 +161,7 @@ export function applyClientChange(
     const outcome = state.deletedAt ? rejected('the customer was deleted') : await decide(edit, tx, change)
     const { revision, committed } = await commitEdit(deps, tx, state, edit, { ...origin, clientChangeId: change.clientChangeId }, undefined)
     const ack: ClientChangeAck = { ...outcome, clientChangeId: change.clientChangeId, revision }
-    await tx.saveClientChange(device.customerId, device.deviceId, ack)
+    await tx.saveClientChange(device.customerId, device.deviceId, ack, deps.clock())
     const own = ack.favorite?.id
     return { ack, sideEffects: committed?.changes.filter((c) => c.favorite.id !== own) ?? [], committed: committed !== undefined }
   })
