@@ -24,17 +24,20 @@ export class AppError extends Error {
   readonly violations: readonly FieldViolation[]
   /** When set, the caller may retry after this long (sent as google.rpc.RetryInfo). */
   readonly retryDelayMs: number | undefined
+  /** A machine-readable reason, e.g. "LEDGER_REFUSAL_ACCOUNT_CLOSED" (sent as google.rpc.ErrorInfo). */
+  readonly reason: string | undefined
   constructor(
     kind: ErrorKind,
     message: string,
     violations: readonly FieldViolation[] = [],
-    options?: { cause?: unknown; retryDelayMs?: number },
+    options?: { cause?: unknown; retryDelayMs?: number; reason?: string },
   ) {
     super(message, options)
     this.name = 'AppError'
     this.kind = kind
     this.violations = violations
     this.retryDelayMs = options?.retryDelayMs
+    this.reason = options?.reason
   }
 }
 
@@ -43,7 +46,7 @@ export const notFound = (what: string, id: string) => new AppError('not_found', 
 export const alreadyExists = (message: string, field?: string) =>
   new AppError('already_exists', message, field ? [{ field, description: message }] : [])
 export const aborted = (message: string) => new AppError('aborted', message)
-export const precondition = (message: string) => new AppError('precondition', message)
+export const precondition = (message: string, reason?: string) => new AppError('precondition', message, [], reason ? { reason } : undefined)
 export const resourceExhausted = (message: string, retryDelayMs: number) =>
   new AppError('resource_exhausted', message, [], { retryDelayMs })
 export const unauthenticated = (message: string) => new AppError('unauthenticated', message)

@@ -13,7 +13,7 @@ export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<stri
     APP_ENV: 'test',
     DB_NAME: `${service}db`,
     DB_SCHEMA: `${service}_t${id}`,
-    DB_POOL_MAX: '5',
+    DB_POOL_MAX: '10',
     KAFKA_TOPIC_SUFFIX: `.t${id}`,
     VALKEY_KEY_PREFIX: `t${id}`,
     INSTANCE_ID: `${service}-t${id}`,

@@ -21,6 +21,8 @@ export interface CallContext {
   signal: AbortSignal
   metadata: Metadata
   log: Logger
+  /** The caller's deadline, when it set one: calls made on its behalf should not outlive it. */
+  deadline: Date | undefined
 }
 
 /** The verified caller (the authentication interceptor ran before any handler). */
@@ -62,7 +64,7 @@ export class StreamRegistry {
   }
 }
 
-type CancellableCall = { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown }
+type CancellableCall = { metadata: Metadata; on(event: 'cancelled', fn: () => void): unknown; getDeadline(): Date | number }
 
 /**
  * A call's context, built lazily: the AbortController (and its 'cancelled' listener) and the
@@ -87,6 +89,11 @@ function contextFor(call: CancellableCall, log: Logger, method: string) {
     },
     get signal() {
       return controllerOf().signal
+    },
+    get deadline() {
+      const d = call.getDeadline()
+      const ms = d instanceof Date ? d.getTime() : d
+      return Number.isFinite(ms) ? new Date(ms) : undefined
     },
   }
   return { ctx, controllerOf }

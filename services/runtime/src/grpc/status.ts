@@ -1,6 +1,6 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
 import { type Any } from '@brewmesh/gen/google/protobuf/any.ts'
-import { BadRequest, RetryInfo } from '@brewmesh/gen/google/rpc/error_details.ts'
+import { BadRequest, ErrorInfo, RetryInfo } from '@brewmesh/gen/google/rpc/error_details.ts'
 import { Status } from '@brewmesh/gen/google/rpc/status.ts'
 import { AppError, type ErrorKind, type FieldViolation } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -20,6 +20,7 @@ const codeOf: Record<ErrorKind, Code> = {
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
 const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest'
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo'
+const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo'
 
 // PostgreSQL SQLSTATEs and socket errors that mean "try again later", not "you did something wrong".
 const PG_UNAVAILABLE = /^(08|53|57P0)/
@@ -53,14 +54,23 @@ export function toServiceError(err: unknown, log: Logger, context: Record<string
   if (known.kind === 'unavailable') log.warn({ err: known.cause ?? known, ...context }, known.message)
   const code = codeOf[known.kind]
   const metadata = new Metadata()
-  if (known.violations.length > 0 || known.retryDelayMs !== undefined) {
-    metadata.set(STATUS_DETAILS_KEY, encodeDetails(code, known.message, known.violations, known.retryDelayMs))
+  if (known.violations.length > 0 || known.retryDelayMs !== undefined || known.reason !== undefined) {
+    metadata.set(STATUS_DETAILS_KEY, encodeDetails(code, known.message, known.violations, known.retryDelayMs, known.reason))
   }
   return { code, details: known.message, metadata }
 }
 
-function encodeDetails(code: Code, message: string, violations: readonly FieldViolation[], retryDelayMs: number | undefined): Buffer {
+function encodeDetails(
+  code: Code,
+  message: string,
+  violations: readonly FieldViolation[],
+  retryDelayMs: number | undefined,
+  reason: string | undefined,
+): Buffer {
   const details: Any[] = []
+  if (reason !== undefined) {
+    details.push({ typeUrl: ERROR_INFO_TYPE, value: Buffer.from(ErrorInfo.encode({ reason, domain: 'brewmesh', metadata: {} }).finish()) })
+  }
   if (violations.length > 0) {
     const badRequest = BadRequest.encode({
       fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined })),
@@ -85,6 +95,12 @@ export function retryDelayOf(err: unknown): number | undefined {
   const info = detailsOf(err).find((d) => d.typeUrl === RETRY_INFO_TYPE)
   const delay = info && RetryInfo.decode(info.value).retryDelay
   return delay ? Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1_000_000) : undefined
+}
+
+/** Client side: the google.rpc.ErrorInfo reason a server attached to an error, if any. */
+export function errorReasonOf(err: unknown): string | undefined {
+  const info = detailsOf(err).find((d) => d.typeUrl === ERROR_INFO_TYPE)
+  return info && ErrorInfo.decode(info.value).reason
 }
 
 /** Client side: the field violations a server attached to an error, if any. */
