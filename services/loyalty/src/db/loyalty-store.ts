@@ -1,0 +1,192 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import { enqueue, markProcessed, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import type { LoyaltyChange } from '../domain/model.ts'
+import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
+import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
+import type { LoyaltyDb } from './schema.ts'
+
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+/** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
+export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (change: LoyaltyChange) => OutboxMessage): LoyaltyStore {
+  const txFor = (trx: Transaction<LoyaltyDb>): LoyaltyTx => ({
+    async account(customerId, lock) {
+      let q = trx.selectFrom('accounts').selectAll().where('customer_id', '=', customerId)
+      if (lock) q = q.forUpdate()
+      const row = await q.executeTakeFirst()
+      return row && toAccount(row)
+    },
+    async insertAccount(account) {
+      await trx.insertInto('accounts').values(accountRow(account)).execute()
+    },
+    async updateAccount(account) {
+      const { customer_id, ...rest } = accountRow(account)
+      await trx.updateTable('accounts').set(rest).where('customer_id', '=', customer_id).execute()
+    },
+    async insertEntry(entry) {
+      const inserted = await trx
+        .insertInto('ledger_entries')
+        .values(entryRow(entry))
+        .onConflict((oc) => oc.constraint('ledger_entries_source').doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      return inserted !== undefined
+    },
+    async entryBySource(customerId, kind, sourceId) {
+      const row = await trx
+        .selectFrom('ledger_entries')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .where('kind', '=', kind)
+        .where('source_id', '=', sourceId)
+        .executeTakeFirst()
+      return row && toEntry(row)
+    },
+    async entry(id) {
+      const row = await trx.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toEntry(row)
+    },
+    async redemptionsOfOrder(orderId) {
+      const rows = await trx
+        .selectFrom('redemptions')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .orderBy('reserved_at')
+        .orderBy('request_id')
+        .forUpdate()
+        .execute()
+      return rows.map(toRedemption)
+    },
+    async reservedRedemptions(customerId) {
+      const rows = await trx
+        .selectFrom('redemptions')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .where('state', '=', 'reserved')
+        .orderBy('reserved_at')
+        .forUpdate()
+        .execute()
+      return rows.map(toRedemption)
+    },
+    async redemptionByRequest(requestId) {
+      const row = await trx.selectFrom('redemptions').selectAll().where('request_id', '=', requestId).executeTakeFirst()
+      return row && toRedemption(row)
+    },
+    async redemptionsByRequestPrefix(prefix) {
+      const rows = await trx
+        .selectFrom('redemptions')
+        .selectAll()
+        .where('request_id', 'like', likePrefix(prefix))
+        .orderBy(sql`length(request_id)`)
+        .orderBy('request_id')
+        .forUpdate()
+        .execute()
+      return rows.map(toRedemption)
+    },
+    async insertRedemption(redemption) {
+      await trx.insertInto('redemptions').values(redemptionRow(redemption)).execute()
+    },
+    async updateRedemption(redemption) {
+      const { id, ...rest } = redemptionRow(redemption)
+      await trx.updateTable('redemptions').set(rest).where('id', '=', id).execute()
+    },
+    async orderState(orderId) {
+      const row = await trx.selectFrom('order_states').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst()
+      return (
+        row && {
+          orderId: row.order_id,
+          customerId: row.customer_id,
+          state: row.state,
+          earnEntryId: row.earn_entry_id,
+          updatedAt: row.updated_at,
+        }
+      )
+    },
+    async saveOrderState(s: OrderState) {
+      const values = {
+        order_id: s.orderId,
+        customer_id: s.customerId,
+        state: s.state,
+        earn_entry_id: s.earnEntryId,
+        updated_at: s.updatedAt,
+      }
+      await trx
+        .insertInto('order_states')
+        .values(values)
+        .onConflict((oc) => oc.column('order_id').doUpdateSet({ state: s.state, earn_entry_id: s.earnEntryId, updated_at: s.updatedAt }))
+        .execute()
+    },
+    markProcessed: (consumer, eventId) => markProcessed(trx, consumer, eventId),
+    async claimNotification(customerId, rewardId, entryId) {
+      const inserted = await trx
+        .insertInto('reward_notifications')
+        .values({ customer_id: customerId, reward_id: rewardId, entry_id: entryId })
+        .onConflict((oc) => oc.doNothing())
+        .returning('entry_id')
+        .executeTakeFirst()
+      return inserted !== undefined
+    },
+    async record(change) {
+      await enqueue(trx, schema, [toOutbox(change)])
+    },
+  })
+
+  return {
+    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+    async account(customerId) {
+      const row = await db.selectFrom('accounts').selectAll().where('customer_id', '=', customerId).executeTakeFirst()
+      return row && toAccount(row)
+    },
+    async entries(query) {
+      let q = db.selectFrom('ledger_entries').selectAll().where('customer_id', '=', query.customerId)
+      if (query.kinds.length > 0) q = q.where('kind', 'in', query.kinds)
+      if (query.orderId) q = q.where('order_id', '=', query.orderId)
+      if (query.createdAfter) q = q.where('created_at', '>=', query.createdAfter)
+      if (query.createdBefore) q = q.where('created_at', '<', query.createdBefore)
+      if (query.before) {
+        const { createdAt, id } = query.before
+        q = q.where((eb) => eb(eb.refTuple('created_at', sql<string>`id::text`), '<', eb.tuple(createdAt, id)))
+      }
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy(sql`id::text`, 'desc')
+        .limit(query.limit)
+        .execute()
+      return rows.map(toEntry)
+    },
+    async entry(id) {
+      const row = await db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst()
+      return row && toEntry(row)
+    },
+    async rewards() {
+      const rows = await db.selectFrom('rewards').selectAll().orderBy('cost_points').orderBy('name').orderBy('id').execute()
+      return rows.map(toReward)
+    },
+    async strandedRedemptions(reservedBefore, limit) {
+      const rows = await db
+        .selectFrom('redemptions')
+        .selectAll()
+        .where('state', '=', 'reserved')
+        .where('reserved_at', '<', reservedBefore)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('order_states').select('order_id').whereRef('order_states.order_id', '=', 'redemptions.order_id'))),
+        )
+        .orderBy('reserved_at')
+        .limit(limit)
+        .execute()
+      return rows.map(toRedemption)
+    },
+    async inactiveAccounts(cutoff, limit) {
+      const rows = await db
+        .selectFrom('accounts')
+        .select('customer_id')
+        .where('status', '=', 'open')
+        .where('balance', '>', 0 as never)
+        .where('last_activity_at', '<', cutoff)
+        .orderBy('last_activity_at')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.customer_id)
+    },
+  }
+}

@@ -1,0 +1,123 @@
+import { notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { newAccount, post } from './ledger.ts'
+import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
+import { decodeToken, encodeToken, pageSize } from './page-token.ts'
+import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
+import { checkUuid, requireUuid } from './validation.ts'
+
+export async function getAccount(deps: LoyaltyDeps, customerId: string): Promise<Account> {
+  requireUuid(customerId, 'customer_id')
+  const account = await deps.store.account(customerId.toLowerCase())
+  if (!account) throw notFound('loyalty account of customer', customerId)
+  return account
+}
+
+export interface TransactionsRequest {
+  customerId: string
+  pageSize: number
+  pageToken: string
+  kinds: (EntryKind | undefined)[]
+  orderId: string
+  createdAfter: Date | undefined
+  createdBefore: Date | undefined
+}
+
+/** Newest first; the token pins the position, so entries written while paging appear on no page. */
+export async function listTransactions(
+  deps: LoyaltyDeps,
+  r: TransactionsRequest,
+): Promise<{ entries: LedgerEntry[]; nextPageToken: string }> {
+  const v = new Violations()
+  checkUuid(v, r.customerId, 'customer_id')
+  r.kinds.forEach((k, i) => v.check(k !== undefined, `kinds[${i}]`, 'must be a known kind, not UNSPECIFIED'))
+  v.check(r.orderId.length <= 128, 'order_id', 'must have at most 128 characters')
+  if (r.createdAfter && r.createdBefore) v.check(r.createdAfter < r.createdBefore, 'created_before', 'must be after created_after')
+  v.throwIfAny()
+  const limit = pageSize(r.pageSize, 50, 500)
+  const customerId = r.customerId.toLowerCase()
+  const kinds = [...new Set(r.kinds as EntryKind[])].sort()
+  const filters = [customerId, kinds, r.orderId, r.createdAfter?.toISOString(), r.createdBefore?.toISOString()]
+  const position = decodeToken(r.pageToken, filters)
+  await getAccount(deps, customerId)
+  const entries = await deps.store.entries({
+    customerId,
+    limit: limit + 1,
+    kinds,
+    orderId: r.orderId || undefined,
+    createdAfter: r.createdAfter,
+    createdBefore: r.createdBefore,
+    before: position ? { createdAt: new Date(String(position['t'])), id: String(position['id']) } : undefined,
+  })
+  const page = entries.slice(0, limit)
+  const last = page.at(-1)
+  const nextPageToken = entries.length > limit && last ? encodeToken({ t: last.createdAt.toISOString(), id: last.id }, filters) : ''
+  return { entries: page, nextPageToken }
+}
+
+/**
+ * The account of a customer seen in an event, opened when missing (order events may come before
+ * the customer-created event, which travels on another topic).
+ */
+export async function ensureAccount(deps: LoyaltyDeps, tx: LoyaltyTx, customerId: string): Promise<Account> {
+  const existing = await tx.account(customerId, true)
+  if (existing) return existing
+  const account = newAccount(customerId, deps.clock())
+  await tx.insertAccount(account)
+  await tx.record({ kind: 'opened', account })
+  // Locks the row just inserted, like every other path.
+  return (await tx.account(customerId, true))!
+}
+
+/**
+ * From the customer-deleted event: releases RESERVED redemptions, then closes the account. The
+ * ledger is kept for audit; no more entries are written. A customer never seen gets a closed
+ * account, so later order events for them earn nothing.
+ */
+export async function closeAccount(deps: LoyaltyDeps, tx: LoyaltyTx, customerId: string, reason: string): Promise<void> {
+  const now = deps.clock()
+  let account = await tx.account(customerId, true)
+  if (!account) {
+    const closed = newAccount(customerId, now, 'closed')
+    await tx.insertAccount(closed)
+    await tx.record({ kind: 'closed', account: closed, reason })
+    return
+  }
+  if (account.status === 'closed') return
+  for (const redemption of await tx.reservedRedemptions(customerId)) {
+    const released = { ...redemption, state: 'released' as const, releaseReason: reason, releasedAt: now }
+    const posted = await post(deps, tx, account, {
+      kind: 'release',
+      points: redemption.points,
+      reservedDelta: -redemption.points,
+      sourceId: redemption.id,
+      orderId: redemption.orderId,
+      redemptionId: redemption.id,
+      reason,
+      actor: SYSTEM('customer-events'),
+      redemption: released,
+    })
+    await tx.updateRedemption(released)
+    if (posted) account = posted.account
+  }
+  const closed: Account = { ...account, status: 'closed', closedAt: now, updatedAt: now, version: account.version + 1 }
+  await tx.updateAccount(closed)
+  await tx.record({ kind: 'closed', account: closed, reason })
+}
+
+export const CUSTOMER_CONSUMER = 'loyalty-customer-events'
+
+/** What loyalty needs from a customer event (events/loyalty-inbox.consumer.ts decodes it). */
+export interface CustomerFact {
+  kind: 'created' | 'deleted'
+  eventId: string
+  customerId: string
+}
+
+/** Applies one customer event once: created opens the account, deleted closes it. */
+export async function applyCustomerFact(deps: LoyaltyDeps, fact: CustomerFact): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.markProcessed(CUSTOMER_CONSUMER, fact.eventId))) return
+    if (fact.kind === 'created') await ensureAccount(deps, tx, fact.customerId)
+    else await closeAccount(deps, tx, fact.customerId, 'customer deleted')
+  })
+}

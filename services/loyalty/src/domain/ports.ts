@@ -1,0 +1,81 @@
+import type { Account, EntryKind, LedgerEntry, LoyaltyChange, Redemption, Reward } from './model.ts'
+import type { LoyaltyRules } from './rules.ts'
+
+/** Per-order facts from the order events, so out-of-order completion and cancellation end right. */
+export interface OrderState {
+  orderId: string
+  customerId: string
+  /** placed: the order showed up (its reservations are no longer stranded); then completed or cancelled. */
+  state: 'placed' | 'completed' | 'cancelled'
+  /** The EARN entry of its completion, if points were earned. */
+  earnEntryId: string | null
+  updatedAt: Date
+}
+
+/** What use cases need inside one transaction, implemented by db/loyalty-store.ts. */
+export interface LoyaltyTx {
+  /** With lock, the row stays locked to the end of the transaction: one writer per account. */
+  account(customerId: string, lock?: boolean): Promise<Account | undefined>
+  insertAccount(account: Account): Promise<void>
+  updateAccount(account: Account): Promise<void>
+  /** False when an entry with the same (customer, kind, source) exists: nothing is written. */
+  insertEntry(entry: LedgerEntry): Promise<boolean>
+  entryBySource(customerId: string, kind: EntryKind, sourceId: string): Promise<LedgerEntry | undefined>
+  entry(id: string): Promise<LedgerEntry | undefined>
+  /** The order's redemptions, locked, oldest first. */
+  redemptionsOfOrder(orderId: string): Promise<Redemption[]>
+  /** The customer's RESERVED redemptions, locked. */
+  reservedRedemptions(customerId: string): Promise<Redemption[]>
+  redemptionByRequest(requestId: string): Promise<Redemption | undefined>
+  redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
+  insertRedemption(redemption: Redemption): Promise<void>
+  updateRedemption(redemption: Redemption): Promise<void>
+  orderState(orderId: string): Promise<OrderState | undefined>
+  saveOrderState(state: OrderState): Promise<void>
+  /** Records that a consumer applied an event; false when it was applied before. */
+  markProcessed(consumer: string, eventId: string): Promise<boolean>
+  /** Claims one reward-available notification; false when it was sent before. */
+  claimNotification(customerId: string, rewardId: string, entryId: string): Promise<boolean>
+  /** Writes the change to the outbox, in this transaction. */
+  record(change: LoyaltyChange): Promise<void>
+}
+
+export interface EntryQuery {
+  customerId: string
+  limit: number
+  kinds: EntryKind[]
+  orderId: string | undefined
+  createdAfter: Date | undefined
+  createdBefore: Date | undefined
+  /** Position of the last entry of the previous page (newest first). */
+  before: { createdAt: Date; id: string } | undefined
+}
+
+export interface LoyaltyStore {
+  transaction<T>(work: (tx: LoyaltyTx) => Promise<T>): Promise<T>
+  account(customerId: string): Promise<Account | undefined>
+  entries(query: EntryQuery): Promise<LedgerEntry[]>
+  entry(id: string): Promise<LedgerEntry | undefined>
+  /** The whole catalog, cheapest first (cost, then name). */
+  rewards(): Promise<Reward[]>
+  /** RESERVED redemptions reserved before the cut-off whose order never showed up on the order topic. */
+  strandedRedemptions(reservedBefore: Date, limit: number): Promise<Redemption[]>
+  /** Open accounts with a positive balance whose last activity is before the cut-off. */
+  inactiveAccounts(cutoff: Date, limit: number): Promise<string[]>
+}
+
+/** A balance that rose over a reward's cost: one reward-available notification to send. */
+export interface Crossing {
+  customerId: string
+  rewardId: string
+  entryId: string
+}
+
+export interface LoyaltyDeps {
+  store: LoyaltyStore
+  rules: LoyaltyRules
+  clock: () => Date
+  newId: () => string
+  /** Called after commit with the crossings a change made (enqueues reward-available jobs). */
+  announce: (crossings: Crossing[]) => Promise<void>
+}

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto'
+import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { lockedAccount, post, refused, withCrossings } from './ledger.ts'
+import type { Account, Actor, Cart, CartQuote, Redemption, Reward, RewardQuote } from './model.ts'
+import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
+import { quoteCart } from './quote.ts'
+import { checkText, checkUuid, requireValidCart } from './validation.ts'
+
+export interface RedeemRequest {
+  requestId: string
+  customerId: string
+  rewardId: string
+  orderId: string
+  cart: Cart | undefined
+}
+
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex')
+const cartKey = (cart: Cart) => [cart.items, cart.subtotal]
+
+export const issueReason = (q: RewardQuote) => `QUOTE_ISSUE_${(q.issue ?? 'unspecified').toUpperCase()}`
+
+/** Refuses redemptions against an order that is over (completed or cancelled, or with final redemptions). */
+async function orderRedemptions(tx: LoyaltyTx, orderId: string, customerId: string): Promise<Redemption[]> {
+  const existing = await tx.redemptionsOfOrder(orderId)
+  const state = await tx.orderState(orderId)
+  if ((state && state.state !== 'placed') || existing.some((r) => r.state !== 'reserved')) {
+    throw new AppError('precondition', `order ${orderId} is over: its redemptions were confirmed or released`)
+  }
+  if (existing.some((r) => r.customerId !== customerId)) {
+    throw new AppError('precondition', `order ${orderId} has redemptions of another customer`)
+  }
+  return existing
+}
+
+/** Takes a reward's cost out of the balance and holds it for the order (a RESERVE entry). */
+async function reserve(
+  deps: LoyaltyDeps,
+  tx: LoyaltyTx,
+  account: Account,
+  quote: RewardQuote & { reward: Reward },
+  ids: { orderId: string; requestId: string; requestHash: string },
+  actor: Actor,
+): Promise<{ redemption: Redemption; account: Account }> {
+  const redemption: Redemption = {
+    id: deps.newId(),
+    customerId: account.customerId,
+    rewardId: quote.reward.id,
+    rewardName: quote.reward.name,
+    rewardKind: quote.reward.kind,
+    orderId: ids.orderId,
+    points: quote.reward.costPoints,
+    discount: quote.discount,
+    lineIds: quote.lineIds,
+    state: 'reserved',
+    requestId: ids.requestId,
+    requestHash: ids.requestHash,
+    releaseReason: '',
+    reservedAt: deps.clock(),
+    confirmedAt: null,
+    releasedAt: null,
+  }
+  await tx.insertRedemption(redemption)
+  const posted = await post(deps, tx, account, {
+    kind: 'reserve',
+    points: -redemption.points,
+    reservedDelta: redemption.points,
+    sourceId: ids.requestId,
+    orderId: ids.orderId,
+    redemptionId: redemption.id,
+    reason: `redeemed ${quote.reward.name}`,
+    actor,
+    activity: true,
+    redemption,
+  })
+  if (!posted) throw new AppError('aborted', 'a concurrent redemption with this request_id won; retry')
+  return { redemption, account: posted.account }
+}
+
+/**
+ * RedeemReward: reserves one reward's cost against an order. request_id makes a retry return the
+ * redemption made first (whatever its state now); the same key for another request is
+ * INVALID_ARGUMENT. The discount is computed on what the order's earlier reservations left.
+ */
+export async function redeemReward(
+  deps: LoyaltyDeps,
+  actor: Actor,
+  r: RedeemRequest,
+): Promise<{ redemption: Redemption; account: Account }> {
+  const v = new Violations()
+  checkText(v, r.requestId, 'request_id', 128)
+  checkUuid(v, r.customerId, 'customer_id')
+  checkUuid(v, r.rewardId, 'reward_id')
+  checkUuid(v, r.orderId, 'order_id')
+  v.throwIfAny()
+  requireValidCart(r.cart ? { ...r.cart, chosenRewardIds: [] } : undefined)
+  const cart = r.cart!
+  const [customerId, rewardId, orderId] = [r.customerId.toLowerCase(), r.rewardId.toLowerCase(), r.orderId.toLowerCase()]
+  const requestHash = hashOf([customerId, rewardId, orderId, cartKey(cart)])
+  const catalog = await deps.store.rewards()
+  return deps.store.transaction(async (tx) => {
+    const account = await lockedAccount(tx, customerId)
+    const earlier = await tx.redemptionByRequest(r.requestId)
+    if (earlier) {
+      if (earlier.requestHash !== requestHash)
+        throw invalid([{ field: 'request_id', description: 'was already used for a different request' }])
+      return { redemption: earlier, account }
+    }
+    if (!catalog.some((reward) => reward.id === rewardId)) throw notFound('reward', rewardId)
+    if (account.status === 'closed') throw refused('QUOTE_ISSUE_ACCOUNT_CLOSED', `the loyalty account of customer ${customerId} is closed`)
+    const earlierOfOrder = (await orderRedemptions(tx, orderId, customerId)).filter((x) => x.state === 'reserved')
+    // The order's reservations are already out of the balance: quote as if they were not, in order.
+    const held = earlierOfOrder.reduce((sum, x) => sum + x.points, 0)
+    const quote = quoteCart(deps.rules, { ...account, balance: account.balance + held }, catalog, {
+      ...cart,
+      chosenRewardIds: [...earlierOfOrder.map((x) => x.rewardId), rewardId],
+    })
+    const mine = quote.chosen.at(-1)!
+    if (!mine.applicable || !mine.reward) throw refused(issueReason(mine), mine.issueMessage)
+    return reserve(deps, tx, account, { ...mine, reward: mine.reward }, { orderId, requestId: r.requestId, requestHash }, actor)
+  })
+}
+
+export interface CommitResult {
+  redemptions: Redemption[]
+  quote: CartQuote
+  account: Account
+}
+
+export type CommitOutcome = { ok: CommitResult } | { notApplicable: CartQuote } | { invalidCommit: string }
+
+/**
+ * A checkout commit: reserves every chosen reward of the cart against the order, all or none.
+ * Each redemption's request_id is the commit's plus its position, so the same commit (also on a
+ * new stream) returns the same redemptions.
+ */
+export async function commitCart(
+  deps: LoyaltyDeps,
+  actor: Actor,
+  c: { customerId: string; requestId: string; orderId: string; cart: Cart },
+): Promise<CommitOutcome> {
+  const orderId = c.orderId.toLowerCase()
+  const requestHash = hashOf([c.customerId, orderId, cartKey(c.cart), c.cart.chosenRewardIds.map((id) => id.toLowerCase())])
+  const catalog = await deps.store.rewards()
+  return withCrossings(deps, () =>
+    deps.store.transaction(async (tx): Promise<CommitOutcome> => {
+      const account = await lockedAccount(tx, c.customerId)
+      const earlier = await tx.redemptionsByRequestPrefix(`${c.requestId}:`)
+      const quote = quoteCart(deps.rules, account, catalog, c.cart)
+      if (earlier.length > 0) {
+        if (earlier.some((x) => x.requestHash !== requestHash))
+          return { invalidCommit: 'request_id was already used for a different commit' }
+        return { ok: { redemptions: earlier, quote, account } }
+      }
+      if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }
+      await orderRedemptions(tx, orderId, c.customerId)
+      let current = account
+      const redemptions: Redemption[] = []
+      for (const [i, q] of quote.chosen.entries()) {
+        const made = await reserve(
+          deps,
+          tx,
+          current,
+          { ...q, reward: q.reward! },
+          { orderId, requestId: `${c.requestId}:${i}`, requestHash },
+          actor,
+        )
+        redemptions.push(made.redemption)
+        current = made.account
+      }
+      return { ok: { redemptions, quote, account: current } }
+    }),
+  )
+}
+
+/** Gives back the points of RESERVED redemptions (a RELEASE entry each); returns those released. */
+export async function releaseReserved(
+  deps: LoyaltyDeps,
+  tx: LoyaltyTx,
+  account: Account,
+  redemptions: Redemption[],
+  reason: string,
+  actor: Actor,
+): Promise<{ account: Account; released: Redemption[] }> {
+  const released: Redemption[] = []
+  let current = account
+  for (const redemption of redemptions.filter((x) => x.state === 'reserved')) {
+    const done: Redemption = { ...redemption, state: 'released', releaseReason: reason, releasedAt: deps.clock() }
+    await tx.updateRedemption(done)
+    const posted = await post(deps, tx, current, {
+      kind: 'release',
+      points: redemption.points,
+      reservedDelta: -redemption.points,
+      sourceId: redemption.id,
+      orderId: redemption.orderId,
+      redemptionId: redemption.id,
+      reason,
+      actor,
+      redemption: done,
+    })
+    if (posted) current = posted.account
+    released.push(done)
+  }
+  return { account: current, released }
+}
+
+/** Makes RESERVED redemptions final (a CONFIRM entry each, balance unchanged). */
+export async function confirmReserved(
+  deps: LoyaltyDeps,
+  tx: LoyaltyTx,
+  account: Account,
+  redemptions: Redemption[],
+  actor: Actor,
+): Promise<Account> {
+  let current = account
+  for (const redemption of redemptions.filter((x) => x.state === 'reserved')) {
+    const done: Redemption = { ...redemption, state: 'confirmed', confirmedAt: deps.clock() }
+    await tx.updateRedemption(done)
+    const posted = await post(deps, tx, current, {
+      kind: 'confirm',
+      points: 0,
+      reservedDelta: -redemption.points,
+      sourceId: redemption.id,
+      orderId: redemption.orderId,
+      redemptionId: redemption.id,
+      reason: 'order completed',
+      actor,
+      redemption: done,
+    })
+    if (posted) current = posted.account
+  }
+  return current
+}
+
+/** Cancel after a commit: releases what the commit reserved that is still RESERVED. */
+export async function releaseCommit(
+  deps: LoyaltyDeps,
+  actor: Actor,
+  customerId: string,
+  requestId: string,
+  reason: string,
+): Promise<Redemption[]> {
+  return deps.store.transaction(async (tx) => {
+    const account = await lockedAccount(tx, customerId)
+    if (account.status === 'closed') return []
+    const mine = await tx.redemptionsByRequestPrefix(`${requestId}:`)
+    return (await releaseReserved(deps, tx, account, mine, reason || 'checkout cancelled', actor)).released
+  })
+}

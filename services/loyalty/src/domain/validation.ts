@@ -1,0 +1,68 @@
+import { Violations } from '@brewmesh/runtime/errors.ts'
+import type { Cart } from './model.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+const CURRENCY = /^[A-Z]{3}$/
+
+export const isUuid = (value: string) => UUID.test(value)
+
+export function requireUuid(value: string, field: string): void {
+  if (!isUuid(value)) new Violations().add(field, value ? 'must be a UUID' : 'is required').throwIfAny()
+}
+
+export function checkUuid(v: Violations, value: string, field: string): void {
+  v.check(isUuid(value), field, value ? 'must be a UUID' : 'is required')
+}
+
+export function checkText(v: Violations, value: string, field: string, max: number, required = true): void {
+  const length = [...value].length
+  if (required && length === 0) v.add(field, 'is required')
+  else if (length > max) v.add(field, `must have at most ${max} characters`)
+}
+
+/** Parses an int64 sent as a decimal string; undefined when it is not a safe integer. */
+export function parsePoints(raw: string): number | undefined {
+  if (!/^-?\d{1,16}$/.test(raw.trim())) return undefined
+  const n = Number(raw)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+export const MAX_ITEMS = 100
+export const MAX_CHOSEN = 5
+
+/**
+ * Cart rules shared by QuoteRewards, RedeemReward and CheckoutSession: 1 to 100 items with unique
+ * line ids, quantities 1 to 20, line_total = unit_price x quantity, subtotal = sum of line totals,
+ * one currency, at most 5 chosen reward ids (UUIDs). Every problem is reported at once.
+ */
+export function cartViolations(cart: Cart | undefined, prefix = 'cart'): Violations {
+  const v = new Violations()
+  if (!cart) return v.add(prefix, 'is required')
+  const currency = cart.subtotal.currency
+  v.check(CURRENCY.test(currency), `${prefix}.subtotal.currency_code`, 'must be an ISO 4217 code such as USD')
+  if (cart.items.length === 0) v.add(`${prefix}.items`, 'needs at least one item')
+  if (cart.items.length > MAX_ITEMS) v.add(`${prefix}.items`, `at most ${MAX_ITEMS} items`)
+  const lineIds = new Set<string>()
+  let sum = 0
+  cart.items.forEach((item, i) => {
+    const f = `${prefix}.items[${i}]`
+    if (!item.lineId) v.add(`${f}.line_id`, 'is required')
+    else if (lineIds.has(item.lineId)) v.add(`${f}.line_id`, 'must be unique in the cart')
+    lineIds.add(item.lineId)
+    checkText(v, item.menuItemId, `${f}.menu_item_id`, 128)
+    v.check(Number.isInteger(item.quantity) && item.quantity >= 1 && item.quantity <= 20, `${f}.quantity`, 'must be 1 to 20')
+    v.check(item.unitPrice.amountMinor >= 0, `${f}.unit_price`, 'is required and must be >= 0')
+    v.check(item.unitPrice.currency === currency, `${f}.unit_price.currency_code`, `must be the subtotal's currency ${currency}`)
+    v.check(item.lineTotal.currency === currency, `${f}.line_total.currency_code`, `must be the subtotal's currency ${currency}`)
+    v.check(item.lineTotal.amountMinor === item.unitPrice.amountMinor * item.quantity, `${f}.line_total`, 'must be unit_price x quantity')
+    sum += item.lineTotal.amountMinor
+  })
+  if (cart.items.length > 0) v.check(cart.subtotal.amountMinor === sum, `${prefix}.subtotal`, `must be the sum of the line totals (${sum})`)
+  if (cart.chosenRewardIds.length > MAX_CHOSEN) v.add(`${prefix}.chosen_reward_ids`, `at most ${MAX_CHOSEN} rewards`)
+  cart.chosenRewardIds.forEach((id, i) => checkUuid(v, id, `${prefix}.chosen_reward_ids[${i}]`))
+  return v
+}
+
+export function requireValidCart(cart: Cart | undefined, prefix = 'cart'): asserts cart is Cart {
+  cartViolations(cart, prefix).throwIfAny('invalid cart')
+}

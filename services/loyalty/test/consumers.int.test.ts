@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto'
+import { status } from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
+import { AccountStatus, LedgerEntryKind, RedemptionState, type Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import type { ListTransactionsResponse, RedeemRewardResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { customerEvent, orderCancelled, orderCompleted, paymentProcessed, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
+import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
+import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { produceRaw, topicRecorder } from '@brewmesh/testkit/kafka.ts'
+import { brokers, cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
+
+let svc: Running
+let recorder: Awaited<ReturnType<typeof topicRecorder>>
+const env = loyaltyEnv()
+const suffix = env['KAFKA_TOPIC_SUFFIX']!
+const ORDERS = `brewmesh.order.events.v1${suffix}`
+const CUSTOMERS = `brewmesh.customer.events.v1${suffix}`
+beforeAll(async () => {
+  svc = await startLoyalty(env)
+  recorder = await topicRecorder(brokers(), `brewmesh.loyalty.events.v1${suffix}`)
+})
+afterAll(async () => {
+  await recorder?.stop()
+  await svc?.stop()
+  await cleanup(env)
+})
+
+const getAccount = (customerId: string) =>
+  unary<{ account?: Account }>((cb) => svc.client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const ledger = (customerId: string) =>
+  unary<ListTransactionsResponse>((cb) =>
+    svc.client.listTransactions({ customerId, pageSize: 100, pageToken: '', kinds: [], orderId: '' }, cb),
+  ).then((r) => r.entries)
+const kinds = async (customerId: string) => (await ledger(customerId)).map((e) => e.kind).reverse()
+const eventsOf = (customerId: string) =>
+  recorder.messages.filter((m) => m.key?.toString() === customerId).map((m) => LoyaltyEvent.decode(m.value!))
+/** Waits until the consumer recorded the event id (its effect committed with it). */
+const applied = (eventId: string) =>
+  eventually(async () => expect((await sqlQuery(env, `select 1 from processed_events where event_id = '${eventId}'`)).length).toBe(1))
+
+const usd = (amountMinor: number) => ({ amountMinor: String(amountMinor), currencyCode: 'USD' })
+
+async function reserveFreeDrink(customerId: string, orderId: string) {
+  await grant(svc, customerId, 1500)
+  return unary<RedeemRewardResponse>((cb) =>
+    svc.order.redeemReward(
+      { requestId: randomUUID(), customerId, rewardId: SEED.freeDrink, orderId, cart: cart([['espresso', 450, 1]]) },
+      cb,
+    ),
+  )
+}
+
+describe('order completed', () => {
+  it('earns points on the order total once, even when the same event is delivered twice', async () => {
+    const customerId = await openAccount(svc)
+    const order = testOrder({ customerId, total: usd(1290) })
+    const completed = orderCompleted(order)
+    await publish(brokers(), ORDERS, [completed, completed])
+    await applied(completed.headers['event-id']!)
+    await eventually(async () => expect(eventsOf(customerId).some((e) => e.payload?.$case === 'pointsEarned')).toBe(true))
+    expect((await getAccount(customerId)).balance).toBe('129')
+    expect(await kinds(customerId)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_EARN])
+    const earned = eventsOf(customerId).find((e) => e.payload?.$case === 'pointsEarned')!
+    expect(earned.payload?.value).toMatchObject({
+      orderId: order.id,
+      points: '129',
+      multiplierPercent: 100,
+      balance: '129',
+      earnBasis: usd(1290),
+    })
+  })
+
+  it('opens the account of a customer not seen yet, and confirms the order reservation', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    const { redemption } = await reserveFreeDrink(customerId, orderId)
+    const completed = orderCompleted(testOrder({ customerId, id: orderId, total: usd(0) }))
+    await publish(brokers(), ORDERS, [completed])
+    await applied(completed.headers['event-id']!)
+    expect(await getAccount(customerId)).toMatchObject({ balance: '0', reservedPoints: '0' })
+    expect(await kinds(customerId)).toEqual([
+      LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_CONFIRM,
+    ])
+    const rows = await sqlQuery<{ state: string }>(env, `select state from redemptions where id = '${redemption!.id}'`)
+    expect(rows[0]?.state).toBe('confirmed')
+
+    const stranger = randomUUID()
+    const first = orderCompleted(testOrder({ customerId: stranger, total: usd(500) }))
+    await publish(brokers(), ORDERS, [first])
+    await applied(first.headers['event-id']!)
+    expect(await getAccount(stranger)).toMatchObject({ status: AccountStatus.ACCOUNT_STATUS_OPEN, balance: '50' })
+  })
+})
+
+describe('order cancelled and payment declined', () => {
+  it('a cancellation processed before its completion still ends with nothing earned and the points given back', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    await reserveFreeDrink(customerId, orderId)
+    const order = testOrder({ customerId, id: orderId, total: usd(2000) })
+    const cancelled = orderCancelled(order)
+    await publish(brokers(), ORDERS, [cancelled])
+    await applied(cancelled.headers['event-id']!)
+    const completed = orderCompleted(order)
+    await publish(brokers(), ORDERS, [completed])
+    await applied(completed.headers['event-id']!)
+    expect(await getAccount(customerId)).toMatchObject({ balance: '1500', reservedPoints: '0' })
+    expect(await kinds(customerId)).toEqual([
+      LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE,
+    ])
+  })
+
+  it('a cancellation after the completion reverses the points earned', async () => {
+    const customerId = await openAccount(svc)
+    await grant(svc, customerId, 10)
+    const order = testOrder({ customerId, total: usd(3000) })
+    const completed = orderCompleted(order)
+    const cancelled = orderCancelled(order, CancelReasonCode.CANCEL_REASON_CODE_STAFF_REQUEST)
+    await publish(brokers(), ORDERS, [completed, cancelled])
+    await applied(cancelled.headers['event-id']!)
+    expect(await getAccount(customerId)).toMatchObject({ balance: '10', lifetimePoints: '10' })
+    const entries = await ledger(customerId)
+    expect(entries[0]).toMatchObject({ kind: LedgerEntryKind.LEDGER_ENTRY_KIND_REVERSE, points: '-300', reversesEntryId: entries[1]!.id })
+  })
+
+  it('a declined payment releases the reservation, and the cancellation that follows changes nothing more', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    const { redemption } = await reserveFreeDrink(customerId, orderId)
+    const order = testOrder({ customerId, id: orderId })
+    const declined = paymentProcessed(order, false)
+    const cancelled = orderCancelled(order, CancelReasonCode.CANCEL_REASON_CODE_PAYMENT_DECLINED)
+    await publish(brokers(), ORDERS, [declined, cancelled])
+    await applied(cancelled.headers['event-id']!)
+    expect(await getAccount(customerId)).toMatchObject({ balance: '1500', reservedPoints: '0' })
+    const rows = await sqlQuery<{ state: string; release_reason: string }>(
+      env,
+      `select state, release_reason from redemptions where id = '${redemption!.id}'`,
+    )
+    expect(rows[0]).toEqual({ state: 'released', release_reason: 'payment declined' })
+    expect((await kinds(customerId)).filter((k) => k === LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE)).toHaveLength(1)
+    await eventually(async () => {
+      const released = eventsOf(customerId).find((e) => e.payload?.$case === 'redemptionReleased')
+      expect(released?.payload?.value).toMatchObject({
+        redemptionId: redemption!.id,
+        points: '1500',
+        reason: 'payment declined',
+        balance: '1500',
+      })
+    })
+  })
+})
+
+describe('malformed messages', () => {
+  it('go to the dead-letter topic with the reason, and the consumer keeps going', async () => {
+    const dlq = await topicRecorder(brokers(), `${ORDERS}.dlq`) // created by the service at start
+    try {
+      const customerId = await openAccount(svc)
+      const good = orderCompleted(testOrder({ customerId, total: usd(700) }))
+      await produceRaw(brokers(), ORDERS, [{ key: 'junk', value: Buffer.from([0xff, 0xff, 0xff, 0x0f]) }])
+      const noCustomer = orderCompleted(testOrder({ customerId: 'not-a-uuid', total: usd(100) }))
+      await publish(brokers(), ORDERS, [noCustomer, good])
+      await applied(good.headers['event-id']!)
+      expect((await getAccount(customerId)).balance).toBe('70')
+      await eventually(() => expect(dlq.messages).toHaveLength(2))
+      const reasons = dlq.messages.map((m) => m.headers?.['dlq-error']?.toString())
+      expect(reasons).toEqual(
+        expect.arrayContaining(['order event is not a valid protobuf message', 'order event without a customer_id UUID']),
+      )
+      expect(dlq.messages[0]?.headers?.['dlq-consumer-group']?.toString()).toBe(`loyalty${suffix}`)
+    } finally {
+      await dlq.stop()
+    }
+  })
+})
+
+describe('customer events', () => {
+  it('created opens the account once; deleted closes it, releases reservations and keeps the ledger', async () => {
+    const customerId = randomUUID()
+    const created = customerEvent('created', { id: customerId })
+    await publish(brokers(), CUSTOMERS, [created, created])
+    await applied(created.headers['event-id']!)
+    const { redemption } = await reserveFreeDrink(customerId, randomUUID())
+    const deleted = customerEvent('deleted', { id: customerId })
+    await publish(brokers(), CUSTOMERS, [deleted])
+    await applied(deleted.headers['event-id']!)
+    const account = await getAccount(customerId)
+    expect(account).toMatchObject({ status: AccountStatus.ACCOUNT_STATUS_CLOSED, balance: '1500', reservedPoints: '0' })
+    expect(account.closedAt).toBeInstanceOf(Date)
+    expect(await kinds(customerId)).toEqual([
+      LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE,
+    ])
+    expect((await sqlQuery<{ state: string }>(env, `select state from redemptions where id = '${redemption!.id}'`))[0]?.state).toBe(
+      'released',
+    )
+    const refused = await failure(grant(svc, customerId, 5))
+    expect(refused.code).toBe(status.FAILED_PRECONDITION)
+    expect(refused.details).toContain('LEDGER_REFUSAL_ACCOUNT_CLOSED')
+    const late = orderCompleted(testOrder({ customerId, total: usd(900) }))
+    await publish(brokers(), ORDERS, [late])
+    await applied(late.headers['event-id']!)
+    expect((await getAccount(customerId)).balance).toBe('1500')
+    expect(eventsOf(customerId).map((e) => e.payload?.$case)).toContain('accountOpened')
+    expect(RedemptionState.REDEMPTION_STATE_RELEASED).toBe(3)
+  })
+})
