@@ -5,7 +5,7 @@ import { drinkKey, NO_CUSTOMIZATION, type DrinkInput, type Favorite, type Learne
 import { readImport, type ImportMessage } from '../src/domain/import-favorites.ts'
 import type { CustomerFavorites } from '../src/domain/ports.ts'
 import { ChangeCursor } from '../src/domain/replay.ts'
-import { usualChange, usualOf, usualWindow } from '../src/domain/usual.ts'
+import { isFavoriteDrink, usualChange, usualOf, usualWindow } from '../src/domain/usual.ts'
 
 const NOW = new Date('2026-11-23T12:00:00Z')
 const origin = { actor: { kind: 1, id: 'c1' }, deviceId: '', clientChangeId: '' }
@@ -119,6 +119,17 @@ describe('the usual', () => {
     expect(usualChange(pinnedA, usualOf([{ ...a, pinned: true, menuItemId: 'z' }], [], window), new Set())?.cause).toBe('pinned_updated')
     expect(usualChange(learnedB, learnedC, new Set())?.cause).toBe('learned')
     expect(usualChange(learnedB, usualOf([], [learned('b', 7)], window), new Set())).toBeUndefined()
+  })
+})
+
+describe('matching completed drinks to a favorite', () => {
+  it('lets the favorite fields left to the recipe match what the order resolved, and nothing else', () => {
+    const f = edit(stateWith()).add(drink('m1', { customization: { ...NO_CUSTOMIZATION, milk: 4 } }))
+    const resolved = { menuItemId: 'M1', customization: { size: 2, milk: 4, extraShots: 0, syrups: [], temperature: 1, sweetness: 0 } }
+    expect(isFavoriteDrink(f, resolved)).toBe(true)
+    expect(isFavoriteDrink(f, { ...resolved, customization: { ...resolved.customization, milk: 2 } })).toBe(false)
+    expect(isFavoriteDrink(f, { ...resolved, customization: { ...resolved.customization, extraShots: 1 } })).toBe(false)
+    expect(isFavoriteDrink(f, { ...resolved, menuItemId: 'm2' })).toBe(false)
   })
 })
 

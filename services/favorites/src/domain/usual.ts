@@ -1,7 +1,36 @@
-import { drinkKey, favoriteDrinkKey, type Favorite, type LearnedDrink, type Usual, type UsualChange, type UsualWindow } from './favorite.ts'
+import {
+  drinkKey,
+  favoriteDrinkKey,
+  normalizeSyrups,
+  type Favorite,
+  type LearnedDrink,
+  type Usual,
+  type UsualChange,
+  type UsualWindow,
+} from './favorite.ts'
 
 export function usualWindow(now: Date, days: number): UsualWindow {
   return { startAt: new Date(now.getTime() - days * 86_400_000), endAt: now, days }
+}
+
+/**
+ * Whether a completed drink is this favorite's drink. Orders carry the resolved customization (the
+ * recipe filled in), favorites keep unspecified fields as "as the recipe says": an unspecified
+ * size, milk, temperature or sweetness, or no syrups, matches whatever the order resolved it to.
+ */
+export function isFavoriteDrink(f: Favorite, d: Pick<LearnedDrink, 'menuItemId' | 'customization'>): boolean {
+  const a = f.customization
+  const b = d.customization
+  const loose = (x: number, y: number) => x === 0 || x === y
+  return (
+    f.menuItemId.toLowerCase() === d.menuItemId.toLowerCase() &&
+    loose(a.size, b.size) &&
+    loose(a.milk, b.milk) &&
+    loose(a.temperature, b.temperature) &&
+    loose(a.sweetness, b.sweetness) &&
+    a.extraShots === b.extraShots &&
+    (a.syrups.length === 0 || normalizeSyrups(a.syrups).join('+') === normalizeSyrups(b.syrups).join('+'))
+  )
 }
 
 /**
@@ -11,14 +40,12 @@ export function usualWindow(now: Date, days: number): UsualWindow {
 export function usualOf(live: readonly Favorite[], learned: readonly LearnedDrink[], window: UsualWindow): Usual | undefined {
   const pinned = live.find((f) => f.pinned)
   if (pinned) {
-    const key = favoriteDrinkKey(pinned)
-    const count = learned.find((d) => drinkKey(d.menuItemId, d.customization) === key)?.completedCount ?? 0
+    const count = learned.filter((d) => isFavoriteDrink(pinned, d)).reduce((sum, d) => sum + d.completedCount, 0)
     return { source: 'pinned', favorite: pinned, completedCount: count, window }
   }
   const top = learned[0]
   if (!top) return undefined
-  const key = drinkKey(top.menuItemId, top.customization)
-  const favoriteId = live.find((f) => favoriteDrinkKey(f) === key)?.id ?? ''
+  const favoriteId = live.find((f) => isFavoriteDrink(f, top))?.id ?? ''
   return { source: 'learned', learned: { ...top, favoriteId }, completedCount: top.completedCount, window }
 }
 
