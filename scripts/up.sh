@@ -10,7 +10,7 @@ REPO="$PWD"
 LOGS="$REPO/.stack/logs"
 RUN="$REPO/.stack/run"
 # service name, package dir, default gRPC port
-SERVICES=("customer services/customer 50052" "favorites services/favorites 50054")
+SERVICES=("customer services/customer 50052" "favorites services/favorites 50054" "loyalty services/loyalty 50053" "order services/order 50051")
 log() { printf '[up] %s\n' "$*" >&2; }
 
 stop_services() {
@@ -41,6 +41,10 @@ stop_services
 node_modules/.bin/node scripts/mint-token.ts --ensure-keys
 export AUTH_PUBLIC_KEY_FILE="$REPO/.stack/dev-keys/public.pem" AUTH_ISSUER=brewmesh-dev AUTH_AUDIENCE=brewmesh
 mint() { node_modules/.bin/node scripts/mint-token.ts "$@"; }
+# The Order Service calls the others with its own identity: a service token in a file it re-reads
+# when it changes (in Kubernetes, a projected token; here minted for 12 h at every up).
+mint --role service --sub order >"$REPO/.stack/dev-keys/order.token"
+export SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/order.token"
 
 for entry in "${SERVICES[@]}"; do
   read -r name dir port <<<"$entry"
@@ -71,8 +75,9 @@ demo() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 OPERATOR="$(mint --role operator --sub ops-demo)"
 BARISTA="$(mint --role barista --sub barista-demo)"
 HOUSEHOLD=8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10
-# A menu item id for the demo favorite (the Order Service owns the menu).
-LATTE=3b9a1c52-7d2e-4f6a-9b1c-5e8d2f4a6c01
+# From the Order Service's seeded menu and the Loyalty catalog (services/order/src/db/menu-seed.ts, services/loyalty).
+LATTE=6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f601
+DOLLAR_OFF=7a1c3e10-0002-4a6b-9d1e-3f2a1b000002
 demo grpcurl -plaintext 127.0.0.1:50052 list
 demo grpcurl -plaintext -d '{"service":"brewmesh.customer.v1.CustomerService"}' 127.0.0.1:50052 grpc.health.v1.Health/Check
 tag="$(date +%s)"
@@ -87,9 +92,25 @@ demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
   -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"menu_item_id\":\"$LATTE\",\"display_name\":\"Caffè Latte\",\"customization\":{\"size\":\"DRINK_SIZE_MEDIUM\",\"milk\":\"MILK_TYPE_OAT\"},\"pinned\":true}" \
   127.0.0.1:50054 brewmesh.favorites.v1.FavoritesService/AddFavorite
 demo grpcurl -plaintext -H "authorization: Bearer $BARISTA" -d "{\"customer_id\":\"$id\"}" 127.0.0.1:50054 brewmesh.favorites.v1.FavoritesService/GetUsual
+# The loyalty account opens from the CustomerCreated event; give it a welcome bonus.
+for _ in $(seq 1 50); do
+  grpcurl -plaintext -H "authorization: Bearer $OPERATOR" -d "{\"customer_id\":\"$id\"}" 127.0.0.1:50053 brewmesh.loyalty.v1.LoyaltyService/GetAccount >/dev/null 2>&1 && break
+  sleep 0.2
+done
+demo grpcurl -plaintext -H "authorization: Bearer $OPERATOR" \
+  -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"points\":\"500\",\"reason\":\"welcome bonus\"}" \
+  127.0.0.1:50053 brewmesh.loyalty.v1.LoyaltyService/AdjustPoints
+# "Order my usual" with a reward: the Order Service calls Customer, Favorites and Loyalty over gRPC.
+placed="$(grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
+  -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"lines\":[{\"quantity\":1,\"usual\":{}}],\"reward_ids\":[\"$DOLLAR_OFF\"]}" \
+  127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder)"
+printf '\n$ grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d {usual + reward} 127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder\n%s\n' "$placed" >&2
+order_id="$(sed -n 's/^    "id": "\([0-9a-f-]*\)".*/\1/p' <<<"$placed" | head -n1)"
+sleep 3 # the mock processor answers after PAYMENT_DELAY_MS (2 s); 80 % are approved
+demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$order_id\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder
 cat >&2 <<MSG
 
-[up] the mesh is up. Customer: 127.0.0.1:50052 (metrics http://127.0.0.1:9462/metrics), Favorites: 127.0.0.1:50054 (:9464)
+[up] the mesh is up. Order :50051, Customer :50052, Loyalty :50053, Favorites :50054 (metrics on :9461-9464/metrics)
 [up] ready to paste (tokens valid 12 h; more with: pnpm mint-token --role customer|barista|support|operator|service --sub <id>):
 
 export PATH="$REPO/.stack/bin:\$PATH"
@@ -101,6 +122,9 @@ grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$id"}' 
 grpcurl -plaintext -H "authorization: Bearer \$OPERATOR_TOKEN" -d '{"household_id":"$HOUSEHOLD"}' localhost:50052 brewmesh.customer.v1.CustomerService/ListCustomers
 grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"customer_id":"$id"}' localhost:50054 brewmesh.favorites.v1.FavoritesService/ListFavorites
 grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"customer_id":"$id"}' localhost:50054 brewmesh.favorites.v1.FavoritesService/GetUsual
+grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"customer_id":"$id"}' localhost:50053 brewmesh.loyalty.v1.LoyaltyService/GetAccount
+grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"id":"$order_id"}' localhost:50051 brewmesh.order.v1.OrderService/WatchOrder
+grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_id"}' localhost:50051 brewmesh.order.v1.OrderService/AdvanceOrder
 
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG

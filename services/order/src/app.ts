@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import {
+  clientChannelCredentials,
+  clientCredentials,
+  tokenFile,
+  withServiceToken,
+  type TokenSource,
+} from '@brewmesh/runtime/auth/outbound.ts'
+import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
+import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
+import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
+import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
+import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
+import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
+import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
+import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
+import { customerClient } from './clients/customer-client.ts'
+import { favoritesClient } from './clients/favorites-client.ts'
+import { loyaltyClient } from './clients/loyalty-client.ts'
+import type { OrderConfig } from './config.ts'
+import { orderStore } from './db/order-store.ts'
+import type { OrderDb } from './db/schema.ts'
+import type { OrderDeps } from './domain/ports.ts'
+import { OrderBus } from './events/order-bus.ts'
+import { ORDER_EVENTS_TOPIC, toOutboxMessage } from './events/order-events.ts'
+import { orderFeedHandler } from './events/order-feed.consumer.ts'
+import { orderService } from './grpc/order-service.ts'
+import { PAYMENTS_QUEUE, paymentProcessor, paymentQueue, schedulePaymentJobs, type PaymentJob } from './jobs/payments.ts'
+
+export const SERVICE_NAME = 'brewmesh.order.v1.OrderService'
+export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
+
+export interface App {
+  grpcPort: number
+  metricsPort: number
+  health: HealthMonitor
+  relay: OutboxRelay
+  /** Resolves once this replica's order feed has joined its group. */
+  ready: Promise<void>
+  log: Logger
+  stop(): Promise<void>
+}
+
+export interface AppOptions {
+  clock?: () => Date
+  log?: Logger
+  /** The service's own token for outbound calls, instead of the configured source (tests). */
+  serviceToken?: TokenSource
+}
+
+export async function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
+  const database = createDatabase<unknown>(config.postgres, log)
+  try {
+    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
+  } finally {
+    await database.stop()
+  }
+}
+
+function tokenSourceOf(config: OrderConfig): TokenSource {
+  const t = config.serviceToken
+  return 'file' in t ? tokenFile(t.file) : clientCredentials({ ...t, audience: t.audience ?? config.auth.audience })
+}
+
+/** The composition root: builds every part, starts serving, returns how to stop in reverse. */
+export async function startApp(config: OrderConfig, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
+  const parts: Stoppable[] = []
+  try {
+    return await build(config, options, log, parts)
+  } catch (err) {
+    await stopInReverse(log, parts)()
+    throw err
+  }
+}
+
+async function build(config: OrderConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
+  const background = new AbortController()
+  const metrics = await startMetrics({
+    service: config.service,
+    instanceId: config.instanceId,
+    port: config.metrics.port,
+    otlpEndpoint: config.otlpEndpoint,
+  })
+  parts.push({ name: 'metrics', stop: metrics.stop })
+  const { meter } = metrics
+
+  const database = createDatabase<OrderDb>(config.postgres, log)
+  parts.push({ name: 'postgres', stop: database.stop })
+  const valkey = createValkey(config.valkey, log, 'commands')
+  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
+  const jobsConnection = createValkey(config.valkey, log, 'jobs')
+  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+
+  // Outbound: the generated clients, with this service's identity and the configured TLS.
+  const auth = withServiceToken(options.serviceToken ?? tokenSourceOf(config))
+  const channel = clientChannelCredentials({ ca: config.outboundCa ? readFileSync(config.outboundCa, 'utf8') : undefined })
+  const customers = customerClient(config.dependencies.customer, auth, channel)
+  const favorites = favoritesClient(config.dependencies.favorites, auth, channel)
+  const loyalty = loyaltyClient(config.dependencies.loyalty, auth, channel)
+  parts.push({ name: 'outbound clients', stop: async () => [customers, favorites, loyalty].forEach((c) => c.close()) })
+
+  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
+  const queue = createQueue<PaymentJob>(PAYMENTS_QUEUE, jobsConnection, jobsPrefix, log)
+  const payments = paymentQueue(queue, config.payment.delayMs)
+  const topic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
+  const clock = options.clock ?? (() => new Date())
+  const deps: OrderDeps = {
+    store: orderStore(database.db, config.postgres.schema, (change) => toOutboxMessage(topic, change, clock())),
+    customers,
+    favorites,
+    loyalty,
+    payments,
+    clock,
+    newId: randomUUID,
+    taxRateBps: config.taxRateBps,
+    currency: config.currency,
+    payment: config.payment,
+  }
+
+  // Jobs: the mock payment processor, its sweep, the outbox purge.
+  const jobsUp = () => jobsConnection.status === 'ready'
+  parts.push({
+    name: 'payments queue',
+    stop: async () => {
+      background.abort()
+      if (jobsUp()) await queue.close()
+    },
+  })
+  const worker = createWorker<PaymentJob>(
+    PAYMENTS_QUEUE,
+    paymentProcessor(deps, payments, database.db, config.retention.outboxDays, log.child({ component: 'payments' })),
+    jobsConnection,
+    jobsPrefix,
+    log,
+    4,
+  )
+  parts.push({
+    name: 'payments worker',
+    stop: async () => void (jobsUp() ? await worker.close() : worker.close(true).catch(() => undefined)),
+  })
+  void keepTrying('payment schedulers', () => schedulePaymentJobs(queue, config.payment.sweepCron), background.signal, log)
+
+  const kafka = createKafka(config.kafka, log)
+  const admin = kafka.admin()
+  parts.push({ name: 'kafka admin', stop: () => admin.disconnect() })
+  const relay = createOutboxRelay({
+    db: database.db,
+    pool: database.pool,
+    schema: config.postgres.schema,
+    producer: createProducer(kafka),
+    log: log.child({ component: 'outbox' }),
+    meter,
+  })
+  relay.start()
+  parts.push({ name: 'outbox relay', stop: () => relay.stop() })
+
+  // Events in: this replica's view of the order topic, for WatchOrder and BaristaSession.
+  const bus = new OrderBus()
+  let feed: RunningConsumer | undefined
+  let markReady: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (markReady = resolve))
+  const feedStarting = keepTrying(
+    'order feed',
+    async () => {
+      await admin.connect()
+      await ensureTopics(admin, [{ topic, numPartitions: 6 }])
+      feed = await startConsumer({
+        kafka,
+        groupId: `order-feed-${config.instanceId}`,
+        topics: [topic],
+        handle: orderFeedHandler(bus),
+        log: log.child({ component: 'order-feed' }),
+        deadLetter: false,
+        fromBeginning: false,
+      })
+      void feed.ready.then(markReady)
+    },
+    background.signal,
+    log,
+  )
+  parts.push({
+    name: 'order feed',
+    stop: async () => {
+      background.abort()
+      await Promise.race([feedStarting, sleep(2000)])
+      await feed?.stop()
+    },
+  })
+
+  const verifyToken = await createTokenVerifier(config.auth)
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
+  const limitWrites = createRateLimiter({
+    valkey,
+    prefix: `${config.valkey.keyPrefix}:`,
+    service: config.service,
+    config: config.rateLimit,
+    meter,
+    log,
+  })
+  grpc.add(OrderServiceService, orderService(deps, bus, grpc.calls, limitWrites))
+
+  const health = startHealthMonitor({
+    health: grpc.health,
+    services: [SERVICE_NAME],
+    intervalMs: config.health.intervalMs,
+    log,
+    checks: [
+      { name: 'postgres', required: true, check: database.ping },
+      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
+      {
+        name: 'kafka',
+        required: false,
+        check: async () => {
+          await admin.connect()
+          await admin.describeCluster()
+        },
+      },
+    ],
+  })
+  const grpcPort = await grpc.listen()
+  parts.push({ name: 'grpc server', stop: grpc.stop })
+  parts.push({ name: 'health', stop: health.stop })
+  await health.refresh()
+  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'order service started')
+  return { grpcPort, metricsPort: metrics.port, health, relay, ready, log, stop: stopInReverse(log, parts) }
+}

@@ -1,0 +1,64 @@
+import { hostname } from 'node:os'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
+import type { Dependency } from './clients/outbound.ts'
+import type { PaymentSettings } from './domain/ports.ts'
+
+export interface OrderConfig extends BaseConfig {
+  /** Tax on (subtotal - discount), in basis points (825 = 8.25 %). */
+  taxRateBps: number
+  currency: string
+  payment: PaymentSettings & { sweepCron: string }
+  dependencies: { customer: Dependency; favorites: Dependency; loyalty: Dependency }
+  /** The Order Service's own identity for outbound calls: a token file (rotated by the platform) or OAuth2 client credentials. */
+  serviceToken: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
+  /** CA that outbound TLS trusts; unset: plaintext (local). */
+  outboundCa: string | undefined
+  health: { intervalMs: number }
+  retention: { outboxDays: number }
+  otlpEndpoint: string | undefined
+}
+
+/** The Order Service's configuration, read once from the environment, validated and frozen. */
+export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): OrderConfig {
+  const reader = new EnvReader(env)
+  const base = readBaseConfig(reader, { service: 'order', grpcPort: 50051, metricsPort: 9461, database: 'orderdb' }, hostname())
+  const dependency = (name: string, port: number): Dependency => ({
+    target: reader.string(`${name.toUpperCase()}_SERVICE_ADDR`, `dns:///localhost:${port}`),
+    timeoutMs: reader.int(`${name.toUpperCase()}_TIMEOUT_MS`, 2000, { min: 50, max: 30_000 }),
+  })
+  const tokenFile = reader.optional('SERVICE_TOKEN_FILE')
+  const tokenUrl = reader.optional('AUTH_TOKEN_URL')
+  if (!tokenFile && !tokenUrl)
+    reader.problem(
+      'set SERVICE_TOKEN_FILE or AUTH_TOKEN_URL (with AUTH_CLIENT_ID, AUTH_CLIENT_SECRET): the Order Service calls the others with its own identity',
+    )
+  const config: OrderConfig = {
+    ...base,
+    taxRateBps: reader.int('TAX_RATE_BPS', 825, { min: 0, max: 5000 }),
+    currency: reader.string('CURRENCY', 'USD'),
+    payment: {
+      successRate: reader.int('PAYMENT_SUCCESS_PERCENT', 80, { min: 0, max: 100 }) / 100,
+      delayMs: reader.int('PAYMENT_DELAY_MS', 2000, { min: 0, max: 600_000 }),
+      sweepCron: reader.string('PAYMENT_SWEEP_CRON', '* * * * *'),
+    },
+    dependencies: {
+      customer: dependency('customer', 50052),
+      favorites: dependency('favorites', 50054),
+      loyalty: dependency('loyalty', 50053),
+    },
+    serviceToken: tokenFile
+      ? { file: tokenFile }
+      : {
+          tokenUrl: tokenUrl ?? '',
+          clientId: reader.string('AUTH_CLIENT_ID', ''),
+          clientSecret: reader.string('AUTH_CLIENT_SECRET', ''),
+          audience: reader.optional('AUTH_TOKEN_AUDIENCE'),
+        },
+    outboundCa: reader.optional('OUTBOUND_TLS_CA_FILE'),
+    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
+    retention: { outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }) },
+    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
+  }
+  reader.done()
+  return freeze(config)
+}

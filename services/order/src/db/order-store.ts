@@ -1,0 +1,135 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import { MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
+import type { OrderDb } from './schema.ts'
+
+const toOrder = (doc: unknown) => Order.fromJSON(doc)
+
+/** The barista queue: paid orders, and preparing orders a barista released. */
+const QUEUED: OrderStatus[] = [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING]
+
+function orderRow(o: Order) {
+  return {
+    id: o.id,
+    customer_id: o.customerId,
+    household_id: o.householdId || null,
+    status: o.status,
+    barista_id: o.baristaId || null,
+    placed_at: o.placedAt ?? new Date(),
+    paid_at: o.paidAt ?? null,
+    payment_status: o.payment?.status ?? 0,
+    version: o.version,
+    doc: JSON.stringify(Order.toJSON(o)),
+  }
+}
+
+/** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
+export function orderStore(db: Kysely<OrderDb>, schema: string, toOutbox: (change: OrderChange) => OutboxMessage): OrderStore {
+  const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
+    async order(id, lock) {
+      let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
+      if (lock) q = q.forUpdate()
+      const row = await q.executeTakeFirst()
+      return row && toOrder(row.doc)
+    },
+    async insert(order, requestHash) {
+      const inserted = await trx
+        .insertInto('orders')
+        .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash })
+        // Any conflict: the request id, or the id derived from it (a concurrent retry inserted first).
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (inserted) return undefined
+      const row = await trx
+        .selectFrom('orders')
+        .select(['doc', 'request_hash'])
+        .where('request_id', '=', order.requestId)
+        .executeTakeFirstOrThrow()
+      return { order: toOrder(row.doc), requestHash: row.request_hash }
+    },
+    async update(order) {
+      await trx.updateTable('orders').set(orderRow(order)).where('id', '=', order.id).execute()
+    },
+    record: (change) => enqueue(trx, schema, [toOutbox(change)]),
+    async claimable(id) {
+      // Row lock taken only on a claimable order; a concurrent claimer waits, then sees it claimed.
+      const row = await trx
+        .selectFrom('orders')
+        .select('doc')
+        .where('id', '=', id)
+        .where('status', 'in', QUEUED)
+        .where('barista_id', 'is', null)
+        .forUpdate()
+        .executeTakeFirst()
+      if (!row) return undefined
+      const order = toOrder(row.doc)
+      // Re-checked under the lock: the row may have been claimed while this transaction waited.
+      return QUEUED.includes(order.status) && !order.baristaId ? order : undefined
+    },
+  })
+
+  return {
+    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+    async order(id) {
+      const row = await db.selectFrom('orders').select('doc').where('id', '=', id).executeTakeFirst()
+      return row && toOrder(row.doc)
+    },
+    async byRequestId(requestId) {
+      const row = await db.selectFrom('orders').select(['doc', 'request_hash']).where('request_id', '=', requestId).executeTakeFirst()
+      return row && { order: toOrder(row.doc), requestHash: row.request_hash }
+    },
+    async orders(q) {
+      let query = db.selectFrom('orders').select('doc')
+      if (q.customerId) query = query.where('customer_id', '=', q.customerId)
+      if (q.householdId) query = query.where('household_id', '=', q.householdId)
+      if (q.statuses.length > 0) query = query.where('status', 'in', q.statuses)
+      if (q.placedAfter) query = query.where('placed_at', '>=', q.placedAfter)
+      if (q.placedBefore) query = query.where('placed_at', '<', q.placedBefore)
+      if (q.after) query = query.where(sql<boolean>`(placed_at, id) < (${q.after.placedAt}, ${q.after.id}::uuid)`)
+      const rows = await query.orderBy('placed_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute()
+      return rows.map((r) => toOrder(r.doc))
+    },
+    async queue(limit) {
+      const rows = await db
+        .selectFrom('orders')
+        .select('doc')
+        .where('status', 'in', QUEUED)
+        .where('barista_id', 'is', null)
+        .orderBy('paid_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => toOrder(r.doc))
+    },
+    async claimedBy(baristaId) {
+      const rows = await db
+        .selectFrom('orders')
+        .select('doc')
+        .where('barista_id', '=', baristaId)
+        .where('status', 'in', [OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
+        .orderBy('placed_at')
+        .execute()
+      return rows.map((r) => toOrder(r.doc))
+    },
+    async pendingPayments(before) {
+      const rows = await db
+        .selectFrom('orders')
+        .select('id')
+        .where('payment_status', '=', 1)
+        .where('placed_at', '<', before)
+        .limit(500)
+        .execute()
+      return rows.map((r) => r.id)
+    },
+    async menuItem(id) {
+      const row = await db.selectFrom('menu_items').select('doc').where('id', '=', id).executeTakeFirst()
+      return row && MenuItem.fromJSON(row.doc)
+    },
+    async menu() {
+      const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
+      return rows.map((r) => MenuItem.fromJSON(r.doc))
+    },
+  }
+}

@@ -1,0 +1,50 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/** Tables of the order schema, as kysely sees them. Orders and menu items are stored as their contract's JSON. */
+export interface OrderDb {
+  menu_items: MenuItemsTable
+  orders: OrdersTable
+  outbox: OutboxTable
+  processed_events: ProcessedEventsTable
+}
+
+type Json = ColumnType<unknown, string, string>
+
+export interface MenuItemsTable {
+  id: string
+  category: string
+  sort_order: number
+  name: string
+  doc: Json
+}
+
+export interface OrdersTable {
+  id: string
+  request_id: string
+  request_hash: string
+  customer_id: string
+  household_id: string | null
+  status: number
+  barista_id: string | null
+  placed_at: Date
+  paid_at: Date | null
+  payment_status: number
+  version: number
+  doc: Json
+}
+
+export interface OutboxTable {
+  id: Generated<string>
+  topic: string
+  key: string
+  payload: Buffer
+  headers: ColumnType<Record<string, string>, string, string>
+  created_at: Generated<Date>
+  published_at: Date | null
+}
+
+export interface ProcessedEventsTable {
+  consumer: string
+  event_id: string
+  processed_at: Generated<Date>
+}

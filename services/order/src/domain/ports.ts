@@ -1,0 +1,114 @@
+import type { Actor } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
+import type { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import type { AppliedReward, MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+
+// The domain works on the contract's message types as plain data (type-only imports): an order is
+// the document the contract describes, so no second model has to be kept in step with it.
+
+/** How an outbound call is bounded: the caller's deadline, so work stops when nobody waits. */
+export interface CallBudget {
+  deadline: Date | undefined
+}
+
+export interface CustomerInfo {
+  id: string
+  displayName: string
+  householdId: string
+  active: boolean
+}
+
+export interface UsualDrink {
+  menuItemId: string
+  customization: DrinkCustomization | undefined
+  /** The pinned favorite it came from; empty for a learned usual. */
+  favoriteId: string
+}
+
+/** The Customer service, as placing an order needs it. */
+export interface Customers {
+  /** undefined when there is no such customer. */
+  get(customerId: string, budget: CallBudget): Promise<CustomerInfo | undefined>
+}
+
+/** The Favorites service: "my usual". */
+export interface Favorites {
+  /** undefined when the customer has no usual. */
+  usual(customerId: string, budget: CallBudget): Promise<UsualDrink | undefined>
+}
+
+/** The Loyalty service: reserves points for a reward against an order (idempotent by request id). */
+export interface Loyalty {
+  redeem(
+    request: { requestId: string; customerId: string; rewardId: string; orderId: string; cart: Cart },
+    budget: CallBudget,
+  ): Promise<AppliedReward>
+}
+
+/** The mock payment processor's queue: processes an order's payment later, once. */
+export interface Payments {
+  schedule(orderId: string): Promise<void>
+}
+
+export type OrderChange =
+  | { kind: 'placed'; order: Order }
+  | { kind: 'payment_processed'; order: Order; approved: boolean }
+  | { kind: 'status_changed'; order: Order; previous: OrderStatus; by: Actor }
+  | { kind: 'completed'; order: Order; by: Actor }
+  | { kind: 'cancelled'; order: Order; previous: OrderStatus; by: Actor }
+  | { kind: 'assignment_changed'; order: Order; previousBaristaId: string; reason: string }
+
+export interface OrderQuery {
+  limit: number
+  after: { placedAt: Date; id: string } | undefined
+  customerId: string | undefined
+  householdId: string | undefined
+  statuses: OrderStatus[]
+  placedAfter: Date | undefined
+  placedBefore: Date | undefined
+}
+
+export interface OrderTx {
+  order(id: string, lock?: 'for_update'): Promise<Order | undefined>
+  /** Stores a new order; returns the order already stored under its request id instead, if any. */
+  insert(order: Order, requestHash: string): Promise<{ order: Order; requestHash: string } | undefined>
+  update(order: Order): Promise<void>
+  /** Records a change as an order event in the outbox, in this transaction. */
+  record(change: OrderChange): Promise<void>
+  /** Locks a queued (paid or released), unclaimed order; undefined when it is not claimable (someone was first). */
+  claimable(id: string): Promise<Order | undefined>
+}
+
+export interface OrderStore {
+  transaction<T>(work: (tx: OrderTx) => Promise<T>): Promise<T>
+  order(id: string): Promise<Order | undefined>
+  byRequestId(requestId: string): Promise<{ order: Order; requestHash: string } | undefined>
+  orders(query: OrderQuery): Promise<Order[]>
+  /** The barista queue: paid orders and released preparing ones, nobody holding them, oldest payment first. */
+  queue(limit: number): Promise<Order[]>
+  /** Orders a barista holds (PREPARING or READY, claimed by them). */
+  claimedBy(baristaId: string): Promise<Order[]>
+  /** Orders still waiting for the processor, placed before `before`. */
+  pendingPayments(before: Date): Promise<string[]>
+  menuItem(id: string): Promise<MenuItem | undefined>
+  menu(): Promise<MenuItem[]>
+}
+
+export interface PaymentSettings {
+  /** 0 to 1: the share of payments the mock processor approves. */
+  successRate: number
+  delayMs: number
+}
+
+export interface OrderDeps {
+  store: OrderStore
+  customers: Customers
+  favorites: Favorites
+  loyalty: Loyalty
+  payments: Payments
+  clock: () => Date
+  newId: () => string
+  taxRateBps: number
+  currency: string
+  payment: PaymentSettings
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto'
+import { status } from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import { OrderStatus, PaymentStatus, type MenuItem, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { createCustomer } from '@brewmesh/customer/test/support.ts'
+import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
+import { eventually } from '@brewmesh/testkit/env.ts'
+import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+
+let mesh: Mesh
+beforeAll(async () => {
+  mesh = await startMesh()
+})
+afterAll(async () => {
+  await mesh?.stop()
+})
+
+const get = (id: string) => unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id }, cb)).then((r) => r.order!)
+const advance = (id: string, expectedStatus: OrderStatus = 0) =>
+  unary<{ order?: Order }>((cb) => mesh.order.client.advanceOrder({ id, expectedStatus }, cb)).then((r) => r.order!)
+const paid = (id: string) => eventually(async () => expect((await get(id)).status).toBe(OrderStatus.ORDER_STATUS_PAID))
+
+describe('the menu', () => {
+  it('lists items by category, availability and position, and gets one', async () => {
+    const all = await unary<{ items: MenuItem[] }>((cb) =>
+      mesh.order.client.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: false }, cb),
+    )
+    expect(all.items.length).toBeGreaterThanOrEqual(12)
+    const tea = await unary<{ items: MenuItem[] }>((cb) =>
+      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: 'tea', availableOnly: true }, cb),
+    )
+    expect(tea.items.map((i) => i.name)).toEqual(['Chai Latte', 'Earl Grey'])
+    const available = await unary<{ items: MenuItem[] }>((cb) =>
+      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: '', availableOnly: true }, cb),
+    )
+    expect(available.items.some((i) => i.id === MENU_IDS.pumpkinSpice)).toBe(false)
+    const item = await unary<{ item?: MenuItem }>((cb) => mesh.order.client.getMenuItem({ id: MENU_IDS.latte }, cb))
+    expect(item.item).toMatchObject({ name: 'Caffè Latte', basePrice: { amountMinor: '450', currencyCode: 'USD' } })
+    expect((await failure(unary((cb) => mesh.order.client.getMenuItem({ id: randomUUID() }, cb)))).code).toBe(status.NOT_FOUND)
+  })
+})
+
+describe('PlaceOrder', () => {
+  it('prices the lines from the menu in integer cents, with tax, and the mock processor pays it', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const order = await place(mesh.order.client, placeRequest(customer.id, { lines: [latte(2)], note: 'name on cup: Ada' }))
+    // Medium latte 4.50 + oat 0.70 = 5.20, two of them 10.40, tax 8.25 % = 0.858 → 0.86.
+    expect(order).toMatchObject({
+      customerId: customer.id,
+      customerDisplayName: customer.displayName,
+      status: OrderStatus.ORDER_STATUS_PLACED,
+      subtotal: { amountMinor: '1040' },
+      discount: { amountMinor: '0' },
+      tax: { amountMinor: '86' },
+      total: { amountMinor: '1126' },
+      taxRateBps: 825,
+      payment: { status: PaymentStatus.PAYMENT_STATUS_PENDING, amount: { amountMinor: '1126' } },
+      version: 1,
+    })
+    expect(order.lines[0]).toMatchObject({
+      menuItemName: 'Caffè Latte',
+      category: 'espresso',
+      unitPrice: { amountMinor: '520' },
+      memberCustomerId: customer.id,
+    })
+    expect(order.lines[0]?.customization).toMatchObject({ milk: MilkType.MILK_TYPE_OAT, temperature: 1 }) // resolved from the recipe
+    await paid(order.id)
+    expect((await get(order.id)).payment).toMatchObject({
+      status: PaymentStatus.PAYMENT_STATUS_APPROVED,
+      processorReference: expect.stringMatching(/^mock-/) as string,
+    })
+  })
+
+  it('returns the same order for a retry with the same key, even concurrent, and refuses the key for another order', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const request = placeRequest(customer.id)
+    const orders = await Promise.all(Array.from({ length: 8 }, () => place(mesh.order.client, request)))
+    expect(new Set(orders.map((o) => o.id)).size).toBe(1)
+    const list = await unary<{ orders: Order[] }>((cb) =>
+      mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] }, cb),
+    )
+    expect(list.orders).toHaveLength(1)
+    const err = await failure(place(mesh.order.client, { ...request, lines: [latte(3)] }))
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['request_id'])
+  })
+
+  it('reports every invalid field, and what the menu does not allow', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const bad = latte(21)
+    if (bad.item?.$case === 'drink')
+      bad.item.value.customization = { ...bad.item.value.customization!, milk: MilkType.MILK_TYPE_NONE, syrups: ['bacon'], extraShots: 9 }
+    const err = await failure(
+      place(
+        mesh.order.client,
+        placeRequest(customer.id, {
+          lines: [
+            bad,
+            { quantity: 1, memberCustomerId: '', item: { $case: 'drink', value: { menuItemId: randomUUID(), customization: undefined } } },
+          ],
+        }),
+      ),
+    )
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['lines[0].quantity'])
+    const err2 = await failure(
+      place(
+        mesh.order.client,
+        placeRequest(customer.id, {
+          lines: [
+            { ...bad, quantity: 1 },
+            { quantity: 1, memberCustomerId: '', item: { $case: 'drink', value: { menuItemId: randomUUID(), customization: undefined } } },
+          ],
+        }),
+      ),
+    )
+    expect(
+      fieldViolationsOf(err2)
+        .map((v) => v.field)
+        .sort(),
+    ).toEqual(
+      [
+        'lines[0].drink.customization.milk',
+        'lines[0].drink.customization.extra_shots',
+        'lines[0].drink.customization.syrups',
+        'lines[1].drink.menu_item_id',
+      ].sort(),
+    )
+  })
+
+  it('refuses with FAILED_PRECONDITION: an unknown or inactive customer, an unavailable drink, no usual', async () => {
+    expect((await failure(place(mesh.order.client, placeRequest(randomUUID())))).code).toBe(status.FAILED_PRECONDITION)
+    const inactive = await createCustomer(mesh.customer.client)
+    await unary((cb) => mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' }, cb))
+    expect((await failure(place(mesh.order.client, placeRequest(inactive.id)))).details).toContain('not active')
+    const customer = await createCustomer(mesh.customer.client)
+    const seasonal = {
+      quantity: 1,
+      memberCustomerId: '',
+      item: { $case: 'drink' as const, value: { menuItemId: MENU_IDS.pumpkinSpice, customization: undefined } },
+    }
+    expect((await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [seasonal] })))).details).toContain('not available')
+    const noUsual = await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [usual()] })))
+    expect(noUsual.code).toBe(status.FAILED_PRECONDITION)
+    expect(noUsual.details).toContain('no usual')
+  })
+})
+
+describe('the lifecycle', () => {
+  it('advances PAID → PREPARING → READY → COMPLETED, watched from another replica, and refuses illegal moves', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const order = await place(mesh.order.client, placeRequest(customer.id))
+    await paid(order.id)
+    const replica = await mesh.startOrder()
+    const watch = new StreamReader<WatchOrderResponse>(replica.client.watchOrder({ id: order.id }))
+    expect(await watch.next()).toMatchObject({ kind: Kind.CHANGE_KIND_SNAPSHOT, order: { status: OrderStatus.ORDER_STATUS_PAID } })
+
+    const stale = await failure(advance(order.id, OrderStatus.ORDER_STATUS_READY))
+    expect(stale.code).toBe(status.ABORTED)
+    await advance(order.id, OrderStatus.ORDER_STATUS_PAID)
+    await advance(order.id)
+    const done = await advance(order.id, OrderStatus.ORDER_STATUS_READY)
+    expect(done).toMatchObject({ status: OrderStatus.ORDER_STATUS_COMPLETED, version: 5 })
+    expect(done.completedAt).toBeInstanceOf(Date)
+    const statuses = [await watch.next(), await watch.next(), await watch.next()].map((m) => [m.kind, m.order?.status])
+    expect(statuses).toEqual([
+      [Kind.CHANGE_KIND_STATUS_CHANGED, OrderStatus.ORDER_STATUS_PREPARING],
+      [Kind.CHANGE_KIND_STATUS_CHANGED, OrderStatus.ORDER_STATUS_READY],
+      [Kind.CHANGE_KIND_STATUS_CHANGED, OrderStatus.ORDER_STATUS_COMPLETED],
+    ])
+    expect(await watch.end()).toBeUndefined() // the stream ends with OK once the order is final
+    expect((await failure(advance(order.id))).code).toBe(status.FAILED_PRECONDITION)
+    const cancel = await failure(
+      unary((cb) => mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }, cb)),
+    )
+    expect(cancel.code).toBe(status.FAILED_PRECONDITION)
+  })
+
+  it('cancels a paid order with a refund, by the customer, and a retried cancel changes nothing', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const order = await place(mesh.order.client, placeRequest(customer.id))
+    await paid(order.id)
+    const mine = await mesh.order.clientAs({ sub: customer.id, roles: ['customer'] })
+    const cancel = () =>
+      unary<{ order?: Order }>((cb) => mine.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'changed my mind' }, cb)).then(
+        (r) => r.order!,
+      )
+    const cancelled = await cancel()
+    expect(cancelled).toMatchObject({
+      status: OrderStatus.ORDER_STATUS_CANCELLED,
+      cancelReason: 'changed my mind',
+      cancelReasonCode: 1,
+      payment: { status: PaymentStatus.PAYMENT_STATUS_REFUNDED, refundedAmount: { amountMinor: order.total?.amountMinor } },
+    })
+    expect((await cancel()).version).toBe(cancelled.version)
+  })
+
+  it('declines payments at the configured rate: the order is cancelled PAYMENT_DECLINED', async () => {
+    const declining = await mesh.startOrder({ PAYMENT_SUCCESS_PERCENT: '0', VALKEY_KEY_PREFIX: `d${randomUUID().slice(0, 8)}` })
+    const customer = await createCustomer(mesh.customer.client)
+    const order = await place(declining.client, placeRequest(customer.id))
+    const cancelled = await eventually(async () => {
+      const o = await get(order.id)
+      expect(o.status).toBe(OrderStatus.ORDER_STATUS_CANCELLED)
+      return o
+    })
+    expect(cancelled).toMatchObject({
+      cancelReasonCode: 3,
+      payment: { status: PaymentStatus.PAYMENT_STATUS_DECLINED },
+      cancelledBy: { kind: 4 },
+    })
+  })
+})
+
+describe('ListOrders', () => {
+  it('pages a customer orders newest first, filtered by status, and keeps tokens to their filters', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push((await place(mesh.order.client, placeRequest(customer.id))).id)
+    await Promise.all(ids.map(paid))
+    await advance(ids[0]!)
+    const list = (pageSize: number, pageToken = '', statuses: OrderStatus[] = []) =>
+      unary<{ orders: Order[]; nextPageToken: string }>((cb) =>
+        mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses }, cb),
+      )
+    const first = await list(2)
+    const second = await list(2, first.nextPageToken)
+    expect([...first.orders, ...second.orders].map((o) => o.id)).toEqual([...ids].reverse())
+    expect(second.nextPageToken).toBe('')
+    expect((await list(10, '', [OrderStatus.ORDER_STATUS_PREPARING])).orders.map((o) => o.id)).toEqual([ids[0]])
+    expect((await failure(list(2, first.nextPageToken, [OrderStatus.ORDER_STATUS_PAID]))).code).toBe(status.INVALID_ARGUMENT)
+  })
+})
