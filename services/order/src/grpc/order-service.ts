@@ -132,9 +132,9 @@ export function orderService(deps: OrderDeps, bus: OrderBus, calls: CallAdapters
       await visibleOrder(ctx, 'WatchOrder', r.id)
       await watchOrder(bus, () => getOrder(deps, r.id), send, ctx)
     }),
-    baristaSession: calls.bidi('BaristaSession', (requests, send, ctx) => {
+    baristaSession: calls.bidi('BaristaSession', async (requests, send, ctx) => {
       allow(ctx, 'BaristaSession')
-      return baristaSession(deps, bus, actorOf(callerOf(ctx)))(requests, send, ctx)
+      await baristaSession(deps, bus, actorOf(callerOf(ctx)))(requests, send, ctx)
     }),
   }
 }

@@ -147,6 +147,15 @@ async function* readAll<Req>(call: ServerReadableStream<Req, unknown> | ServerDu
 
 export type Send<Res> = (message: Res) => Promise<boolean>
 
+/** Runs a handler so that a synchronous throw becomes a rejection like any other failure. */
+function settle<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run()
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
 /** Builds grpc-js handlers from promise-returning functions; errors go through toServiceError. */
 export function callAdapters(log: Logger, streams: StreamRegistry) {
   const fail = (err: unknown, method: string) => toServiceError(err, log, { method })
@@ -154,7 +163,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
   return {
     unary<Req, Res>(method: string, fn: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
       return (call, callback) => {
-        fn(call.request, contextFor(call, log, method).ctx).then(
+        settle(() => fn(call.request, contextFor(call, log, method).ctx)).then(
           (response) => callback(null, response),
           (err: unknown) => callback(fail(err, method)),
         )
@@ -169,7 +178,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
         const { ctx, controllerOf } = contextFor(call, log, method)
         const controller = controllerOf()
         if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
-        fn(call.request, writer(call, ctx.signal), ctx).then(
+        settle(() => fn(call.request, writer(call, ctx.signal), ctx)).then(
           () => {
             streams.remove(call)
             if (!ctx.signal.aborted) call.end()
@@ -190,7 +199,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
         const { ctx, controllerOf } = contextFor(call, log, method)
         const controller = controllerOf()
         if (!streams.add(call, controller)) return callback({ code: Code.UNAVAILABLE, details: 'server shutting down' })
-        fn(readAll(call, ctx.signal), ctx).then(
+        settle(() => fn(readAll(call, ctx.signal), ctx)).then(
           (response) => {
             streams.remove(call)
             callback(null, response)
@@ -211,7 +220,7 @@ export function callAdapters(log: Logger, streams: StreamRegistry) {
         const { ctx, controllerOf } = contextFor(call, log, method)
         const controller = controllerOf()
         if (!streams.add(call, controller)) return call.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
-        fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx).then(
+        settle(() => fn(readAll(call, ctx.signal), writer(call, ctx.signal), ctx)).then(
           () => {
             streams.remove(call)
             if (!ctx.signal.aborted) call.end()
