@@ -3,15 +3,17 @@ import { join } from 'node:path'
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { createByteCache } from '@brewmesh/runtime/cache.ts'
-import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
-import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
-import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
 import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
@@ -47,25 +49,14 @@ export interface AppOptions {
 }
 
 /** Applies the Customer service's migrations to its schema (the `migrate` command, tests). */
-export async function migrateCustomer(config: CustomerConfig, log: Logger): Promise<void> {
-  const database = createDatabase<unknown>(config.postgres, log)
-  try {
-    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
-  } finally {
-    await database.stop()
-  }
+export function migrateCustomer(config: CustomerConfig, log: Logger): Promise<void> {
+  return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
 /** The composition root: builds every part, starts serving, returns how to stop in reverse. */
 export async function startApp(config: CustomerConfig, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
-  const parts: Stoppable[] = []
-  try {
-    return await build(config, options, log, parts)
-  } catch (err) {
-    await stopInReverse(log, parts)()
-    throw err
-  }
+  return compose(log, (parts) => build(config, options, log, parts))
 }
 
 async function build(config: CustomerConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
@@ -107,15 +98,6 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   // Jobs: purge published outbox rows daily. BullMQ waits for Valkey, so scheduling runs in the background.
   const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
   const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix, log)
-  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
-  const jobsUp = () => jobsConnection.status === 'ready'
-  parts.push({
-    name: 'purge queue',
-    stop: async () => {
-      background.abort() // an attempt stuck on a lost Valkey ends when its connection closes
-      if (jobsUp()) await purgeQueue.close()
-    },
-  })
   const purgeWorker = createWorker(
     OUTBOX_PURGE_QUEUE,
     async () => purgeOutbox(database.db, config.retention.outboxDays, deps.clock()),
@@ -123,10 +105,8 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     jobsPrefix,
     log,
   )
-  parts.push({
-    name: 'purge worker',
-    stop: async () => void (jobsUp() ? await purgeWorker.close() : purgeWorker.close(true).catch(() => undefined)),
-  })
+  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
+  parts.push(...jobPart(purgeQueue, purgeWorker, () => jobsConnection.status === 'ready', background))
   void keepTrying('outbox purge scheduler', () => scheduleOutboxPurge(purgeQueue, config.retention.cron), background.signal, log)
 
   // Events out: the outbox relay.
@@ -143,15 +123,12 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
 
   // Events in: this replica's own view of the customer topic (cache invalidation, live streams).
   const bus = new ActivityBus()
-  let feed: RunningConsumer | undefined
-  let markFeedReady: () => void = () => undefined
-  const feedReady = new Promise<void>((resolve) => (markFeedReady = resolve))
-  const feedStarting = keepTrying(
+  const feed = backgroundConsumer(
     'customer feed',
     async () => {
       await admin.connect()
       await ensureTopics(admin, [{ topic, numPartitions: 6 }])
-      feed = await startConsumer({
+      return startConsumer({
         kafka,
         groupId: `customer-feed-${config.instanceId}`,
         topics: [topic],
@@ -160,20 +137,11 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
         deadLetter: false,
         fromBeginning: false,
       })
-      void feed.ready.then(markFeedReady)
     },
     background.signal,
     log,
   )
-  parts.push({
-    name: 'customer feed',
-    stop: async () => {
-      background.abort()
-      // A start in progress gets a moment to finish, so its consumer is stopped too.
-      await Promise.race([feedStarting, sleep(2000)])
-      await feed?.stop()
-    },
-  })
+  parts.push(feed.part)
 
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
@@ -192,18 +160,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     services: [SERVICE_NAME],
     intervalMs: config.health.intervalMs,
     log,
-    checks: [
-      { name: 'postgres', required: true, check: database.ping },
-      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
-      {
-        name: 'kafka',
-        required: false,
-        check: async () => {
-          await admin.connect()
-          await admin.describeCluster()
-        },
-      },
-    ],
+    checks: infrastructureChecks(database, valkey, admin),
   })
   const grpcPort = await grpc.listen()
   // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
@@ -212,5 +169,5 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   await health.refresh()
   log.info({ grpcPort, metricsPort: metrics.port, topic }, 'customer service started')
 
-  return { grpcPort, metricsPort: metrics.port, health, relay, feedReady, log, stop: stopInReverse(log, parts) }
+  return { grpcPort, metricsPort: metrics.port, health, relay, feedReady: feed.ready, log, stop: stopInReverse(log, parts) }
 }

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
-import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
-import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
@@ -50,25 +52,14 @@ export interface AppOptions {
 }
 
 /** Applies the Favorites service's migrations to its schema (the `migrate` command, tests). */
-export async function migrateFavorites(config: FavoritesConfig, log: Logger): Promise<void> {
-  const database = createDatabase<unknown>(config.postgres, log)
-  try {
-    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
-  } finally {
-    await database.stop()
-  }
+export function migrateFavorites(config: FavoritesConfig, log: Logger): Promise<void> {
+  return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
 /** The composition root: builds every part, starts serving, returns how to stop in reverse. */
 export async function startApp(config: FavoritesConfig, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
-  const parts: Stoppable[] = []
-  try {
-    return await build(config, options, log, parts)
-  } catch (err) {
-    await stopInReverse(log, parts)()
-    throw err
-  }
+  return compose(log, (parts) => build(config, options, log, parts))
 }
 
 async function build(config: FavoritesConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
@@ -108,15 +99,6 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   // Jobs: the daily clean-up. BullMQ waits for Valkey, so scheduling runs in the background.
   const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
   const maintenanceQueue = createQueue(MAINTENANCE_QUEUE, jobsConnection, jobsPrefix, log)
-  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
-  const jobsUp = () => jobsConnection.status === 'ready'
-  parts.push({
-    name: 'maintenance queue',
-    stop: async () => {
-      background.abort()
-      if (jobsUp()) await maintenanceQueue.close()
-    },
-  })
   const maintenanceWorker = createWorker(
     MAINTENANCE_QUEUE,
     async () => runMaintenance(deps.store, database.db, config.retention, clock()),
@@ -124,10 +106,8 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
     jobsPrefix,
     log,
   )
-  parts.push({
-    name: 'maintenance worker',
-    stop: async () => void (jobsUp() ? await maintenanceWorker.close() : maintenanceWorker.close(true).catch(() => undefined)),
-  })
+  // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
+  parts.push(...jobPart(maintenanceQueue, maintenanceWorker, () => jobsConnection.status === 'ready', background))
   void keepTrying('maintenance scheduler', () => scheduleMaintenance(maintenanceQueue, config.retention.cron), background.signal, log)
 
   // Events out: the outbox relay.
@@ -147,57 +127,58 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   const bus = new FavoritesBus()
   const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
   const customerTopic = topicName(config.kafka, CUSTOMER_EVENTS_TOPIC)
-  const consumers: RunningConsumer[] = []
-  let markReady: () => void = () => undefined
-  const ready = new Promise<void>((resolve) => (markReady = resolve))
-  const consumersStarting = keepTrying(
-    'favorites consumers',
-    async () => {
+  // The topics the consumers need, dead-letter topics included (the dead-letter producer never creates topics).
+  let ensuring: Promise<void> | undefined
+  const ensure = () =>
+    (ensuring ??= (async () => {
       await admin.connect()
-      await ensureTopics(
-        admin,
-        [topic, orderTopic, customerTopic].map((t) => ({ topic: t, numPartitions: 6 })),
-      )
-      await producer.connect()
-      consumers.push(
-        await startConsumer({
-          kafka,
-          groupId: `favorites-feed-${config.instanceId}`,
-          topics: [topic],
-          handle: favoritesFeedHandler(bus),
-          log: log.child({ component: 'favorites-feed' }),
-          deadLetter: false,
-          fromBeginning: false,
-        }),
-      )
-      const orders = orderEventsHandler(deps, log.child({ component: 'order-events' }))
-      const customers = customerEventsHandler(deps, log.child({ component: 'customer-events' }))
-      consumers.push(
-        await startConsumer({
-          kafka,
-          // The topic suffix (empty in production) keeps isolated environments in their own group.
-          groupId: `${CONSUMER_GROUP}${config.kafka.topicSuffix}`,
-          topics: [orderTopic, customerTopic],
-          handle: (received) => (received.topic === orderTopic ? orders(received) : customers(received)),
-          log: log.child({ component: 'events' }),
-          producer,
-        }),
-      )
-      void Promise.all(consumers.map((c) => c.ready)).then(markReady)
+      const live = [topic, orderTopic, customerTopic].map((t) => ({ topic: t, numPartitions: 6 }))
+      const dead = [orderTopic, customerTopic].map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 }))
+      await ensureTopics(admin, [...live, ...dead])
+    })().catch((err: unknown) => {
+      ensuring = undefined
+      throw err
+    }))
+  const feed = backgroundConsumer(
+    'favorites feed',
+    async () => {
+      await ensure()
+      return startConsumer({
+        kafka,
+        groupId: `favorites-feed-${config.instanceId}`,
+        topics: [topic],
+        handle: favoritesFeedHandler(bus),
+        log: log.child({ component: 'favorites-feed' }),
+        deadLetter: false,
+        fromBeginning: false,
+      })
     },
     background.signal,
     log,
   )
-  parts.push({
-    name: 'consumers',
-    stop: async () => {
-      background.abort()
-      // A start in progress gets a moment to finish, so its consumers are stopped too.
-      await Promise.race([consumersStarting, sleep(2000)])
-      for (const c of consumers.reverse()) await c.stop()
-      await producer.disconnect()
+  const orders = orderEventsHandler(deps, log.child({ component: 'order-events' }))
+  const customers = customerEventsHandler(deps, log.child({ component: 'customer-events' }))
+  const inbox = backgroundConsumer(
+    'favorites events',
+    async () => {
+      await ensure()
+      await producer.connect()
+      return startConsumer({
+        kafka,
+        // The topic suffix (empty in production) keeps isolated environments in their own group.
+        groupId: `${CONSUMER_GROUP}${config.kafka.topicSuffix}`,
+        topics: [orderTopic, customerTopic],
+        handle: (received) => (received.topic === orderTopic ? orders(received) : customers(received)),
+        log: log.child({ component: 'events' }),
+        producer,
+      })
     },
-  })
+    background.signal,
+    log,
+  )
+  parts.push({ name: 'dead-letter producer', stop: () => producer.disconnect() })
+  parts.push(feed.part, inbox.part)
+  const ready = Promise.all([feed.ready, inbox.ready]).then(() => undefined)
 
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
@@ -216,18 +197,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
     services: [SERVICE_NAME],
     intervalMs: config.health.intervalMs,
     log,
-    checks: [
-      { name: 'postgres', required: true, check: database.ping },
-      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
-      {
-        name: 'kafka',
-        required: false,
-        check: async () => {
-          await admin.connect()
-          await admin.describeCluster()
-        },
-      },
-    ],
+    checks: infrastructureChecks(database, valkey, admin),
   })
   const grpcPort = await grpc.listen()
   // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.

@@ -1,13 +1,10 @@
-import { ConfigError } from '@brewmesh/runtime/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
+import { runMigration } from '@brewmesh/runtime/service.ts'
 import { migrateFavorites } from './app.ts'
 import { readConfig } from './config.ts'
 
 // The migration command: run once per release (a Kubernetes Job, `pnpm migrate`), not at every start.
-try {
+await runMigration(async () => {
   const config = readConfig()
   await migrateFavorites(config, createLogger({ level: config.log.level, service: 'favorites-migrate', instanceId: config.instanceId }))
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err)
-  process.exit(err instanceof ConfigError ? 2 : 1)
-}
+})

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
@@ -17,7 +18,7 @@ import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
 import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import type { Kafka } from 'kafkajs'
 import type { LoyaltyConfig } from './config.ts'
-import { backgroundConsumer, jobPart } from './app-parts.ts'
+import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { loyaltyStore } from './db/loyalty-store.ts'
 import type { LoyaltyDb } from './db/schema.ts'
 import type { Crossing, LoyaltyDeps } from './domain/ports.ts'
@@ -58,25 +59,14 @@ export interface AppOptions {
 }
 
 /** Applies the Loyalty service's migrations to its schema (the `migrate` command, tests). */
-export async function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void> {
-  const database = createDatabase<unknown>(config.postgres, log)
-  try {
-    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
-  } finally {
-    await database.stop()
-  }
+export function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void> {
+  return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
 /** The composition root: builds every part, starts serving, returns how to stop in reverse. */
 export async function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
-  const parts: Stoppable[] = []
-  try {
-    return await build(config, options, log, parts)
-  } catch (err) {
-    await stopInReverse(log, parts)()
-    throw err
-  }
+  return compose(log, (parts) => build(config, options, log, parts))
 }
 
 async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
@@ -247,18 +237,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
     services: [SERVICE_NAME],
     intervalMs: config.health.intervalMs,
     log,
-    checks: [
-      { name: 'postgres', required: true, check: database.ping },
-      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
-      {
-        name: 'kafka',
-        required: false,
-        check: async () => {
-          await admin.connect()
-          await admin.describeCluster()
-        },
-      },
-    ],
+    checks: infrastructureChecks(database, valkey, admin),
   })
   const grpcPort = await grpc.listen()
   // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.

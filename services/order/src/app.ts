@@ -10,14 +10,16 @@ import {
   type TokenSource,
 } from '@brewmesh/runtime/auth/outbound.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase, migrate } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
-import { startConsumer, type RunningConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
-import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
@@ -56,13 +58,8 @@ export interface AppOptions {
   serviceToken?: TokenSource
 }
 
-export async function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
-  const database = createDatabase<unknown>(config.postgres, log)
-  try {
-    await migrate(database.db, config.postgres.schema, MIGRATIONS, log)
-  } finally {
-    await database.stop()
-  }
+export function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
+  return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
 function tokenSourceOf(config: OrderConfig): TokenSource {
@@ -73,13 +70,7 @@ function tokenSourceOf(config: OrderConfig): TokenSource {
 /** The composition root: builds every part, starts serving, returns how to stop in reverse. */
 export async function startApp(config: OrderConfig, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger({ level: config.log.level, service: config.service, instanceId: config.instanceId })
-  const parts: Stoppable[] = []
-  try {
-    return await build(config, options, log, parts)
-  } catch (err) {
-    await stopInReverse(log, parts)()
-    throw err
-  }
+  return compose(log, (parts) => build(config, options, log, parts))
 }
 
 async function build(config: OrderConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
@@ -127,14 +118,6 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   }
 
   // Jobs: the mock payment processor, its sweep, the outbox purge.
-  const jobsUp = () => jobsConnection.status === 'ready'
-  parts.push({
-    name: 'payments queue',
-    stop: async () => {
-      background.abort()
-      if (jobsUp()) await queue.close()
-    },
-  })
   const worker = createWorker<PaymentJob>(
     PAYMENTS_QUEUE,
     paymentProcessor(deps, payments, database.db, config.retention.outboxDays, log.child({ component: 'payments' })),
@@ -143,10 +126,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
     log,
     4,
   )
-  parts.push({
-    name: 'payments worker',
-    stop: async () => void (jobsUp() ? await worker.close() : worker.close(true).catch(() => undefined)),
-  })
+  parts.push(...jobPart(queue, worker, () => jobsConnection.status === 'ready', background))
   void keepTrying('payment schedulers', () => schedulePaymentJobs(queue, config.payment.sweepCron), background.signal, log)
 
   const kafka = createKafka(config.kafka, log)
@@ -165,15 +145,12 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
 
   // Events in: this replica's view of the order topic, for WatchOrder and BaristaSession.
   const bus = new OrderBus()
-  let feed: RunningConsumer | undefined
-  let markReady: () => void = () => undefined
-  const ready = new Promise<void>((resolve) => (markReady = resolve))
-  const feedStarting = keepTrying(
+  const feed = backgroundConsumer(
     'order feed',
     async () => {
       await admin.connect()
       await ensureTopics(admin, [{ topic, numPartitions: 6 }])
-      feed = await startConsumer({
+      return startConsumer({
         kafka,
         groupId: `order-feed-${config.instanceId}`,
         topics: [topic],
@@ -182,19 +159,11 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
         deadLetter: false,
         fromBeginning: false,
       })
-      void feed.ready.then(markReady)
     },
     background.signal,
     log,
   )
-  parts.push({
-    name: 'order feed',
-    stop: async () => {
-      background.abort()
-      await Promise.race([feedStarting, sleep(2000)])
-      await feed?.stop()
-    },
-  })
+  parts.push(feed.part)
 
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
@@ -213,23 +182,12 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
     services: [SERVICE_NAME],
     intervalMs: config.health.intervalMs,
     log,
-    checks: [
-      { name: 'postgres', required: true, check: database.ping },
-      { name: 'valkey', required: false, check: async () => void (await valkey.ping()) },
-      {
-        name: 'kafka',
-        required: false,
-        check: async () => {
-          await admin.connect()
-          await admin.describeCluster()
-        },
-      },
-    ],
+    checks: infrastructureChecks(database, valkey, admin),
   })
   const grpcPort = await grpc.listen()
   parts.push({ name: 'grpc server', stop: grpc.stop })
   parts.push({ name: 'health', stop: health.stop })
   await health.refresh()
   log.info({ grpcPort, metricsPort: metrics.port, topic }, 'order service started')
-  return { grpcPort, metricsPort: metrics.port, health, relay, ready, log, stop: stopInReverse(log, parts) }
+  return { grpcPort, metricsPort: metrics.port, health, relay, ready: feed.ready, log, stop: stopInReverse(log, parts) }
 }

@@ -65,8 +65,6 @@ function reviveAck(json: unknown): ClientChangeAck {
  */
 const writeOrder = (c: FavoriteChange) => (c.kind === 'removed' ? 0 : c.favorite.pinned ? 2 : 1)
 
-const ORDERED = ['position', 'created_at', 'id'] as const
-
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
 export function favoritesStore(
   db: Kysely<FavoritesDb>,
@@ -112,7 +110,9 @@ export function favoritesStore(
         .selectAll()
         .where('customer_id', '=', customerId)
         .where('removed_at', 'is', null)
-        .orderBy([...ORDERED])
+        .orderBy('position')
+        .orderBy('created_at')
+        .orderBy('id')
         .execute()
     ).map(toFavorite)
 
