@@ -8,11 +8,11 @@ import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
-import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
-import { startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
-import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
+import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
 import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
@@ -21,6 +21,10 @@ import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import { customerCache } from './cache/customer-cache.ts'
 import type { CustomerConfig } from './config.ts'
 import { customerStore } from './db/customer-store.ts'
+import { statsStore } from './db/stats-store.ts'
+import { orderStatsHandler, STATS_CONSUMER } from './events/order-stats.consumer.ts'
+import { StatsFeed } from './events/stats-feed.ts'
+import { rollupScheduler, scheduleStatsJobs, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
 import type { CustomerDb } from './db/schema.ts'
 import type { CustomerDeps } from './domain/ports.ts'
 import { ActivityBus } from './events/activity-bus.ts'
@@ -30,6 +34,7 @@ import { customerService } from './grpc/customer-service.ts'
 import { OUTBOX_PURGE_QUEUE, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
 
 export const SERVICE_NAME = 'brewmesh.customer.v1.CustomerService'
+export const ORDER_EVENTS_TOPIC = 'brewmesh.order.events.v1'
 export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
 
 export interface App {
@@ -39,6 +44,8 @@ export interface App {
   relay: OutboxRelay
   /** Resolves once this replica's event feed has joined its group (tests wait for it). */
   feedReady: Promise<void>
+  /** Resolves once the order-statistics consumer has joined its group. */
+  statsReady: Promise<void>
   log: Logger
   stop(): Promise<void>
 }
@@ -143,6 +150,57 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   )
   parts.push(feed.part)
 
+  // Statistics (order events → facts → BullMQ rollups on Valkey → WatchCustomerStats on every replica).
+  const stats = statsStore(database.db)
+  const statsQueue = createQueue<StatsJob>(STATS_QUEUE, jobsConnection, jobsPrefix, log)
+  const statsFeed = new StatsFeed(`${config.valkey.keyPrefix}:customer-stats`, valkey)
+  const statsWorker = createWorker<StatsJob>(
+    STATS_QUEUE,
+    statsProcessor(stats, config.stats, deps.clock, (s) => statsFeed.publish(s), log.child({ component: 'stats' })),
+    jobsConnection,
+    jobsPrefix,
+    log,
+    2,
+  )
+  parts.push(...jobPart(statsQueue, statsWorker, () => jobsConnection.status === 'ready', background))
+  queueMetrics(meter, config.service, statsQueue, statsWorker)
+  void keepTrying('stats schedulers', () => scheduleStatsJobs(statsQueue, config.stats), background.signal, log)
+  const subscriber = createValkey(config.valkey, log, 'subscriber')
+  parts.push({ name: 'valkey subscriber', stop: () => closeValkey(subscriber) })
+  void keepTrying('stats feed', () => statsFeed.listen(subscriber), background.signal, log)
+  const scheduleRollup = rollupScheduler(statsQueue, config.stats.debounceMs)
+  const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
+  const deadLetters = createProducer(kafka)
+  const statsConsumer = backgroundConsumer(
+    'order stats',
+    async () => {
+      await admin.connect()
+      await ensureTopics(admin, [
+        { topic: orderTopic, numPartitions: 6 },
+        { topic: deadLetterTopic(orderTopic), numPartitions: 1 },
+      ])
+      await deadLetters.connect()
+      return startConsumer({
+        kafka,
+        // The topic suffix (empty in production) keeps isolated environments in their own group.
+        groupId: `${STATS_CONSUMER}${config.kafka.topicSuffix}`,
+        topics: [orderTopic],
+        // With Valkey away the rollup is not queued (the nightly full rollup catches up); the fact is kept.
+        handle: orderStatsHandler(stats, (customerId) =>
+          Promise.race([scheduleRollup(customerId), sleep(1000)]).catch((err: unknown) =>
+            log.warn({ err: (err as Error).message, customerId }, 'rollup not queued'),
+          ),
+        ),
+        log: log.child({ component: 'order-stats' }),
+        producer: deadLetters,
+      })
+    },
+    background.signal,
+    log,
+  )
+  parts.push({ name: 'dead-letter producer', stop: () => deadLetters.disconnect() })
+  parts.push(statsConsumer.part)
+
   const verifyToken = await createTokenVerifier(config.auth)
   const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
   const limitWrites = createRateLimiter({
@@ -153,7 +211,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     meter,
     log,
   })
-  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls, limitWrites))
+  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls, limitWrites, { store: stats, feed: statsFeed }))
 
   const health = startHealthMonitor({
     health: grpc.health,
@@ -169,5 +227,14 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   await health.refresh()
   log.info({ grpcPort, metricsPort: metrics.port, topic }, 'customer service started')
 
-  return { grpcPort, metricsPort: metrics.port, health, relay, feedReady: feed.ready, log, stop: stopInReverse(log, parts) }
+  return {
+    grpcPort,
+    metricsPort: metrics.port,
+    health,
+    relay,
+    feedReady: feed.ready,
+    statsReady: statsConsumer.ready,
+    log,
+    stop: stopInReverse(log, parts),
+  }
 }

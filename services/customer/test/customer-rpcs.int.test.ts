@@ -5,7 +5,7 @@ import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/custo
 import { DietaryRestriction } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import type { ListCustomersResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, unary } from '@brewmesh/testkit/grpc.ts'
 import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -243,14 +243,14 @@ describe('message size limit', () => {
   })
 })
 
-describe('statistics RPCs before the rollups exist', () => {
-  it('answers UNIMPLEMENTED rather than an empty result', async () => {
-    const err = await failure(unary((cb) => svc.client.getCustomerStats({ customerId: randomUUID() }, cb)))
-    expect(err.code).toBe(status.UNIMPLEMENTED)
-  })
-
-  it('ends WatchCustomerStats with UNIMPLEMENTED too', async () => {
-    const watch = new StreamReader<unknown>(svc.client.watchCustomerStats({ customerId: randomUUID() }))
-    expect((await watch.end())?.code).toBe(status.UNIMPLEMENTED)
+describe('statistics of a customer without orders', () => {
+  it('are all zero for a known customer, NOT_FOUND for an unknown one, INVALID_ARGUMENT for a malformed id', async () => {
+    const c = await createCustomer(svc.client)
+    const r = await unary<{ stats?: { ordersPlaced: string; totalSpent?: { amountMinor: string } } }>((cb) =>
+      svc.client.getCustomerStats({ customerId: c.id }, cb),
+    )
+    expect(r.stats).toMatchObject({ ordersPlaced: '0', totalSpent: { amountMinor: '0' } })
+    expect((await failure(unary((cb) => svc.client.getCustomerStats({ customerId: randomUUID() }, cb)))).code).toBe(status.NOT_FOUND)
+    expect((await failure(unary((cb) => svc.client.getCustomerStats({ customerId: 'nope' }, cb)))).code).toBe(status.INVALID_ARGUMENT)
   })
 })

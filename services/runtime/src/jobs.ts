@@ -1,4 +1,5 @@
 import { Queue, Worker, type Job, type Processor } from 'bullmq'
+import type { Meter } from '@opentelemetry/api'
 import type { Logger } from './logger.ts'
 import type { Valkey } from './valkey.ts'
 
@@ -44,4 +45,26 @@ export function createWorker<T>(
   })
   worker.on('ready', () => (errors = 0))
   return worker
+}
+
+/** Queue metrics: jobs by state (sampled when scraped) and job durations. */
+export function queueMetrics<T>(meter: Meter, service: string, queue: Queue<T>, worker: Worker<T>): void {
+  const jobs = meter.createObservableGauge(`${service}_queue_jobs`, { description: 'BullMQ jobs by queue and state' })
+  jobs.addCallback(async (result) => {
+    // BullMQ waits for Valkey without limit; a scrape must not, so a slow or absent answer reports nothing.
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())
+    const counts = await Promise.race([queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'), timeout]).catch(
+      () => undefined,
+    )
+    for (const [state, n] of Object.entries(counts ?? {})) result.observe(n, { queue: queue.name, state })
+  })
+  const duration = meter.createHistogram(`${service}_job_duration_seconds`, { description: 'BullMQ job run time', unit: 's' })
+  worker.on('completed', (job) => {
+    if (job.processedOn && job.finishedOn)
+      duration.record((job.finishedOn - job.processedOn) / 1000, { queue: queue.name, name: job.name, outcome: 'completed' })
+  })
+  worker.on('failed', (job) => {
+    if (job?.processedOn && job.finishedOn)
+      duration.record((job.finishedOn - job.processedOn) / 1000, { queue: queue.name, name: job.name, outcome: 'failed' })
+  })
 }

@@ -7,6 +7,33 @@ export interface CustomerDb {
   idempotency_keys: IdempotencyKeysTable
   outbox: OutboxTable
   processed_events: ProcessedEventsTable
+  order_facts: OrderFactsTable
+  stats_archive: StatsArchiveTable
+  customer_stats: CustomerStatsTable
+}
+
+export interface OrderFactsTable {
+  order_id: string
+  customer_id: string
+  placed_at: Date
+  status: string
+  spent_minor: ColumnType<string, number, number>
+  currency: string
+  drinks: ColumnType<unknown, string, string>
+  version: number
+  updated_at: Generated<Date>
+}
+
+export interface StatsArchiveTable {
+  customer_id: string
+  month: string
+  aggregate: ColumnType<unknown, string, string>
+}
+
+export interface CustomerStatsTable {
+  customer_id: string
+  stats: ColumnType<unknown, string, string>
+  computed_at: Date
 }
 
 export interface CustomersTable {

@@ -1,3 +1,4 @@
+import type { CustomerStats, OrderFact, StatsAggregate } from './stats.ts'
 import type { Address, Customer, CustomerChange } from './customer.ts'
 
 /** What use cases need from storage, implemented by db/customer-store.ts. */
@@ -59,4 +60,19 @@ export interface CustomerDeps {
   cache: CustomerCache
   clock: () => Date
   newId: () => string
+}
+
+/** Order facts, monthly archives and rollup results, implemented by db/stats-store.ts. */
+export interface StatsStore {
+  /** Records an order's fact once per event (its id in the same transaction); an older version never overwrites a newer one. */
+  recordFact(consumer: string, eventId: string, fact: OrderFact): Promise<boolean>
+  facts(customerId: string): Promise<OrderFact[]>
+  /** The archived months of a customer, added up. */
+  archived(customerId: string): Promise<StatsAggregate>
+  saveStats(stats: CustomerStats): Promise<void>
+  stats(customerId: string): Promise<CustomerStats | undefined>
+  /** Customers with facts, archives or statistics, in id order after `after`. */
+  customers(after: string, limit: number): Promise<string[]>
+  /** Moves the facts of orders placed before `before` into monthly aggregates; returns how many. */
+  archiveBefore(before: Date, limit: number): Promise<number>
 }

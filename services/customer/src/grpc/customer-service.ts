@@ -1,4 +1,3 @@
-import { status as Code } from '@grpc/grpc-js'
 import type { CustomerServiceServer, ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { authorize, type Target } from '@brewmesh/runtime/auth/access.ts'
 import { AppError, permissionDenied } from '@brewmesh/runtime/errors.ts'
@@ -8,7 +7,11 @@ import { addressOwner, createAddress, deleteAddress, listAddresses, updateAddres
 import { createCustomer, deleteCustomer, getCustomer, listCustomers, recordLogin, setActive, updateCustomer } from '../domain/customers.ts'
 import { importCustomers, type ImportRow } from '../domain/import-customers.ts'
 import type { Customer } from '../domain/customer.ts'
-import type { CustomerDeps } from '../domain/ports.ts'
+import type { CustomerDeps, StatsStore } from '../domain/ports.ts'
+import { customerStats } from '../domain/customer-stats.ts'
+import type { StatsFeed } from '../events/stats-feed.ts'
+import { statsToProto } from '../proto/stats-mapper.ts'
+import { watchCustomerStats } from './watch-customer-stats.ts'
 import { isUuid, requireUuid } from '../domain/validation.ts'
 import type { ActivityBus } from '../events/activity-bus.ts'
 import { addressInputFromProto, addressToProto, customerToProto, profileFromProto } from '../proto/customer-mapper.ts'
@@ -38,8 +41,11 @@ export function customerService(
   bus: ActivityBus,
   calls: CallAdapters,
   limitWrites: RateLimiter,
+  stats: { store: StatsStore; feed: StatsFeed },
 ): CustomerServiceServer {
   const { unary } = calls
+  const loadStats = (customerId: string) =>
+    customerStats(stats.store, customerId, async (id) => (await deps.store.customer(id)) !== undefined, deps.clock())
   const allow = (ctx: CallContext, rpc: CustomerRpc, target?: Target) => authorize(callerOf(ctx), ACCESS[rpc], target, rpc)
   /** Authorizes a write, then counts it against the caller's rate limit. */
   const allowWrite = async (ctx: CallContext, rpc: CustomerRpc, target?: Target) => {
@@ -153,9 +159,13 @@ export function customerService(
       }
       return activityFeed(bus, authorizeSubscription)(requests, send, ctx)
     }),
-    // Customer statistics are computed by the order-event rollups (issue 6); until then the
-    // contract is published and the calls say so plainly.
-    getCustomerStats: (_call, callback) => callback({ code: Code.UNIMPLEMENTED, details: 'customer statistics are not available yet' }),
-    watchCustomerStats: (call) => call.emit('error', { code: Code.UNIMPLEMENTED, details: 'customer statistics are not available yet' }),
+    getCustomerStats: unary('GetCustomerStats', async (r, ctx) => {
+      await allowOnCustomer(ctx, 'GetCustomerStats', r.customerId, 'customer_id')
+      return { stats: statsToProto(await loadStats(r.customerId)) }
+    }),
+    watchCustomerStats: calls.serverStream('WatchCustomerStats', async (r, send, ctx) => {
+      await allowOnCustomer(ctx, 'WatchCustomerStats', r.customerId, 'customer_id')
+      await watchCustomerStats(stats.feed, r.customerId.toLowerCase(), () => loadStats(r.customerId), send, ctx)
+    }),
   }
 }

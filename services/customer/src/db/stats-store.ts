@@ -1,0 +1,139 @@
+import { sql, type Kysely, type Selectable } from 'kysely'
+import { markProcessed } from '@brewmesh/runtime/db/outbox.ts'
+import type { StatsStore } from '../domain/ports.ts'
+import {
+  aggregate,
+  EMPTY_AGGREGATE,
+  mergeAggregates,
+  monthOf,
+  type CustomerStats,
+  type DrinkTally,
+  type OrderFact,
+  type StatsAggregate,
+} from '../domain/stats.ts'
+import type { CustomerDb, OrderFactsTable } from './schema.ts'
+
+const toFact = (r: Selectable<OrderFactsTable>): OrderFact => ({
+  orderId: r.order_id,
+  customerId: r.customer_id,
+  placedAt: r.placed_at,
+  status: r.status as OrderFact['status'],
+  spentMinor: Number(r.spent_minor),
+  currency: r.currency,
+  drinks: r.drinks as DrinkTally[],
+  version: r.version,
+})
+
+const reviveDate = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined)
+const toAggregate = (json: unknown): StatsAggregate => {
+  const a = json as StatsAggregate
+  return { ...a, firstOrderAt: reviveDate(a.firstOrderAt), lastOrderAt: reviveDate(a.lastOrderAt) }
+}
+const toStats = (json: unknown): CustomerStats => {
+  const s = json as CustomerStats
+  return { ...s, firstOrderAt: reviveDate(s.firstOrderAt), lastOrderAt: reviveDate(s.lastOrderAt), computedAt: new Date(s.computedAt) }
+}
+
+/** PostgreSQL implementation of the statistics store. */
+export function statsStore(db: Kysely<CustomerDb>): StatsStore {
+  return {
+    recordFact: (consumer, eventId, f) =>
+      db.transaction().execute(async (trx) => {
+        if (!(await markProcessed(trx, consumer, eventId))) return false
+        const row = {
+          order_id: f.orderId,
+          customer_id: f.customerId,
+          placed_at: f.placedAt,
+          status: f.status,
+          spent_minor: f.spentMinor,
+          currency: f.currency,
+          drinks: JSON.stringify(f.drinks),
+          version: f.version,
+        }
+        // Out-of-order delivery: only a newer version of the order replaces the fact.
+        await trx
+          .insertInto('order_facts')
+          .values(row)
+          .onConflict((oc) =>
+            oc
+              .column('order_id')
+              .doUpdateSet({ ...row, updated_at: sql`now()` })
+              .where('order_facts.version', '<', f.version),
+          )
+          .execute()
+        return true
+      }),
+    async facts(customerId) {
+      return (await db.selectFrom('order_facts').selectAll().where('customer_id', '=', customerId).execute()).map(toFact)
+    },
+    async archived(customerId) {
+      const rows = await db.selectFrom('stats_archive').select('aggregate').where('customer_id', '=', customerId).execute()
+      return rows.map((r) => toAggregate(r.aggregate)).reduce(mergeAggregates, EMPTY_AGGREGATE)
+    },
+    async saveStats(stats) {
+      const row = { customer_id: stats.customerId, stats: JSON.stringify(stats), computed_at: stats.computedAt }
+      await db
+        .insertInto('customer_stats')
+        .values(row)
+        .onConflict((oc) => oc.column('customer_id').doUpdateSet(row))
+        .execute()
+    },
+    async stats(customerId) {
+      const row = await db.selectFrom('customer_stats').select('stats').where('customer_id', '=', customerId).executeTakeFirst()
+      return row && toStats(row.stats)
+    },
+    async customers(after, limit) {
+      const { rows } = await sql<{ customer_id: string }>`
+        select customer_id from (
+          select customer_id from order_facts union select customer_id from stats_archive union select customer_id from customer_stats
+        ) c where customer_id::text > ${after} order by customer_id::text limit ${limit}`.execute(db)
+      return rows.map((r) => r.customer_id)
+    },
+    archiveBefore: (before, limit) =>
+      db.transaction().execute(async (trx) => {
+        const old = (
+          await trx
+            .selectFrom('order_facts')
+            .selectAll()
+            .where('placed_at', '<', before)
+            .orderBy('placed_at')
+            .limit(limit)
+            .forUpdate()
+            .execute()
+        ).map(toFact)
+        const groups = new Map<string, OrderFact[]>()
+        for (const f of old) {
+          const key = `${f.customerId}|${monthOf(f.placedAt)}`
+          groups.set(key, [...(groups.get(key) ?? []), f])
+        }
+        for (const [key, facts] of groups) {
+          const [customerId = '', month = ''] = key.split('|')
+          const existing = await trx
+            .selectFrom('stats_archive')
+            .select('aggregate')
+            .where('customer_id', '=', customerId)
+            .where('month', '=', month)
+            .forUpdate()
+            .executeTakeFirst()
+          const merged = aggregate(facts, existing ? toAggregate(existing.aggregate) : EMPTY_AGGREGATE)
+          const row = { customer_id: customerId, month, aggregate: JSON.stringify(merged) }
+          await trx
+            .insertInto('stats_archive')
+            .values(row)
+            .onConflict((oc) => oc.columns(['customer_id', 'month']).doUpdateSet(row))
+            .execute()
+        }
+        if (old.length > 0) {
+          await trx
+            .deleteFrom('order_facts')
+            .where(
+              'order_id',
+              'in',
+              old.map((f) => f.orderId),
+            )
+            .execute()
+        }
+        return old.length
+      }),
+  }
+}

@@ -1,0 +1,84 @@
+import type { Job, Queue } from 'bullmq'
+import type { Logger } from '@brewmesh/runtime/logger.ts'
+import { rollup } from '../domain/customer-stats.ts'
+import type { StatsStore } from '../domain/ports.ts'
+import type { CustomerStats } from '../domain/stats.ts'
+
+export const STATS_QUEUE = 'customer-stats'
+
+export type StatsJob = { customerId: string } | Record<string, never>
+
+export interface StatsJobSettings {
+  /** A burst of events for one customer within this long makes one rollup. */
+  debounceMs: number
+  /** Facts of orders placed longer ago are archived into monthly aggregates. */
+  archiveAfterDays: number
+  fullRollupCron: string
+  archiveCron: string
+}
+
+/**
+ * One pending rollup per customer: the job is delayed by the debounce window and deduplicated by
+ * customer id; a new event inside the window pushes it back (extend) instead of adding a job.
+ */
+export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
+  return async (customerId: string) => {
+    await queue.add(
+      'rollup',
+      { customerId },
+      { delay: debounceMs, deduplication: { id: `rollup:${customerId}`, ttl: debounceMs, extend: true, replace: true } },
+    )
+  }
+}
+
+/** The schedulers (upserted, so replicas never duplicate them): the nightly full rollup and the archive. */
+export async function scheduleStatsJobs(queue: Queue<StatsJob>, s: StatsJobSettings): Promise<void> {
+  await queue.upsertJobScheduler('full-rollup-nightly', { pattern: s.fullRollupCron, tz: 'UTC' }, { name: 'full-rollup' })
+  await queue.upsertJobScheduler('archive-nightly', { pattern: s.archiveCron, tz: 'UTC' }, { name: 'archive' })
+}
+
+/**
+ * The processor. `rollup` recomputes one customer; `full-rollup` recomputes every customer (it
+ * repairs whatever drifted: a lost rollup job, a hand-edited row); `archive` folds old facts into
+ * monthly aggregates, which leaves every customer's statistics as they were.
+ */
+export function statsProcessor(
+  store: StatsStore,
+  settings: StatsJobSettings,
+  clock: () => Date,
+  publish: (stats: CustomerStats) => Promise<void>,
+  log: Logger,
+) {
+  const one = async (customerId: string) => {
+    const stats = await rollup(store, customerId, clock())
+    await publish(stats).catch((err: unknown) => log.warn({ err: (err as Error).message, customerId }, 'stats update not published'))
+    return stats
+  }
+  return async (job: Job<StatsJob>) => {
+    switch (job.name) {
+      case 'rollup': {
+        const stats = await one((job.data as { customerId: string }).customerId)
+        return { customerId: stats.customerId, ordersPlaced: stats.ordersPlaced }
+      }
+      case 'full-rollup': {
+        let after = ''
+        let customers = 0
+        for (;;) {
+          const page = await store.customers(after, 500)
+          for (const id of page) await one(id)
+          customers += page.length
+          if (page.length < 500) return { customers }
+          after = page.at(-1) ?? after
+        }
+      }
+      case 'archive': {
+        const before = new Date(clock().getTime() - settings.archiveAfterDays * 86_400_000)
+        let archived = 0
+        for (let n = await store.archiveBefore(before, 1000); n > 0; n = await store.archiveBefore(before, 1000)) archived += n
+        return { archived }
+      }
+      default:
+        throw new Error(`unknown job ${job.name}`)
+    }
+  }
+}

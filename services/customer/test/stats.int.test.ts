@@ -1,0 +1,181 @@
+import { Queue, QueueEvents } from 'bullmq'
+import { Redis } from 'iovalkey'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CustomerStats, WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { orderCompleted, orderCancelled, orderEvent, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
+import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
+import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
+import { ORDER_EVENTS_TOPIC } from '../src/app.ts'
+import { STATS_QUEUE } from '../src/jobs/stats-rollup.ts'
+import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
+
+let svc: Running
+let queue: Queue
+let events: QueueEvents
+const env = customerEnv({ STATS_ARCHIVE_AFTER_DAYS: '30', STATS_ROLLUP_DEBOUNCE_MS: '300' })
+const brokers = env['KAFKA_BROKERS']!
+const topic = ORDER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX']
+beforeAll(async () => {
+  svc = await startCustomer(env)
+  await svc.app.statsReady
+  const connection = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']), maxRetriesPerRequest: null })
+  const prefix = `${env['VALKEY_KEY_PREFIX']}:customer`
+  queue = new Queue(STATS_QUEUE, { connection, prefix })
+  events = new QueueEvents(STATS_QUEUE, { connection: connection.duplicate(), prefix })
+  await events.waitUntilReady()
+})
+afterAll(async () => {
+  await events?.close()
+  await queue?.close()
+  await svc?.stop()
+  await cleanup(env)
+})
+
+const usd = (cents: number) => ({ amountMinor: String(cents), currencyCode: 'USD' })
+const DAY = 86_400_000
+/** An order paid (approved) for `cents`, placed at `placedAt`. */
+const paidOrder = (customerId: string, cents: number, placedAt = new Date()) =>
+  testOrder({ customerId, placedAt, total: usd(cents), status: 2, version: 2, payment: { status: 2, amount: usd(cents) } })
+const placed = (order: ReturnType<typeof testOrder>) =>
+  orderEvent({ ...order, status: 1, version: 1, payment: { status: 1, amount: order.total } }, { $case: 'placed', value: { order } })
+const statsOf = (customerId: string) =>
+  unary<{ stats?: CustomerStats }>((cb) => svc.client.getCustomerStats({ customerId }, cb)).then((r) => r.stats!)
+const runJob = async (name: string): Promise<unknown> => (await queue.add(name, {})).waitUntilFinished(events, 30_000) as Promise<unknown>
+
+describe('order events into statistics', () => {
+  it('counts placed, completed and cancelled orders, approved spend, top drinks and peak hours', async () => {
+    const c = await createCustomer(svc.client)
+    const monday9 = new Date('2026-11-23T09:15:00Z')
+    const a = paidOrder(c.id, 520, monday9)
+    const b = paidOrder(c.id, 1000, new Date('2026-11-23T09:40:00Z'))
+    const cancelled = testOrder({ customerId: c.id, placedAt: new Date('2026-11-24T15:00:00Z') })
+    await publish(brokers, topic, [
+      placed(a),
+      orderCompleted(a),
+      placed(b),
+      orderCompleted(b),
+      placed(cancelled),
+      orderCancelled(cancelled),
+    ])
+    const stats = await eventually(async () => {
+      const s = await statsOf(c.id)
+      expect(s.ordersPlaced).toBe('3')
+      return s
+    })
+    expect(stats).toMatchObject({
+      ordersCompleted: '2',
+      ordersCancelled: '1',
+      totalSpent: { amountMinor: '1520', currencyCode: 'USD' },
+      averageOrderValue: { amountMinor: '760' },
+      topDrinks: [{ name: 'Caffè Latte', count: '2' }],
+      firstOrderAt: monday9,
+      lastOrderAt: new Date('2026-11-24T15:00:00Z'),
+    })
+    expect(stats.peakTimes[0]).toEqual({ weekday: 1, hour: 9, orders: '2' })
+  })
+
+  it('applies each event once, and an older version delivered late does not undo a newer one', async () => {
+    const c = await createCustomer(svc.client)
+    const order = paidOrder(c.id, 450)
+    const completed = orderCompleted(order)
+    await publish(brokers, topic, [completed, completed, placed(order), completed])
+    await eventually(async () => expect((await statsOf(c.id)).ordersCompleted).toBe('1'))
+    const s = await statsOf(c.id)
+    expect([s.ordersPlaced, s.totalSpent?.amountMinor]).toEqual(['1', '450'])
+    const facts = await sqlQuery<{ n: number }>(env, `select count(*)::int as n from processed_events where consumer = 'customer-stats'`)
+    expect(facts[0]!.n).toBeGreaterThanOrEqual(2) // the duplicates were recognised, not applied
+  })
+
+  it('a burst of events for one customer makes one rollup job, not one per event', async () => {
+    const c = await createCustomer(svc.client)
+    const orders = Array.from({ length: 15 }, () => paidOrder(c.id, 300))
+    await publish(
+      brokers,
+      topic,
+      orders.flatMap((o) => [placed(o), orderCompleted(o)]),
+    )
+    await eventually(async () => expect((await statsOf(c.id)).ordersCompleted).toBe('15'))
+    const jobs = [...(await queue.getJobs(['completed'], 0, 1000))].filter(
+      (j) => (j.data as { customerId?: string }).customerId === c.id.toLowerCase(),
+    )
+    expect(jobs.length).toBeGreaterThanOrEqual(1)
+    expect(jobs.length).toBeLessThanOrEqual(3) // 30 events
+  })
+
+  it('the full rollup repairs a corrupted statistics row', async () => {
+    const c = await createCustomer(svc.client)
+    const order = paidOrder(c.id, 999)
+    await publish(brokers, topic, [placed(order), orderCompleted(order)])
+    await eventually(async () => expect((await statsOf(c.id)).ordersCompleted).toBe('1'))
+    await sqlQuery(env, `update customer_stats set stats = jsonb_set(stats, '{ordersCompleted}', '42') where customer_id = '${c.id}'`)
+    expect((await statsOf(c.id)).ordersCompleted).toBe('42')
+    await runJob('full-rollup')
+    expect((await statsOf(c.id)).ordersCompleted).toBe('1')
+  })
+
+  it('archiving old facts into monthly aggregates leaves the statistics unchanged', async () => {
+    const c = await createCustomer(svc.client)
+    const old = [paidOrder(c.id, 400, new Date(Date.now() - 90 * DAY)), paidOrder(c.id, 600, new Date(Date.now() - 60 * DAY))]
+    const recent = paidOrder(c.id, 500)
+    await publish(
+      brokers,
+      topic,
+      [...old, recent].flatMap((o) => [placed(o), orderCompleted(o)]),
+    )
+    const before = await eventually(async () => {
+      const s = await statsOf(c.id)
+      expect(s.ordersCompleted).toBe('3')
+      return s
+    })
+    await runJob('archive')
+    const facts = await sqlQuery<{ n: number }>(env, `select count(*)::int as n from order_facts where customer_id = '${c.id}'`)
+    expect(facts[0]!.n).toBe(1)
+    const months = await sqlQuery<{ n: number }>(env, `select count(*)::int as n from stats_archive where customer_id = '${c.id}'`)
+    expect(months[0]!.n).toBe(2)
+    await runJob('full-rollup')
+    const after = await statsOf(c.id)
+    expect({ ...after, computedAt: undefined }).toEqual({ ...before, computedAt: undefined })
+  })
+
+  it('WatchCustomerStats on another replica receives the rollup after an order completes', async () => {
+    const c = await createCustomer(svc.client)
+    const replica = await startCustomer({ ...env, INSTANCE_ID: `${env['INSTANCE_ID']}-2` }, { migrate: false })
+    try {
+      const watch = new StreamReader<WatchCustomerStatsResponse>(replica.client.watchCustomerStats({ customerId: c.id }))
+      expect((await watch.next()).stats).toMatchObject({ customerId: c.id, ordersPlaced: '0' })
+      const order = paidOrder(c.id, 450)
+      await publish(brokers, topic, [placed(order), orderCompleted(order)])
+      const update = await eventually(async () => {
+        const m = await watch.next()
+        expect(m.stats?.ordersCompleted).toBe('1')
+        return m
+      })
+      expect(update.stats?.totalSpent?.amountMinor).toBe('450')
+    } finally {
+      await replica.stop()
+    }
+  })
+
+  it('dead-letters an unreadable order event and keeps going', async () => {
+    const c = await createCustomer(svc.client)
+    await publish(brokers, topic, [{ key: 'junk', value: Buffer.from('junk'), headers: {} }])
+    const order = paidOrder(c.id, 100)
+    await publish(brokers, topic, [placed(order)])
+    await eventually(async () => expect((await statsOf(c.id)).ordersPlaced).toBe('1'))
+    const dlq = await eventually(() => topicRecorder(brokers, `${topic}.dlq`))
+    await eventually(() => expect(dlq.messages.some((m) => m.key?.toString() === 'junk')).toBe(true))
+    await dlq.stop()
+  })
+})
+
+describe('queue metrics', () => {
+  it('exports jobs by state and job durations on /metrics', async () => {
+    const text = await eventually(async () => {
+      const body = await (await fetch(`http://127.0.0.1:${svc.app.metricsPort}/metrics`)).text()
+      expect(body).toContain('customer_job_duration_seconds')
+      return body
+    })
+    expect(text).toMatch(/customer_queue_jobs\{queue="customer-stats",state="completed"\} [1-9]/)
+  })
+})
