@@ -50,6 +50,8 @@ async function runJob<T, R>(name: string, data: T, jobId?: string): Promise<R> {
     return await eventually(async () => {
       const done = await q.getJob(job.id!)
       expect(await done?.isCompleted()).toBe(true)
+      // The completed state and the result are read separately; wait until both are there.
+      expect(done?.returnvalue).not.toBeNull()
       return done!.returnvalue as R
     })
   } finally {
