@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { createByteCache } from '@brewmesh/runtime/cache.ts'
-import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
 import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
@@ -80,6 +80,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   const { meter } = metrics
 
   const database = createDatabase<CustomerDb>(config.postgres, log)
+  poolMetrics(meter, config.service, database.pool)
   parts.push({ name: 'postgres', stop: database.stop })
 
   const valkey = createValkey(config.valkey, log, 'commands')
@@ -163,7 +164,10 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     2,
   )
   parts.push(...jobPart(statsQueue, statsWorker, () => jobsConnection.status === 'ready', background))
-  queueMetrics(meter, config.service, statsQueue, statsWorker)
+  queueMetrics(meter, config.service, [
+    [statsQueue, statsWorker],
+    [purgeQueue, purgeWorker],
+  ])
   void keepTrying('stats schedulers', () => scheduleStatsJobs(statsQueue, config.stats), background.signal, log)
   const subscriber = createValkey(config.valkey, log, 'subscriber')
   parts.push({ name: 'valkey subscriber', stop: () => closeValkey(subscriber) })

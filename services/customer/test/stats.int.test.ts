@@ -169,13 +169,15 @@ describe('order events into statistics', () => {
   })
 })
 
-describe('queue metrics', () => {
-  it('exports jobs by state and job durations on /metrics', async () => {
+describe('queue and pool metrics', () => {
+  it('exports jobs by state, job durations and the connection pool on /metrics', async () => {
     const text = await eventually(async () => {
       const body = await (await fetch(`http://127.0.0.1:${svc.app.metricsPort}/metrics`)).text()
       expect(body).toContain('customer_job_duration_seconds')
       return body
     })
     expect(text).toMatch(/customer_queue_jobs\{queue="customer-stats",state="completed"\} [1-9]/)
+    expect(text).toMatch(/customer_queue_jobs\{queue="customer-outbox-purge",state="failed"\} 0/)
+    expect(text).toMatch(/customer_db_pool_connections\{state="total"\} [1-9]/)
   })
 })

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
 import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
-import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
@@ -76,6 +76,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   const { meter } = metrics
 
   const database = createDatabase<FavoritesDb>(config.postgres, log)
+  poolMetrics(meter, config.service, database.pool)
   parts.push({ name: 'postgres', stop: database.stop })
   const valkey = createValkey(config.valkey, log, 'commands')
   parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
@@ -107,6 +108,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
     log,
   )
   // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
+  queueMetrics(meter, config.service, [[maintenanceQueue, maintenanceWorker]])
   parts.push(...jobPart(maintenanceQueue, maintenanceWorker, () => jobsConnection.status === 'ready', background))
   void keepTrying('maintenance scheduler', () => scheduleMaintenance(maintenanceQueue, config.retention.cron), background.signal, log)
 

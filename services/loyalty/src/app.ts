@@ -3,11 +3,11 @@ import { join } from 'node:path'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
 import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
-import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
@@ -83,6 +83,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
   const { meter } = metrics
 
   const database = createDatabase<LoyaltyDb>(config.postgres, log)
+  poolMetrics(meter, config.service, database.pool)
   parts.push({ name: 'postgres', stop: database.stop })
   const valkey = createValkey(config.valkey, log, 'commands')
   parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
@@ -142,6 +143,12 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
     log,
   )
   parts.push(...jobPart(purgeQueue, purgeWorker, jobsUp, background))
+  queueMetrics(meter, config.service, [
+    [expiryQueue, expiryWorker],
+    [rewardQueue, rewardWorker],
+    [holdQueue, holdWorker],
+    [purgeQueue, purgeWorker],
+  ])
   void keepTrying('outbox purge scheduler', () => scheduleOutboxPurge(purgeQueue, config.retention.cron), background.signal, log)
 
   const kafka: Kafka = createKafka(config.kafka, log)

@@ -10,11 +10,11 @@ import {
   type TokenSource,
 } from '@brewmesh/runtime/auth/outbound.ts'
 import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
 import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
 import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
 import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
-import { createQueue, createWorker } from '@brewmesh/runtime/jobs.ts'
+import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
@@ -85,6 +85,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   const { meter } = metrics
 
   const database = createDatabase<OrderDb>(config.postgres, log)
+  poolMetrics(meter, config.service, database.pool)
   parts.push({ name: 'postgres', stop: database.stop })
   const valkey = createValkey(config.valkey, log, 'commands')
   parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
@@ -126,6 +127,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
     log,
     4,
   )
+  queueMetrics(meter, config.service, [[queue, worker]])
   parts.push(...jobPart(queue, worker, () => jobsConnection.status === 'ready', background))
   void keepTrying('payment schedulers', () => schedulePaymentJobs(queue, config.payment.sweepCron), background.signal, log)
 

@@ -47,24 +47,30 @@ export function createWorker<T>(
   return worker
 }
 
-/** Queue metrics: jobs by state (sampled when scraped) and job durations. */
-export function queueMetrics<T>(meter: Meter, service: string, queue: Queue<T>, worker: Worker<T>): void {
+// Queues of any job data: only their names, counts and finished jobs are read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyQueue = readonly [Queue<any>, Worker<any>]
+
+/** Queue metrics for a service's BullMQ queues: jobs by queue and state (sampled when scraped) and job durations. */
+export function queueMetrics(meter: Meter, service: string, pairs: readonly AnyQueue[]): void {
   const jobs = meter.createObservableGauge(`${service}_queue_jobs`, { description: 'BullMQ jobs by queue and state' })
   jobs.addCallback(async (result) => {
-    // BullMQ waits for Valkey without limit; a scrape must not, so a slow or absent answer reports nothing.
-    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())
-    const counts = await Promise.race([queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'), timeout]).catch(
-      () => undefined,
-    )
-    for (const [state, n] of Object.entries(counts ?? {})) result.observe(n, { queue: queue.name, state })
+    for (const [queue] of pairs) {
+      // BullMQ waits for Valkey without limit; a scrape must not, so a slow or absent answer reports nothing.
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())
+      const counts = await Promise.race([queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'), timeout]).catch(
+        () => undefined,
+      )
+      for (const [state, n] of Object.entries(counts ?? {})) result.observe(n, { queue: queue.name, state })
+    }
   })
   const duration = meter.createHistogram(`${service}_job_duration_seconds`, { description: 'BullMQ job run time', unit: 's' })
-  worker.on('completed', (job) => {
-    if (job.processedOn && job.finishedOn)
-      duration.record((job.finishedOn - job.processedOn) / 1000, { queue: queue.name, name: job.name, outcome: 'completed' })
-  })
-  worker.on('failed', (job) => {
-    if (job?.processedOn && job.finishedOn)
-      duration.record((job.finishedOn - job.processedOn) / 1000, { queue: queue.name, name: job.name, outcome: 'failed' })
-  })
+  for (const [queue, worker] of pairs) {
+    const record = (job: Job | undefined, outcome: string) => {
+      if (job?.processedOn && job.finishedOn)
+        duration.record((job.finishedOn - job.processedOn) / 1000, { queue: queue.name, name: job.name, outcome })
+    }
+    worker.on('completed', (job: Job) => record(job, 'completed'))
+    worker.on('failed', (job: Job | undefined) => record(job, 'failed'))
+  }
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { FileMigrationProvider, Migrator } from 'kysely/migration'
 import pg from 'pg'
+import type { Meter } from '@opentelemetry/api'
 import type { PostgresConfig } from '../config.ts'
 import type { Logger } from '../logger.ts'
 
@@ -57,4 +58,15 @@ export async function migrate(db: Kysely<unknown>, schema: string, migrationsFol
   const { error, results } = await migrator.migrateToLatest()
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration')
   if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`)
+}
+
+/** Connection pool gauges: <service>_db_pool_connections{state="total|idle|waiting"} (waiting: queries queued for a connection). */
+export function poolMetrics(meter: Meter, service: string, pool: pg.Pool): void {
+  meter
+    .createObservableGauge(`${service}_db_pool_connections`, { description: 'PostgreSQL pool connections by state' })
+    .addCallback((result) => {
+      result.observe(pool.totalCount, { state: 'total' })
+      result.observe(pool.idleCount, { state: 'idle' })
+      result.observe(pool.waitingCount, { state: 'waiting' })
+    })
 }
