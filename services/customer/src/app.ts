@@ -29,12 +29,15 @@ import type { CustomerDb } from './db/schema.ts'
 import type { CustomerDeps } from './domain/ports.ts'
 import { ActivityBus } from './events/activity-bus.ts'
 import { customerFeedHandler } from './events/customer-feed.consumer.ts'
+import { activityHandler } from './events/activity.consumer.ts'
+import { getCustomer } from './domain/customers.ts'
 import { CUSTOMER_EVENTS_TOPIC, toOutboxMessage } from './events/customer-events.ts'
 import { customerService } from './grpc/customer-service.ts'
 import { OUTBOX_PURGE_QUEUE, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
 
 export const SERVICE_NAME = 'brewmesh.customer.v1.CustomerService'
 export const ORDER_EVENTS_TOPIC = 'brewmesh.order.events.v1'
+export const LOYALTY_EVENTS_TOPIC = 'brewmesh.loyalty.events.v1'
 export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
 
 export interface App {
@@ -42,7 +45,7 @@ export interface App {
   metricsPort: number
   health: HealthMonitor
   relay: OutboxRelay
-  /** Resolves once this replica's event feed has joined its group (tests wait for it). */
+  /** Resolves once this replica's event and activity feeds have joined their groups (tests wait for it). */
   feedReady: Promise<void>
   /** Resolves once the order-statistics consumer has joined its group. */
   statsReady: Promise<void>
@@ -151,6 +154,32 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   )
   parts.push(feed.part)
 
+  // Order and loyalty activity for ActivityFeed (this replica's own view, like the customer feed).
+  const activityTopics = { orders: topicName(config.kafka, ORDER_EVENTS_TOPIC), loyalty: topicName(config.kafka, LOYALTY_EVENTS_TOPIC) }
+  const householdOf = async (customerId: string) => (await getCustomer(deps, customerId).catch(() => undefined))?.householdId ?? ''
+  const activity = backgroundConsumer(
+    'activity feed',
+    async () => {
+      await admin.connect()
+      await ensureTopics(
+        admin,
+        [activityTopics.orders, activityTopics.loyalty].map((t) => ({ topic: t, numPartitions: 6 })),
+      )
+      return startConsumer({
+        kafka,
+        groupId: `customer-activity-${config.instanceId}`,
+        topics: [activityTopics.orders, activityTopics.loyalty],
+        handle: activityHandler(activityTopics, bus, householdOf),
+        log: log.child({ component: 'activity-feed' }),
+        deadLetter: false,
+        fromBeginning: false,
+      })
+    },
+    background.signal,
+    log,
+  )
+  parts.push(activity.part)
+
   // Statistics (order events → facts → BullMQ rollups on Valkey → WatchCustomerStats on every replica).
   const stats = statsStore(database.db)
   const statsQueue = createQueue<StatsJob>(STATS_QUEUE, jobsConnection, jobsPrefix, log)
@@ -173,7 +202,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   parts.push({ name: 'valkey subscriber', stop: () => closeValkey(subscriber) })
   void keepTrying('stats feed', () => statsFeed.listen(subscriber), background.signal, log)
   const scheduleRollup = rollupScheduler(statsQueue, config.stats.debounceMs)
-  const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
+  const orderTopic = activityTopics.orders
   const deadLetters = createProducer(kafka)
   const statsConsumer = backgroundConsumer(
     'order stats',
@@ -236,7 +265,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     metricsPort: metrics.port,
     health,
     relay,
-    feedReady: feed.ready,
+    feedReady: Promise.all([feed.ready, activity.ready]).then(() => undefined),
     statsReady: statsConsumer.ready,
     log,
     stop: stopInReverse(log, parts),

@@ -3,7 +3,9 @@ import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/custo
 import { Activity_Kind, WatchCustomerResponse_ChangeKind as Kind } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { ActivityBus, type FeedEvent } from '../src/events/activity-bus.ts'
-import { summarize, toActivity } from '../src/grpc/activity-feed.ts'
+import { summarize, summarizeLoyalty, summarizeOrder, toActivity } from '../src/events/activities.ts'
+import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
+import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { watchUpdate } from '../src/grpc/watch-customer.ts'
 
 const CUSTOMER_ID = '0c5e2f4a-1b3d-4e6f-8a9b-0c1d2e3f4a5b'
@@ -168,10 +170,10 @@ describe('toActivity', () => {
 })
 
 describe('ActivityBus', () => {
-  const feed = (overrides: Partial<CustomerEvent> = {}): FeedEvent => ({
-    event: event({ $case: 'activated', value: { customer: customer() } }, overrides),
-    position: '0:1',
-  })
+  const feed = (overrides: Partial<CustomerEvent> = {}): FeedEvent => {
+    const e = event({ $case: 'activated', value: { customer: customer() } }, overrides)
+    return { activity: toActivity(e), event: e, position: '0:1' }
+  }
 
   it('when a customer subscriber exists, then it gets that customer events and not others', () => {
     const bus = new ActivityBus()
@@ -186,7 +188,7 @@ describe('ActivityBus', () => {
   it('when a household subscriber exists, then it gets events of every member of that household', () => {
     const bus = new ActivityBus()
     const got: string[] = []
-    bus.subscribe({ householdId: HOUSEHOLD }, (e) => got.push(e.event.customerId))
+    bus.subscribe({ householdId: HOUSEHOLD }, (e) => got.push(e.activity.customerId))
     bus.publish(feed({ customerId: CUSTOMER_ID }))
     bus.publish(feed({ customerId: OTHER_ID }))
     bus.publish(feed({ customerId: OTHER_ID, householdId: '' }))
@@ -259,5 +261,27 @@ describe('ActivityBus', () => {
     bus.subscribe({ customerId: CUSTOMER_ID }, listener)
     bus.subscribe({ customerId: CUSTOMER_ID }, listener)
     expect(bus.listenerCount).toBe(1)
+  })
+})
+
+describe('order and loyalty activity lines', () => {
+  it('says what happened to an order, and leaves out events a feed does not show', () => {
+    const order = { id: 'o1', lines: [{ quantity: 2 }, { quantity: 1 }], total: { amountMinor: '1126', currencyCode: 'USD' } }
+    const e = (payload: unknown) => OrderEvent.fromPartial({ orderId: 'o1', customerId: 'c1', payload: payload as OrderEvent['payload'] })
+    expect(summarizeOrder(e({ $case: 'placed', value: { order } }))).toBe('order placed: 3 drinks, 11.26 USD')
+    expect(summarizeOrder(e({ $case: 'paymentProcessed', value: { approved: false, declineReason: 'card declined' } }))).toBe(
+      'payment declined: card declined',
+    )
+    expect(summarizeOrder(e({ $case: 'statusChanged', value: { status: 4 } }))).toBe('order ready for pickup')
+    expect(summarizeOrder(e({ $case: 'assignmentChanged', value: {} }))).toBeUndefined()
+  })
+
+  it('says what happened to points and rewards', () => {
+    const e = (payload: unknown) => LoyaltyEvent.fromPartial({ customerId: 'c1', payload: payload as LoyaltyEvent['payload'] })
+    expect(summarizeLoyalty(e({ $case: 'pointsRedeemed', value: { rewardName: '1.00 off', points: '400' } }))).toBe(
+      'redeemed 1.00 off for 400 points',
+    )
+    expect(summarizeLoyalty(e({ $case: 'rewardAvailable', value: { name: 'Free drink' } }))).toBe('reward available: Free drink')
+    expect(summarizeLoyalty(e({ $case: 'accountOpened', value: {} }))).toBeUndefined()
   })
 })

@@ -1,8 +1,11 @@
+import type { Activity } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 
-/** A customer event as it reached this replica from Kafka. */
+/** Activity as it reached this replica from Kafka: profile changes carry their customer event. */
 export interface FeedEvent {
-  event: CustomerEvent
+  activity: Activity
+  /** Set for profile activity (WatchCustomer follows these). */
+  event?: CustomerEvent
   /** Kafka offset position, for logs. */
   position: string
 }
@@ -10,9 +13,9 @@ export interface FeedEvent {
 export type FeedListener = (e: FeedEvent) => void
 
 /**
- * In-process fan-out of the customer events this replica consumed, to the open WatchCustomer and
- * ActivityFeed streams. Every replica consumes the whole topic (its own consumer group), so a
- * stream sees changes made through any replica.
+ * In-process fan-out of the activity this replica consumed (customer, order and loyalty events) to
+ * the open WatchCustomer and ActivityFeed streams. Every replica consumes the whole topics (its
+ * own consumer groups), so a stream sees changes made through any replica.
  */
 export class ActivityBus {
   private readonly byCustomer = new Map<string, Set<FeedListener>>()
@@ -27,8 +30,8 @@ export class ActivityBus {
         listener(e)
       }
     }
-    deliver(this.byCustomer.get(e.event.customerId))
-    if (e.event.householdId) deliver(this.byHousehold.get(e.event.householdId))
+    deliver(this.byCustomer.get(e.activity.customerId))
+    if (e.activity.householdId) deliver(this.byHousehold.get(e.activity.householdId))
   }
 
   /** Listens to one customer or one household; returns the unsubscribe function. */

@@ -2,6 +2,7 @@ import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
 import type { CustomerCache } from '../domain/ports.ts'
 import type { ActivityBus } from './activity-bus.ts'
+import { toActivity } from './activities.ts'
 
 /**
  * Every replica reads its own customer events (a consumer group per instance) to drop its cached
@@ -20,6 +21,6 @@ export function customerFeedHandler(deps: { cache: CustomerCache; bus: ActivityB
     if (!event.customerId) throw new PoisonMessage('customer event without customer_id')
     // A creation cannot make a cached copy stale (any copy was read after it): keep it.
     if (event.payload?.$case !== 'created') await deps.cache.delete(event.customerId)
-    deps.bus.publish({ event, position: `${partition}:${message.offset}` })
+    deps.bus.publish({ activity: toActivity(event), event, position: `${partition}:${message.offset}` })
   }
 }

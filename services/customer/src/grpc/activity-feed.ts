@@ -4,53 +4,14 @@ import type {
   ActivityFeedResponse,
   Subscription,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { Activity_Kind } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import type { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
 import { AppError, Violations } from '@brewmesh/runtime/errors.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { isUuid } from '../domain/validation.ts'
-import type { ActivityBus } from '../events/activity-bus.ts'
+import type { ActivityBus, FeedEvent } from '../events/activity-bus.ts'
 
 export const MAX_SUBSCRIPTIONS = 100
 const MAX_PENDING = 1000
-
-/** A one-line description of a customer event for feeds. */
-export function summarize(event: CustomerEvent): string {
-  const p = event.payload
-  switch (p?.$case) {
-    case 'created':
-      return 'profile created'
-    case 'updated':
-      return `${p.value.changes.map((c) => c.field).join(', ')} changed`
-    case 'deleted':
-      return 'profile deleted'
-    case 'activated':
-      return 'profile activated'
-    case 'deactivated':
-      return p.value.reason ? `profile deactivated: ${p.value.reason}` : 'profile deactivated'
-    case 'addressAdded':
-      return `address added in ${p.value.address?.city ?? 'unknown city'}`
-    case 'addressUpdated':
-      return `address ${p.value.changes.map((c) => c.field).join(', ')} changed`
-    case 'addressRemoved':
-      return 'address removed'
-    default:
-      return 'profile changed'
-  }
-}
-
-export function toActivity(event: CustomerEvent): Activity {
-  return {
-    activityId: event.metadata?.eventId ?? '',
-    customerId: event.customerId,
-    householdId: event.householdId,
-    kind: Activity_Kind.KIND_PROFILE,
-    summary: summarize(event),
-    occurredAt: event.metadata?.occurredAt,
-    detail: { $case: 'customerEvent', value: event },
-  }
-}
 
 function targetOf(
   subscription: Subscription | undefined,
@@ -83,17 +44,16 @@ export function activityFeed(
     // Activity that happened after the subscription, not what was still in flight from before.
     const listenerSince =
       (since: number) =>
-      ({ event }: { event: CustomerEvent }) => {
-        if ((event.metadata?.occurredAt?.getTime() ?? 0) < since) return
-        onEvent(event)
+      ({ activity }: FeedEvent) => {
+        if ((activity.occurredAt?.getTime() ?? 0) < since) return
+        onActivity(activity)
       }
-    const onEvent = (event: CustomerEvent) => {
-      // A household member may match two subscriptions; send each event once.
-      const id = event.metadata?.eventId ?? ''
-      if (seen.has(id)) return
-      seen.add(id)
+    const onActivity = (activity: Activity) => {
+      // A household member may match two subscriptions; send each activity once.
+      if (seen.has(activity.activityId)) return
+      seen.add(activity.activityId)
       if (seen.size > 10_000) seen.clear()
-      out.push({ message: { $case: 'activity', value: toActivity(event) } })
+      out.push({ message: { $case: 'activity', value: activity } })
     }
 
     const readRequests = async () => {

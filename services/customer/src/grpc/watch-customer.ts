@@ -45,7 +45,7 @@ export function watchCustomer(deps: CustomerDeps, bus: ActivityBus) {
   return async (request: { id: string }, send: Send<WatchCustomerResponse>, ctx: CallContext): Promise<void> => {
     requireUuid(request.id, 'id')
     const queue = new AsyncQueue<CustomerEvent>(MAX_PENDING, ctx.signal)
-    const unsubscribe = bus.subscribe({ customerId: request.id }, ({ event }) => void queue.push(event))
+    const unsubscribe = bus.subscribe({ customerId: request.id }, ({ event }) => void (event && queue.push(event)))
     try {
       const snapshot = await getCustomer(deps, request.id)
       let last = customerToProto(snapshot)
