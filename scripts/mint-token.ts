@@ -17,7 +17,7 @@ import { DEV_ISSUER } from '../services/runtime/src/config.ts'
 const DIR = join(import.meta.dirname, '..', '.stack', 'dev-keys')
 const ROLES = ['customer', 'barista', 'support', 'operator', 'service']
 
-async function ensureKeys(): Promise<JWK> {
+export async function ensureKeys(): Promise<JWK> {
   const privatePath = join(DIR, 'private.jwk.json')
   if (existsSync(privatePath)) return JSON.parse(readFileSync(privatePath, 'utf8')) as JWK
   mkdirSync(DIR, { recursive: true })
@@ -29,29 +29,43 @@ async function ensureKeys(): Promise<JWK> {
   return jwk
 }
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string' },
-    sub: { type: 'string' },
-    household: { type: 'string' },
-    ttl: { type: 'string', default: '43200' },
-    'ensure-keys': { type: 'boolean', default: false },
-  },
-})
-const jwk = await ensureKeys()
-if (!values['ensure-keys']) {
-  if (!values.role || !ROLES.includes(values.role) || !values.sub) {
-    process.stderr.write(`usage: pnpm mint-token --role ${ROLES.join('|')} --sub <subject> [--household <id>] [--ttl seconds]\n`)
-    process.exit(2)
-  }
+/** A development token signed with the local key pair (what the services started by up.sh trust). */
+export async function mintDevToken(claims: {
+  sub: string
+  roles: string[]
+  household?: string | undefined
+  ttlSeconds?: number
+}): Promise<string> {
+  const jwk = await ensureKeys()
   const now = Math.floor(Date.now() / 1000)
-  const token = await new SignJWT({ roles: [values.role], ...(values.household ? { household_id: values.household } : {}) })
+  return new SignJWT({ roles: claims.roles, ...(claims.household ? { household_id: claims.household } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: jwk.kid })
-    .setSubject(values.sub)
+    .setSubject(claims.sub)
     .setIssuer(DEV_ISSUER)
     .setAudience('brewmesh')
     .setIssuedAt(now)
-    .setExpirationTime(now + Number(values.ttl))
+    .setExpirationTime(now + (claims.ttlSeconds ?? 43_200))
     .sign(await importJWK(jwk, 'ES256'))
-  process.stdout.write(`${token}\n`)
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      role: { type: 'string' },
+      sub: { type: 'string' },
+      household: { type: 'string' },
+      ttl: { type: 'string', default: '43200' },
+      'ensure-keys': { type: 'boolean', default: false },
+    },
+  })
+  await ensureKeys()
+  if (!values['ensure-keys']) {
+    if (!values.role || !ROLES.includes(values.role) || !values.sub) {
+      process.stderr.write(`usage: pnpm mint-token --role ${ROLES.join('|')} --sub <subject> [--household <id>] [--ttl seconds]\n`)
+      process.exit(2)
+    }
+    process.stdout.write(
+      `${await mintDevToken({ sub: values.sub, roles: [values.role], household: values.household, ttlSeconds: Number(values.ttl) })}\n`,
+    )
+  }
 }

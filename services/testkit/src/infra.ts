@@ -40,7 +40,8 @@ function fromEnvironment(env: NodeJS.ProcessEnv): InfraEnv | undefined {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now (for servers that must be told their port up front). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -1,0 +1,287 @@
+/**
+ * A simulated day at the coffee shop, driven through the mesh the way its users would: households
+ * and members (Customer), pinned usuals (Favorites), welcome points (Loyalty), then orders through
+ * the Order Service (single and group, menu drinks and "my usual", some with a reward), paid by the
+ * mock processor, made by a barista or cancelled. Prints what the mesh learned: statistics from
+ * the rollups, loyalty balances, usual drinks.
+ *
+ *   bash scripts/up.sh && pnpm demo [--households 4] [--orders 30]
+ *
+ * Tokens come from the development key pair (scripts/mint-token.ts); addresses default to the
+ * ports scripts/up.sh uses (ORDER_ADDR, CUSTOMER_ADDR, LOYALTY_ADDR, FAVORITES_ADDR override them).
+ */
+import { randomUUID } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { credentials, InterceptingCall, Metadata, type Interceptor, type ServiceError } from '@grpc/grpc-js'
+import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import { CustomerServiceClient, type CustomerStats } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { FavoritesServiceClient } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import type { Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { LoyaltyServiceClient } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import type { Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import { OrderServiceClient, type OrderLineInput } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import type { MenuItem, Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+
+export interface DemoClients {
+  customer: CustomerServiceClient
+  favorites: FavoritesServiceClient
+  loyalty: LoyaltyServiceClient
+  order: OrderServiceClient
+}
+
+export interface DemoOptions {
+  households: number
+  orders: number
+  /** Share of paid orders cancelled instead of completed (0 to 1). */
+  cancelShare: number
+  log: (line: string) => void
+}
+
+export interface MemberOutcome {
+  customer: Customer
+  placed: number
+  completed: number
+  cancelled: number
+  stats: CustomerStats | undefined
+  account: Account | undefined
+  usual: Usual | undefined
+}
+
+type Callback<T> = (err: ServiceError | null, value?: T) => void
+const call = <T>(invoke: (metadata: Metadata, cb: Callback<T>) => unknown) =>
+  new Promise<T>((resolve, reject) => invoke(new Metadata(), (err, value) => (err ? reject(err) : resolve(value as T))))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Deterministic choices, so a run can be repeated (seeded linear congruential generator). */
+function chooser(seed: number) {
+  let s = seed >>> 0
+  const next = () => (s = (s * 1_664_525 + 1_013_904_223) >>> 0) / 0x1_0000_0000
+  return { next, pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]! }
+}
+
+async function until<T>(what: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await what().catch(() => undefined)
+    if (value !== undefined || Date.now() > deadline) return value
+    await sleep(200)
+  }
+}
+
+const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Katherine', 'Linus', 'Margaret', 'Ken', 'Radia', 'Tim']
+const DOLLAR_OFF = '7a1c3e10-0002-4a6b-9d1e-3f2a1b000002'
+
+export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Promise<MemberOutcome[]> {
+  const r = chooser(seed)
+  const menu = (
+    await call<{ items: MenuItem[] }>((md, cb) =>
+      c.order.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: true }, md, cb),
+    )
+  ).items
+  const drinks = menu.filter((m) => m.sizes.length > 0)
+
+  // Households and their members.
+  const households: Customer[][] = []
+  const tag = randomUUID().slice(0, 8)
+  for (let h = 0; h < o.households; h++) {
+    const householdId = randomUUID()
+    const members: Customer[] = []
+    for (let m = 0; m < 2 + (h % 3); m++) {
+      const first = FIRST_NAMES[(h * 3 + m) % FIRST_NAMES.length]!
+      const request = {
+        requestId: randomUUID(),
+        username: `${first.toLowerCase()}_${tag}_${h}${m}`,
+        displayName: first,
+        firstName: first,
+        lastName: `Family${h}`,
+        email: `${first.toLowerCase()}.${tag}.${h}${m}@example.com`,
+        phone: '',
+        preferences: undefined,
+        dietaryRestrictions: [],
+        householdId,
+      }
+      members.push((await call<{ customer?: Customer }>((md, cb) => c.customer.createCustomer(request, md, cb))).customer!)
+    }
+    households.push(members)
+  }
+  const everyone = households.flat()
+  o.log(`${households.length} households, ${everyone.length} members`)
+
+  // Half of them pin a usual; payers get welcome points once their account is open.
+  for (const [i, member] of everyone.entries()) {
+    if (i % 2 !== 0) continue
+    const drink = r.pick(drinks)
+    const oat = drink.allowed?.milks.some((m) => m.milk === MilkType.MILK_TYPE_OAT)
+    const customization: DrinkCustomization = {
+      size: DrinkSize.DRINK_SIZE_MEDIUM,
+      milk: oat ? MilkType.MILK_TYPE_OAT : MilkType.MILK_TYPE_UNSPECIFIED,
+      extraShots: 0,
+      syrups: [],
+      temperature: 0,
+      sweetness: 0,
+    }
+    const add = {
+      requestId: randomUUID(),
+      customerId: member.id,
+      menuItemId: drink.id,
+      displayName: drink.name,
+      customization,
+      nickname: '',
+      position: undefined,
+      pinned: true,
+    }
+    await call((md, cb) => c.favorites.addFavorite(add, md, cb))
+  }
+  for (const members of households) {
+    const payer = members[0]!
+    await until(() =>
+      call<{ account?: Account }>((md, cb) => c.loyalty.getAccount({ customerId: payer.id }, md, cb)).then((a) => a.account),
+    )
+    await call((md, cb) =>
+      c.loyalty.adjustPoints({ requestId: randomUUID(), customerId: payer.id, points: '600', reason: 'welcome bonus' }, md, cb),
+    )
+  }
+
+  // The day's orders.
+  const placedBy = new Map<string, Order[]>()
+  const lineFor = (member: Customer, withUsual: boolean): OrderLineInput =>
+    withUsual
+      ? { quantity: 1, memberCustomerId: member.id, item: { $case: 'usual', value: {} } }
+      : {
+          quantity: 1 + Math.floor(r.next() * 2),
+          memberCustomerId: member.id,
+          item: { $case: 'drink', value: { menuItemId: r.pick(drinks).id, customization: undefined } },
+        }
+  const hasUsual = (m: Customer) => everyone.indexOf(m) % 2 === 0
+  for (let n = 0; n < o.orders; n++) {
+    const members = r.pick(households)
+    const payer = members[0]!
+    const rewardIds = r.next() < 0.2 ? [DOLLAR_OFF] : []
+    try {
+      let order: Order
+      if (members.length > 1 && r.next() < 0.25) {
+        order = await new Promise<Order>((resolve, reject) => {
+          const stream = c.order.placeGroupOrder((err, res) => (err ? reject(err) : resolve(res.order!)))
+          stream.write({ message: { $case: 'header', value: { requestId: randomUUID(), customerId: payer.id, rewardIds, note: '' } } })
+          for (const m of members) stream.write({ message: { $case: 'line', value: lineFor(m, hasUsual(m) && r.next() < 0.6) } })
+          stream.end()
+        })
+      } else {
+        const member = payer
+        const lines = [lineFor(member, hasUsual(member) && r.next() < 0.6)]
+        order = (
+          await call<{ order?: Order }>((md, cb) =>
+            c.order.placeOrder({ requestId: randomUUID(), customerId: payer.id, lines, rewardIds, note: '' }, md, cb),
+          )
+        ).order!
+      }
+      placedBy.set(payer.id, [...(placedBy.get(payer.id) ?? []), order])
+    } catch (err) {
+      o.log(`order ${n} refused: ${(err as ServiceError).details ?? String(err)}`)
+    }
+  }
+  o.log(`${[...placedBy.values()].flat().length} orders placed`)
+
+  // Payment, then the barista (or a change of mind).
+  const completed = new Map<string, number>()
+  const cancelled = new Map<string, number>()
+  for (const [payerId, orders] of placedBy) {
+    for (const placed of orders) {
+      const paid = await until(async () => {
+        const got = (await call<{ order?: Order }>((md, cb) => c.order.getOrder({ id: placed.id }, md, cb))).order
+        return got && got.status !== 1 ? got : undefined
+      })
+      if (paid?.status === 6) {
+        cancelled.set(payerId, (cancelled.get(payerId) ?? 0) + 1)
+        continue
+      }
+      if (r.next() < o.cancelShare) {
+        await call((md, cb) => c.order.cancelOrder({ requestId: randomUUID(), id: placed.id, reason: 'changed my mind' }, md, cb))
+        cancelled.set(payerId, (cancelled.get(payerId) ?? 0) + 1)
+        continue
+      }
+      for (let step = 0; step < 3; step++) await call((md, cb) => c.order.advanceOrder({ id: placed.id, expectedStatus: 0 }, md, cb))
+      completed.set(payerId, (completed.get(payerId) ?? 0) + 1)
+    }
+  }
+
+  // What the mesh learned, once the rollups caught up with every order.
+  const outcomes: MemberOutcome[] = []
+  for (const member of everyone) {
+    const placed = placedBy.get(member.id)?.length ?? 0
+    const done = completed.get(member.id) ?? 0
+    const stats = await until(async () => {
+      const s = (await call<{ stats?: CustomerStats }>((md, cb) => c.customer.getCustomerStats({ customerId: member.id }, md, cb))).stats
+      return s && Number(s.ordersPlaced) === placed && Number(s.ordersCompleted) === done ? s : undefined
+    })
+    const account = await call<{ account?: Account }>((md, cb) => c.loyalty.getAccount({ customerId: member.id }, md, cb))
+      .then((a) => a.account)
+      .catch(() => undefined)
+    const usual = await call<{ usual?: Usual }>((md, cb) => c.favorites.getUsual({ customerId: member.id }, md, cb))
+      .then((u) => u.usual)
+      .catch(() => undefined)
+    outcomes.push({ customer: member, placed, completed: done, cancelled: cancelled.get(member.id) ?? 0, stats, account, usual })
+  }
+  return outcomes
+}
+
+export function printOutcomes(outcomes: MemberOutcome[], log: (line: string) => void): void {
+  const usualName = (u: Usual | undefined) =>
+    u?.drink?.$case === 'favorite'
+      ? u.drink.value.displayName
+      : u?.drink?.$case === 'learned'
+        ? `${u.drink.value.displayName} (learned)`
+        : '-'
+  log(['member'.padEnd(22), 'placed', 'done', 'cancel', 'spent'.padStart(8), 'top drink'.padEnd(20), 'points', 'usual'].join('  '))
+  for (const m of outcomes) {
+    const s = m.stats
+    const spent = s ? (Number(s.totalSpent?.amountMinor ?? 0) / 100).toFixed(2) : '?'
+    log(
+      [
+        `${m.customer.displayName} ${m.customer.lastName}`.padEnd(22),
+        String(s?.ordersPlaced ?? '?').padStart(6),
+        String(s?.ordersCompleted ?? '?').padStart(4),
+        String(s?.ordersCancelled ?? '?').padStart(6),
+        spent.padStart(8),
+        (s?.topDrinks[0]?.name ?? '-').padEnd(20),
+        String(m.account?.balance ?? '-').padStart(6),
+        usualName(m.usual),
+      ].join('  '),
+    )
+  }
+}
+
+/** Sends `authorization: Bearer <token>` on every call. */
+const bearer =
+  (token: string): Interceptor =>
+  (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${token}`)
+        next(metadata, listener)
+      },
+    })
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { households: { type: 'string', default: '4' }, orders: { type: 'string', default: '30' } } })
+  const { mintDevToken } = await import('./mint-token.ts')
+  // One staff identity that may do everything the day needs (support, operator, barista).
+  const options = { interceptors: [bearer(await mintDevToken({ sub: 'demo-staff', roles: ['barista', 'support', 'operator'] }))] }
+  const env = process.env
+  const clients: DemoClients = {
+    customer: new CustomerServiceClient(env['CUSTOMER_ADDR'] ?? 'localhost:50052', credentials.createInsecure(), options),
+    favorites: new FavoritesServiceClient(env['FAVORITES_ADDR'] ?? 'localhost:50054', credentials.createInsecure(), options),
+    loyalty: new LoyaltyServiceClient(env['LOYALTY_ADDR'] ?? 'localhost:50053', credentials.createInsecure(), options),
+    order: new OrderServiceClient(env['ORDER_ADDR'] ?? 'localhost:50051', credentials.createInsecure(), options),
+  }
+  const log = (line: string) => process.stdout.write(`${line}\n`)
+  const outcomes = await simulateDay(clients, {
+    households: Number(values.households),
+    orders: Number(values.orders),
+    cancelShare: 0.1,
+    log,
+  })
+  printOutcomes(outcomes, log)
+  for (const client of [clients.customer, clients.favorites, clients.loyalty, clients.order]) client.close()
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { credentials } from '@grpc/grpc-js'
+import {
+  HealthCheckResponse_ServingStatus as Serving,
+  HealthClient,
+  type HealthCheckResponse,
+} from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { REPO_ROOT } from './infra.ts'
+
+/** A service running as its own Node process, as in production (main.ts, telemetry preloaded). */
+export interface ServiceProcess {
+  name: string
+  port: number
+  output: () => string
+  /** SIGTERM, then the exit code (0 after a graceful shutdown). */
+  stop(): Promise<number | null>
+}
+
+function run(dir: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, { cwd: join(REPO_ROOT, dir), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/** Runs a service's migration command to completion. */
+export async function migrateProcess(service: string, env: Record<string, string>): Promise<void> {
+  const child = run(`services/${service}`, ['src/migrate.ts'], env)
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`${service} migration exited ${code}: ${output.slice(-2000)}`)
+}
+
+async function serving(port: number, timeoutMs: number): Promise<boolean> {
+  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure())
+  const deadline = Date.now() + timeoutMs
+  try {
+    while (Date.now() < deadline) {
+      const status = await new Promise<number | undefined>((resolve) =>
+        client.check({ service: '' }, (err, r?: HealthCheckResponse) => resolve(err ? undefined : r?.status)),
+      )
+      if (status === Serving.SERVING) return true
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    return false
+  } finally {
+    client.close()
+  }
+}
+
+/** Starts `services/<service>/src/main.ts` with its environment and waits until it is SERVING. */
+export async function startProcess(
+  service: string,
+  port: number,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const child = run(`services/${service}`, ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
+    ...env,
+    GRPC_PORT: String(port),
+  })
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const up = await Promise.race([serving(port, timeoutMs), exited.then(() => false)])
+  if (!up) {
+    child.kill('SIGKILL')
+    throw new Error(`${service} did not become SERVING on ${port}:\n${output.slice(-3000)}`)
+  }
+  return {
+    name: service,
+    port,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    },
+  }
+}
