@@ -1,5 +1,7 @@
 import { Queue, Worker, type Job, type Processor } from 'bullmq'
 import type { Meter } from '@opentelemetry/api'
+import { currentTraceparent } from './kafka/headers.ts'
+import { contextOf, inSpan, SpanKind } from './telemetry/trace.ts'
 import type { Logger } from './logger.ts'
 import type { Valkey } from './valkey.ts'
 
@@ -25,6 +27,12 @@ export function createQueue<T>(name: string, connection: Valkey, prefix: string,
   return queue
 }
 
+/** Job data carrying the current trace, so the job's span continues it (createWorker). */
+export function traced<T extends object>(data: T): T & { traceparent?: string } {
+  const traceparent = currentTraceparent()
+  return traceparent ? { ...data, traceparent } : data
+}
+
 /** A BullMQ worker that logs failures; processors are entry points calling domain code. */
 export function createWorker<T>(
   name: string,
@@ -34,7 +42,16 @@ export function createWorker<T>(
   log: Logger,
   concurrency = 1,
 ): Worker<T> {
-  const worker = new Worker<T>(name, processor, { connection: connection, prefix, concurrency, autorun: true })
+  // A job runs in a span that continues the trace of whoever queued it (data.traceparent, see traced()).
+  const traced: Processor<T> = (job, token, signal) =>
+    inSpan(
+      `${name} ${job.name}`,
+      SpanKind.CONSUMER,
+      contextOf((job.data as { traceparent?: string } | undefined)?.traceparent),
+      { 'messaging.system': 'bullmq', 'messaging.destination.name': name, 'messaging.message.id': job.id ?? '' },
+      async () => (await processor(job, token, signal)) as unknown,
+    )
+  const worker = new Worker<T>(name, traced, { connection: connection, prefix, concurrency, autorun: true })
   worker.on('failed', (job: Job<T> | undefined, err: Error) =>
     log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
   )

@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq'
+import { traced } from '@brewmesh/runtime/jobs.ts'
 import type { Logger } from '@brewmesh/runtime/logger.ts'
 import { rollup } from '../domain/customer-stats.ts'
 import type { StatsStore } from '../domain/ports.ts'
@@ -6,7 +7,7 @@ import type { CustomerStats } from '../domain/stats.ts'
 
 export const STATS_QUEUE = 'customer-stats'
 
-export type StatsJob = { customerId: string } | Record<string, never>
+export type StatsJob = { customerId: string; traceparent?: string } | Record<string, never>
 
 export interface StatsJobSettings {
   /** A burst of events for one customer within this long makes one rollup. */
@@ -25,7 +26,7 @@ export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
   return async (customerId: string) => {
     await queue.add(
       'rollup',
-      { customerId },
+      traced({ customerId }),
       { delay: debounceMs, deduplication: { id: `rollup:${customerId}`, ttl: debounceMs, extend: true, replace: true } },
     )
   }

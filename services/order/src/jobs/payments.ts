@@ -1,13 +1,14 @@
 import type { Job, Queue } from 'bullmq'
 import type { Kysely } from 'kysely'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
+import { traced } from '@brewmesh/runtime/jobs.ts'
 import type { Logger } from '@brewmesh/runtime/logger.ts'
 import { processPayment } from '../domain/orders.ts'
 import type { OrderDeps, Payments } from '../domain/ports.ts'
 
 export const PAYMENTS_QUEUE = 'order-payments'
 
-export type PaymentJob = { orderId: string } | Record<string, never>
+export type PaymentJob = { orderId: string; traceparent?: string } | Record<string, never>
 
 /**
  * The mock processor's queue: one delayed job per order (job id = order id, so scheduling twice
@@ -16,7 +17,7 @@ export type PaymentJob = { orderId: string } | Record<string, never>
 export function paymentQueue(queue: Queue<PaymentJob>, delayMs: number): Payments {
   return {
     async schedule(orderId) {
-      await queue.add('process', { orderId }, { jobId: orderId, delay: delayMs })
+      await queue.add('process', traced({ orderId }), { jobId: orderId, delay: delayMs })
     },
   }
 }

@@ -1,5 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { classify } from '../grpc/status.ts'
+import { contextOf, inSpan, SpanKind } from '../telemetry/trace.ts'
+import { headerString } from './headers.ts'
 import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 
@@ -83,7 +85,23 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     log.error({ err, topic, partition, offset: message.offset, deadLetterTopic: deadLetterTopic(topic) }, 'message dead-lettered')
   }
 
-  const process = async (received: ReceivedMessage) => {
+  // Each message is handled in a span that continues the trace its producer started.
+  const process = (received: ReceivedMessage) =>
+    inSpan(
+      `${received.topic} process`,
+      SpanKind.CONSUMER,
+      contextOf(headerString(received.message.headers, 'traceparent')),
+      {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': received.topic,
+        'messaging.consumer.group.name': groupId,
+        'messaging.message.id': headerString(received.message.headers, 'event-id') ?? '',
+      },
+      () => attempts(received),
+    )
+
+  const attempts = async (received: ReceivedMessage) => {
     let attempt = 0
     let backoff = 200
     for (;;) {

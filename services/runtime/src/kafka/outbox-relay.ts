@@ -1,5 +1,6 @@
 import type { Meter } from '@opentelemetry/api'
 import type { Producer } from 'kafkajs'
+import { contextOf, SpanKind, startSpan, traceparentOf } from '../telemetry/trace.ts'
 import { sql, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { outboxChannel } from '../db/outbox.ts'
@@ -63,15 +64,31 @@ export function createOutboxRelay(options: {
         await producer.connect()
         connected = true
       }
-      const byTopic = new Map<string, OutboxRow[]>()
-      for (const row of rows.rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row])
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((r) => ({ key: r.key, value: r.payload, headers: r.headers })),
-        })),
+      // A publish span per event, child of the request that wrote it; consumers continue from it.
+      const spans = rows.rows.map((r) =>
+        r.headers.traceparent
+          ? startSpan(`${r.topic} publish`, SpanKind.PRODUCER, contextOf(r.headers.traceparent), {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'send',
+              'messaging.destination.name': r.topic,
+              'messaging.message.id': r.headers['event-id'] ?? '',
+            })
+          : undefined,
+      )
+      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
+      rows.rows.forEach((r, i) => {
+        const span = spans[i]
+        const headers = span ? { ...r.headers, traceparent: traceparentOf(span) ?? r.headers.traceparent ?? '' } : r.headers
+        byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.payload, headers }])
       })
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+      } catch (err) {
+        for (const span of spans) span?.setStatus({ code: 2, message: (err as Error).message })
+        throw err
+      } finally {
+        for (const span of spans) span?.end()
+      }
       const ids = rows.rows.map((r) => r.id)
       await sql`update outbox set published_at = now() where id = any(${ids}::bigint[])`.execute(trx)
       published.add(ids.length)
