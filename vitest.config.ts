@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['services/*/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -22,6 +22,21 @@ export default defineConfig({
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          // Span assertions: tracing with the gRPC and pg instrumentations is set up before any
+          // test module loads (services/runtime/test/support/tracing-setup.ts).
+          name: 'traced',
+          include: ['services/*/test/**/*.traced.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          setupFiles: ['services/runtime/test/support/tracing-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },
       },

@@ -4,7 +4,7 @@
  * Traces go over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise spans still exist
  * (so logs carry trace ids) but nothing is exported.
  */
-import { register } from 'node:module'
+import { createRequire, register } from 'node:module'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
@@ -27,6 +27,10 @@ const sdk = new NodeSDK({
   ],
 })
 sdk.start()
+// Load grpc-js now, once the instrumentation is on and before any generated client module: the
+// first generated client would otherwise be made by the unpatched constructor, and its calls
+// would neither make spans nor carry the trace to the next service.
+createRequire(import.meta.url)('@grpc/grpc-js')
 
 const shutdown = () => void sdk.shutdown().catch(() => undefined)
 process.once('beforeExit', shutdown)

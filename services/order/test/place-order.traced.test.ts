@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCustomer } from '@brewmesh/customer/test/support.ts'
+import { addFavorite } from '@brewmesh/favorites/test/support.ts'
+import { grant, SEED } from '@brewmesh/loyalty/test/support.ts'
+import { spans, SpanKind, type ReadableSpan } from '@brewmesh/runtime/telemetry/in-memory.ts'
+import { eventually } from '@brewmesh/testkit/env.ts'
+import { unary } from '@brewmesh/testkit/grpc.ts'
+import { MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+
+// Issue 7's proof: one PlaceOrder yields one trace across the Order Service, its gRPC calls,
+// PostgreSQL, the Kafka produce, each consumer and the BullMQ jobs it triggers.
+let mesh: Mesh
+beforeAll(async () => {
+  mesh = await startMesh()
+})
+afterAll(async () => {
+  await mesh?.stop()
+})
+
+const idOf = (s: ReadableSpan) => s.spanContext().spanId
+
+describe('one PlaceOrder, one trace', () => {
+  it('reaches the other services, PostgreSQL, Kafka, every consumer and the jobs, as descendants of the PlaceOrder server span', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    await eventually(() => unary((cb) => mesh.loyalty.client.getAccount({ customerId: customer.id }, cb)))
+    await grant(mesh.loyalty, customer.id, 1000)
+    await addFavorite(mesh.favorites.client, customer.id, { menuItemId: MENU_IDS.latte, pinned: true })
+    spans.reset()
+
+    const order = await place(mesh.order.client, placeRequest(customer.id, { lines: [usual()], rewardIds: [SEED.dollarOff] }))
+    const suffix = mesh.order.env['KAFKA_TOPIC_SUFFIX']!
+    const topic = `brewmesh.order.events.v1${suffix}`
+
+    const all = await eventually(
+      () => {
+        const list = spans.getFinishedSpans()
+        const groups = list.filter((s) => s.name === `${topic} process`).map((s) => String(s.attributes['messaging.consumer.group.name']))
+        for (const group of [`loyalty${suffix}`, `favorites${suffix}`, `customer-stats${suffix}`]) expect(groups).toContain(group)
+        expect(list.some((s) => s.name === 'customer-stats rollup')).toBe(true)
+        expect(list.some((s) => s.name === 'order-payments process')).toBe(true)
+        return list
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    )
+    const byId = new Map(all.map((s) => [idOf(s), s]))
+    const root = all.find((s) => s.name === 'grpc.brewmesh.order.v1.OrderService/PlaceOrder' && s.kind === SpanKind.SERVER)
+    expect(root, 'the PlaceOrder server span').toBeDefined()
+    const traceId = root!.spanContext().traceId
+    const descends = (s: ReadableSpan) => {
+      for (let p = s.parentSpanContext?.spanId; p; p = byId.get(p)?.parentSpanContext?.spanId) if (p === idOf(root!)) return true
+      return false
+    }
+    const expectDescendant = (what: string, match: (s: ReadableSpan) => boolean) => {
+      const found = all.filter((s) => match(s) && s.spanContext().traceId === traceId && descends(s))
+      expect(found.length, what).toBeGreaterThan(0)
+    }
+    expectDescendant(
+      'GetCustomer on the Customer service',
+      (s) => s.name === 'grpc.brewmesh.customer.v1.CustomerService/GetCustomer' && s.kind === SpanKind.SERVER,
+    )
+    expectDescendant(
+      'GetUsual on the Favorites service',
+      (s) => s.name === 'grpc.brewmesh.favorites.v1.FavoritesService/GetUsual' && s.kind === SpanKind.SERVER,
+    )
+    expectDescendant(
+      'RedeemReward on the Loyalty service',
+      (s) => s.name === 'grpc.brewmesh.loyalty.v1.LoyaltyService/RedeemReward' && s.kind === SpanKind.SERVER,
+    )
+    expectDescendant(
+      'a PostgreSQL query',
+      (s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql',
+    )
+    expectDescendant('the Kafka publish of OrderPlaced', (s) => s.name === `${topic} publish` && s.kind === SpanKind.PRODUCER)
+    for (const group of [`loyalty${suffix}`, `favorites${suffix}`, `customer-stats${suffix}`]) {
+      expectDescendant(
+        `the ${group} consumer`,
+        (s) => s.name === `${topic} process` && s.attributes['messaging.consumer.group.name'] === group,
+      )
+    }
+    expectDescendant('the statistics rollup job', (s) => s.name === 'customer-stats rollup')
+    expectDescendant('the payment job', (s) => s.name === 'order-payments process')
+    expect(order.id).toBeTruthy()
+  })
+})
