@@ -20,15 +20,16 @@ export interface StatsJobSettings {
 
 /**
  * One pending rollup per customer: the job is delayed by the debounce window and deduplicated by
- * customer id; a new event inside the window pushes it back (extend) instead of adding a job.
+ * customer id, so a burst makes one job. An event that arrives while the customer's rollup is
+ * already running queues exactly one more (keepLastIfActive), so no update is lost.
  */
 export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
   return async (customerId: string) => {
-    await queue.add(
-      'rollup',
-      traced({ customerId }),
-      { delay: debounceMs, deduplication: { id: `rollup:${customerId}`, ttl: debounceMs, extend: true, replace: true } },
-    )
+    await queue.add('rollup', traced({ customerId }), {
+      delay: debounceMs,
+      // Events while the customer's rollup is running leave one follow-up job (not none, not many).
+      deduplication: { id: `rollup:${customerId}`, keepLastIfActive: true },
+    })
   }
 }
 
