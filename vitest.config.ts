@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects: `unit` (pure domain rules, no I/O) and `integration` (real PostgreSQL, Valkey
-// and Kafka, provisioned once by the testkit's global setup). Outage drills that stop the
-// shared Kafka broker live in `disruptive`, which runs alone after the others.
+// Projects: `unit` (pure domain rules, no I/O); `integration` (real PostgreSQL, Valkey and Kafka,
+// provisioned once by the testkit's global setup); `traced` (span assertions, with tracing set up
+// before any module loads), after it; and `disruptive`, outage drills that stop the shared Kafka
+// broker, alone at the end. Projects with different worker limits need their own groupOrder.
 export default defineConfig({
   test: {
     projects: [
@@ -37,7 +38,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 1,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -50,7 +51,7 @@ export default defineConfig({
           pool: 'forks',
           maxWorkers: 1,
           fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],
