@@ -34,8 +34,7 @@ class Tablet {
     this.send({ $case: 'join', value: { baristaId, displayName: baristaId } })
   }
 
-  send(command: BaristaSessionRequest['command']): string {
-    const commandId = randomUUID()
+  send(command: BaristaSessionRequest['command'], commandId: string = randomUUID()): string {
     this.call.write({ commandId, command })
     return commandId
   }
@@ -123,7 +122,8 @@ describe('BaristaSession', () => {
   it('a barista who reconnects gets the orders they hold back; a released order returns to the queue', async () => {
     const order = await paidOrder()
     const first = new Tablet(await mesh.order.clientAs({ sub: 'lee', roles: ['barista'] }), 'lee')
-    const claimed = await first.answer(first.send({ $case: 'claim', value: { orderId: order.id } }))
+    const claimId = randomUUID()
+    const claimed = await first.answer(first.send({ $case: 'claim', value: { orderId: order.id } }, claimId))
     expect(claimed.event?.$case).toBe('claimed')
     first.call.cancel()
 
@@ -134,6 +134,11 @@ describe('BaristaSession', () => {
       return m
     })
     expect(resumed.event).toMatchObject({ value: { baristaId: 'lee', claimedOrders: [{ id: order.id, baristaId: 'lee' }] } })
+    // The claim resent after the reconnect (the tablet never saw its answer): the same answer, applied once.
+    const resent = await again.answer(again.send({ $case: 'claim', value: { orderId: order.id } }, claimId))
+    expect(resent).toEqual(claimed)
+    const now = await unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id: order.id }, cb))
+    expect(now.order?.version).toBe((claimed.event?.value as { order: Order }).order.version)
     const released = await again.answer(again.send({ $case: 'release', value: { orderId: order.id, reason: 'machine down' } }))
     expect(released.event).toMatchObject({
       $case: 'released',

@@ -127,6 +127,26 @@ export function orderStore(db: Kysely<OrderDb>, schema: string, toOutbox: (chang
       const row = await db.selectFrom('menu_items').select('doc').where('id', '=', id).executeTakeFirst()
       return row && MenuItem.fromJSON(row.doc)
     },
+    async commandAnswer(baristaId, commandId) {
+      const row = await db
+        .selectFrom('barista_commands')
+        .select('answer')
+        .where('barista_id', '=', baristaId)
+        .where('command_id', '=', commandId)
+        .executeTakeFirst()
+      return row?.answer
+    },
+    async saveCommandAnswer(baristaId, commandId, answer) {
+      await db
+        .insertInto('barista_commands')
+        .values({ barista_id: baristaId, command_id: commandId, answer: Buffer.from(answer) })
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    },
+    async purgeCommandAnswers(before) {
+      const r = await db.deleteFrom('barista_commands').where('created_at', '<', before).executeTakeFirst()
+      return Number(r.numDeletedRows)
+    },
     async menu() {
       const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
       return rows.map((r) => MenuItem.fromJSON(r.doc))

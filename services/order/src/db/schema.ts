@@ -4,6 +4,7 @@ import type { ColumnType, Generated } from 'kysely'
 export interface OrderDb {
   menu_items: MenuItemsTable
   orders: OrdersTable
+  barista_commands: BaristaCommandsTable
   outbox: OutboxTable
   processed_events: ProcessedEventsTable
 }
@@ -31,6 +32,13 @@ export interface OrdersTable {
   payment_status: number
   version: number
   doc: Json
+}
+
+export interface BaristaCommandsTable {
+  barista_id: string
+  command_id: string
+  answer: Buffer
+  created_at: Generated<Date>
 }
 
 export interface OutboxTable {

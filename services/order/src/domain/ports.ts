@@ -92,6 +92,11 @@ export interface OrderStore {
   pendingPayments(before: Date): Promise<string[]>
   menuItem(id: string): Promise<MenuItem | undefined>
   menu(): Promise<MenuItem[]>
+  /** The answer given to a barista's command (encoded by the session), if it was answered before. */
+  commandAnswer(baristaId: string, commandId: string): Promise<Uint8Array | undefined>
+  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<void>
+  /** Forgets command answers older than `before`. */
+  purgeCommandAnswers(before: Date): Promise<number>
 }
 
 export interface PaymentSettings {

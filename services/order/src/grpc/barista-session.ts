@@ -3,9 +3,9 @@ import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import { OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import {
   BaristaCommandRejected_Reason as Reject,
+  BaristaSessionResponse,
   QueueOrderRemoved_Reason as Removed,
   type BaristaSessionRequest,
-  type BaristaSessionResponse,
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
 import { AppError, permissionDenied } from '@brewmesh/runtime/errors.ts'
@@ -124,6 +124,17 @@ export function baristaSession(deps: OrderDeps, bus: OrderBus, staff: Actor) {
           if (!(await reject(commandId, Reject.REASON_NOT_JOINED, 'send join first'))) return
           continue
         }
+        // A command answered before (on this stream or an earlier one) gets the same answer again.
+        const earlier = commandId ? await deps.store.commandAnswer(joined.id, commandId) : undefined
+        if (earlier) {
+          if (!(await send(BaristaSessionResponse.decode(earlier)))) return
+          continue
+        }
+        const remember = async (response: BaristaSessionResponse) => {
+          if (commandId && command?.$case !== 'refresh')
+            await deps.store.saveCommandAnswer(joined!.id, commandId, BaristaSessionResponse.encode(response).finish())
+          return send(response)
+        }
         try {
           let event: BaristaSessionResponse['event']
           if (command?.$case === 'claim') {
@@ -150,10 +161,10 @@ export function baristaSession(deps: OrderDeps, bus: OrderBus, staff: Actor) {
             if (!(await reject(commandId, Reject.REASON_INVALID_COMMAND, 'unknown command'))) return
             continue
           }
-          if (!(await answer(commandId, event))) return
+          if (!(await remember({ commandId, event }))) return
         } catch (err) {
           const { reason, message } = rejection(err)
-          if (!(await reject(commandId, reason, message))) return
+          if (!(await remember({ commandId, event: { $case: 'rejected', value: { reason, message, order: undefined } } }))) return
         }
       }
     } finally {

@@ -46,8 +46,11 @@ export function paymentProcessor<DB>(deps: OrderDeps, payments: Payments, db: Ky
         for (const orderId of stale) await payments.schedule(orderId)
         return { rescheduled: stale.length }
       }
-      case 'purge':
-        return purgeOutbox(db, outboxDays, deps.clock())
+      case 'purge': {
+        const now = deps.clock()
+        const commands = await deps.store.purgeCommandAnswers(new Date(now.getTime() - 86_400_000))
+        return { ...(await purgeOutbox(db, outboxDays, now)), baristaCommands: commands }
+      }
       default:
         throw new Error(`unknown job ${job.name}`)
     }
