@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { createByteCache } from '@brewmesh/runtime/cache.ts'
-import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
-import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
+import { compose, migrateSchema, openInfrastructure, serveGrpc } from '@brewmesh/runtime/service.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
-import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import type { HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
@@ -15,8 +12,6 @@ import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/out
 import { keepTrying, sleep, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
-import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
-import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
 import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import { customerCache } from './cache/customer-cache.ts'
 import type { CustomerConfig } from './config.ts'
@@ -73,23 +68,12 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   // Ends the retry loops of parts that start in the background, before those parts stop.
   const background = new AbortController()
 
-  const metrics = await startMetrics({
-    service: config.service,
-    instanceId: config.instanceId,
-    port: config.metrics.port,
-    otlpEndpoint: config.otlpEndpoint,
-  })
-  parts.push({ name: 'metrics', stop: metrics.stop })
-  const { meter } = metrics
-
-  const database = createDatabase<CustomerDb>(config.postgres, log)
-  poolMetrics(meter, config.service, database.pool)
-  parts.push({ name: 'postgres', stop: database.stop })
-
-  const valkey = createValkey(config.valkey, log, 'commands')
-  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
-  const jobsConnection = createValkey(config.valkey, log, 'jobs')
-  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+  const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<CustomerDb>(
+    config,
+    config.otlpEndpoint,
+    log,
+    parts,
+  )
 
   const cache = customerCache(
     createByteCache({ valkey, prefix: '', ttlSeconds: config.cache.ttlSeconds, service: config.service, meter, log }),
@@ -107,7 +91,6 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   parts.push({ name: 'kafka admin', stop: () => admin.disconnect() })
 
   // Jobs: purge published outbox rows daily. BullMQ waits for Valkey, so scheduling runs in the background.
-  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
   const purgeQueue = createQueue(OUTBOX_PURGE_QUEUE, jobsConnection, jobsPrefix, log)
   const purgeWorker = createWorker(
     OUTBOX_PURGE_QUEUE,
@@ -117,7 +100,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     log,
   )
   // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
-  parts.push(...jobPart(purgeQueue, purgeWorker, () => jobsConnection.status === 'ready', background))
+  parts.push(...jobPart(purgeQueue, purgeWorker, jobsUp, background))
   void keepTrying('outbox purge scheduler', () => scheduleOutboxPurge(purgeQueue, config.retention.cron), background.signal, log)
 
   // Events out: the outbox relay.
@@ -192,7 +175,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     log,
     2,
   )
-  parts.push(...jobPart(statsQueue, statsWorker, () => jobsConnection.status === 'ready', background))
+  parts.push(...jobPart(statsQueue, statsWorker, jobsUp, background))
   queueMetrics(meter, config.service, [
     [statsQueue, statsWorker],
     [purgeQueue, purgeWorker],
@@ -234,35 +217,24 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   parts.push({ name: 'dead-letter producer', stop: () => deadLetters.disconnect() })
   parts.push(statsConsumer.part)
 
-  const verifyToken = await createTokenVerifier(config.auth)
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
-  const limitWrites = createRateLimiter({
-    valkey,
-    prefix: `${config.valkey.keyPrefix}:`,
-    service: config.service,
-    config: config.rateLimit,
+  const { grpcPort, health } = await serveGrpc({
+    config,
+    serviceName: SERVICE_NAME,
+    healthIntervalMs: config.health.intervalMs,
     meter,
+    database,
+    valkey,
+    admin,
     log,
+    parts,
+    register: (grpc, limitWrites) =>
+      grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls, limitWrites, { store: stats, feed: statsFeed })),
   })
-  grpc.add(CustomerServiceService, customerService(deps, bus, grpc.calls, limitWrites, { store: stats, feed: statsFeed }))
-
-  const health = startHealthMonitor({
-    health: grpc.health,
-    services: [SERVICE_NAME],
-    intervalMs: config.health.intervalMs,
-    log,
-    checks: infrastructureChecks(database, valkey, admin),
-  })
-  const grpcPort = await grpc.listen()
-  // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
-  parts.push({ name: 'grpc server', stop: grpc.stop })
-  parts.push({ name: 'health', stop: health.stop })
-  await health.refresh()
-  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'customer service started')
+  log.info({ grpcPort, metricsPort: metricsPort, topic }, 'customer service started')
 
   return {
     grpcPort,
-    metricsPort: metrics.port,
+    metricsPort: metricsPort,
     health,
     relay,
     feedReady: Promise.all([feed.ready, activity.ready]).then(() => undefined),

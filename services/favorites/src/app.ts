@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
-import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
-import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
-import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { compose, migrateSchema, openInfrastructure, serveGrpc } from '@brewmesh/runtime/service.ts'
+import type { HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
@@ -13,9 +10,6 @@ import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/out
 import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
-import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
-import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
-import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import type { FavoritesConfig } from './config.ts'
 import { favoritesStore } from './db/favorites-store.ts'
 import type { FavoritesDb } from './db/schema.ts'
@@ -66,22 +60,12 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   // Ends the retry loops of parts that start in the background, before those parts stop.
   const background = new AbortController()
 
-  const metrics = await startMetrics({
-    service: config.service,
-    instanceId: config.instanceId,
-    port: config.metrics.port,
-    otlpEndpoint: config.otlpEndpoint,
-  })
-  parts.push({ name: 'metrics', stop: metrics.stop })
-  const { meter } = metrics
-
-  const database = createDatabase<FavoritesDb>(config.postgres, log)
-  poolMetrics(meter, config.service, database.pool)
-  parts.push({ name: 'postgres', stop: database.stop })
-  const valkey = createValkey(config.valkey, log, 'commands')
-  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
-  const jobsConnection = createValkey(config.valkey, log, 'jobs')
-  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+  const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<FavoritesDb>(
+    config,
+    config.otlpEndpoint,
+    log,
+    parts,
+  )
 
   const topic = topicName(config.kafka, FAVORITES_EVENTS_TOPIC)
   const clock = options.clock ?? (() => new Date())
@@ -98,7 +82,6 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   const producer = createProducer(kafka)
 
   // Jobs: the daily clean-up. BullMQ waits for Valkey, so scheduling runs in the background.
-  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
   const maintenanceQueue = createQueue(MAINTENANCE_QUEUE, jobsConnection, jobsPrefix, log)
   const maintenanceWorker = createWorker(
     MAINTENANCE_QUEUE,
@@ -109,7 +92,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   )
   // BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully.
   queueMetrics(meter, config.service, [[maintenanceQueue, maintenanceWorker]])
-  parts.push(...jobPart(maintenanceQueue, maintenanceWorker, () => jobsConnection.status === 'ready', background))
+  parts.push(...jobPart(maintenanceQueue, maintenanceWorker, jobsUp, background))
   void keepTrying('maintenance scheduler', () => scheduleMaintenance(maintenanceQueue, config.retention.cron), background.signal, log)
 
   // Events out: the outbox relay.
@@ -182,31 +165,19 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
   parts.push(feed.part, inbox.part)
   const ready = Promise.all([feed.ready, inbox.ready]).then(() => undefined)
 
-  const verifyToken = await createTokenVerifier(config.auth)
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
-  const limitWrites = createRateLimiter({
-    valkey,
-    prefix: `${config.valkey.keyPrefix}:`,
-    service: config.service,
-    config: config.rateLimit,
+  const { grpcPort, health } = await serveGrpc({
+    config,
+    serviceName: SERVICE_NAME,
+    healthIntervalMs: config.health.intervalMs,
     meter,
+    database,
+    valkey,
+    admin,
     log,
+    parts,
+    register: (grpc, limitWrites) => grpc.add(FavoritesServiceService, favoritesService(deps, bus, grpc.calls, limitWrites)),
   })
-  grpc.add(FavoritesServiceService, favoritesService(deps, bus, grpc.calls, limitWrites))
+  log.info({ grpcPort, metricsPort: metricsPort, topic }, 'favorites service started')
 
-  const health = startHealthMonitor({
-    health: grpc.health,
-    services: [SERVICE_NAME],
-    intervalMs: config.health.intervalMs,
-    log,
-    checks: infrastructureChecks(database, valkey, admin),
-  })
-  const grpcPort = await grpc.listen()
-  // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
-  parts.push({ name: 'grpc server', stop: grpc.stop })
-  parts.push({ name: 'health', stop: health.stop })
-  await health.refresh()
-  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'favorites service started')
-
-  return { grpcPort, metricsPort: metrics.port, health, relay, ready, log, stop: stopInReverse(log, parts) }
+  return { grpcPort, metricsPort: metricsPort, health, relay, ready, log, stop: stopInReverse(log, parts) }
 }

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
-import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
-import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
-import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { compose, migrateSchema, openInfrastructure, serveGrpc } from '@brewmesh/runtime/service.ts'
+import type { HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
 import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
-import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
-import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
-import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import type { Kafka } from 'kafkajs'
 import type { LoyaltyConfig } from './config.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
@@ -73,24 +67,12 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
   // Ends the retry loops of parts that start in the background, before those parts stop.
   const background = new AbortController()
 
-  const metrics = await startMetrics({
-    service: config.service,
-    instanceId: config.instanceId,
-    port: config.metrics.port,
-    otlpEndpoint: config.otlpEndpoint,
-  })
-  parts.push({ name: 'metrics', stop: metrics.stop })
-  const { meter } = metrics
-
-  const database = createDatabase<LoyaltyDb>(config.postgres, log)
-  poolMetrics(meter, config.service, database.pool)
-  parts.push({ name: 'postgres', stop: database.stop })
-  const valkey = createValkey(config.valkey, log, 'commands')
-  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
-  const jobsConnection = createValkey(config.valkey, log, 'jobs')
-  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
-  const jobsUp = () => jobsConnection.status === 'ready'
-  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
+  const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<LoyaltyDb>(
+    config,
+    config.otlpEndpoint,
+    log,
+    parts,
+  )
 
   const topics = {
     loyalty: topicName(config.kafka, LOYALTY_EVENTS_TOPIC),
@@ -227,35 +209,23 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
   )
   parts.push(feed.part)
 
-  const verifyToken = await createTokenVerifier(config.auth)
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
-  const limitWrites = createRateLimiter({
-    valkey,
-    prefix: `${config.valkey.keyPrefix}:`,
-    service: config.service,
-    config: config.rateLimit,
+  const { grpcPort, health } = await serveGrpc({
+    config,
+    serviceName: SERVICE_NAME,
+    healthIntervalMs: config.health.intervalMs,
     meter,
+    database,
+    valkey,
+    admin,
     log,
+    parts,
+    register: (grpc, limitWrites) => grpc.add(LoyaltyServiceService, loyaltyService(deps, bus, grpc.calls, limitWrites)),
   })
-  grpc.add(LoyaltyServiceService, loyaltyService(deps, bus, grpc.calls, limitWrites))
-
-  const health = startHealthMonitor({
-    health: grpc.health,
-    services: [SERVICE_NAME],
-    intervalMs: config.health.intervalMs,
-    log,
-    checks: infrastructureChecks(database, valkey, admin),
-  })
-  const grpcPort = await grpc.listen()
-  // Stop order (reverse): NOT_SERVING first so balancers drain, then the server, then the rest.
-  parts.push({ name: 'grpc server', stop: grpc.stop })
-  parts.push({ name: 'health', stop: health.stop })
-  await health.refresh()
-  log.info({ grpcPort, metricsPort: metrics.port, topics }, 'loyalty service started')
+  log.info({ grpcPort, metricsPort: metricsPort, topics }, 'loyalty service started')
 
   return {
     grpcPort,
-    metricsPort: metrics.port,
+    metricsPort: metricsPort,
     health,
     relay,
     inboxReady: inbox.ready,

@@ -9,11 +9,8 @@ import {
   withServiceToken,
   type TokenSource,
 } from '@brewmesh/runtime/auth/outbound.ts'
-import { createTokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
-import { createDatabase, poolMetrics } from '@brewmesh/runtime/db/postgres.ts'
-import { compose, infrastructureChecks, migrateSchema } from '@brewmesh/runtime/service.ts'
-import { createGrpcServer } from '@brewmesh/runtime/grpc/server.ts'
-import { startHealthMonitor, type HealthMonitor } from '@brewmesh/runtime/health.ts'
+import { compose, migrateSchema, openInfrastructure, serveGrpc } from '@brewmesh/runtime/service.ts'
+import type { HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
@@ -21,9 +18,6 @@ import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/out
 import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
 import { createLogger, type Logger } from '@brewmesh/runtime/logger.ts'
-import { createRateLimiter } from '@brewmesh/runtime/rate-limit.ts'
-import { startMetrics } from '@brewmesh/runtime/telemetry/metrics.ts'
-import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
 import { customerClient } from './clients/customer-client.ts'
 import { favoritesClient } from './clients/favorites-client.ts'
 import { loyaltyClient } from './clients/loyalty-client.ts'
@@ -75,22 +69,12 @@ export async function startApp(config: OrderConfig, options: AppOptions = {}): P
 
 async function build(config: OrderConfig, options: AppOptions, log: Logger, parts: Stoppable[]): Promise<App> {
   const background = new AbortController()
-  const metrics = await startMetrics({
-    service: config.service,
-    instanceId: config.instanceId,
-    port: config.metrics.port,
-    otlpEndpoint: config.otlpEndpoint,
-  })
-  parts.push({ name: 'metrics', stop: metrics.stop })
-  const { meter } = metrics
-
-  const database = createDatabase<OrderDb>(config.postgres, log)
-  poolMetrics(meter, config.service, database.pool)
-  parts.push({ name: 'postgres', stop: database.stop })
-  const valkey = createValkey(config.valkey, log, 'commands')
-  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
-  const jobsConnection = createValkey(config.valkey, log, 'jobs')
-  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+  const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<OrderDb>(
+    config,
+    config.otlpEndpoint,
+    log,
+    parts,
+  )
 
   // Outbound: the generated clients, with this service's identity and the configured TLS.
   const auth = withServiceToken(options.serviceToken ?? tokenSourceOf(config))
@@ -100,7 +84,6 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   const loyalty = loyaltyClient(config.dependencies.loyalty, auth, channel)
   parts.push({ name: 'outbound clients', stop: async () => [customers, favorites, loyalty].forEach((c) => c.close()) })
 
-  const jobsPrefix = `${config.valkey.keyPrefix}:${config.service}`
   const queue = createQueue<PaymentJob>(PAYMENTS_QUEUE, jobsConnection, jobsPrefix, log)
   const payments = paymentQueue(queue, config.payment.delayMs)
   const topic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
@@ -128,7 +111,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
     4,
   )
   queueMetrics(meter, config.service, [[queue, worker]])
-  parts.push(...jobPart(queue, worker, () => jobsConnection.status === 'ready', background))
+  parts.push(...jobPart(queue, worker, jobsUp, background))
   void keepTrying('payment schedulers', () => schedulePaymentJobs(queue, config.payment.sweepCron), background.signal, log)
 
   const kafka = createKafka(config.kafka, log)
@@ -167,29 +150,18 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   )
   parts.push(feed.part)
 
-  const verifyToken = await createTokenVerifier(config.auth)
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
-  const limitWrites = createRateLimiter({
-    valkey,
-    prefix: `${config.valkey.keyPrefix}:`,
-    service: config.service,
-    config: config.rateLimit,
+  const { grpcPort, health } = await serveGrpc({
+    config,
+    serviceName: SERVICE_NAME,
+    healthIntervalMs: config.health.intervalMs,
     meter,
+    database,
+    valkey,
+    admin,
     log,
+    parts,
+    register: (grpc, limitWrites) => grpc.add(OrderServiceService, orderService(deps, bus, grpc.calls, limitWrites)),
   })
-  grpc.add(OrderServiceService, orderService(deps, bus, grpc.calls, limitWrites))
-
-  const health = startHealthMonitor({
-    health: grpc.health,
-    services: [SERVICE_NAME],
-    intervalMs: config.health.intervalMs,
-    log,
-    checks: infrastructureChecks(database, valkey, admin),
-  })
-  const grpcPort = await grpc.listen()
-  parts.push({ name: 'grpc server', stop: grpc.stop })
-  parts.push({ name: 'health', stop: health.stop })
-  await health.refresh()
-  log.info({ grpcPort, metricsPort: metrics.port, topic }, 'order service started')
-  return { grpcPort, metricsPort: metrics.port, health, relay, ready: feed.ready, log, stop: stopInReverse(log, parts) }
+  log.info({ grpcPort, metricsPort: metricsPort, topic }, 'order service started')
+  return { grpcPort, metricsPort: metricsPort, health, relay, ready: feed.ready, log, stop: stopInReverse(log, parts) }
 }

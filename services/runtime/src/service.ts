@@ -1,10 +1,15 @@
+import type { Meter } from '@opentelemetry/api'
 import type { Admin } from 'kafkajs'
-import { ConfigError, type PostgresConfig } from './config.ts'
-import { createDatabase, migrate, type Database } from './db/postgres.ts'
-import type { DependencyCheck } from './health.ts'
+import { createTokenVerifier } from './auth/verifier.ts'
+import { ConfigError, type BaseConfig, type PostgresConfig } from './config.ts'
+import { createDatabase, migrate, poolMetrics, type Database } from './db/postgres.ts'
+import { createGrpcServer, type GrpcServer } from './grpc/server.ts'
+import { startHealthMonitor, type DependencyCheck, type HealthMonitor } from './health.ts'
 import { stopInReverse, type Stoppable } from './lifecycle.ts'
 import type { Logger } from './logger.ts'
-import type { Valkey } from './valkey.ts'
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts'
+import { startMetrics } from './telemetry/metrics.ts'
+import { closeValkey, createValkey, type Valkey } from './valkey.ts'
 
 /** The parts every service's main.ts needs from its app. */
 export interface Runnable {
@@ -94,4 +99,71 @@ export function infrastructureChecks(database: Pick<Database<unknown>, 'ping'>, 
       },
     },
   ]
+}
+
+/** The connections every service opens first: metrics, PostgreSQL (with pool gauges), Valkey for commands and for BullMQ. */
+export async function openInfrastructure<DB>(config: BaseConfig, otlpEndpoint: string | undefined, log: Logger, parts: Stoppable[]) {
+  const metrics = await startMetrics({ service: config.service, instanceId: config.instanceId, port: config.metrics.port, otlpEndpoint })
+  parts.push({ name: 'metrics', stop: metrics.stop })
+  const database = createDatabase<DB>(config.postgres, log)
+  poolMetrics(metrics.meter, config.service, database.pool)
+  parts.push({ name: 'postgres', stop: database.stop })
+  const valkey = createValkey(config.valkey, log, 'commands')
+  parts.push({ name: 'valkey', stop: () => closeValkey(valkey) })
+  const jobsConnection = createValkey(config.valkey, log, 'jobs')
+  parts.push({ name: 'valkey jobs', stop: () => closeValkey(jobsConnection) })
+  return {
+    meter: metrics.meter,
+    metricsPort: metrics.port,
+    database,
+    valkey,
+    jobsConnection,
+    /** BullMQ's close waits for Valkey; with Valkey gone there is nothing to close gracefully. */
+    jobsUp: () => jobsConnection.status === 'ready',
+    /** Where this service's BullMQ queues live. */
+    jobsPrefix: `${config.valkey.keyPrefix}:${config.service}`,
+  }
+}
+
+/**
+ * The gRPC side every service ends with: token verification, the server with reflection and
+ * health, the per-caller write limit, the health monitor on PostgreSQL / Valkey / Kafka; then
+ * listen. Stop order (reverse): NOT_SERVING first so balancers drain, then the server.
+ */
+export async function serveGrpc(options: {
+  config: BaseConfig
+  serviceName: string
+  healthIntervalMs: number
+  meter: Meter
+  database: Pick<Database<unknown>, 'ping'>
+  valkey: Valkey
+  admin: Admin
+  log: Logger
+  parts: Stoppable[]
+  register: (server: GrpcServer, limitWrites: RateLimiter) => void
+}): Promise<{ grpcPort: number; health: HealthMonitor }> {
+  const { config, meter, valkey, log, parts } = options
+  const verifyToken = await createTokenVerifier(config.auth)
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
+  const limitWrites = createRateLimiter({
+    valkey,
+    prefix: `${config.valkey.keyPrefix}:`,
+    service: config.service,
+    config: config.rateLimit,
+    meter,
+    log,
+  })
+  options.register(grpc, limitWrites)
+  const health = startHealthMonitor({
+    health: grpc.health,
+    services: [options.serviceName],
+    intervalMs: options.healthIntervalMs,
+    log,
+    checks: infrastructureChecks(options.database, valkey, options.admin),
+  })
+  const grpcPort = await grpc.listen()
+  parts.push({ name: 'grpc server', stop: grpc.stop })
+  parts.push({ name: 'health', stop: health.stop })
+  await health.refresh()
+  return { grpcPort, health }
 }
