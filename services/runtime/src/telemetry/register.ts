@@ -1,36 +1,13 @@
 /**
- * Process-wide tracing, loaded before the app with `node --import`.
- * ES modules are only patched through the loader hook, so it is registered first.
- * Traces go over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise spans still exist
- * (so logs carry trace ids) but nothing is exported.
+ * Process-wide tracing, loaded before the app with `node --import`. Tracing is opt-in: only when
+ * an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+ * and OTEL_SDK_DISABLED is not "true") is the SDK loaded (tracing.ts): ES modules patched through
+ * the loader hook, spans exported over OTLP, trace context carried across gRPC, Kafka and BullMQ.
+ * Otherwise nothing is loaded, patched or exported and the OpenTelemetry API stays a no-op: no
+ * spans, no trace ids in logs, no traceparent handed on. A mesh is traced as a whole or not at all.
+ *
+ * This preload runs before any config.ts, so it reads the standard OTEL_* variables itself.
  */
-import { createRequire, register } from 'node:module'
-import { NodeSDK } from '@opentelemetry/sdk-node'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
-import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
-
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
-
-const sdk = new NodeSDK({
-  serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh',
-  ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ? { traceExporter: new OTLPTraceExporter() } : {}),
-  // Metrics are per app (telemetry/metrics.ts), not from the global SDK.
-  metricReaders: [],
-  instrumentations: [
-    new GrpcInstrumentation(),
-    new PgInstrumentation({ enhancedDatabaseReporting: false }),
-    new PinoInstrumentation({ disableLogSending: true }),
-    new IovalkeyInstrumentation(),
-  ],
-})
-sdk.start()
-// Load grpc-js now, once the instrumentation is on and before any generated client module: the
-// first generated client would otherwise be made by the unpatched constructor, and its calls
-// would neither make spans nor carry the trace to the next service.
-createRequire(import.meta.url)('@grpc/grpc-js')
-
-const shutdown = () => void sdk.shutdown().catch(() => undefined)
-process.once('beforeExit', shutdown)
+const env = process.env
+const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT']
+if (endpoint && env['OTEL_SDK_DISABLED']?.toLowerCase() !== 'true') await import('./tracing.ts')

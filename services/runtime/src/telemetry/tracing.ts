@@ -1,0 +1,35 @@
+/**
+ * The tracing SDK (loaded by register.ts only when an OTLP endpoint is configured). ES modules
+ * are only patched through the loader hook, so it is registered first. Sampling follows the
+ * standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables (default: every trace).
+ */
+import { createRequire, register } from 'node:module'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
+import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
+
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
+
+const sdk = new NodeSDK({
+  serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh',
+  traceExporter: new OTLPTraceExporter(),
+  // Metrics are per app (telemetry/metrics.ts), not from the global SDK.
+  metricReaders: [],
+  instrumentations: [
+    new GrpcInstrumentation(),
+    new PgInstrumentation({ enhancedDatabaseReporting: false }),
+    new PinoInstrumentation({ disableLogSending: true }),
+    new IovalkeyInstrumentation(),
+  ],
+})
+sdk.start()
+// Load grpc-js now, once the instrumentation is on and before any generated client module: the
+// first generated client would otherwise be made by the unpatched constructor, and its calls
+// would neither make spans nor carry the trace to the next service.
+createRequire(import.meta.url)('@grpc/grpc-js')
+
+const shutdown = () => void sdk.shutdown().catch(() => undefined)
+process.once('beforeExit', shutdown)
