@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { AdmissionSettings } from './grpc/admission.ts'
 /** Typed, validated, frozen configuration read once from the environment. */
 
 export class ConfigError extends Error {
@@ -90,6 +91,10 @@ export interface PostgresConfig {
   /** PostgreSQL schema holding this service's tables. */
   schema: string
   poolMax: number
+  /** Queries that may wait for a pooled connection; past that they are refused at once (RESOURCE_EXHAUSTED). */
+  poolMaxWaiting: number
+  /** How long a query waits for a pooled connection (or a new one to connect). */
+  acquireTimeoutMs: number
 }
 
 export interface ValkeyConfig {
@@ -136,6 +141,8 @@ export interface BaseConfig {
   auth: AuthSettings
   /** Per-caller write limit (0: off). */
   rateLimit: { limit: number; windowSeconds: number }
+  /** How many calls the server takes at once before it answers RESOURCE_EXHAUSTED (grpc/admission.ts). */
+  admission: AdmissionSettings
 }
 
 export interface ServiceDefaults {
@@ -170,6 +177,8 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       password: reader.string('DB_PASSWORD', 'brewmesh'),
       schema: reader.string('DB_SCHEMA', service),
       poolMax: reader.int('DB_POOL_MAX', 10, { min: 1, max: 200 }),
+      poolMaxWaiting: reader.int('DB_POOL_MAX_WAITING', 50, { min: 0, max: 10_000 }),
+      acquireTimeoutMs: reader.int('DB_POOL_ACQUIRE_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
     },
     valkey: {
       host: reader.string('VALKEY_HOST', '127.0.0.1'),
@@ -180,6 +189,13 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
     rateLimit: {
       limit: reader.int('RATE_LIMIT_WRITES', 120, { min: 0 }),
       windowSeconds: reader.int('RATE_LIMIT_WINDOW_SECONDS', 60, { min: 1, max: 3600 }),
+    },
+    admission: {
+      maxInFlight: reader.int('ADMISSION_MAX_IN_FLIGHT', 128, { min: 1 }),
+      maxQueued: reader.int('ADMISSION_MAX_QUEUED', 256, { min: 0 }),
+      maxQueueMs: reader.int('ADMISSION_MAX_QUEUE_MS', 200, { min: 0, max: 60_000 }),
+      maxStreams: reader.int('ADMISSION_MAX_STREAMS', 20_000, { min: 1 }),
+      retryAfterMs: reader.int('ADMISSION_RETRY_AFTER_MS', 250, { min: 1, max: 60_000 }),
     },
     kafka: {
       brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),

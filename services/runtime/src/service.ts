@@ -144,7 +144,7 @@ export async function serveGrpc(options: {
 }): Promise<{ grpcPort: number; health: HealthMonitor }> {
   const { config, meter, valkey, log, parts } = options
   const verifyToken = await createTokenVerifier(config.auth)
-  const grpc = createGrpcServer({ service: config.service, ...config.grpc, log, meter, verifyToken })
+  const grpc = createGrpcServer({ service: config.service, ...config.grpc, admission: config.admission, log, meter, verifyToken })
   const limitWrites = createRateLimiter({
     valkey,
     prefix: `${config.valkey.keyPrefix}:`,

@@ -123,6 +123,8 @@ describe('readBaseConfig', () => {
         password: 'brewmesh',
         schema: 'orders',
         poolMax: 10,
+        poolMaxWaiting: 50,
+        acquireTimeoutMs: 1000,
       },
       valkey: { host: '127.0.0.1', port: 6379, keyPrefix: 'brewmesh' },
       kafka: { brokers: ['127.0.0.1:9092'], clientId: 'brewmesh-orders', topicSuffix: '' },
@@ -134,6 +136,7 @@ describe('readBaseConfig', () => {
         clockToleranceSeconds: 30,
       },
       rateLimit: { limit: 120, windowSeconds: 60 },
+      admission: { maxInFlight: 128, maxQueued: 256, maxQueueMs: 200, maxStreams: 20_000, retryAfterMs: 250 },
     })
   })
 

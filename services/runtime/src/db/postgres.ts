@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely'
 import { FileMigrationProvider, Migrator } from 'kysely/migration'
 import pg from 'pg'
 import type { Meter } from '@opentelemetry/api'
 import type { PostgresConfig } from '../config.ts'
+import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 
 export interface Database<DB> {
@@ -23,7 +24,7 @@ export function createDatabase<DB>(config: PostgresConfig, log: Logger): Databas
     user: config.user,
     password: config.password,
     max: config.poolMax,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: config.acquireTimeoutMs,
     idleTimeoutMillis: 30_000,
     options: `-c search_path=${config.schema},public`,
     application_name: `brewmesh-${config.schema}`,
@@ -34,7 +35,7 @@ export function createDatabase<DB>(config: PostgresConfig, log: Logger): Databas
   // on Kafka, a LISTEN connection) emits 'error' too; unhandled, that would crash the process.
   // The operation using it fails on its own and the pool discards the client.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'postgres connection lost')))
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: boundedPool(pool, config) }) })
   return {
     db,
     pool,
@@ -44,6 +45,36 @@ export function createDatabase<DB>(config: PostgresConfig, log: Logger): Databas
     async stop() {
       await db.destroy()
     },
+  }
+}
+
+const exhausted = (pool: pg.Pool, cause?: unknown) =>
+  new AppError(
+    'resource_exhausted',
+    `the database connection pool is exhausted (${pool.totalCount} connections in use, ${pool.waitingCount} queries waiting); retry later`,
+    [],
+    { cause, retryDelayMs: 250 },
+  )
+
+/**
+ * The pool as kysely sees it, with a bounded wait: past poolMaxWaiting queued queries a query is
+ * refused at once, and one that times out waiting while every connection is busy is reported as
+ * what it is, an exhausted pool (RESOURCE_EXHAUSTED), not an unavailable database.
+ */
+function boundedPool(pool: pg.Pool, config: PostgresConfig): PostgresPool {
+  const full = () => pool.totalCount >= config.poolMax && pool.idleCount === 0
+  return {
+    async connect() {
+      if (full() && pool.waitingCount >= config.poolMaxWaiting) throw exhausted(pool)
+      try {
+        return await pool.connect()
+      } catch (err) {
+        if (full() && /timeout exceeded when trying to connect/i.test((err as Error).message)) throw exhausted(pool, err)
+        throw err
+      }
+    },
+    end: () => pool.end(),
+    options: pool.options,
   }
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts'
 import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { interceptCalls } from './interceptors.ts'
+import { createAdmission, type AdmissionSettings } from './admission.ts'
 
 export interface GrpcServerOptions {
   service: string
@@ -23,6 +24,8 @@ export interface GrpcServerOptions {
   tls?: TlsFiles | undefined
   /** Verifies bearer tokens; every call but health and reflection must carry one. */
   verifyToken: TokenVerifier
+  /** The bound on calls and streams handled at once. */
+  admission: AdmissionSettings
 }
 
 export interface GrpcServer {
@@ -69,7 +72,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
-    interceptors: [interceptCalls(options.service, options.meter, log, options.verifyToken)],
+    interceptors: [interceptCalls(options.service, options.meter, log, options.verifyToken, createAdmission(options.admission))],
   })
   // Starts NOT_SERVING: the health monitor flips it once dependencies answer.
   const health = new HealthImplementation({ '': 'NOT_SERVING' })
