@@ -3,10 +3,23 @@ import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { AccountStatus, LedgerEntryKind, RedemptionState, type Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import type { ListTransactionsResponse, RedeemRewardResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import type {
+  ListTransactionsResponse,
+  RedeemRewardResponse,
+  ReleaseRedemptionsResponse,
+} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { customerEvent, orderCancelled, orderCompleted, paymentProcessed, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
+import {
+  customerEvent,
+  orderCancelled,
+  orderCompleted,
+  orderEvent,
+  paymentProcessed,
+  publish,
+  testOrder,
+} from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
+import { errorReasonOf } from '@brewmesh/runtime/grpc/status.ts'
 import { failure, unary } from '@brewmesh/testkit/grpc.ts'
 import { produceRaw, topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { brokers, cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
@@ -210,5 +223,58 @@ describe('customer events', () => {
     expect((await getAccount(customerId)).balance).toBe('1500')
     expect(eventsOf(customerId).map((e) => e.payload?.$case)).toContain('accountOpened')
     expect(RedemptionState.REDEMPTION_STATE_RELEASED).toBe(3)
+  })
+})
+
+describe('ReleaseRedemptions (a placement that failed)', () => {
+  const release = (customerId: string, orderId: string) =>
+    unary<ReleaseRedemptionsResponse>((cb) => svc.order.releaseRedemptions({ customerId, orderId, reason: '' }, cb))
+
+  it('gives the reserved points back at once, and a retry of the same placement reserves afresh', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    const requestId = randomUUID()
+    await grant(svc, customerId, 1500)
+    const redeem = () =>
+      unary<RedeemRewardResponse>((cb) =>
+        svc.order.redeemReward({ requestId, customerId, rewardId: SEED.freeDrink, orderId, cart: cart([['espresso', 450, 1]]) }, cb),
+      )
+    const first = (await redeem()).redemption!
+
+    const { released } = await release(customerId, orderId)
+    expect(released.map((r) => [r.id, r.state, r.releaseReason])).toEqual([
+      [first.id, RedemptionState.REDEMPTION_STATE_RELEASED, 'order not placed'],
+    ])
+    expect(await getAccount(customerId)).toMatchObject({ balance: '1500', reservedPoints: '0' })
+    // Releasing again changes nothing.
+    expect((await release(customerId, orderId)).released).toEqual([])
+
+    const retried = (await redeem()).redemption!
+    expect(retried.id).not.toBe(first.id)
+    expect(retried.state).toBe(RedemptionState.REDEMPTION_STATE_RESERVED)
+    expect(await getAccount(customerId)).toMatchObject({ balance: '0', reservedPoints: '1500' })
+    expect(await kinds(customerId)).toEqual([
+      LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE,
+      LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
+    ])
+  })
+
+  it('refuses with reason ORDER_PLACED once the order is known to be placed, leaving its reservation alone', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    await reserveFreeDrink(customerId, orderId)
+    const placed = orderEvent(testOrder({ customerId, id: orderId }), {
+      $case: 'placed',
+      value: { order: testOrder({ customerId, id: orderId }) },
+    })
+    await publish(brokers(), ORDERS, [placed])
+    await applied(placed.headers['event-id']!)
+
+    const refused = await failure(release(customerId, orderId))
+    expect(refused.code).toBe(status.FAILED_PRECONDITION)
+    expect(errorReasonOf(refused)).toBe('ORDER_PLACED')
+    expect(await getAccount(customerId)).toMatchObject({ reservedPoints: '1500' })
   })
 })

@@ -51,6 +51,7 @@ export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (c
         .selectFrom('redemptions')
         .selectAll()
         .where('order_id', '=', orderId)
+        .where('voided', '=', false)
         .orderBy('reserved_at')
         .orderBy('request_id')
         .forUpdate()
@@ -69,7 +70,12 @@ export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (c
       return rows.map(toRedemption)
     },
     async redemptionByRequest(requestId) {
-      const row = await trx.selectFrom('redemptions').selectAll().where('request_id', '=', requestId).executeTakeFirst()
+      const row = await trx
+        .selectFrom('redemptions')
+        .selectAll()
+        .where('request_id', '=', requestId)
+        .where('voided', '=', false)
+        .executeTakeFirst()
       return row && toRedemption(row)
     },
     async redemptionsByRequestPrefix(prefix) {
@@ -77,6 +83,7 @@ export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (c
         .selectFrom('redemptions')
         .selectAll()
         .where('request_id', 'like', likePrefix(prefix))
+        .where('voided', '=', false)
         .orderBy(sql`length(request_id)`)
         .orderBy('request_id')
         .forUpdate()
@@ -89,6 +96,9 @@ export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (c
     async updateRedemption(redemption) {
       const { id, ...rest } = redemptionRow(redemption)
       await trx.updateTable('redemptions').set(rest).where('id', '=', id).execute()
+    },
+    async voidRedemptions(ids) {
+      if (ids.length > 0) await trx.updateTable('redemptions').set({ voided: true }).where('id', 'in', ids).execute()
     },
     async orderState(orderId) {
       const row = await trx.selectFrom('order_states').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst()

@@ -86,6 +86,8 @@ export interface RedemptionsTable {
   reserved_at: Date
   confirmed_at: Date | null
   released_at: Date | null
+  /** Given back by a placement that failed: history only, its request_id free again. */
+  voided: Generated<boolean>
 }
 
 export interface OrderStatesTable {

@@ -22,7 +22,7 @@ export interface LoyaltyTx {
   insertEntry(entry: LedgerEntry): Promise<boolean>
   entryBySource(customerId: string, kind: EntryKind, sourceId: string): Promise<LedgerEntry | undefined>
   entry(id: string): Promise<LedgerEntry | undefined>
-  /** The order's redemptions, locked, oldest first. */
+  /** The order's redemptions (not voided), locked, oldest first. */
   redemptionsOfOrder(orderId: string): Promise<Redemption[]>
   /** The customer's RESERVED redemptions, locked. */
   reservedRedemptions(customerId: string): Promise<Redemption[]>
@@ -30,6 +30,8 @@ export interface LoyaltyTx {
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
   updateRedemption(redemption: Redemption): Promise<void>
+  /** Marks released redemptions void: kept as history, left out of every look-up, request ids free again. */
+  voidRedemptions(ids: string[]): Promise<void>
   orderState(orderId: string): Promise<OrderState | undefined>
   saveOrderState(state: OrderState): Promise<void>
   /** Records that a consumer applied an event; false when it was applied before. */

@@ -64,7 +64,8 @@ async function reserve(
     kind: 'reserve',
     points: -redemption.points,
     reservedDelta: redemption.points,
-    sourceId: ids.requestId,
+    // The redemption, not its request id: a voided request id may reserve again (releaseUnplaced).
+    sourceId: redemption.id,
     orderId: ids.orderId,
     redemptionId: redemption.id,
     reason: `redeemed ${quote.reward.name}`,
@@ -229,6 +230,39 @@ export async function confirmReserved(
     if (posted) current = posted.account
   }
   return current
+}
+
+export interface ReleaseRequest {
+  customerId: string
+  orderId: string
+  reason: string
+}
+
+/** Why redemptions given back by a placement that failed were released, unless the caller says. */
+export const NOT_PLACED = 'order not placed'
+
+/**
+ * ReleaseRedemptions: the Order Service could not place the order it reserved rewards for, so its
+ * RESERVED redemptions are released now (not after the hold period) and voided, which frees their
+ * request ids for a retry of the same placement. An order already known to be placed keeps its
+ * reservations: they follow its events.
+ */
+export async function releaseUnplaced(deps: LoyaltyDeps, actor: Actor, r: ReleaseRequest): Promise<Redemption[]> {
+  const v = new Violations()
+  checkUuid(v, r.customerId, 'customer_id')
+  checkUuid(v, r.orderId, 'order_id')
+  checkText(v, r.reason, 'reason', 200, false)
+  v.throwIfAny()
+  const [customerId, orderId] = [r.customerId.toLowerCase(), r.orderId.toLowerCase()]
+  return deps.store.transaction(async (tx) => {
+    const account = await lockedAccount(tx, customerId)
+    if (await tx.orderState(orderId)) throw refused('ORDER_PLACED', `order ${orderId} was placed: cancel it to release its rewards`)
+    const mine = (await tx.redemptionsOfOrder(orderId)).filter((x) => x.customerId === customerId)
+    if (account.status === 'closed' || mine.length === 0) return []
+    const { released } = await releaseReserved(deps, tx, account, mine, r.reason || NOT_PLACED, actor)
+    await tx.voidRedemptions(released.map((x) => x.id))
+    return released
+  })
 }
 
 /** Cancel after a commit: releases what the commit reserved that is still RESERVED. */

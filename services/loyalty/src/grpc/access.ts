@@ -12,6 +12,7 @@ export const ACCESS = {
   ListRewards: { self: true, staff: ['barista', 'support', 'operator'], services: ['order'] },
   QuoteRewards: { self: true, staff: ['support', 'operator'], services: ['order'] },
   RedeemReward: { services: ['order'] },
+  ReleaseRedemptions: { services: ['order'], staff: ['operator'] },
   AdjustPoints: { staff: ['support', 'operator'] },
   WatchAccount: { self: true, staff: ['support', 'operator'], services: ['order'] },
   AdjustPointsBatch: { staff: ['operator'] },

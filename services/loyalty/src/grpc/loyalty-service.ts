@@ -8,7 +8,7 @@ import { getAccount, listTransactions } from '../domain/accounts.ts'
 import { adjustPoints, adjustPointsBatch, type BatchMessage, type LedgerRefusal as Refusal } from '../domain/adjust.ts'
 import type { Actor } from '../domain/model.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
-import { redeemReward } from '../domain/redemptions.ts'
+import { redeemReward, releaseUnplaced } from '../domain/redemptions.ts'
 import { listRewards, quoteRewards } from '../domain/rewards.ts'
 import type { AccountBus } from '../events/account-bus.ts'
 import {
@@ -101,6 +101,10 @@ export function loyaltyService(deps: LoyaltyDeps, bus: AccountBus, calls: CallAd
       await allowWrite(ctx, 'RedeemReward', about(r.customerId))
       const redeemed = await redeemReward(deps, actorOf(callerOf(ctx)), { ...r, cart: cartFromProto(r.cart) })
       return { redemption: redemptionToProto(redeemed.redemption), account: account(redeemed.account) }
+    }),
+    releaseRedemptions: unary('ReleaseRedemptions', async (r, ctx) => {
+      await allowWrite(ctx, 'ReleaseRedemptions', about(r.customerId))
+      return { released: (await releaseUnplaced(deps, actorOf(callerOf(ctx)), r)).map(redemptionToProto) }
     }),
     adjustPoints: unary('AdjustPoints', async (r, ctx) => {
       await allowWrite(ctx, 'AdjustPoints', about(r.customerId))

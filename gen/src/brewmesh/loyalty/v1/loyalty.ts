@@ -489,8 +489,9 @@ export interface LedgerEntry {
   /** Account balance right after this entry. */
   balanceAfter: string
   /**
-   * What made the entry: a Kafka event id, a request_id, a batch line_id or a job run key
-   * (e.g. "expire:2025-06-30"). Unique per (customer_id, kind, source_id).
+   * What made the entry: a Kafka event id, a request_id, a batch line_id, a redemption id
+   * (RESERVE, CONFIRM, RELEASE) or a job run key (e.g. "expire:2025-06-30"). Unique per
+   * (customer_id, kind, source_id).
    */
   sourceId: string
   /** The order involved (EARN, RESERVE, CONFIRM, RELEASE, REVERSE); empty otherwise. */

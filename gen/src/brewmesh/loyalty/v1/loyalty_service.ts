@@ -250,9 +250,10 @@ export interface QuoteRewardsResponse {
 
 export interface RedeemRewardRequest {
   /**
-   * Idempotency key (UUID recommended), required; stored as Redemption.request_id and the RESERVE
-   * entry's source_id. The same key with the same request returns the redemption made first (also
-   * after it was confirmed or released); with a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required; stored as Redemption.request_id (the RESERVE
+   * entry's source_id is the redemption id). The same key with the same request returns the
+   * redemption made first (also after it was confirmed or released), unless ReleaseRedemptions
+   * voided it: then the key reserves afresh. With a different request it is INVALID_ARGUMENT.
    */
   requestId: string
   /** Required: the customer's UUID; NOT_FOUND when there is no account. */
@@ -282,6 +283,23 @@ export interface RedeemRewardResponse {
   redemption?: Redemption | undefined
   /** The account after the reservation. */
   account?: Account | undefined
+}
+
+export interface ReleaseRedemptionsRequest {
+  /** Required: the customer's UUID, whose redemptions they are; NOT_FOUND when there is no account. */
+  customerId: string
+  /** Required: the order (UUID) the redemptions were reserved against. */
+  orderId: string
+  /**
+   * Why, recorded on each redemption and RELEASE entry; at most 200 characters. Empty: "order not
+   * placed".
+   */
+  reason: string
+}
+
+export interface ReleaseRedemptionsResponse {
+  /** The redemptions released by this call, now RELEASED; empty when there was nothing to release. */
+  released: Redemption[]
 }
 
 export interface WatchAccountRequest {
@@ -2094,6 +2112,180 @@ export const RedeemRewardResponse: MessageFns<RedeemRewardResponse> = {
     message.redemption =
       object.redemption !== undefined && object.redemption !== null ? Redemption.fromPartial(object.redemption) : undefined
     message.account = object.account !== undefined && object.account !== null ? Account.fromPartial(object.account) : undefined
+    return message
+  },
+}
+
+function createBaseReleaseRedemptionsRequest(): ReleaseRedemptionsRequest {
+  return { customerId: '', orderId: '', reason: '' }
+}
+
+export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = {
+  encode(message: ReleaseRedemptionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== '') {
+      writer.uint32(10).string(message.customerId)
+    }
+    if (message.orderId !== '') {
+      writer.uint32(18).string(message.orderId)
+    }
+    if (message.reason !== '') {
+      writer.uint32(26).string(message.reason)
+    }
+    return writer
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseRedemptionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input)
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded')
+    }
+    ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length
+      const message = createBaseReleaseRedemptionsRequest()
+      while (reader.pos < end) {
+        const tag = reader.uint32()
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break
+            }
+
+            message.customerId = reader.string()
+            continue
+          }
+          case 2: {
+            if (tag !== 18) {
+              break
+            }
+
+            message.orderId = reader.string()
+            continue
+          }
+          case 3: {
+            if (tag !== 26) {
+              break
+            }
+
+            message.reason = reader.string()
+            continue
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break
+        }
+        reader.skip(tag & 7)
+      }
+      return message
+    } finally {
+      ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth
+    }
+  },
+
+  fromJSON(object: any): ReleaseRedemptionsRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+          ? globalThis.String(object.customer_id)
+          : '',
+      orderId: isSet(object.orderId) ? globalThis.String(object.orderId) : isSet(object.order_id) ? globalThis.String(object.order_id) : '',
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+    }
+  },
+
+  toJSON(message: ReleaseRedemptionsRequest): unknown {
+    const obj: any = {}
+    if (message.customerId !== '') {
+      obj.customerId = message.customerId
+    }
+    if (message.orderId !== '') {
+      obj.orderId = message.orderId
+    }
+    if (message.reason !== '') {
+      obj.reason = message.reason
+    }
+    return obj
+  },
+
+  create(base?: DeepPartial<ReleaseRedemptionsRequest>): ReleaseRedemptionsRequest {
+    return ReleaseRedemptionsRequest.fromPartial(base ?? {})
+  },
+  fromPartial(object: DeepPartial<ReleaseRedemptionsRequest>): ReleaseRedemptionsRequest {
+    const message = createBaseReleaseRedemptionsRequest()
+    message.customerId = object.customerId ?? ''
+    message.orderId = object.orderId ?? ''
+    message.reason = object.reason ?? ''
+    return message
+  },
+}
+
+function createBaseReleaseRedemptionsResponse(): ReleaseRedemptionsResponse {
+  return { released: [] }
+}
+
+export const ReleaseRedemptionsResponse: MessageFns<ReleaseRedemptionsResponse> = {
+  encode(message: ReleaseRedemptionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.released) {
+      Redemption.encode(v!, writer.uint32(10).fork()).join()
+    }
+    return writer
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseRedemptionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input)
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded')
+    }
+    ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length
+      const message = createBaseReleaseRedemptionsResponse()
+      while (reader.pos < end) {
+        const tag = reader.uint32()
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break
+            }
+
+            message.released.push(Redemption.decode(reader, reader.uint32()))
+            continue
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break
+        }
+        reader.skip(tag & 7)
+      }
+      return message
+    } finally {
+      ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth
+    }
+  },
+
+  fromJSON(object: any): ReleaseRedemptionsResponse {
+    return {
+      released: globalThis.Array.isArray(object?.released) ? object.released.map((e: any) => Redemption.fromJSON(e)) : [],
+    }
+  },
+
+  toJSON(message: ReleaseRedemptionsResponse): unknown {
+    const obj: any = {}
+    if (message.released?.length) {
+      obj.released = message.released.map((e) => Redemption.toJSON(e))
+    }
+    return obj
+  },
+
+  create(base?: DeepPartial<ReleaseRedemptionsResponse>): ReleaseRedemptionsResponse {
+    return ReleaseRedemptionsResponse.fromPartial(base ?? {})
+  },
+  fromPartial(object: DeepPartial<ReleaseRedemptionsResponse>): ReleaseRedemptionsResponse {
+    const message = createBaseReleaseRedemptionsResponse()
+    message.released = object.released?.map((e) => Redemption.fromPartial(e)) || []
     return message
   },
 }
@@ -4090,7 +4282,8 @@ export const LoyaltyServiceService = {
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
    * Redemption. request_id makes a retry return the same redemption without reserving twice.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled).
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
+   * from ReleaseRedemptions when the order could not be placed.
    */
   redeemReward: {
     path: '/brewmesh.loyalty.v1.LoyaltyService/RedeemReward' as const,
@@ -4100,6 +4293,23 @@ export const LoyaltyServiceService = {
     requestDeserialize: (value: Buffer): RedeemRewardRequest => RedeemRewardRequest.decode(value),
     responseSerialize: (value: RedeemRewardResponse): Buffer => Buffer.from(RedeemRewardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RedeemRewardResponse => RedeemRewardResponse.decode(value),
+  },
+  /**
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order is released at once (its points return to the balance, one RELEASE
+   * entry each) and voided, so its request_id is free again and a retry of the same placement
+   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
+   * a placed order's reservations follow its events.
+   */
+  releaseRedemptions: {
+    path: '/brewmesh.loyalty.v1.LoyaltyService/ReleaseRedemptions' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseRedemptionsRequest): Buffer => Buffer.from(ReleaseRedemptionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseRedemptionsRequest => ReleaseRedemptionsRequest.decode(value),
+    responseSerialize: (value: ReleaseRedemptionsResponse): Buffer => Buffer.from(ReleaseRedemptionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseRedemptionsResponse => ReleaseRedemptionsResponse.decode(value),
   },
   /**
    * Unary. Operator: adds or removes points with a required reason, as one ADJUST ledger entry.
@@ -4195,9 +4405,19 @@ export interface LoyaltyServiceServer extends UntypedServiceImplementation {
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
    * Redemption. request_id makes a retry return the same redemption without reserving twice.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled).
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
+   * from ReleaseRedemptions when the order could not be placed.
    */
   redeemReward: handleUnaryCall<RedeemRewardRequest, RedeemRewardResponse>
+  /**
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order is released at once (its points return to the balance, one RELEASE
+   * entry each) and voided, so its request_id is free again and a retry of the same placement
+   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
+   * a placed order's reservations follow its events.
+   */
+  releaseRedemptions: handleUnaryCall<ReleaseRedemptionsRequest, ReleaseRedemptionsResponse>
   /**
    * Unary. Operator: adds or removes points with a required reason, as one ADJUST ledger entry.
    * request_id makes a retry apply it once. A negative delta larger than the balance is
@@ -4310,7 +4530,8 @@ export interface LoyaltyServiceClient extends Client {
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
    * Redemption. request_id makes a retry return the same redemption without reserving twice.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled).
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
+   * from ReleaseRedemptions when the order could not be placed.
    */
   redeemReward(
     request: RedeemRewardRequest,
@@ -4326,6 +4547,29 @@ export interface LoyaltyServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RedeemRewardResponse) => void,
+  ): ClientUnaryCall
+  /**
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order is released at once (its points return to the balance, one RELEASE
+   * entry each) and voided, so its request_id is free again and a retry of the same placement
+   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
+   * a placed order's reservations follow its events.
+   */
+  releaseRedemptions(
+    request: ReleaseRedemptionsRequest,
+    callback: (error: ServiceError | null, response: ReleaseRedemptionsResponse) => void,
+  ): ClientUnaryCall
+  releaseRedemptions(
+    request: ReleaseRedemptionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseRedemptionsResponse) => void,
+  ): ClientUnaryCall
+  releaseRedemptions(
+    request: ReleaseRedemptionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseRedemptionsResponse) => void,
   ): ClientUnaryCall
   /**
    * Unary. Operator: adds or removes points with a required reason, as one ADJUST ledger entry.
