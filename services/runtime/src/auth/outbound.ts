@@ -49,14 +49,25 @@ export function clientCredentials(options: {
   }
 }
 
-/** A token kept in a file that something else rotates (a Kubernetes projected token); re-read when it changes. */
-export function tokenFile(path: string): TokenSource {
-  let cached: { mtimeMs: number; token: string } | undefined
+/**
+ * A token kept in a file that something else rotates (a Kubernetes projected token, renewed well
+ * before it expires); re-read when it changes. The file is looked at most once per `checkEveryMs`,
+ * not on every call: a stat per outbound call was measurable on the order path.
+ */
+export function tokenFile(path: string, checkEveryMs = 1000, now: () => number = Date.now): TokenSource {
+  let cached: { mtimeMs: number; token: string; checkedAt: number } | undefined
+  let checking: Promise<string> | undefined
+  const check = async () => {
+    const { mtimeMs } = await stat(path)
+    const token = cached?.mtimeMs === mtimeMs ? cached.token : (await readFile(path, 'utf8')).trim()
+    cached = { mtimeMs, token, checkedAt: now() }
+    return token
+  }
   return {
     async token() {
-      const { mtimeMs } = await stat(path)
-      if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, token: (await readFile(path, 'utf8')).trim() }
-      return cached.token
+      if (cached && now() - cached.checkedAt < checkEveryMs) return cached.token
+      checking ??= check().finally(() => (checking = undefined))
+      return checking
     },
   }
 }
