@@ -38,21 +38,19 @@ export async function createOutboxTables(db: Executor): Promise<void> {
     .execute()
 }
 
-/** Adds messages to the outbox inside the caller's transaction and wakes the relay at commit. */
+/**
+ * Adds messages to the outbox inside the caller's transaction and wakes the relay at commit, in one
+ * statement (one round trip: the rows and their pg_notify).
+ */
 export async function enqueue(trx: Executor, schema: string, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return
+  const rows = messages.map((m) => ({ topic: m.topic, key: m.key, payload: Buffer.from(m.payload), headers: JSON.stringify(m.headers) }))
   await trx
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        topic: m.topic,
-        key: m.key,
-        payload: Buffer.from(m.payload),
-        headers: JSON.stringify(m.headers),
-      })),
-    )
+    .with('added', (db) => db.insertInto('outbox').values(rows).returning('id'))
+    .selectFrom('added')
+    .select(sql`pg_notify(${outboxChannel(schema)}, '')`.as('notified'))
+    .limit(1)
     .execute()
-  await sql`select pg_notify(${outboxChannel(schema)}, '')`.execute(trx)
 }
 
 /**
