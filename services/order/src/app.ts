@@ -85,7 +85,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   parts.push({ name: 'outbound clients', stop: async () => [customers, favorites, loyalty].forEach((c) => c.close()) })
 
   const queue = createQueue<PaymentJob>(PAYMENTS_QUEUE, jobsConnection, jobsPrefix, log)
-  const payments = paymentQueue(queue, config.payment.delayMs)
+  const payments = paymentQueue(queue, config.payment.delayMs, jobsUp)
   const topic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
   const clock = options.clock ?? (() => new Date())
   const deps: OrderDeps = {

@@ -67,3 +67,12 @@ export async function keepTrying(name: string, attempt: () => Promise<void>, sig
   }
   return false
 }
+
+/** Rejects when `work` has not settled within ms (the work itself goes on): for clients that would wait forever. */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}

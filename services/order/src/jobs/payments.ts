@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq'
 import type { Kysely } from 'kysely'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
 import { traced } from '@brewmesh/runtime/jobs.ts'
+import { withTimeout } from '@brewmesh/runtime/lifecycle.ts'
 import type { Logger } from '@brewmesh/runtime/logger.ts'
 import { processPayment } from '../domain/orders.ts'
 import type { OrderDeps, Payments } from '../domain/ports.ts'
@@ -12,12 +13,15 @@ export type PaymentJob = { orderId: string; traceparent?: string } | Record<stri
 
 /**
  * The mock processor's queue: one delayed job per order (job id = order id, so scheduling twice
- * is one job), retried with backoff when PostgreSQL is away.
+ * is one job), retried with backoff when PostgreSQL is away. While Valkey is away (`up` false),
+ * or slow, scheduling fails at once instead of waiting on BullMQ's offline queue: the order is
+ * already stored, and the pending-payment sweep schedules it once Valkey is back.
  */
-export function paymentQueue(queue: Queue<PaymentJob>, delayMs: number): Payments {
+export function paymentQueue(queue: Queue<PaymentJob>, delayMs: number, up: () => boolean): Payments {
   return {
     async schedule(orderId) {
-      await queue.add('process', traced({ orderId }), { jobId: orderId, delay: delayMs })
+      if (!up()) throw new Error('valkey is not connected')
+      await withTimeout(queue.add('process', traced({ orderId }), { jobId: orderId, delay: delayMs }), 500, 'valkey')
     },
   }
 }
