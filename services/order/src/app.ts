@@ -81,7 +81,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   const channel = clientChannelCredentials({ ca: config.outboundCa ? readFileSync(config.outboundCa, 'utf8') : undefined })
   const customers = customerClient(config.dependencies.customer, auth, channel)
   const favorites = favoritesClient(config.dependencies.favorites, auth, channel)
-  const loyalty = loyaltyClient(config.dependencies.loyalty, auth, channel)
+  const loyalty = loyaltyClient(config.dependencies.loyalty, auth, log.child({ component: 'loyalty-client' }), channel)
   parts.push({ name: 'outbound clients', stop: async () => [customers, favorites, loyalty].forEach((c) => c.close()) })
 
   const queue = createQueue<PaymentJob>(PAYMENTS_QUEUE, jobsConnection, jobsPrefix, log)

@@ -25,6 +25,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const dependency = (name: string, port: number): Dependency => ({
     target: reader.string(`${name.toUpperCase()}_SERVICE_ADDR`, `dns:///localhost:${port}`),
     timeoutMs: reader.int(`${name.toUpperCase()}_TIMEOUT_MS`, 2000, { min: 50, max: 30_000 }),
+    maxInFlight: reader.int(`${name.toUpperCase()}_MAX_IN_FLIGHT`, 128, { min: 1 }),
   })
   const tokenFile = reader.optional('SERVICE_TOKEN_FILE')
   const tokenUrl = reader.optional('AUTH_TOKEN_URL')

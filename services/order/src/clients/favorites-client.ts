@@ -1,7 +1,7 @@
-import { credentials, status as Code, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
+import { credentials, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
 import { FavoritesServiceClient, type GetUsualResponse } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import type { Favorites } from '../domain/ports.ts'
-import { call, channelOptions, deadlineFor, dependencyError, type Dependency } from './outbound.ts'
+import { channelOptions, outboundCalls, type Dependency } from './outbound.ts'
 
 /** The Favorites service: "my usual" (a pinned favorite or a learned drink). */
 export function favoritesClient(
@@ -13,23 +13,15 @@ export function favoritesClient(
     ...channelOptions('brewmesh.favorites.v1.FavoritesService', ['GetUsual']),
     interceptors: [auth],
   })
+  const favorites = outboundCalls('favorites', dep)
   return {
     async usual(customerId, budget) {
-      try {
-        const r = await call<GetUsualResponse>(
-          (md, opts, cb) => client.getUsual({ customerId }, md, opts, cb),
-          deadlineFor(budget, dep.timeoutMs),
-        )
-        const drink = r.usual?.drink
-        if (drink?.$case === 'favorite')
-          return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: drink.value.favoriteId }
-        if (drink?.$case === 'learned')
-          return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: '' }
-        return undefined
-      } catch (err) {
-        if ((err as { code?: number }).code === Code.NOT_FOUND) return undefined
-        throw dependencyError('favorites', err)
-      }
+      const r = await favorites.find<GetUsualResponse>((md, opts, cb) => client.getUsual({ customerId }, md, opts, cb), budget)
+      const drink = r?.usual?.drink
+      if (drink?.$case === 'favorite')
+        return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: drink.value.favoriteId }
+      if (drink?.$case === 'learned') return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: '' }
+      return undefined
     },
     close: () => client.close(),
   }

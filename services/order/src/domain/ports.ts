@@ -43,6 +43,8 @@ export interface Loyalty {
     request: { requestId: string; customerId: string; rewardId: string; orderId: string; cart: Cart },
     budget: CallBudget,
   ): Promise<AppliedReward>
+  /** Gives back every reservation of an order that could not be placed; resolves with how many were released. */
+  release(request: { customerId: string; orderId: string; reason: string }, budget: CallBudget): Promise<number>
 }
 
 /** The mock payment processor's queue: processes an order's payment later, once. */
