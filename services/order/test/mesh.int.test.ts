@@ -152,4 +152,23 @@ describe('an order across the mesh', () => {
     )
     expect(list.orders).toEqual([])
   })
+
+  it('a placement that fails after reserving a reward gives the points back at once, and its retry reserves afresh', async () => {
+    // 500 points: the 1.00-off (400) is reserved first, then the free drink (1500) cannot be afforded.
+    const { customer } = await regular(500)
+    const request = placeRequest(customer.id, { rewardIds: [SEED.dollarOff, SEED.freeDrink] })
+    const err = await failure(place(mesh.order.client, request))
+    expect(err.code).toBe(status.FAILED_PRECONDITION)
+    expect(await account(customer.id)).toMatchObject({ balance: '500', reservedPoints: '0' })
+    const orderId = (await entries(customer.id, '')).find((e) => e.kind === LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE)?.orderId
+    expect(kindsOf(await entries(customer.id, orderId ?? 'none'))).toEqual(
+      [LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE, LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE].sort(),
+    )
+
+    // The same request id with only the affordable reward: placed, with a fresh reservation.
+    const order = await place(mesh.order.client, { ...request, rewardIds: [SEED.dollarOff] })
+    expect(order.id).toBe(orderId)
+    expect(order.appliedRewards.map((r) => r.rewardId)).toEqual([SEED.dollarOff])
+    expect(await account(customer.id)).toMatchObject({ balance: '100', reservedPoints: '400' })
+  })
 })

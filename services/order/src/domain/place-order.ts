@@ -224,24 +224,65 @@ export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: Cal
       ])
     return earlier.order
   }
-  const payer = await deps.customers.get(input.customerId.toLowerCase(), budget)
+  // The payer and the usual drinks are looked up at once: neither waits for the other.
+  const [payerLookup, linesLookup] = await Promise.allSettled([
+    deps.customers.get(input.customerId.toLowerCase(), budget),
+    resolveLines(deps, input, input.customerId.toLowerCase(), budget),
+  ])
+  const payer = settled(payerLookup)
   if (!payer) throw precondition(`customer ${input.customerId} does not exist`)
   if (!payer.active) throw precondition(`customer ${payer.id} is not active`)
   if (input.kind === 'group' && !payer.householdId) throw precondition(`customer ${payer.id} has no household to order for`)
   const members = await membersOf(deps, input, payer, budget)
   const orderId = nameUuid('order', input.requestId)
-  const lines = await priceLines(deps, input, orderId, await resolveLines(deps, input, payer.id, budget), members, payer.id)
+  const lines = await priceLines(deps, input, orderId, settled(linesLookup), members, payer.id)
 
   const cart = cartOf(lines, deps.currency)
   const rewards: AppliedReward[] = []
-  for (const rewardId of input.rewardIds) {
-    rewards.push(
-      await deps.loyalty.redeem(
-        { requestId: nameUuid('redeem', input.requestId, rewardId), customerId: payer.id, rewardId, orderId, cart },
-        budget,
-      ),
-    )
+  try {
+    for (const rewardId of input.rewardIds) {
+      rewards.push(
+        await deps.loyalty.redeem(
+          { requestId: nameUuid('redeem', input.requestId, rewardId), customerId: payer.id, rewardId, orderId, cart },
+          budget,
+        ),
+      )
+    }
+    return await store(deps, input, hash, payer, orderId, lines, cart, rewards)
+  } catch (err) {
+    if (input.rewardIds.length > 0) await releaseUnplaced(deps, payer.id, orderId)
+    throw err
   }
+}
+
+const settled = <T>(result: PromiseSettledResult<T>): T => {
+  if (result.status === 'rejected') throw result.reason
+  return result.value
+}
+
+/**
+ * A placement that failed after reserving rewards gives them back at once. Unless the order was
+ * stored after all (a concurrent retry with the same key won): then its reservations are its own.
+ * A release that fails is logged by the adapter; the Loyalty service's hold job releases later.
+ */
+async function releaseUnplaced(deps: OrderDeps, customerId: string, orderId: string): Promise<void> {
+  if (await deps.store.order(orderId).catch(() => undefined)) return
+  await deps.loyalty
+    .release({ customerId, orderId, reason: 'order not placed' }, { deadline: new Date(deps.clock().getTime() + 1000) })
+    .catch(() => 0)
+}
+
+/** Prices the order, stores it with its OrderPlaced event, and queues its payment. */
+async function store(
+  deps: OrderDeps,
+  input: PlaceInput,
+  hash: string,
+  payer: CustomerInfo,
+  orderId: string,
+  lines: OrderLine[],
+  cart: Cart,
+  rewards: AppliedReward[],
+): Promise<Order> {
   const subtotal = minor(cart.subtotal)
   const discount = Math.min(
     rewards.reduce((s, r) => s + minor(r.discount), 0),
