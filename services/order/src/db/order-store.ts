@@ -24,8 +24,33 @@ function orderRow(o: Order) {
   }
 }
 
+/**
+ * The menu as this process last read it. Only migrations write menu items, so a snapshot re-read
+ * every `ttlMs` saves a query per order line (and per ListMenuItems) and still picks up an edit.
+ */
+function menuSnapshot(db: Kysely<OrderDb>, ttlMs: number) {
+  let current: { items: MenuItem[]; byId: Map<string, MenuItem>; readAt: number } | undefined
+  let reading: Promise<NonNullable<typeof current>> | undefined
+  const read = async () => {
+    const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
+    const items = rows.map((r) => MenuItem.fromJSON(r.doc))
+    return { items, byId: new Map(items.map((i) => [i.id, i])), readAt: Date.now() }
+  }
+  return async () => {
+    if (current && Date.now() - current.readAt < ttlMs) return current
+    reading ??= read().finally(() => (reading = undefined))
+    return (current = await reading)
+  }
+}
+
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
-export function orderStore(db: Kysely<OrderDb>, schema: string, toOutbox: (change: OrderChange) => OutboxMessage): OrderStore {
+export function orderStore(
+  db: Kysely<OrderDb>,
+  schema: string,
+  toOutbox: (change: OrderChange) => OutboxMessage,
+  menuTtlMs = 30_000,
+): OrderStore {
+  const menu = menuSnapshot(db, menuTtlMs)
   const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
     async order(id, lock) {
       let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
@@ -124,8 +149,7 @@ export function orderStore(db: Kysely<OrderDb>, schema: string, toOutbox: (chang
       return rows.map((r) => r.id)
     },
     async menuItem(id) {
-      const row = await db.selectFrom('menu_items').select('doc').where('id', '=', id).executeTakeFirst()
-      return row && MenuItem.fromJSON(row.doc)
+      return (await menu()).byId.get(id)
     },
     async commandAnswer(baristaId, commandId) {
       const row = await db
@@ -148,8 +172,7 @@ export function orderStore(db: Kysely<OrderDb>, schema: string, toOutbox: (chang
       return Number(r.numDeletedRows)
     },
     async menu() {
-      const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
-      return rows.map((r) => MenuItem.fromJSON(r.doc))
+      return (await menu()).items
     },
   }
 }
