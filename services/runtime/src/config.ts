@@ -177,7 +177,7 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       password: reader.string('DB_PASSWORD', 'brewmesh'),
       schema: reader.string('DB_SCHEMA', service),
       poolMax: reader.int('DB_POOL_MAX', 10, { min: 1, max: 200 }),
-      poolMaxWaiting: reader.int('DB_POOL_MAX_WAITING', 50, { min: 0, max: 10_000 }),
+      poolMaxWaiting: reader.int('DB_POOL_MAX_WAITING', 200, { min: 0, max: 10_000 }),
       acquireTimeoutMs: reader.int('DB_POOL_ACQUIRE_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
     },
     valkey: {

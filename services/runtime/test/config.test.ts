@@ -123,7 +123,7 @@ describe('readBaseConfig', () => {
         password: 'brewmesh',
         schema: 'orders',
         poolMax: 10,
-        poolMaxWaiting: 50,
+        poolMaxWaiting: 200,
         acquireTimeoutMs: 1000,
       },
       valkey: { host: '127.0.0.1', port: 6379, keyPrefix: 'brewmesh' },

@@ -231,6 +231,7 @@ export function favoritesStore(
             .execute()
           return { favorites: rows.map(toFavorite), revision: row?.revision ?? 0, prunedThrough: row?.pruned_through ?? 0 }
         }),
+    liveFavorites: (customerId) => liveOf(db, customerId),
     learned: (customerId, since) => learned(db, customerId, since),
     async pruneTombstones(before) {
       const { rows } = await sql<{ pruned: number }>`

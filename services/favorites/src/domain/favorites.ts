@@ -137,7 +137,8 @@ export async function getUsual(deps: FavoritesDeps, customerId: string): Promise
   requireUuid(customerId, 'customer_id')
   const id = customerId.toLowerCase()
   const window = usualWindow(deps.clock(), deps.usualWindowDays)
-  const [{ favorites }, learned] = await Promise.all([deps.store.live(id), deps.store.learned(id, window.startAt)])
+  // Two single reads side by side; the usual needs no revision, so no snapshot transaction.
+  const [favorites, learned] = await Promise.all([deps.store.liveFavorites(id), deps.store.learned(id, window.startAt)])
   const usual = usualOf(favorites, learned, window)
   if (!usual) throw notFound('usual of customer', id)
   return usual
