@@ -57,3 +57,23 @@ export function createByteCache(options: {
     },
   }
 }
+
+/**
+ * A value read at most once per `ttlMs` and kept in this process (reference data that only a
+ * migration or an operator changes: the menu, the rewards catalog). Concurrent readers share one
+ * read; a failed read is not kept.
+ */
+export function snapshot<T>(read: () => Promise<T>, ttlMs: number, now: () => number = Date.now): () => Promise<T> {
+  let current: { value: T; readAt: number } | undefined
+  let reading: Promise<T> | undefined
+  return async () => {
+    if (current && now() - current.readAt < ttlMs) return current.value
+    reading ??= read()
+      .then((value) => {
+        current = { value, readAt: now() }
+        return value
+      })
+      .finally(() => (reading = undefined))
+    return reading
+  }
+}

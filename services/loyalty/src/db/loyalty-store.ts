@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { snapshot } from '@brewmesh/runtime/cache.ts'
 import { enqueue, markProcessed, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
@@ -8,7 +9,18 @@ import type { LoyaltyDb } from './schema.ts'
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
-export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (change: LoyaltyChange) => OutboxMessage): LoyaltyStore {
+export function loyaltyStore(
+  db: Kysely<LoyaltyDb>,
+  schema: string,
+  toOutbox: (change: LoyaltyChange) => OutboxMessage,
+  catalogTtlMs = 30_000,
+): LoyaltyStore {
+  // The catalog is seeded by migration and read by every redemption and quote: kept per process,
+  // re-read every catalogTtlMs so an operator's edit still shows.
+  const catalog = snapshot(
+    async () => (await db.selectFrom('rewards').selectAll().orderBy('cost_points').orderBy('name').orderBy('id').execute()).map(toReward),
+    catalogTtlMs,
+  )
   const txFor = (trx: Transaction<LoyaltyDb>): LoyaltyTx => ({
     async account(customerId, lock) {
       let q = trx.selectFrom('accounts').selectAll().where('customer_id', '=', customerId)
@@ -168,10 +180,7 @@ export function loyaltyStore(db: Kysely<LoyaltyDb>, schema: string, toOutbox: (c
       const row = await db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toEntry(row)
     },
-    async rewards() {
-      const rows = await db.selectFrom('rewards').selectAll().orderBy('cost_points').orderBy('name').orderBy('id').execute()
-      return rows.map(toReward)
-    },
+    rewards: catalog,
     async strandedRedemptions(reservedBefore, limit) {
       const rows = await db
         .selectFrom('redemptions')

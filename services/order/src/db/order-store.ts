@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { snapshot } from '@brewmesh/runtime/cache.ts'
 import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
 import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
 import type { OrderDb } from './schema.ts'
@@ -24,25 +25,6 @@ function orderRow(o: Order) {
   }
 }
 
-/**
- * The menu as this process last read it. Only migrations write menu items, so a snapshot re-read
- * every `ttlMs` saves a query per order line (and per ListMenuItems) and still picks up an edit.
- */
-function menuSnapshot(db: Kysely<OrderDb>, ttlMs: number) {
-  let current: { items: MenuItem[]; byId: Map<string, MenuItem>; readAt: number } | undefined
-  let reading: Promise<NonNullable<typeof current>> | undefined
-  const read = async () => {
-    const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
-    const items = rows.map((r) => MenuItem.fromJSON(r.doc))
-    return { items, byId: new Map(items.map((i) => [i.id, i])), readAt: Date.now() }
-  }
-  return async () => {
-    if (current && Date.now() - current.readAt < ttlMs) return current
-    reading ??= read().finally(() => (reading = undefined))
-    return (current = await reading)
-  }
-}
-
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
 export function orderStore(
   db: Kysely<OrderDb>,
@@ -50,7 +32,13 @@ export function orderStore(
   toOutbox: (change: OrderChange) => OutboxMessage,
   menuTtlMs = 30_000,
 ): OrderStore {
-  const menu = menuSnapshot(db, menuTtlMs)
+  // Only migrations write menu items: a per-process snapshot saves a query per order line and
+  // per ListMenuItems, and still picks up an edit within menuTtlMs.
+  const menu = snapshot(async () => {
+    const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
+    const items = rows.map((r) => MenuItem.fromJSON(r.doc))
+    return { items, byId: new Map(items.map((i) => [i.id, i])) }
+  }, menuTtlMs)
   const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
     async order(id, lock) {
       let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
