@@ -39,10 +39,13 @@ export function createOutboxRelay(options: {
   meter: Meter
   batchSize?: number
   pollMs?: number
+  /** After a wake-up, how long to let more commits gather before publishing them in one batch. */
+  coalesceMs?: number
 }): OutboxRelay {
   const { db, pool, schema, producer, log } = options
   const batchSize = options.batchSize ?? 200
   const pollMs = options.pollMs ?? 1000
+  const coalesceMs = options.coalesceMs ?? 10
   const published = options.meter.createCounter('outbox_published', { description: 'outbox rows published to Kafka' })
   const failures = options.meter.createCounter('outbox_publish_failures', { description: 'failed outbox publish attempts' })
   const lockKey = `brewmesh.outbox.${schema}`
@@ -54,11 +57,11 @@ export function createOutboxRelay(options: {
 
   const publishOnce = async (): Promise<number> =>
     db.transaction().execute(async (trx) => {
-      const locked = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${lockKey})) as ok`.execute(trx)
-      if (!locked.rows[0]?.ok) return 0
+      // The lock and the read in one round trip: no rows when another replica holds the lock.
       const rows = await sql<OutboxRow>`
-        select id, topic, key, payload, headers from outbox
-        where published_at is null order by id limit ${batchSize}`.execute(trx)
+        with relay as (select pg_try_advisory_xact_lock(hashtext(${lockKey})) as locked)
+        select o.id, o.topic, o.key, o.payload, o.headers from outbox o, relay
+        where relay.locked and o.published_at is null order by o.id limit ${batchSize}`.execute(trx)
       if (rows.rows.length === 0) return 0
       if (!connected) {
         await producer.connect()
@@ -130,14 +133,17 @@ export function createOutboxRelay(options: {
         backoff = Math.min(backoff * 2, 5000)
         continue
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs)
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), pollMs)
         wake = () => {
           clearTimeout(timer)
-          resolve()
+          resolve(true)
         }
         signal.addEventListener('abort', wake, { once: true })
       })
+      // Under load commits arrive every few milliseconds: let them gather into one batch (one
+      // transaction and one Kafka request) instead of one each.
+      if (woken && coalesceMs > 0) await sleep(coalesceMs, signal)
     }
   }
 
