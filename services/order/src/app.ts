@@ -108,7 +108,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
     jobsConnection,
     jobsPrefix,
     log,
-    4,
+    config.payment.concurrency,
   )
   queueMetrics(meter, config.service, [[queue, worker]])
   parts.push(...jobPart(queue, worker, jobsUp, background))

@@ -7,7 +7,7 @@ export interface OrderConfig extends BaseConfig {
   /** Tax on (subtotal - discount), in basis points (825 = 8.25 %). */
   taxRateBps: number
   currency: string
-  payment: PaymentSettings & { sweepCron: string }
+  payment: PaymentSettings & { sweepCron: string; concurrency: number }
   dependencies: { customer: Dependency; favorites: Dependency; loyalty: Dependency }
   /** The Order Service's own identity for outbound calls: a token file (rotated by the platform) or OAuth2 client credentials. */
   serviceToken: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
@@ -41,6 +41,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       successRate: reader.int('PAYMENT_SUCCESS_PERCENT', 80, { min: 0, max: 100 }) / 100,
       delayMs: reader.int('PAYMENT_DELAY_MS', 2000, { min: 0, max: 600_000 }),
       sweepCron: reader.string('PAYMENT_SWEEP_CRON', '* * * * *'),
+      concurrency: reader.int('PAYMENT_CONCURRENCY', 16, { min: 1, max: 256 }),
     },
     dependencies: {
       customer: dependency('customer', 50052),

@@ -20,7 +20,8 @@ export function favoritesClient(
       const drink = r?.usual?.drink
       if (drink?.$case === 'favorite')
         return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: drink.value.favoriteId }
-      if (drink?.$case === 'learned') return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: '' }
+      if (drink?.$case === 'learned')
+        return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: '' }
       return undefined
     },
     close: () => client.close(),
