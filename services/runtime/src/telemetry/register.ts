@@ -1,5 +1,12 @@
 /**
- * Process-wide tracing, loaded before the app with `node --import`. Tracing is opt-in: only when
+ * The preload of every service (`node --import`), before the app loads: Node's compile cache,
+ * then tracing if it is configured.
+ *
+ * The compile cache keeps V8's compiled code of every module (ours after type stripping, and the
+ * libraries') on disk (NODE_COMPILE_CACHE, else the OS temp directory), which halves module loading
+ * from the second start on: a restarted replica is SERVING sooner.
+ *
+ * Tracing is opt-in: only when
  * an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
  * and OTEL_SDK_DISABLED is not "true") is the SDK loaded (tracing.ts): ES modules patched through
  * the loader hook, spans exported over OTLP, trace context carried across gRPC, Kafka and BullMQ.
@@ -8,6 +15,10 @@
  *
  * This preload runs before any config.ts, so it reads the standard OTEL_* variables itself.
  */
+import { enableCompileCache } from 'node:module'
+
+enableCompileCache()
+
 const env = process.env
 const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT']
 if (endpoint && env['OTEL_SDK_DISABLED']?.toLowerCase() !== 'true') await import('./tracing.ts')
