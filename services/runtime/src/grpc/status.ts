@@ -1,5 +1,6 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
-import { type Any } from '@brewmesh/gen/google/protobuf/any.ts'
+import type { Any } from '@brewmesh/gen/google/protobuf/any.ts'
+import { BAD_REQUEST_TYPE, ERROR_INFO_TYPE, RETRY_INFO_TYPE, STATUS_DETAILS_KEY } from '@brewmesh/sdk/errors.ts'
 import { BadRequest, ErrorInfo, RetryInfo } from '@brewmesh/gen/google/rpc/error_details.ts'
 import { Status } from '@brewmesh/gen/google/rpc/status.ts'
 import { AppError, type ErrorKind, type FieldViolation } from '../errors.ts'
@@ -16,11 +17,6 @@ const codeOf: Record<ErrorKind, Code> = {
   unauthenticated: Code.UNAUTHENTICATED,
   permission_denied: Code.PERMISSION_DENIED,
 }
-
-const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
-const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest'
-const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo'
-const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo'
 
 // PostgreSQL SQLSTATEs and socket errors that mean "try again later", not "you did something wrong".
 const PG_UNAVAILABLE = /^(08|53|57P0)/
@@ -84,29 +80,5 @@ function encodeDetails(
   return Buffer.from(Status.encode({ code, message, details }).finish())
 }
 
-/** Client side: the google.rpc.Status details a server attached to an error (none when absent). */
-function detailsOf(err: unknown): Any[] {
-  const raw = (err as { metadata?: Metadata } | undefined)?.metadata?.get(STATUS_DETAILS_KEY)[0]
-  return !raw || typeof raw === 'string' ? [] : Status.decode(raw).details
-}
-
-/** Client side: how long a server asked the caller to wait before retrying, if it did. */
-export function retryDelayOf(err: unknown): number | undefined {
-  const info = detailsOf(err).find((d) => d.typeUrl === RETRY_INFO_TYPE)
-  const delay = info && RetryInfo.decode(info.value).retryDelay
-  return delay ? Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1_000_000) : undefined
-}
-
-/** Client side: the google.rpc.ErrorInfo reason a server attached to an error, if any. */
-export function errorReasonOf(err: unknown): string | undefined {
-  const info = detailsOf(err).find((d) => d.typeUrl === ERROR_INFO_TYPE)
-  return info && ErrorInfo.decode(info.value).reason
-}
-
-/** Client side: the field violations a server attached to an error, if any. */
-export function fieldViolationsOf(err: unknown): FieldViolation[] {
-  return detailsOf(err)
-    .filter((d) => d.typeUrl === BAD_REQUEST_TYPE)
-    .flatMap((d) => BadRequest.decode(d.value).fieldViolations)
-    .map((v) => ({ field: v.field, description: v.description }))
-}
+// Client side: the decoders live with the SDK, where callers find them.
+export { errorReasonOf, fieldViolationsOf, retryDelayOf } from '@brewmesh/sdk/errors.ts'

@@ -1,0 +1,170 @@
+import {
+  Client,
+  Metadata,
+  type CallOptions as GrpcCallOptions,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ClientWritableStream,
+  type Interceptor,
+  type ServiceError,
+} from '@grpc/grpc-js'
+
+/** A method of a generated (ts-proto, grpc-js) service definition. */
+interface MethodDef {
+  path: string
+  requestStream: boolean
+  responseStream: boolean
+  requestSerialize: (value: never) => Buffer
+  responseDeserialize: (bytes: Buffer) => unknown
+}
+
+type RequestOf<M> = M extends { requestSerialize: (value: infer R) => Buffer } ? R : never
+type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer R } ? R : never
+type Requests<T> = AsyncIterable<T> | Iterable<T>
+
+/** Per call: a deadline, extra metadata, and a signal that cancels the call. */
+export interface CallOptions {
+  deadline?: Date | number
+  metadata?: Metadata
+  signal?: AbortSignal
+}
+
+/** A method as a promise (unary, client streaming) or an async iterable (server streaming, bidirectional). */
+export type ClientMethod<M> = M extends { requestStream: false; responseStream: false }
+  ? (request: RequestOf<M>, options?: CallOptions) => Promise<ResponseOf<M>>
+  : M extends { requestStream: false; responseStream: true }
+    ? (request: RequestOf<M>, options?: CallOptions) => AsyncIterable<ResponseOf<M>>
+    : M extends { requestStream: true; responseStream: false }
+      ? (requests: Requests<RequestOf<M>>, options?: CallOptions) => Promise<ResponseOf<M>>
+      : (requests: Requests<RequestOf<M>>, options?: CallOptions) => AsyncIterable<ResponseOf<M>>
+
+/** Every method of a generated service definition, named as the definition names it. */
+export type PromiseClient<S> = { [K in keyof S]: ClientMethod<S[K]> } & { close(): void }
+
+export interface ClientOptions {
+  /** Sent on every call, e.g. a bearer token interceptor. */
+  interceptors?: Interceptor[]
+  /** grpc-js channel options (service config, keepalive, message sizes). */
+  channel?: ChannelOptions
+}
+
+/**
+ * A promise client for a generated service definition, e.g.
+ * `const customers = createClient(CustomerServiceService, 'localhost:50052', credentials.createInsecure())`,
+ * then `await customers.getCustomer({ id })` or `for await (const change of customers.watchCustomer({ id }))`.
+ * Failures reject (or throw from the iterator) with the grpc-js ServiceError; errors.ts reads its details.
+ */
+export function createClient<S extends Record<string, MethodDef>>(
+  definition: S,
+  address: string,
+  credentials: ChannelCredentials,
+  options: ClientOptions = {},
+): PromiseClient<S> {
+  const client = new Client(address, credentials, { ...options.channel, interceptors: options.interceptors ?? [] })
+  const methods: Record<string, unknown> = { close: () => client.close() }
+  for (const [key, method] of Object.entries(definition)) methods[key] = callerOf(client, method)
+  return methods as PromiseClient<S>
+}
+
+const grpcOptions = (o: CallOptions): GrpcCallOptions => (o.deadline === undefined ? {} : { deadline: o.deadline })
+
+/** Cancels the call when the signal aborts; returns how to stop listening. */
+function cancelOn(signal: AbortSignal | undefined, call: { cancel(): void }): () => void {
+  if (!signal) return () => undefined
+  if (signal.aborted) call.cancel()
+  const cancel = () => call.cancel()
+  signal.addEventListener('abort', cancel, { once: true })
+  return () => signal.removeEventListener('abort', cancel)
+}
+
+function callerOf(client: Client, m: MethodDef) {
+  const serialize = m.requestSerialize as (value: unknown) => Buffer
+  const deserialize = m.responseDeserialize
+  if (!m.requestStream && !m.responseStream) {
+    return (request: unknown, o: CallOptions = {}) =>
+      new Promise((resolve, reject) => {
+        const call = client.makeUnaryRequest(
+          m.path,
+          serialize,
+          deserialize,
+          request,
+          o.metadata ?? new Metadata(),
+          grpcOptions(o),
+          (err, res) => {
+            stop()
+            if (err) reject(err)
+            else resolve(res)
+          },
+        )
+        const stop = cancelOn(o.signal, call)
+      })
+  }
+  if (!m.requestStream) {
+    return (request: unknown, o: CallOptions = {}) =>
+      readAll(
+        client.makeServerStreamRequest(m.path, serialize, deserialize, request, o.metadata ?? new Metadata(), grpcOptions(o)),
+        o.signal,
+      )
+  }
+  if (!m.responseStream) {
+    return (requests: Requests<unknown>, o: CallOptions = {}) =>
+      new Promise((resolve, reject) => {
+        const call = client.makeClientStreamRequest(
+          m.path,
+          serialize,
+          deserialize,
+          o.metadata ?? new Metadata(),
+          grpcOptions(o),
+          (err, res) => {
+            stop()
+            if (err) reject(err)
+            else resolve(res)
+          },
+        )
+        const stop = cancelOn(o.signal, call)
+        void writeAll(call, requests)
+      })
+  }
+  return (requests: Requests<unknown>, o: CallOptions = {}) => {
+    const call = client.makeBidiStreamRequest(m.path, serialize, deserialize, o.metadata ?? new Metadata(), grpcOptions(o))
+    void writeAll(call, requests)
+    return readAll(call, o.signal)
+  }
+}
+
+/** Writes requests with backpressure, then half-closes; a failing source cancels the call. */
+async function writeAll(
+  call: ClientWritableStream<unknown> | ClientDuplexStream<unknown, unknown>,
+  requests: Requests<unknown>,
+): Promise<void> {
+  try {
+    for await (const request of requests) {
+      if (call.destroyed || call.writableEnded) return
+      if (!call.write(request)) await new Promise((resolve) => call.once('drain', resolve))
+    }
+    call.end()
+  } catch {
+    call.cancel()
+  }
+}
+
+/** The responses of a stream; leaving the loop early (break, throw) cancels the call. */
+async function* readAll<T>(
+  call: ClientReadableStream<T> | ClientDuplexStream<unknown, T>,
+  signal: AbortSignal | undefined,
+): AsyncIterable<T> {
+  const stop = cancelOn(signal, call)
+  let ended = false
+  call.once('end', () => (ended = true))
+  call.once('error', () => (ended = true))
+  try {
+    for await (const message of call as AsyncIterable<T>) yield message
+  } catch (err) {
+    throw err as ServiceError
+  } finally {
+    stop()
+    if (!ended) call.cancel()
+  }
+}
