@@ -5,7 +5,11 @@ describe('a snapshot of reference data', () => {
   it('is read once per period, shared by concurrent readers, and read again after the period', async () => {
     let now = 0
     let reads = 0
-    const menu = snapshot(async () => ++reads, 1000, () => now)
+    const menu = snapshot(
+      async () => ++reads,
+      1000,
+      () => now,
+    )
     expect(await Promise.all([menu(), menu(), menu()])).toEqual([1, 1, 1])
     now = 999
     expect(await menu()).toBe(1)

@@ -11,6 +11,8 @@ import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { interceptCalls } from './interceptors.ts'
 import { createAdmission, type AdmissionSettings } from './admission.ts'
+import { implement, type Routes } from './routes.ts'
+import type { RateLimiter } from '../rate-limit.ts'
 
 export interface GrpcServerOptions {
   service: string
@@ -26,6 +28,8 @@ export interface GrpcServerOptions {
   verifyToken: TokenVerifier
   /** The bound on calls and streams handled at once. */
   admission: AdmissionSettings
+  /** The per-caller write limit routes marked `write` count against (none: unlimited). */
+  limitWrites?: RateLimiter
 }
 
 export interface GrpcServer {
@@ -34,6 +38,8 @@ export interface GrpcServer {
   calls: CallAdapters
   streams: StreamRegistry
   add(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void
+  /** Serves a generated service from its route table (grpc/routes.ts). */
+  serve<S extends ServiceDefinition>(definition: S, routes: Routes<S>): void
   /** Binds and starts; resolves with the bound port (useful with port 0). */
   listen(): Promise<number>
   /** Stop accepting, end streams with UNAVAILABLE, let unary calls finish, then force. */
@@ -90,6 +96,14 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       // '/brewmesh.customer.v1.CustomerService/GetCustomer' -> 'brewmesh.customer.v1.CustomerService'
       const path = Object.values(definition)[0]?.path ?? ''
       served.push(path.slice(1, path.lastIndexOf('/')))
+    },
+    serve(definition, routes) {
+      const served = implement(definition as never, routes as never, {
+        log,
+        streams,
+        limitWrites: options.limitWrites ?? (async () => undefined),
+      })
+      this.add(served.definition, served.implementation)
     },
     listen: () =>
       new Promise((resolve, reject) => {

@@ -1,0 +1,361 @@
+import {
+  status as Code,
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js'
+import { authorize, type Rule, type Target } from '../auth/access.ts'
+import { principalOf } from '../auth/interceptor.ts'
+import type { Principal } from '../auth/principal.ts'
+import { invalid, permissionDenied, unauthenticated, type FieldViolation } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import type { RateLimiter } from '../rate-limit.ts'
+import type { StreamRegistry } from './calls.ts'
+import { decodeStrictly, requestTypeOf, violationsOf } from './contract.ts'
+import { toServiceError } from './status.ts'
+
+/** A method of a generated (ts-proto, grpc-js) service definition. */
+interface MethodDef {
+  path: string
+  requestStream: boolean
+  responseStream: boolean
+  requestDeserialize: (bytes: Buffer) => unknown
+  responseSerialize: (value: never) => Buffer
+}
+
+type RequestOf<M> = M extends { requestDeserialize: (bytes: Buffer) => infer R } ? R : never
+type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never
+
+/** What a handler knows about its call, without touching grpc-js. */
+export interface Call {
+  /** The verified caller (authentication ran before any handler). */
+  caller: Principal
+  /** Checks the route's rule against what the request is about (for routes with `about: 'handler'`). */
+  authorize(target: Target): void
+  /** Aborted when the caller cancels, the deadline passes, or the server shuts down. */
+  signal: AbortSignal
+  /** The caller's deadline, when it set one: calls made on its behalf should not outlive it. */
+  deadline: Date | undefined
+  log: Logger
+}
+
+/** A handler per call kind: unary and client streams answer once, server and bidi streams yield. */
+export type Handler<M> = M extends { requestStream: false; responseStream: false }
+  ? (request: RequestOf<M>, call: Call) => Promise<ResponseOf<M>>
+  : M extends { requestStream: false; responseStream: true }
+    ? (request: RequestOf<M>, call: Call) => AsyncIterable<ResponseOf<M>>
+    : M extends { requestStream: true; responseStream: false }
+      ? (requests: AsyncIterable<RequestOf<M>>, call: Call) => Promise<ResponseOf<M>>
+      : (requests: AsyncIterable<RequestOf<M>>, call: Call) => AsyncIterable<ResponseOf<M>>
+
+/** One RPC: who may call it, whether it is a write, and the handler. */
+export interface Route<M> {
+  /** The rule of the service's access table (runtime/auth/access.ts). */
+  access: Rule
+  /**
+   * What the request is about, for the rule's self/household parts: checked before the handler.
+   * 'handler' when only the handler can tell (it loads the record first): it must call
+   * call.authorize; staff and service callers are checked before the handler either way.
+   */
+  about: M extends { requestStream: false } ? ((request: RequestOf<M>) => Target) | 'handler' | 'nobody' : 'handler' | 'nobody'
+  /** A write: counts against the caller's rate limit (after authorization). */
+  write?: boolean
+  /**
+   * Streamed request messages that break the contract's limits: 'fail' (the default) ends the call
+   * with INVALID_ARGUMENT; 'deliver' hands them to the handler, which reports each one
+   * (messageViolations) and goes on with the rest, as an import does with a bad row.
+   */
+  invalidMessages?: 'fail' | 'deliver'
+  handle: Handler<M>
+}
+
+const delivered = new WeakMap<object, FieldViolation[]>()
+
+/** The contract violations of a streamed message a route takes with invalidMessages 'deliver' (none: []). */
+export const messageViolations = (message: object): FieldViolation[] => delivered.get(message) ?? []
+
+/** The route table of a generated service: one route per method, named as the definition names it. */
+export type Routes<S> = { [K in keyof S]: Route<S[K]> }
+
+type AnyCall =
+  | ServerWritableStream<unknown, unknown>
+  | ServerReadableStream<unknown, unknown>
+  | ServerDuplexStream<unknown, unknown>
+  | Parameters<handleUnaryCall<unknown, unknown>>[0]
+
+export interface RouteContext {
+  log: Logger
+  streams: StreamRegistry
+  limitWrites: RateLimiter
+}
+
+const rpcName = (path: string) => path.slice(path.lastIndexOf('/') + 1)
+
+/**
+ * Turns a route table into what grpc-js serves: requests decoded with strict UTF-8 and checked
+ * against the contract's limits (grpc/contract.ts), then authorization (and the write limit), then
+ * the handler; async iterables are written with backpressure and closed when the caller goes away;
+ * errors are mapped once (grpc/status.ts).
+ */
+export function implement<S extends Record<string, MethodDef>>(
+  definition: S,
+  routes: Routes<S>,
+  context: RouteContext,
+): { definition: S; implementation: UntypedServiceImplementation } {
+  const strict = {} as Record<string, MethodDef>
+  const implementation: UntypedServiceImplementation = {}
+  for (const key of Object.keys(definition) as (keyof S & string)[]) {
+    const method = definition[key]!
+    strict[key] = { ...method, requestDeserialize: (bytes) => decodeStrictly(method.requestDeserialize, bytes) }
+    const route = routes[key] as unknown as AnyRoute | undefined
+    // A method without a route stays unimplemented (grpc-js answers UNIMPLEMENTED).
+    if (route) implementation[key] = adapt(method, route, context)
+  }
+  return { definition: strict as S, implementation }
+}
+
+type AnyRoute = {
+  access: Rule
+  about: ((request: unknown) => Target) | 'handler' | 'nobody'
+  write?: boolean
+  invalidMessages?: 'fail' | 'deliver'
+  handle: (input: unknown, call: Call) => Promise<unknown> | AsyncIterable<unknown>
+}
+
+function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }: RouteContext) {
+  const rpc = rpcName(method.path)
+  const fail = (err: unknown) => toServiceError(err, log, { method: rpc })
+  const requestType = requestTypeOf(method.path)
+  const checked = (request: unknown) => {
+    const violations = violationsOf(requestType, request)
+    if (violations.length > 0) throw invalid(violations)
+    return request
+  }
+  /** Streamed messages, each checked: a bad one fails the call, or travels with its violations. */
+  async function* checkedAll(messages: AsyncIterable<unknown>) {
+    for await (const message of messages) {
+      const violations = violationsOf(requestType, message)
+      if (violations.length > 0) {
+        if (route.invalidMessages !== 'deliver') throw invalid(violations, 'a streamed message breaks the contract')
+        delivered.set(message as object, violations)
+      }
+      yield message
+    }
+  }
+
+  /** The call's context and the checks before the handler (authorization, the write limit). */
+  const open = (raw: AnyCall, controller: AbortController | undefined, request?: unknown) => {
+    const caller = principalOf(raw.metadata)
+    if (!caller) throw unauthenticated('no verified caller for this call')
+    let child: Logger | undefined
+    let signal: AbortSignal | undefined
+    let authorized = false
+    const call: Call = {
+      caller,
+      authorize: (target) => {
+        authorize(caller, route.access, target, rpc)
+        authorized = true
+      },
+      get signal() {
+        // Unary calls rarely ask; a controller and its listener are measurable on the hot path.
+        return (signal ??= controller?.signal ?? cancelSignal(raw))
+      },
+      get deadline() {
+        const d = raw.getDeadline()
+        const ms = d instanceof Date ? d.getTime() : d
+        return Number.isFinite(ms) ? new Date(ms) : undefined
+      },
+      get log() {
+        return (child ??= log.child({ method: rpc }))
+      },
+    }
+    // Staff and services are judged by role alone; a customer needs the request's target.
+    if (typeof route.about === 'function') call.authorize(route.about(request))
+    else if (caller.kind !== 'customer' || route.about === 'nobody') call.authorize({})
+    /** Fails closed when a handler answers a call it never authorized (a bug, not the caller's fault). */
+    const answering = () => {
+      if (authorized) return
+      log.error({ method: rpc }, 'a handler answered without authorizing the call; refused')
+      throw permissionDenied(`${caller.kind} ${caller.subject} may not make ${rpc}`)
+    }
+    return Object.assign(call, { answering })
+  }
+  const admitted = async <C extends Call>(call: C) => {
+    if (route.write) await limitWrites(call.caller)
+    return call
+  }
+
+  if (!method.requestStream && !method.responseStream) {
+    const unary: handleUnaryCall<unknown, unknown> = (raw, callback) => {
+      settle(async () => {
+        const call = await admitted(open(raw, undefined, checked(raw.request)))
+        const response = await (route.handle(raw.request, call) as Promise<unknown>)
+        call.answering()
+        return response
+      }).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(fail(err)),
+      )
+    }
+    return unary
+  }
+
+  const tracked = <
+    T extends ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  >(
+    raw: T,
+    run: (controller: AbortController) => Promise<void>,
+    refuse: () => void,
+  ) => {
+    const controller = new AbortController()
+    raw.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
+    if (!streams.add(raw, controller)) return refuse()
+    void run(controller).finally(() => streams.remove(raw))
+  }
+
+  if (!method.requestStream) {
+    const serverStream: handleServerStreamingCall<unknown, unknown> = (raw) =>
+      tracked(
+        raw,
+        async (controller) => {
+          try {
+            const call = await admitted(open(raw, controller, checked(raw.request)))
+            await writeAll(raw, route.handle(raw.request, call) as AsyncIterable<unknown>, controller.signal, call.answering)
+            if (!controller.signal.aborted) raw.end()
+          } catch (err) {
+            if (!controller.signal.aborted) raw.emit('error', fail(err))
+          }
+        },
+        () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' }),
+      )
+    return serverStream
+  }
+
+  if (!method.responseStream) {
+    const clientStream: handleClientStreamingCall<unknown, unknown> = (raw, callback) =>
+      tracked(
+        raw,
+        async (controller) => {
+          try {
+            const call = await admitted(open(raw, controller))
+            const response = await (route.handle(checkedAll(readAll(raw, controller.signal)), call) as Promise<unknown>)
+            call.answering()
+            callback(null, response)
+          } catch (err) {
+            callback(fail(err))
+          }
+        },
+        () => callback({ code: Code.UNAVAILABLE, details: 'server shutting down' }),
+      )
+    return clientStream
+  }
+
+  const bidi: handleBidiStreamingCall<unknown, unknown> = (raw) =>
+    tracked(
+      raw,
+      async (controller) => {
+        try {
+          const call = await admitted(open(raw, controller))
+          await writeAll(
+            raw,
+            route.handle(checkedAll(readAll(raw, controller.signal)), call) as AsyncIterable<unknown>,
+            controller.signal,
+            call.answering,
+          )
+          if (!controller.signal.aborted) raw.end()
+        } catch (err) {
+          if (!controller.signal.aborted) raw.emit('error', fail(err))
+        }
+      },
+      () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' }),
+    )
+  return bidi
+}
+
+/** An AbortSignal that fires when a unary call is cancelled (built only when a handler asks). */
+function cancelSignal(raw: AnyCall): AbortSignal {
+  const controller = new AbortController()
+  ;(raw as { on(event: 'cancelled', listener: () => void): unknown }).on('cancelled', () =>
+    controller.abort(new Error('cancelled by caller or deadline')),
+  )
+  return controller.signal
+}
+
+/** Runs a handler so that a synchronous throw becomes a rejection like any other failure. */
+function settle<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run()
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+/**
+ * Writes every message a handler yields, waiting for 'drain' when the client reads slower. When
+ * the call goes away the generator is closed (its finally blocks run), so handlers never check.
+ */
+async function writeAll(
+  raw: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  messages: AsyncIterable<unknown>,
+  signal: AbortSignal,
+  answering: () => void,
+): Promise<void> {
+  const iterator = messages[Symbol.asyncIterator]()
+  const stop = () => void iterator.return?.().catch(() => undefined)
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    for (;;) {
+      const next = await iterator.next()
+      if (next.done || signal.aborted || raw.destroyed || raw.writableEnded) return
+      answering()
+      if (!raw.write(next.value)) await drained(raw, signal)
+    }
+  } finally {
+    signal.removeEventListener('abort', stop)
+    if (signal.aborted) stop()
+  }
+}
+
+function drained(raw: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    raw.once('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * Incoming messages as an async iterable that ends when the caller half-closes or goes away.
+ * Cancellation ends the stream's own iterator (return() destroys it, settling a pending next());
+ * racing every next() against one long-lived "aborted" promise would instead keep each message
+ * reachable until the call ends, so memory would grow with the number of messages.
+ */
+async function* readAll<Req>(raw: ServerReadableStream<Req, unknown> | ServerDuplexStream<Req, unknown>, signal: AbortSignal) {
+  const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Req>
+  const stop = () => void iterator.return?.().catch(() => undefined)
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    while (!signal.aborted) {
+      let next: IteratorResult<Req>
+      try {
+        next = await iterator.next()
+      } catch (err) {
+        if (signal.aborted) return
+        throw err
+      }
+      if (next.done) return
+      yield next.value
+    }
+  } finally {
+    signal.removeEventListener('abort', stop)
+  }
+}
