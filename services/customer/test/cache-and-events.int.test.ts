@@ -1,4 +1,10 @@
 import { Redis } from 'iovalkey'
+import { credentials } from '@grpc/grpc-js'
+import {
+  HealthCheckResponse_ServingStatus as Serving,
+  HealthClient,
+  type HealthCheckResponse,
+} from '@brewmesh/gen/grpc/health/v1/health.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Customer as CustomerMessage, type Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
@@ -97,6 +103,13 @@ describe('with Valkey down', () => {
       expect((await get(down, c.id)).id).toBe(c.id)
       expect(down.app.health.dependencies.get('valkey')).toBe(false)
       expect(await down.app.health.refresh()).toBe('SERVING')
+      // grpc.health.v1 says what is degraded: the dependency has a status of its own.
+      const health = new HealthClient(`127.0.0.1:${down.app.grpcPort}`, credentials.createInsecure())
+      const status = (service: string) => unary<HealthCheckResponse>((cb) => health.check({ service }, cb)).then((r) => r.status)
+      expect(await status('')).toBe(Serving.SERVING)
+      expect(await status('dependency/valkey')).toBe(Serving.NOT_SERVING)
+      expect(await status('dependency/postgres')).toBe(Serving.SERVING)
+      health.close()
       expect(await metric(down, 'customer_cache_errors_total')).toBeGreaterThan(0)
     } finally {
       await down.stop()

@@ -20,6 +20,9 @@ export interface HealthMonitor {
 /**
  * Probes dependencies on an interval and publishes grpc.health.v1 status for the whole
  * server ("") and for each named service, so Check and Watch follow outages and recoveries.
+ * Each dependency also has a status of its own under `dependency/<name>` (e.g.
+ * `dependency/valkey`), so a service that stays SERVING without an optional dependency still
+ * says what is degraded.
  */
 export function startHealthMonitor(options: {
   health: HealthImplementation
@@ -63,6 +66,7 @@ export function startHealthMonitor(options: {
       const ok = results[i] === true
       if (ok && dependencies.get(c.name) === false) log.info({ dependency: c.name }, 'dependency recovered')
       dependencies.set(c.name, ok)
+      if (!stopped) health.setStatus(`dependency/${c.name}`, ok ? 'SERVING' : 'NOT_SERVING')
     })
     const status = checks.every((c, i) => !c.required || results[i]) ? 'SERVING' : 'NOT_SERVING'
     if (!stopped) publish(status)
