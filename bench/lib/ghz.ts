@@ -87,12 +87,15 @@ function summarize(report: GhzReport): GhzResult {
   }
 }
 
-/** Runs ghz with `args` (plus the JSON report options) from the repository root and summarizes its report. */
-export async function runGhz(args: string[], env?: NodeJS.ProcessEnv): Promise<GhzResult> {
+/**
+ * Runs ghz with `args` (plus the JSON report options) from the repository root and summarizes its
+ * report. `env` replaces ghz's environment (templates may read it with `env`); `signal` kills ghz.
+ */
+export async function runGhz(args: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<GhzResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'brewmesh-ghz-'))
   try {
     const out = join(scratch, 'ghz.json')
-    await run(GHZ, [...args, '-O', 'json', '-o', out], { cwd: REPO, maxBuffer: 16 * 1024 * 1024, env: env ?? process.env })
+    await run(GHZ, [...args, '-O', 'json', '-o', out], { cwd: REPO, maxBuffer: 16 * 1024 * 1024, ...options })
     return summarize(JSON.parse(readFileSync(out, 'utf8')) as GhzReport)
   } finally {
     rmSync(scratch, { recursive: true, force: true })
