@@ -12,14 +12,9 @@
  * thrown away), BENCH_SAMPLE_MS (500).
  */
 import { once } from 'node:events'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { cpus, loadavg, release, totalmem } from 'node:os'
-import { join, relative } from 'node:path'
+import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto'
-import { spawn } from 'node:child_process'
-import type pgModule from 'pg'
 import { credentials, Metadata } from '@grpc/grpc-js'
 import {
   CustomerServiceClient,
@@ -30,14 +25,18 @@ import { migrateCustomer, startApp, type App } from '@brewmesh/customer/src/app.
 import { readConfig } from '@brewmesh/customer/src/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import type { InfraEnv } from '@brewmesh/testkit/infra.ts'
+import { reproduceCommand } from './lib/command.ts'
+import { ensureInfra } from './lib/infra.ts'
+import { interruptOnSignals } from './lib/interrupt.ts'
+import { note } from './lib/log.ts'
+import { describeMachine, loadNow, machineInfo } from './lib/machine.ts'
+import { fmt, markdownTable } from './lib/markdown.ts'
+import { runBench } from './lib/main.ts'
+import { pgClient, type PgClient } from './lib/pg.ts'
+import { REPO } from './lib/repo.ts'
+import { saveResults } from './lib/results.ts'
 
-// bench/ has no `pg` dependency of its own: load the testkit's (the same pg the services use), so
-// the workspace lockfile does not change for a benchmark.
-const pg = createRequire(import.meta.resolve('@brewmesh/testkit/env.ts'))('pg') as typeof pgModule
-
-const REPO = join(import.meta.dirname, '..')
-const RESULTS = join(import.meta.dirname, 'results', 'customer-import.json')
+const RESULTS_FILE = 'customer-import.json'
 const BARE_TABLE = 'bench_bare_customers'
 
 const settings = {
@@ -46,72 +45,12 @@ const settings = {
   sampleMs: Number(process.env['BENCH_SAMPLE_MS'] ?? 500),
   exposeGc: typeof globalThis.gc === 'function',
 }
-
-const note = (message: string) => process.stderr.write(`[bench] ${message}\n`)
+const SETTING_VARS = ['BENCH_IMPORT_ROWS', 'BENCH_IMPORT_WARMUP', 'BENCH_SAMPLE_MS']
 
 // Ctrl-C or SIGTERM stops the row loops, so the app still stops and the schema is still dropped.
-const interrupt = new AbortController()
-const interrupted = new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }))
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    note(`${signal}: stopping, cleaning up`)
-    interrupt.abort(new Error(`interrupted by ${signal}`))
-  })
-}
+const interrupt = interruptOnSignals()
 
 // ------------------------------------------------------------------ setup ----
-
-function infraFrom(env: Readonly<Record<string, string | undefined>>): InfraEnv | undefined {
-  if (!env['DB_HOST'] || !env['VALKEY_HOST'] || !env['KAFKA_BROKERS']) return undefined
-  return {
-    DB_HOST: env['DB_HOST'],
-    DB_PORT: env['DB_PORT'] ?? '5432',
-    DB_USER: env['DB_USER'] ?? 'brewmesh',
-    DB_PASSWORD: env['DB_PASSWORD'] ?? 'brewmesh',
-    VALKEY_HOST: env['VALKEY_HOST'],
-    VALKEY_PORT: env['VALKEY_PORT'] ?? '6379',
-    KAFKA_BROKERS: env['KAFKA_BROKERS'],
-  }
-}
-
-function inherit(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: REPO, stdio: ['ignore', process.stderr, process.stderr] })
-    child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}`))))
-  })
-}
-
-/** The servers from the environment; without DB_HOST, `scripts/stack.sh up` and its .stack/env. */
-async function ensureInfra(): Promise<{ infra: InfraEnv; source: string }> {
-  if (process.env['DB_HOST']) {
-    const infra = infraFrom(process.env)
-    if (!infra) throw new Error('DB_HOST is set but VALKEY_HOST or KAFKA_BROKERS is not: set all, or none to use scripts/stack.sh')
-    return { infra, source: 'environment' }
-  }
-  note('DB_HOST is not set: bash scripts/stack.sh up')
-  await inherit('bash', ['scripts/stack.sh', 'up'])
-  const env: Record<string, string> = {}
-  for (const line of readFileSync(join(REPO, '.stack/env'), 'utf8').split('\n')) {
-    const match = /^export ([A-Z_]+)=(.*)$/.exec(line)
-    if (match?.[1] && match[2] !== undefined) env[match[1]] = match[2].replace(/^'(.*)'$/, '$1')
-  }
-  const infra = infraFrom(env)
-  if (!infra) throw new Error('scripts/stack.sh up wrote no usable .stack/env')
-  return { infra, source: 'scripts/stack.sh (.stack/env)' }
-}
-
-function pgClient(env: Record<string, string>): pgModule.Client {
-  return new pg.Client({
-    host: env['DB_HOST'],
-    port: Number(env['DB_PORT']),
-    user: env['DB_USER'],
-    password: env['DB_PASSWORD'],
-    database: env['DB_NAME'],
-    options: `-c search_path=${env['DB_SCHEMA']}`,
-    application_name: 'brewmesh-bench-import',
-  })
-}
 
 /**
  * A bearer token for the import, for a service that verifies tokens (AUTH_* settings): an ES256
@@ -164,7 +103,7 @@ const BARE_INSERT = `insert into ${BARE_TABLE} (id, username, display_name, firs
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, true, $10, null, 1, $10)`
 
 /** The same columns, primary key and unique indexes as the service's `customers` table (migration 0001). */
-async function createBareTable(client: pgModule.Client): Promise<void> {
+async function createBareTable(client: PgClient): Promise<void> {
   await client.query(`create table ${BARE_TABLE} (like customers including defaults)`)
   await client.query(`alter table ${BARE_TABLE} add primary key (id)`)
   await client.query(`create unique index ${BARE_TABLE}_email_unique on ${BARE_TABLE} (lower(email))`)
@@ -245,8 +184,8 @@ interface Measured {
 }
 
 /** Single-row INSERTs, each in its own transaction (BEGIN, INSERT, COMMIT), one connection. */
-async function bareInsert(client: pgModule.Client, prefix: string, rows: number, onRow?: (i: number) => void): Promise<Measured> {
-  const loadBefore = loadavg()[0] ?? 0
+async function bareInsert(client: PgClient, prefix: string, rows: number, onRow?: (i: number) => void): Promise<Measured> {
+  const loadBefore = loadNow()
   const started = performance.now()
   for (let i = 1; i <= rows; i++) {
     interrupt.signal.throwIfAborted()
@@ -284,7 +223,7 @@ async function streamImport(
   rows: number,
   onWritten?: () => void,
 ): Promise<Measured & { response: ImportCustomersResponse; drains: number }> {
-  const loadBefore = loadavg()[0] ?? 0
+  const loadBefore = loadNow()
   const started = performance.now()
   let drains = 0
   let settle!: { resolve: (r: ImportCustomersResponse) => void; reject: (err: Error) => void }
@@ -299,11 +238,11 @@ async function streamImport(
     if (interrupt.signal.aborted) break
     if (!call.write(importRow(prefix, i), onWritten)) {
       drains += 1
-      await Promise.race([once(call, 'drain'), failed, interrupted])
+      await Promise.race([once(call, 'drain'), failed, interrupt.stopped])
     }
   }
   call.end()
-  await Promise.race([failed, interrupted])
+  await Promise.race([failed, interrupt.stopped])
   if (interrupt.signal.aborted) call.cancel()
   interrupt.signal.throwIfAborted()
   const response = await done
@@ -313,19 +252,7 @@ async function streamImport(
 
 // ---------------------------------------------------------------- report ----
 
-const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const mib = (bytes: number) => bytes / 2 ** 20
-
-/** Quotes one argument for a POSIX shell, so the saved command line can be pasted as it is. */
-const shellQuote = (arg: string) => (/^[\w./:=@,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)
-
-function reproduceCommand(): string {
-  const vars = ['BENCH_IMPORT_ROWS', 'BENCH_IMPORT_WARMUP', 'BENCH_SAMPLE_MS']
-    .filter((k) => process.env[k] !== undefined)
-    .map((k) => shellQuote(`${k}=${process.env[k]}`))
-  const gc = settings.exposeGc ? ' --expose-gc' : ''
-  return ['cd', REPO, '&&', ...vars, `pnpm exec node${gc} bench/customer-import.bench.ts`].join(' ')
-}
 
 /**
  * Heap and RSS over the import: before, at the first sample past 10% of rows stored, at the last
@@ -361,6 +288,75 @@ function memorySummary(samples: Sample[], before: Sample, end: Sample, rows: num
   }
 }
 
+interface Report {
+  startedAt: Date
+  bareRun: Measured
+  imported: Awaited<ReturnType<typeof streamImport>>
+  ratio: number
+  before: Sample
+  end: Sample
+  mem: ReturnType<typeof memorySummary>
+  gcMs: number
+  outboxPending: number
+  machine: ReturnType<typeof machineInfo> & { postgres: Record<string, string> }
+  command: string
+  saved: string
+}
+
+function report({ startedAt, bareRun, imported, ratio, before, end, mem, gcMs, outboxPending, machine, command, saved }: Report): string[] {
+  const right = (title: string) => ({ title, align: 'right' as const })
+  const { postgres } = machine
+  return [
+    `## Customer ImportCustomers vs bare pg INSERT loop (${startedAt.toISOString().slice(0, 10)})`,
+    '',
+    `${settings.rows} rows each, after a ${settings.warmup}-row warmup per target; one connection / one call; ` +
+      `memory sampled every ${settings.sampleMs} ms${settings.exposeGc ? ' after a forced GC' : ' (no --expose-gc: no forced GC)'}.`,
+    '',
+    ...markdownTable(
+      ['target', right('rows/s'), right('seconds'), right('failed'), right('load before')],
+      [
+        ['bare pg (BEGIN, INSERT, COMMIT per row)', fmt(bareRun.rowsPerSecond, 0), fmt(bareRun.seconds, 1), '0', fmt(bareRun.loadBefore)],
+        [
+          'ImportCustomers (client stream)',
+          fmt(imported.rowsPerSecond, 0),
+          fmt(imported.seconds, 1),
+          imported.response.failed,
+          fmt(imported.loadBefore),
+        ],
+      ],
+    ),
+    '',
+    `import / bare pg: **${fmt(ratio)}x** rows/s`,
+    '',
+    ...markdownTable(
+      ['memory of this process (service + client)', right('heapUsed MiB'), right('rss MiB')],
+      [
+        ['before the import', fmt(mib(before.heapUsed), 1), fmt(mib(before.rss), 1)],
+        [`after 10% of rows (${mem.heapUsedAt10pctRows} stored)`, fmt(mem.heapUsedAt10pctMiB, 1), fmt(mem.rssAt10pctMiB, 1)],
+        [
+          `last sample with the call open (${mem.heapUsedLastOpenRows} stored)`,
+          fmt(mem.heapUsedLastOpenMiB, 1),
+          fmt(mem.rssLastOpenMiB, 1),
+        ],
+        [`after the response (${end.stored} stored)`, fmt(mem.heapUsedEndMiB, 1), fmt(mem.rssEndMiB, 1)],
+        [`max over ${mem.samples} samples`, fmt(mem.heapUsedMaxMiB, 1), fmt(mem.rssMaxMiB, 1)],
+      ],
+    ),
+    '',
+    `Heap growth per row from 10% on: ${fmt(mem.heapGrowthOpenBytesPerRow, 0)} bytes while the call is open, ` +
+      `${fmt(mem.heapGrowthBytesPerRow, 0)} bytes after the response (${fmt(mem.heapGrowth10pctToEndMiB, 1)} MiB). ` +
+      `At most ${mem.maxRowsInFlight} rows were flushed by the client and not yet stored; the client waited for 'drain' ${imported.drains} times. ` +
+      `Forced GC took ${fmt(gcMs / 1000, 1)} s of the import's ${fmt(imported.seconds, 1)} s. Outbox rows not yet published at the end: ${outboxPending}.`,
+    '',
+    `Machine: ${describeMachine(machine)}, ` +
+      `PostgreSQL ${postgres['server_version']} (fsync ${postgres['fsync']}, synchronous_commit ${postgres['synchronous_commit']}).`,
+    '',
+    `Reproduce: \`${command}\``,
+    '',
+    `Saved: ${relative(REPO, saved)} (with every memory sample).`,
+  ]
+}
+
 // ------------------------------------------------------------------- main ----
 
 async function main(): Promise<void> {
@@ -376,8 +372,8 @@ async function main(): Promise<void> {
 
   let app: App | undefined
   let client: CustomerServiceClient | undefined
-  const bare = pgClient(env)
-  const probe = pgClient(env)
+  const bare = pgClient(env, 'brewmesh-bench-import')
+  const probe = pgClient(env, 'brewmesh-bench-import')
   try {
     await bare.connect()
     await probe.connect()
@@ -448,18 +444,10 @@ async function main(): Promise<void> {
     )
 
     const ratio = imported.rowsPerSecond / bareRun.rowsPerSecond
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      kernel: release(),
-      node: process.version,
-      postgres,
-    }
-    const command = reproduceCommand()
+    const machine = { ...machineInfo(), postgres }
+    const command = reproduceCommand('bench/customer-import.bench.ts', SETTING_VARS, settings.exposeGc ? ['--expose-gc'] : [])
     const { failures: _failures, ...counts } = r
-    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true })
-    const saved = {
+    const saved = saveResults(RESULTS_FILE, {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       settings,
@@ -476,42 +464,21 @@ async function main(): Promise<void> {
       },
       ratio,
       command,
-    }
-    writeFileSync(RESULTS, JSON.stringify(saved, null, 2) + '\n')
-
-    const lines = [
-      `## Customer ImportCustomers vs bare pg INSERT loop (${startedAt.toISOString().slice(0, 10)})`,
-      '',
-      `${settings.rows} rows each, after a ${settings.warmup}-row warmup per target; one connection / one call; ` +
-        `memory sampled every ${settings.sampleMs} ms${settings.exposeGc ? ' after a forced GC' : ' (no --expose-gc: no forced GC)'}.`,
-      '',
-      '| target | rows/s | seconds | failed | load before |',
-      '| --- | ---: | ---: | ---: | ---: |',
-      `| bare pg (BEGIN, INSERT, COMMIT per row) | ${fmt(bareRun.rowsPerSecond, 0)} | ${fmt(bareRun.seconds, 1)} | 0 | ${fmt(bareRun.loadBefore)} |`,
-      `| ImportCustomers (client stream) | ${fmt(imported.rowsPerSecond, 0)} | ${fmt(imported.seconds, 1)} | ${r.failed} | ${fmt(imported.loadBefore)} |`,
-      '',
-      `import / bare pg: **${fmt(ratio)}x** rows/s`,
-      '',
-      '| memory of this process (service + client) | heapUsed MiB | rss MiB |',
-      '| --- | ---: | ---: |',
-      `| before the import | ${fmt(mib(before.heapUsed), 1)} | ${fmt(mib(before.rss), 1)} |`,
-      `| after 10% of rows (${mem.heapUsedAt10pctRows} stored) | ${fmt(mem.heapUsedAt10pctMiB, 1)} | ${fmt(mem.rssAt10pctMiB, 1)} |`,
-      `| last sample with the call open (${mem.heapUsedLastOpenRows} stored) | ${fmt(mem.heapUsedLastOpenMiB, 1)} | ${fmt(mem.rssLastOpenMiB, 1)} |`,
-      `| after the response (${end.stored} stored) | ${fmt(mem.heapUsedEndMiB, 1)} | ${fmt(mem.rssEndMiB, 1)} |`,
-      `| max over ${mem.samples} samples | ${fmt(mem.heapUsedMaxMiB, 1)} | ${fmt(mem.rssMaxMiB, 1)} |`,
-      '',
-      `Heap growth per row from 10% on: ${fmt(mem.heapGrowthOpenBytesPerRow, 0)} bytes while the call is open, ` +
-        `${fmt(mem.heapGrowthBytesPerRow, 0)} bytes after the response (${fmt(mem.heapGrowth10pctToEndMiB, 1)} MiB). ` +
-        `At most ${mem.maxRowsInFlight} rows were flushed by the client and not yet stored; the client waited for 'drain' ${imported.drains} times. ` +
-        `Forced GC took ${fmt(sampler.gcMs / 1000, 1)} s of the import's ${fmt(imported.seconds, 1)} s. Outbox rows not yet published at the end: ${outboxPending}.`,
-      '',
-      `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, ` +
-        `PostgreSQL ${postgres['server_version']} (fsync ${postgres['fsync']}, synchronous_commit ${postgres['synchronous_commit']}).`,
-      '',
-      `Reproduce: \`${command}\``,
-      '',
-      `Saved: ${relative(REPO, RESULTS)} (with every memory sample).`,
-    ]
+    })
+    const lines = report({
+      startedAt,
+      bareRun,
+      imported,
+      ratio,
+      before,
+      end,
+      mem,
+      gcMs: sampler.gcMs,
+      outboxPending,
+      machine,
+      command,
+      saved,
+    })
     process.stdout.write(lines.join('\n') + '\n')
   } finally {
     client?.close()
@@ -523,14 +490,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main()
-  // Everything is stopped; if some handle still keeps the loop alive, say so and leave anyway.
-  setTimeout(() => {
-    note('something still holds the event loop after app.stop(); exiting')
-    process.exit(0)
-  }, 10_000).unref()
-} catch (err) {
-  note(`failed: ${(err as Error).stack ?? String(err)}`)
-  process.exit(1)
-}
+await runBench(main)

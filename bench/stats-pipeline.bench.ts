@@ -13,14 +13,10 @@
  * BENCH_STATS_DEBOUNCE_MS (50, the service's STATS_ROLLUP_DEBOUNCE_MS), BENCH_STATS_SAMPLES (100),
  * BENCH_STATS_STREAMS (20), BENCH_STATS_SPACING_MS (100), BENCH_STATS_TIMEOUT_MS (180000 per run).
  */
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { cpus, loadavg, release, totalmem } from 'node:os'
-import { join, relative } from 'node:path'
+import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type pgModule from 'pg'
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js'
 import { CustomerServiceClient, type WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
@@ -35,13 +31,23 @@ import { createLogger } from '@brewmesh/runtime/logger.ts'
 import { closeValkey, createValkey, type Valkey } from '@brewmesh/runtime/valkey.ts'
 import { orderCompleted, orderEvent, testOrder, type ContractMessage } from '@brewmesh/testkit/contract-events.ts'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import type { InfraEnv } from '@brewmesh/testkit/infra.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { reproduceCommand } from './lib/command.ts'
+import { ensureInfra } from './lib/infra.ts'
+import { interruptOnSignals } from './lib/interrupt.ts'
+import { note } from './lib/log.ts'
+import { describeMachine, loadNow, machineInfo } from './lib/machine.ts'
+import { fmt, markdownTable } from './lib/markdown.ts'
+import { runBench } from './lib/main.ts'
+import { pgClient, type PgClient } from './lib/pg.ts'
+import { REPO } from './lib/repo.ts'
+import { datedFileName, saveResults } from './lib/results.ts'
+import { median, percentile, rate } from './lib/stats.ts'
 
 // bench/ has no dependency of its own on pg or bullmq: load the very copies the service runs
-// (pg through the testkit, bullmq through the Customer service), so the lockfile does not change
-// for a benchmark. kafkajs comes through the runtime's createKafka (a plain kafkajs Kafka client).
-const pg = createRequire(import.meta.resolve('@brewmesh/testkit/env.ts'))('pg') as typeof pgModule
+// (pg through the testkit, see lib/pg.ts; bullmq through the Customer service), so the lockfile
+// does not change for a benchmark. kafkajs comes through the runtime's createKafka (a plain
+// kafkajs Kafka client).
 const bullmq = createRequire(import.meta.resolve('@brewmesh/customer/src/app.ts'))('bullmq') as BullMQ
 
 /** The part of BullMQ's API the bare baseline uses (bench/ cannot name bullmq's own types). */
@@ -68,8 +74,6 @@ interface BareWorker {
 type Kafka = ReturnType<typeof createKafka>
 type Producer = ReturnType<Kafka['producer']>
 type Admin = ReturnType<Kafka['admin']>
-
-const REPO = join(import.meta.dirname, '..')
 
 const settings = {
   events: Number(process.env['BENCH_STATS_EVENTS'] ?? 5000),
@@ -98,87 +102,11 @@ const SETTING_VARS = [
   'BENCH_STATS_TIMEOUT_MS',
 ]
 
-const note = (message: string) => process.stderr.write(`[bench] ${message}\n`)
-
 // Ctrl-C or SIGTERM ends the waits, so the app still stops and the schema is still dropped.
-const interrupt = new AbortController()
-const interrupted = new Promise<never>((_, reject) =>
-  interrupt.signal.addEventListener('abort', () => reject(interrupt.signal.reason as Error), { once: true }),
-)
-interrupted.catch(() => undefined)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    note(`${signal}: stopping, cleaning up`)
-    interrupt.abort(new Error(`interrupted by ${signal}`))
-  })
-}
-
-/** The promise, or a rejection after ms or on Ctrl-C. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)))
-  try {
-    return await Promise.race([promise, timeout, interrupted])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const interrupt = interruptOnSignals()
+const within = <T>(promise: Promise<T>, ms: number, what: string) => interrupt.within(promise, ms, what)
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-// ------------------------------------------------------------------ setup ----
-
-function infraFrom(env: Readonly<Record<string, string | undefined>>): InfraEnv | undefined {
-  if (!env['DB_HOST'] || !env['VALKEY_HOST'] || !env['KAFKA_BROKERS']) return undefined
-  return {
-    DB_HOST: env['DB_HOST'],
-    DB_PORT: env['DB_PORT'] ?? '5432',
-    DB_USER: env['DB_USER'] ?? 'brewmesh',
-    DB_PASSWORD: env['DB_PASSWORD'] ?? 'brewmesh',
-    VALKEY_HOST: env['VALKEY_HOST'],
-    VALKEY_PORT: env['VALKEY_PORT'] ?? '6379',
-    KAFKA_BROKERS: env['KAFKA_BROKERS'],
-  }
-}
-
-function inherit(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: REPO, stdio: ['ignore', process.stderr, process.stderr] })
-    child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} exited with ${code}`))))
-  })
-}
-
-/** The servers from the environment; without DB_HOST, `scripts/stack.sh up` and its .stack/env. */
-async function ensureInfra(): Promise<{ infra: InfraEnv; source: string }> {
-  if (process.env['DB_HOST']) {
-    const infra = infraFrom(process.env)
-    if (!infra) throw new Error('DB_HOST is set but VALKEY_HOST or KAFKA_BROKERS is not: set all, or none to use scripts/stack.sh')
-    return { infra, source: 'environment' }
-  }
-  note('DB_HOST is not set: bash scripts/stack.sh up')
-  await inherit('bash', ['scripts/stack.sh', 'up'])
-  const env: Record<string, string> = {}
-  for (const line of readFileSync(join(REPO, '.stack/env'), 'utf8').split('\n')) {
-    const match = /^export ([A-Z_]+)=(.*)$/.exec(line)
-    if (match?.[1] && match[2] !== undefined) env[match[1]] = match[2].replace(/^'(.*)'$/, '$1')
-  }
-  const infra = infraFrom(env)
-  if (!infra) throw new Error('scripts/stack.sh up wrote no usable .stack/env')
-  return { infra, source: 'scripts/stack.sh (.stack/env)' }
-}
-
-function pgClient(env: Record<string, string>): pgModule.Client {
-  return new pg.Client({
-    host: env['DB_HOST'],
-    port: Number(env['DB_PORT']),
-    user: env['DB_USER'],
-    password: env['DB_PASSWORD'],
-    database: env['DB_NAME'],
-    options: `-c search_path=${env['DB_SCHEMA']}`,
-    application_name: 'brewmesh-bench-stats',
-  })
-}
 
 // ----------------------------------------------------------------- events ----
 
@@ -277,8 +205,6 @@ interface Run {
   }
 }
 
-const rate = (items: number, ms: number) => items / (ms / 1000)
-
 /** Raw kafkajs: a new group on a fresh topic, eachMessage decoding OrderEvent and nothing else. */
 async function rawKafkaRun(kafka: Kafka, admin: Admin, producer: Producer, suffix: string, round: number, events: number): Promise<Run> {
   const batch = orderBatch(events, settings.customers)
@@ -299,7 +225,7 @@ async function rawKafkaRun(kafka: Kafka, admin: Admin, producer: Producer, suffi
       },
     })
     await within(joined, 60_000, 'raw kafkajs group join')
-    const loadBefore = loadavg()[0] ?? 0
+    const loadBefore = loadNow()
     const start = performance.now()
     await produce(producer, topic, batch.messages)
     const end = await within(done, settings.timeoutMs, `raw kafkajs round ${round}`)
@@ -322,7 +248,7 @@ async function rawKafkaRun(kafka: Kafka, admin: Admin, producer: Producer, suffi
  * until every customer's published (and so stored) statistics count all their completed orders.
  */
 async function pipelineRun(
-  ctx: { producer: Producer; orderTopic: string; db: pgModule.Client; tap: RollupTap },
+  ctx: { producer: Producer; orderTopic: string; db: PgClient; tap: RollupTap },
   round: number,
   events: number,
 ): Promise<{ run: Run; batch: Batch }> {
@@ -331,7 +257,7 @@ async function pipelineRun(
     (await ctx.db.query<{ n: number }>('select count(*)::int as n from processed_events where consumer = $1', [STATS_CONSUMER])).rows[0]!.n
   const before = await applied()
   const watch = ctx.tap.until(batch.ordersOf)
-  const loadBefore = loadavg()[0] ?? 0
+  const loadBefore = loadNow()
   const start = performance.now()
   await produce(ctx.producer, ctx.orderTopic, batch.messages)
   const produced = performance.now()
@@ -389,7 +315,7 @@ async function bareBullRun(connection: Valkey, prefix: string, round: number, jo
   })
   try {
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()])
-    const loadBefore = loadavg()[0] ?? 0
+    const loadBefore = loadNow()
     const start = performance.now()
     for (let i = 0; i < jobs; i += settings.sendChunk) {
       const count = Math.min(settings.sendChunk, jobs - i)
@@ -418,7 +344,7 @@ async function rollupRun(queue: BareQueue, tap: RollupTap, customers: string[], 
     if (want.has(stats.customerId) && ++published === jobs) finish(at)
   }
   try {
-    const loadBefore = loadavg()[0] ?? 0
+    const loadBefore = loadNow()
     const start = performance.now()
     for (let i = 0; i < jobs; i += settings.sendChunk) {
       const count = Math.min(settings.sendChunk, jobs - i)
@@ -510,30 +436,70 @@ async function freshness(client: CustomerServiceClient, producer: Producer, orde
 
 // ---------------------------------------------------------------- report ----
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
-/** Nearest rank. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
-}
-
-const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
-
 function summarize(runs: Run[], target: Target) {
   const mine = runs.filter((r) => r.target === target)
   return { perSecond: median(mine.map((r) => r.perSecond)), runs: mine }
 }
 
-const shellQuote = (arg: string) => (/^[\w./:=@,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)
+interface Report {
+  startedAt: Date
+  result: Record<'rawKafkajs' | 'pipeline' | 'bareBullmq' | 'rollups', ReturnType<typeof summarize>>
+  pipelineDetail: { appliedPerSecond: number; rollupsPerSecond: number; rollups: number }
+  ratios: { pipelineOverRawKafkajs: number; factsOverRawKafkajs: number; rollupsOverBareBullmq: number }
+  fresh: Freshness
+  machine: ReturnType<typeof machineInfo>
+  command: string
+  saved: string
+}
 
-function reproduceCommand(): string {
-  const vars = SETTING_VARS.filter((k) => process.env[k] !== undefined).map((k) => shellQuote(`${k}=${process.env[k]}`))
-  return ['cd', REPO, '&&', ...vars, 'pnpm exec node bench/stats-pipeline.bench.ts'].join(' ')
+function report({ startedAt, result, pipelineDetail, ratios, fresh, machine, command, saved }: Report): string[] {
+  const runsOf = (t: keyof typeof result) => result[t].runs.map((r) => fmt(r.perSecond, 0)).join(', ')
+  const pipelineRuns = result.pipeline.runs.map((r) => r.pipeline!)
+  return [
+    `## Stats pipeline vs raw kafkajs and bare BullMQ (${startedAt.toISOString().slice(0, 10)})`,
+    '',
+    `Median of ${settings.rounds} rounds, each: raw kafkajs, pipeline (${settings.events} events, ${settings.customers} customers), ` +
+      `bare BullMQ and rollups (${settings.jobs} jobs each). STATS_ROLLUP_DEBOUNCE_MS=${settings.debounceMs}.`,
+    '',
+    ...markdownTable(
+      ['target', { title: 'per second', align: 'right' }, 'runs'],
+      [
+        ['raw kafkajs consumer (eachMessage, decode)', `${fmt(result.rawKafkajs.perSecond, 0)} events`, runsOf('rawKafkajs')],
+        ["pipeline, events to every customer's stats", `${fmt(result.pipeline.perSecond, 0)} events`, runsOf('pipeline')],
+        [
+          'pipeline, events to facts recorded',
+          `${fmt(pipelineDetail.appliedPerSecond, 0)} events`,
+          pipelineRuns.map((p) => fmt(p.appliedPerSecond, 0)).join(', '),
+        ],
+        [
+          `pipeline, rollups while events flow (${fmt(pipelineDetail.rollups, 0)} per run)`,
+          `${fmt(pipelineDetail.rollupsPerSecond, 0)} rollups`,
+          pipelineRuns.map((p) => fmt(p.rollupsPerSecond, 0)).join(', '),
+        ],
+        ['bare BullMQ (no-op, concurrency 2)', `${fmt(result.bareBullmq.perSecond, 0)} jobs`, runsOf('bareBullmq')],
+        ['service rollup jobs, queued in bulk', `${fmt(result.rollups.perSecond, 0)} rollups`, runsOf('rollups')],
+      ],
+    ),
+    '',
+    ...markdownTable(
+      ['ratio', { title: 'value', align: 'right' }],
+      [
+        ['pipeline (end to end) / raw kafkajs', `${fmt(ratios.pipelineOverRawKafkajs)}x`],
+        ['pipeline (facts) / raw kafkajs', `${fmt(ratios.factsOverRawKafkajs)}x`],
+        ['rollups / bare BullMQ', `${fmt(ratios.rollupsOverBareBullmq)}x`],
+      ],
+    ),
+    '',
+    `Freshness (publish of OrderCompleted to the WatchCustomerStats message), ${fresh.samples} samples over ${fresh.streams} streams: ` +
+      `median ${fmt(fresh.delayMs.median)} ms, p99 ${fmt(fresh.delayMs.p99)} ms (min ${fmt(fresh.delayMs.min)}, max ${fmt(fresh.delayMs.max)}), ` +
+      `of which the debounce is ${settings.debounceMs} ms and the producer ack median ${fmt(fresh.ackMs.median)} ms.`,
+    '',
+    `Machine: ${describeMachine(machine)}.`,
+    '',
+    `Reproduce: \`${command}\``,
+    '',
+    `Saved: ${relative(REPO, saved)}`,
+  ]
 }
 
 // ------------------------------------------------------------------- main ----
@@ -557,7 +523,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config.kafka, log)
   const admin = kafka.admin()
   const producer = kafka.producer()
-  const db = pgClient(env)
+  const db = pgClient(env, 'brewmesh-bench-stats')
   const jobsConnection = createValkey(config.valkey, log, 'jobs')
   const tap = new RollupTap(createValkey(config.valkey, log, 'subscriber'))
   const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
@@ -630,68 +596,21 @@ async function main(): Promise<void> {
       factsOverRawKafkajs: pipelineDetail.appliedPerSecond / result.rawKafkajs.perSecond,
       rollupsOverBareBullmq: result.rollups.perSecond / result.bareBullmq.perSecond,
     }
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      kernel: release(),
-      node: process.version,
-    }
-    const command = reproduceCommand()
-    const resultsFile = join(import.meta.dirname, 'results', `stats-pipeline-${startedAt.toISOString().slice(0, 10)}.json`)
-    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true })
-    writeFileSync(
-      resultsFile,
-      JSON.stringify(
-        {
-          startedAt: startedAt.toISOString(),
-          finishedAt: new Date().toISOString(),
-          settings,
-          machine,
-          infra: source,
-          ratios,
-          ...result,
-          pipelineDetail,
-          freshness: fresh,
-          command,
-        },
-        null,
-        2,
-      ) + '\n',
-    )
-
-    const runsOf = (t: keyof typeof result) => result[t].runs.map((r) => fmt(r.perSecond, 0)).join(', ')
-    const lines = [
-      `## Stats pipeline vs raw kafkajs and bare BullMQ (${startedAt.toISOString().slice(0, 10)})`,
-      '',
-      `Median of ${settings.rounds} rounds, each: raw kafkajs, pipeline (${settings.events} events, ${settings.customers} customers), ` +
-        `bare BullMQ and rollups (${settings.jobs} jobs each). STATS_ROLLUP_DEBOUNCE_MS=${settings.debounceMs}.`,
-      '',
-      '| target | per second | runs |',
-      '| --- | ---: | --- |',
-      `| raw kafkajs consumer (eachMessage, decode) | ${fmt(result.rawKafkajs.perSecond, 0)} events | ${runsOf('rawKafkajs')} |`,
-      `| pipeline, events to every customer's stats | ${fmt(result.pipeline.perSecond, 0)} events | ${runsOf('pipeline')} |`,
-      `| pipeline, events to facts recorded | ${fmt(pipelineDetail.appliedPerSecond, 0)} events | ${pipelineRuns.map((p) => fmt(p.appliedPerSecond, 0)).join(', ')} |`,
-      `| pipeline, rollups while events flow (${fmt(pipelineDetail.rollups, 0)} per run) | ${fmt(pipelineDetail.rollupsPerSecond, 0)} rollups | ${pipelineRuns.map((p) => fmt(p.rollupsPerSecond, 0)).join(', ')} |`,
-      `| bare BullMQ (no-op, concurrency 2) | ${fmt(result.bareBullmq.perSecond, 0)} jobs | ${runsOf('bareBullmq')} |`,
-      `| service rollup jobs, queued in bulk | ${fmt(result.rollups.perSecond, 0)} rollups | ${runsOf('rollups')} |`,
-      '',
-      '| ratio | value |',
-      '| --- | ---: |',
-      `| pipeline (end to end) / raw kafkajs | ${fmt(ratios.pipelineOverRawKafkajs)}x |`,
-      `| pipeline (facts) / raw kafkajs | ${fmt(ratios.factsOverRawKafkajs)}x |`,
-      `| rollups / bare BullMQ | ${fmt(ratios.rollupsOverBareBullmq)}x |`,
-      '',
-      `Freshness (publish of OrderCompleted to the WatchCustomerStats message), ${fresh.samples} samples over ${fresh.streams} streams: ` +
-        `median ${fmt(fresh.delayMs.median)} ms, p99 ${fmt(fresh.delayMs.p99)} ms (min ${fmt(fresh.delayMs.min)}, max ${fmt(fresh.delayMs.max)}), ` +
-        `of which the debounce is ${settings.debounceMs} ms and the producer ack median ${fmt(fresh.ackMs.median)} ms.`,
-      '',
-      `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}.`,
-      '',
-      `Reproduce: \`${command}\``,
-      '',
-      `Saved: ${relative(REPO, resultsFile)}`,
-    ]
+    const machine = machineInfo()
+    const command = reproduceCommand('bench/stats-pipeline.bench.ts', SETTING_VARS)
+    const saved = saveResults(datedFileName('stats-pipeline', startedAt), {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      settings,
+      machine,
+      infra: source,
+      ratios,
+      ...result,
+      pipelineDetail,
+      freshness: fresh,
+      command,
+    })
+    const lines = report({ startedAt, result, pipelineDetail, ratios, fresh, machine, command, saved })
     process.stdout.write(lines.join('\n') + '\n')
   } finally {
     client?.close()
@@ -709,14 +628,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main()
-  // Everything is stopped; if some handle still keeps the loop alive, say so and leave anyway.
-  setTimeout(() => {
-    note('something still holds the event loop after app.stop(); exiting')
-    process.exit(0)
-  }, 10_000).unref()
-} catch (err) {
-  note(`failed: ${(err as Error).stack ?? String(err)}`)
-  process.exit(1)
-}
+await runBench(main)
