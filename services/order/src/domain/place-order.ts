@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import type { AppliedReward, LineSource, MemberBreakdown, MenuItem, Order, OrderLine } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { invalid, precondition, Violations } from '@brewmesh/runtime/errors.ts'
+import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors.ts'
 import { Kind, Payment, Source, Status } from './codes.ts'
 import { isUuid, nameUuid } from './ids.ts'
 import { allocate, minor, money, taxOf } from './money.ts'
@@ -248,7 +248,7 @@ export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: Cal
         ),
       )
     }
-    return await store(deps, input, hash, payer, orderId, lines, cart, rewards)
+    return await store(deps, budget, input, hash, payer, orderId, lines, cart, rewards)
   } catch (err) {
     if (input.rewardIds.length > 0) await releaseUnplaced(deps, payer.id, orderId)
     throw err
@@ -275,6 +275,7 @@ async function releaseUnplaced(deps: OrderDeps, customerId: string, orderId: str
 /** Prices the order, stores it with its OrderPlaced event, and queues its payment. */
 async function store(
   deps: OrderDeps,
+  budget: CallBudget,
   input: PlaceInput,
   hash: string,
   payer: CustomerInfo,
@@ -291,6 +292,10 @@ async function store(
   const tax = taxOf(subtotal - discount, deps.taxRateBps)
   const total = subtotal - discount + tax
   const now = deps.clock()
+  // Nobody waits for an answer any more: store nothing (the caller retries with the same key).
+  if (budget.deadline && now.getTime() >= budget.deadline.getTime()) {
+    throw unavailable(`the caller's deadline passed before order ${orderId} was stored; retry with the same request_id`)
+  }
   const order: Order = {
     id: orderId,
     customerId: payer.id,
