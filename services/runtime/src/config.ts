@@ -196,6 +196,8 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       maxQueueMs: reader.int('ADMISSION_MAX_QUEUE_MS', 200, { min: 0, max: 60_000 }),
       maxStreams: reader.int('ADMISSION_MAX_STREAMS', 20_000, { min: 1 }),
       retryAfterMs: reader.int('ADMISSION_RETRY_AFTER_MS', 250, { min: 1, max: 60_000 }),
+      targetLatencyMs: reader.int('ADMISSION_TARGET_LATENCY_MS', 250, { min: 0, max: 60_000 }),
+      minInFlight: reader.int('ADMISSION_MIN_IN_FLIGHT', 4, { min: 1 }),
     },
     kafka: {
       brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createAdmission, Gate, type Release } from '../src/grpc/admission.ts'
+import { adaptiveLimit, createAdmission, Gate, type Release } from '../src/grpc/admission.ts'
 
-const settings = { maxInFlight: 2, maxQueued: 1, maxQueueMs: 100, maxStreams: 1, retryAfterMs: 200 }
+const settings = { maxInFlight: 2, maxQueued: 1, maxQueueMs: 100, maxStreams: 1, retryAfterMs: 200, targetLatencyMs: 0, minInFlight: 1 }
 
 describe('admission', () => {
   beforeEach(() => vi.useFakeTimers())
@@ -65,10 +65,10 @@ describe('admission', () => {
     const admission = createAdmission(settings, () => now)
     void admission.admit(false, Infinity)
     void admission.admit(false, Infinity)
-    expect(admission.admit(false, now)).toEqual({ refused: 'more than 2 calls are in progress' })
+    expect(admission.admit(false, now)).toEqual({ refused: '2 calls are in progress, the most it takes now' })
     const waiting = admission.admit(false, now + 10)
     await vi.advanceTimersByTimeAsync(11)
-    expect(await waiting).toEqual({ refused: 'more than 2 calls are in progress' })
+    expect(await waiting).toEqual({ refused: '2 calls are in progress, the most it takes now' })
   })
 
   it('when streams are at their bound, then calls still get through and another stream is refused', () => {
@@ -85,5 +85,48 @@ describe('admission', () => {
       expect(delay).toBeGreaterThanOrEqual(200)
       expect(delay).toBeLessThanOrEqual(300)
     }
+  })
+
+  it('when calls finish within the target while the limit is in use, then the limit grows by about one per limit of calls', () => {
+    const limit = adaptiveLimit({ initial: 10, min: 2, max: 100, targetMs: 100, now: () => 0 })
+    for (let i = 0; i < 10; i++) limit.sample(50, 10)
+    expect(limit.current).toBe(10)
+    for (let i = 0; i < 10; i++) limit.sample(50, 10)
+    expect(limit.current).toBe(11)
+  })
+
+  it('when the limit is hardly used, then fast calls do not grow it', () => {
+    const limit = adaptiveLimit({ initial: 10, min: 2, max: 100, targetMs: 100, now: () => 0 })
+    for (let i = 0; i < 100; i++) limit.sample(5, 2)
+    expect(limit.current).toBe(10)
+  })
+
+  it('when calls are slower than the target, then the limit shrinks by a tenth, once per target period, never below the minimum', () => {
+    let now = 0
+    const limit = adaptiveLimit({ initial: 20, min: 15, max: 100, targetMs: 100, now: () => now })
+    limit.sample(500, 20)
+    limit.sample(500, 20) // same period: no second decrease
+    expect(limit.current).toBe(18)
+    now = 100
+    limit.sample(500, 20)
+    expect(limit.current).toBe(16)
+    now = 200
+    limit.sample(500, 20)
+    expect(limit.current).toBe(15)
+  })
+
+  it('when the limit shrinks below the calls in flight, then a finished call frees no slot for a waiter', async () => {
+    let now = 0
+    const limit = adaptiveLimit({ initial: 2, min: 1, max: 2, targetMs: 100, now: () => now })
+    const gate = new Gate(limit, 1, () => now)
+    const a = gate.enter(0) as Release
+    const b = gate.enter(0) as Release
+    const waiting = gate.enter(1000) as Promise<Release | undefined>
+    now = 500 // slow: the limit drops to 1
+    a()
+    expect(gate.inFlight).toBe(1)
+    expect(gate.queued).toBe(1)
+    b()
+    expect(await waiting).toBeTypeOf('function')
   })
 })

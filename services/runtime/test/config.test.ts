@@ -136,7 +136,15 @@ describe('readBaseConfig', () => {
         clockToleranceSeconds: 30,
       },
       rateLimit: { limit: 120, windowSeconds: 60 },
-      admission: { maxInFlight: 128, maxQueued: 256, maxQueueMs: 200, maxStreams: 20_000, retryAfterMs: 250 },
+      admission: {
+        maxInFlight: 128,
+        maxQueued: 256,
+        maxQueueMs: 200,
+        maxStreams: 20_000,
+        retryAfterMs: 250,
+        targetLatencyMs: 250,
+        minInFlight: 4,
+      },
     })
   })
 

@@ -120,7 +120,7 @@ beforeAll(async () => {
       jwksUrl: undefined,
       clockToleranceSeconds: 5,
     }),
-    admission: { maxInFlight: 100, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100 },
+    admission: { maxInFlight: 100, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100, targetLatencyMs: 0, minInFlight: 1 },
     // One write per caller, then RESOURCE_EXHAUSTED.
     limitWrites: async (caller) => {
       const n = (writes.get(caller.subject) ?? 0) + 1

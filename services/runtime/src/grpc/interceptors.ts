@@ -34,9 +34,13 @@ export function interceptCalls(service: string, meter: Meter, log: Logger, verif
     advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   })
   meter
-    .createObservableGauge(`${service}_service_in_flight`, { description: 'calls being handled (kind=call) or open streams (kind=stream)' })
+    .createObservableGauge(`${service}_service_in_flight`, {
+      description:
+        'calls being handled (kind=call), waiting for a slot (queued), open streams (stream), and the adaptive limit on calls (limit)',
+    })
     .addCallback((result) => {
       result.observe(admission.calls.inFlight, { kind: 'call' })
+      result.observe(admission.calls.currentLimit, { kind: 'limit' })
       result.observe(admission.calls.queued, { kind: 'queued' })
       result.observe(admission.streams.inFlight, { kind: 'stream' })
     })
