@@ -25,7 +25,7 @@ export interface Mesh {
   envs: Record<MeshService, Record<string, string>>
   processes: Record<MeshService, ServiceProcess>
   topicSuffix: string
-  /** SIGTERM in reverse start order, then drops the schemas; the exit code of each process. */
+  /** SIGTERM to every process at once, then drops the schemas; the exit code of each process. */
   stop(): Promise<Record<MeshService, number | null>>
 }
 
@@ -57,7 +57,7 @@ export async function startMesh(infra: InfraEnv, issuer: TestIssuer, options: Me
   const running: ServiceProcess[] = []
   const stop = async () => {
     const codes = perService((): number | null => null)
-    for (const p of [...running].reverse()) codes[p.name as MeshService] = await p.stop()
+    await Promise.all(running.map(async (p) => (codes[p.name as MeshService] = await p.stop())))
     for (const env of Object.values(envs)) await dropSchema(env)
     rmSync(tokenDir, { recursive: true, force: true })
     return codes

@@ -149,9 +149,11 @@ async function fuzzService(target: Target, options: CampaignOptions, result: Cam
     if ((index + 1) % 500 === 0) options.progress?.(`${service.name}: ${index + 1}/${indexes.length} calls`)
   }
 
-  // Random cases change many fields at once: find the ones that matter.
+  // Random messages (whole cases, or one appended to a stream) change many fields at once: find
+  // the ones that matter. A mutated field is already one.
   for (const [key, failure] of firstOfKind) {
-    if (crashed || failure.fuzzCase.origin !== 'random') continue
+    const { origin, change } = failure.fuzzCase
+    if (crashed || !(origin === 'random' || (origin === 'mutation' && change?.path === ''))) continue
     const stillFails = async (candidate: FuzzCase) => {
       const again = await send(candidate, false)
       return isInternal(again.result) && keyOf(candidate, again.result, again.log) === key

@@ -24,7 +24,7 @@ export interface FuzzCase {
   wire: Uint8Array[]
   /** For mutation and invalid-utf8: what differs from the seed. */
   change?: Change
-  /** For random: per message, the kind of value generated at each field path. */
+  /** Per message, the kind of value generated at each field path (random values, mutated fields). */
   labels: Map<string, string>[]
   /** The valid request(s) the case started from. */
   seed: Message[]
@@ -81,7 +81,14 @@ export function buildCase(context: CaseContext, service: MeshService, method: De
     }
   }
   const mutated = mutateSequence(generate, method.input, takesStream(method) ? seed : seed.slice(0, 1))
-  return { ...base, origin: 'mutation', messages: mutated.messages, wire: encode(method, mutated.messages), change: mutated.change }
+  return {
+    ...base,
+    origin: 'mutation',
+    messages: mutated.messages,
+    wire: encode(method, mutated.messages),
+    change: mutated.change,
+    labels: mutated.labels,
+  }
 }
 
 /** The same case with other messages (minimizing), re-encoded. */

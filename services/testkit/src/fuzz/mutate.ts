@@ -2,6 +2,7 @@ import { clone, type DescField, type DescMessage, type Message } from '@bufbuild
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect'
 import { limitsOf } from './contract.ts'
 import { elementValue, randomMessage, type GenerateContext } from './generate.ts'
+import { derivedInteger, derivedString, type Labelled } from './values.ts'
 
 /** What a mutation changed: which message of the call, which field, and to what kind of value. */
 export interface Change {
@@ -15,6 +16,8 @@ export interface Change {
 export interface Mutated {
   messages: Message[]
   change: Change
+  /** Per message index, the labels of the values generated into it (by field path). */
+  labels: Map<string, string>[]
 }
 
 /** One field of a message, reached from the root: where a mutation can land. */
@@ -44,24 +47,36 @@ function sitesOf(r: ReflectMessage, path = ''): Site[] {
   return sites
 }
 
-/** Changes one field of a copy of `seed`: a new value, cleared, or a list emptied, grown or past its limit. */
+/**
+ * Changes one field of a copy of `seed`: a new value or one derived from the valid one, cleared,
+ * or a list emptied, grown or past its limit. `labels` has the generated values by field path.
+ */
 export function mutateMessage(
   context: GenerateContext,
   desc: DescMessage,
   seed: Message,
-): { message: Message; path: string; label: string } {
+): { message: Message; path: string; label: string; labels: Map<string, string> } {
   const message = clone(desc, seed)
+  const labels = new Map<string, string>()
   const sites = sitesOf(reflect(desc, message))
-  if (sites.length === 0) return { message, path: '', label: 'a message without fields, unchanged' }
+  if (sites.length === 0) return { message, path: '', label: 'a message without fields, unchanged', labels }
   const site = context.rng.pick(sites)
-  return { message, path: site.path, label: mutateSite(context, site) }
+  return { message, path: site.path, label: mutateSite(context, site, labels), labels }
 }
 
-function mutateSite(context: GenerateContext, { owner, field, path }: Site): string {
+/** What was generated at `path`: its own label, or those of the fields inside it. */
+function describe(labels: Map<string, string>, path: string, fallback: string): string {
+  const own = labels.get(path)
+  if (own) return own
+  const inside = [...labels].filter(([p]) => p.startsWith(`${path}.`) || p.startsWith(`${path}[`))
+  if (inside.length === 0) return fallback
+  return `${fallback} (${inside.map(([p, l]) => `${p.slice(path.length).replace(/^\./, '')}: ${l}`).join(', ')})`
+}
+
+function mutateSite(context: GenerateContext, { owner, field, path }: Site, labels: Map<string, string>): string {
   const { rng } = context
-  const labels = new Map<string, string>()
   const walk = { ...context, labels }
-  const labelOf = (fallback: string) => labels.get(path) ?? [...labels.values()][0] ?? fallback
+  const labelOf = (fallback: string) => describe(labels, path, fallback)
   if (field.fieldKind === 'list') {
     const list = owner.get(field)
     const kind = { scalar: field.scalar, enum: field.enum, message: field.message }
@@ -108,8 +123,26 @@ function mutateSite(context: GenerateContext, { owner, field, path }: Site): str
     owner.clear(field)
     return field.oneof ? `oneof ${field.oneof.name} without a case` : 'cleared (default value)'
   }
+  const derived = owner.isSet(field) && rng.chance(0.5) ? derivedValue(context, field, owner.get(field)) : undefined
+  if (derived) {
+    try {
+      owner.set(field, derived.value)
+      labels.set(path, derived.label)
+      return derived.label
+    } catch {
+      // Out of the field's type (an int32 + 1 past its maximum): a generated value instead.
+    }
+  }
   owner.set(field, elementValue(walk, field, field, path, 1))
   return labelOf(field.fieldKind === 'message' ? `random ${field.message.name}` : 'random')
+}
+
+/** A value made from the field's valid one, for strings and integers. */
+function derivedValue(context: GenerateContext, field: DescField, current: unknown): Labelled<unknown> | undefined {
+  if (field.fieldKind !== 'scalar') return undefined
+  if (typeof current === 'string' && current !== '') return derivedString(context.rng, field, current)
+  if (typeof current === 'bigint' || (typeof current === 'number' && Number.isInteger(current))) return derivedInteger(context.rng, current)
+  return undefined
 }
 
 /**
@@ -119,15 +152,17 @@ function mutateSite(context: GenerateContext, { owner, field, path }: Site): str
 export function mutateSequence(context: GenerateContext, desc: DescMessage, seeds: readonly Message[]): Mutated {
   const { rng } = context
   const messages = seeds.map((m) => clone(desc, m))
+  const labels: Map<string, string>[] = []
   if (messages.length === 0 || rng.chance(0.75)) {
     if (messages.length === 0) messages.push(randomMessage(context, desc).message)
     const i = rng.below(messages.length)
     const mutated = mutateMessage(context, desc, messages[i]!)
     messages[i] = mutated.message
-    return { messages, change: { message: i, path: mutated.path, label: mutated.label } }
+    labels[i] = mutated.labels
+    return { messages, change: { message: i, path: mutated.path, label: mutated.label }, labels }
   }
   const i = rng.below(messages.length)
-  const sequence = (label: string) => ({ messages, change: { message: i, path: '', label } })
+  const sequence = (label: string) => ({ messages, change: { message: i, path: '', label }, labels })
   return rng.weighted<() => Mutated>([
     [3, () => (messages.splice(i, 1), sequence(`message ${i} dropped`))],
     [3, () => (messages.splice(i, 0, clone(desc, messages[i]!)), sequence(`message ${i} sent twice`))],
@@ -139,7 +174,15 @@ export function mutateSequence(context: GenerateContext, desc: DescMessage, seed
         return sequence(`messages ${i} and ${j} swapped`)
       },
     ],
-    [2, () => (messages.push(randomMessage(context, desc).message), sequence('a random message appended'))],
+    [
+      2,
+      () => {
+        const random = randomMessage(context, desc)
+        labels[messages.length] = random.labels
+        messages.push(random.message)
+        return sequence(`a random message appended as message ${messages.length - 1}`)
+      },
+    ],
     [1, () => (messages.splice(0), sequence('no messages at all'))],
   ])()
 }

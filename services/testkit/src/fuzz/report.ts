@@ -27,23 +27,24 @@ const MAX_TRIGGERS = 6
 /** What the case changed from its seed, in words. */
 export function triggerOf(fuzzCase: FuzzCase, minimized?: Minimized): string {
   const at = (message: number) => (takesStream(fuzzCase.method) ? `message ${message}: ` : '')
+  // What still differs from the seed after minimizing, with the kind of value generated there.
+  const differing = minimized?.differing.map((d) => {
+    const label = fuzzCase.labels[d.source]?.get(d.path) ?? labelUnder(fuzzCase.labels[d.source], d.path) ?? 'a random value'
+    return `${at(d.position)}${d.path}: ${label}`
+  })
   switch (fuzzCase.origin) {
     case 'seed':
       return 'the valid seed request itself'
-    case 'mutation':
-    case 'invalid-utf8': {
+    case 'invalid-utf8':
+    case 'mutation': {
       const change = fuzzCase.change!
-      return `${at(change.message)}${change.path || 'the stream'}: ${change.label}`
+      if (change.path !== '') return `${at(change.message)}${change.path}: ${change.label}`
+      return differing && differing.length > 0 ? `the stream: ${change.label}; ${differing.join('; ')}` : `the stream: ${change.label}`
     }
     case 'random':
-      if (!minimized) return 'a random message'
-      if (minimized.differing.length === 0) return 'a random message (no single field found: fails from the seed values too)'
-      return minimized.differing
-        .map((d) => {
-          const label = fuzzCase.labels[d.source]?.get(d.path) ?? labelUnder(fuzzCase.labels[d.source], d.path) ?? 'a random value'
-          return `${at(d.position)}${d.path}: ${label}`
-        })
-        .join('; ')
+      if (!differing) return 'a random message'
+      if (differing.length === 0) return 'a random message (no single field found: fails from the seed values too)'
+      return differing.join('; ')
   }
 }
 

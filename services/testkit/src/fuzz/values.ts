@@ -88,11 +88,43 @@ function uuidStrings(rng: Random, pool: Pool): Labelled<string>[] {
 function generic(rng: Random, field: DescField, pool: Pool): Labelled<string> {
   return rng.weighted<() => Labelled<string>>([
     [3, () => l(shortWord(rng), 'short word')],
+    // NUL gets a class of its own: PostgreSQL refuses it in text, so it finds every stored string.
+    [2, () => l(`${shortWord(rng)}\0${shortWord(rng)}`, 'NUL character')],
     [4, () => rng.pick(ODD_STRINGS)],
     [2, () => rng.pick(lengthStrings(rng, limitsOf(field).maxLen))],
     [1, () => rng.pick(uuidStrings(rng, pool))],
     [1, () => (pool.ids.length > 0 ? rng.pick(pool.ids) : l(rng.uuid(), 'random UUID'))],
   ])()
+}
+
+/**
+ * A string made from a field's valid value, so it passes the checks the value passes (required,
+ * a UUID, a known name) up to the one thing changed: a NUL in it, its length at or past the limit,
+ * case, spaces.
+ */
+export function derivedString(rng: Random, field: DescField, current: string): Labelled<string> {
+  const { maxLen } = limitsOf(field)
+  const at = rng.below(current.length + 1)
+  const pad = (n: number) => current + 'x'.repeat(Math.max(0, n - [...current].length))
+  return rng.pick([
+    l(`${current.slice(0, at)}\0${current.slice(at)}`, 'the valid value with a NUL character inside'),
+    l(`${current}\0`, 'the valid value with a NUL character at the end'),
+    l(pad(maxLen), `the valid value padded to ${maxLen} characters (the limit)`),
+    l(pad(maxLen + 1), `the valid value padded to ${maxLen + 1} characters (one past the limit)`),
+    l(current.toUpperCase(), 'the valid value upper-cased'),
+    l(` ${current} `, 'the valid value between spaces'),
+    l(`${current}\u0301`, 'the valid value with a combining mark'),
+    l(`${current}\ud83c\udf69`, 'the valid value with an emoji'),
+  ])
+}
+
+/** An integer near a field's valid value: one off, negated, doubled. */
+export function derivedInteger(rng: Random, current: number | bigint): Labelled<number | bigint> {
+  const labels = ['the valid value + 1', 'the valid value - 1', 'the valid value negated', 'the valid value doubled']
+  const values =
+    typeof current === 'bigint' ? [current + 1n, current - 1n, -current, current * 2n] : [current + 1, current - 1, -current, current * 2]
+  const i = rng.below(values.length)
+  return l(values[i]!, labels[i]!)
 }
 
 /** Forged page tokens: what a client could send that no server ever gave out. */
