@@ -45,7 +45,7 @@ const world: World = {
   tokens: Object.fromEntries(ROLES.map((r) => [r, `token-${r}`])) as World['tokens'],
   pool: {
     ids: [ids.ada, ids.paidOrder, ids.latte.id].map((value) => ({ value, label: 'real id' })),
-    pageTokens: [{ value: 'eyJhZnRlciI6MX0', label: 'real page token' }],
+    pageTokens: [{ value: 'eyJhZnRlciI6MSwiZiI6ImFiYyJ9', label: 'real page token', request: 'brewmesh.order.v1.ListOrdersRequest' }],
     numbers: [{ value: 3n, label: 'revision' }],
   },
 }
@@ -159,6 +159,7 @@ describe('the fuzz generator', () => {
       /^101 paths/,
       /^real id$/,
       /page token/,
+      /real page token with (after|f) = /,
       /astral characters/,
       /past 10,000 years/,
     ])

@@ -78,7 +78,9 @@ export async function minimize(failing: FuzzCase, stillFails: StillFails): Promi
       if (await attempt(trial)) continue
       // Still needed: look inside it for the part that matters.
       const nested = ownerAt(reflect(desc, at(current)), [...steps, { field }])
-      if (depth < MAX_DEPTH && field.fieldKind === 'message' && nested && seedOwner?.isSet(field)) {
+      // Well-known types (a Timestamp's seconds and nanos) are one value to the generator and the report.
+      const opaque = field.fieldKind === 'message' && field.message.typeName.startsWith('google.protobuf.')
+      if (depth < MAX_DEPTH && field.fieldKind === 'message' && !opaque && nested && seedOwner?.isSet(field)) {
         await shrink(i, [...steps, { field }], depth + 1)
       } else {
         differing.push({ position: i, source: sources[i]!, path: pathOf(steps, field) })

@@ -12,10 +12,15 @@ export interface Labelled<T> {
 export interface Pool {
   /** Ids of customers, households, orders, favorites, menu items, rewards... */
   ids: readonly Labelled<string>[]
-  /** next_page_token values of real list responses. */
-  pageTokens: readonly Labelled<string>[]
+  /** next_page_token values of real list responses, with the request type of their listing. */
+  pageTokens: readonly PageToken[]
   /** Revisions and versions the world has reached. */
   numbers: readonly Labelled<bigint>[]
+}
+
+/** A real page token, given for a request of type `request` (e.g. brewmesh.order.v1.ListOrdersRequest). */
+export interface PageToken extends Labelled<string> {
+  request: string
 }
 
 const l = <T>(value: T, label: string): Labelled<T> => ({ value, label })
@@ -127,22 +132,60 @@ export function derivedInteger(rng: Random, current: number | bigint): Labelled<
   return l(values[i]!, labels[i]!)
 }
 
-/** Forged page tokens: what a client could send that no server ever gave out. */
-function forgedTokens(rng: Random, pool: Pool): Labelled<string>[] {
-  const real = pool.pageTokens.length > 0 ? rng.pick(pool.pageTokens) : l('', 'empty string')
+/**
+ * Forged page tokens: what a client could send that no server ever gave out. Most are a real token
+ * of the same listing with one change, so whatever the token's checks (filters, signature) let
+ * through reaches the code that reads the position.
+ */
+function forgedTokens(rng: Random, pool: Pool, request: string): Labelled<string>[] {
+  const own = pool.pageTokens.filter((t) => t.request === request)
+  const real = own.length > 0 ? rng.pick(own) : pool.pageTokens.length > 0 ? rng.pick(pool.pageTokens) : l('', 'empty string')
   const b64 = (text: string) => Buffer.from(text).toString('base64url')
   return [
+    ...jsonTokens(rng, real),
     l(real.value.slice(0, Math.floor(real.value.length / 2)), `${real.label} cut in half`),
     l(`${real.value}AA`, `${real.label} with bytes appended`),
-    l(real.value.split('').reverse().join(''), `${real.label} reversed`),
     l(b64('{}'), 'base64 of {}'),
-    l(b64('{"after":"x","placedAt":"not a date"}'), 'base64 of JSON with a bad time'),
-    l(b64(`{"offset":-1,"id":"${rng.uuid()}","at":"9999-99-99"}`), 'base64 of JSON with bad values'),
     l(b64(JSON.stringify([1e308, null, 'x'])), 'base64 of a JSON array'),
     l(b64('\0\0\0'), 'base64 of NUL bytes'),
-    l(b64(`${Number.MAX_SAFE_INTEGER + 2}|${rng.uuid()}`), 'base64 of a huge offset'),
     l('!!!not base64!!!', 'not base64'),
   ]
+}
+
+const TOKEN_VALUES: Labelled<unknown>[] = [
+  l('x', '"x"'),
+  l('', '""'),
+  l('a\0b', 'a string with NUL'),
+  l('not a date', '"not a date"'),
+  l('+275760-09-13T00:00:00.001Z', 'a date past the JavaScript range'),
+  l('0000-00-00T00:00:00Z', 'a zero date'),
+  l(-1, '-1'),
+  l(1e308, '1e308'),
+  l(Number.MAX_SAFE_INTEGER + 2, '2^53+1 (as a double: 2^53+2)'),
+  l(2147483648, '2^31'),
+  l(null, 'null'),
+  l({}, 'an object'),
+  l(['x'], 'an array'),
+  l(true, 'true'),
+]
+
+/** A real token that is base64url JSON, with one value changed (its checks' own fields included). */
+function jsonTokens(rng: Random, real: Labelled<string>): Labelled<string>[] {
+  let decoded: unknown
+  try {
+    decoded = JSON.parse(Buffer.from(real.value, 'base64url').toString('utf8'))
+  } catch {
+    return []
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return []
+  const keys = Object.keys(decoded)
+  if (keys.length === 0) return []
+  return Array.from({ length: 4 }, () => {
+    const key = rng.pick(keys)
+    const value = rng.pick(TOKEN_VALUES)
+    const forged = Buffer.from(JSON.stringify({ ...decoded, [key]: value.value })).toString('base64url')
+    return l(forged, `${real.label} with ${key} = ${value.label}`)
+  })
 }
 
 const HINTED: Record<string, readonly string[]> = {
@@ -168,7 +211,9 @@ export function stringValue(rng: Random, field: DescField, pool: Pool): Labelled
     ])()
   }
   if (name === 'page_token' && rng.chance(0.85)) {
-    return rng.chance(0.4) && pool.pageTokens.length > 0 ? rng.pick(pool.pageTokens) : rng.pick(forgedTokens(rng, pool))
+    return rng.chance(0.3) && pool.pageTokens.length > 0
+      ? rng.pick(pool.pageTokens)
+      : rng.pick(forgedTokens(rng, pool, field.parent.typeName))
   }
   const hinted = HINTED[name]
   if (hinted && rng.chance(0.6)) {
@@ -182,6 +227,7 @@ export function stringValue(rng: Random, field: DescField, pool: Pool): Labelled
 // Numbers, booleans, bytes
 // ---------------------------------------------------------------------------------------------
 
+// Small values around the documented ranges (0 to 5, 1 to 20, 1 to 500...), and the type's ends.
 const INT32: Labelled<number>[] = [
   l(0, '0'),
   l(1, '1'),
@@ -196,6 +242,8 @@ const INT32: Labelled<number>[] = [
   l(101, '101'),
   l(500, '500'),
   l(501, '501'),
+]
+const INT32_ENDS: Labelled<number>[] = [
   l(2147483647, 'int32 max 2^31-1'),
   l(2147483646, 'int32 max - 1'),
   l(-2147483648, 'int32 min -2^31'),
@@ -258,7 +306,8 @@ export function scalarValue(rng: Random, field: DescField, scalar: ScalarType, p
     case ScalarType.SINT32:
     case ScalarType.SFIXED32:
       return rng.weighted<() => Labelled<number>>([
-        [6, () => rng.pick(INT32)],
+        [4, () => rng.pick(INT32)],
+        [2, () => rng.pick(INT32_ENDS)],
         [2, () => l(rng.between(-10, 30), 'small int')],
         [1, () => l(rng.between(-2147483648, 2147483647), 'random int32')],
       ])()

@@ -3,7 +3,9 @@ import type { JsonObject } from '@bufbuild/protobuf'
 import { eventually } from '../env.ts'
 import type { TestIssuer } from '../tokens.ts'
 import type { JsonRpc } from './json-rpc.ts'
-import type { Labelled, Pool } from './values.ts'
+import { meshServices } from './contract.ts'
+import { SEEDS } from './seeds.ts'
+import type { Labelled, PageToken, Pool } from './values.ts'
 
 /** The callers the fuzzer sends as: staff of each role, two services, and one real customer. */
 export const ROLES = ['operator', 'support', 'barista', 'order-service', 'identity-service', 'customer'] as const
@@ -243,19 +245,19 @@ export async function buildWorld(rpc: JsonRpc, issuer: TestIssuer): Promise<Worl
 
 /** Page tokens of real listings (one item per page), revisions and versions, a ledger entry id. */
 async function readBack(rpc: JsonRpc, ids: WorldIds, op: string) {
-  const pageTokens: Labelled<string>[] = []
-  const token = async (label: string, service: string, method: string, request: JsonObject) => {
-    const response = await rpc(service, method, { ...request, page_size: 1 }, op)
-    const value = str(response['next_page_token'])
-    if (value) pageTokens.push({ value, label: `real ${label} page token` })
-    return response
-  }
-  await token('ListCustomers', 'customer', 'ListCustomers', { household_id: ids.householdA })
-  await token('ListOrders', 'order', 'ListOrders', { customer_id: ids.ada })
-  await token('ListMenuItems', 'order', 'ListMenuItems', {})
-  await token('ListRewards', 'loyalty', 'ListRewards', {})
-  const favorites = await token('ListFavorites', 'favorites', 'ListFavorites', { customer_id: ids.ada })
-  const ledger = await token('ListTransactions', 'loyalty', 'ListTransactions', { customer_id: ids.ada })
+  const pageTokens: PageToken[] = []
+  // A token of every listing, for its own seed request: a token is only good with the filters it
+  // was given for, and a forged one should get as far as the real one does.
+  for (const service of meshServices())
+    for (const method of service.desc.methods) {
+      const fields = method.input.fields.map((f) => f.name)
+      const [request] = SEEDS[`${service.name}/${method.name}`]?.(ids, randomUUID) ?? []
+      if (method.methodKind !== 'unary' || !fields.includes('page_token') || !fields.includes('page_size') || !request) continue
+      const value = str((await rpc(service.name, method.name, { ...request, page_size: 1 }, op))['next_page_token'])
+      if (value) pageTokens.push({ value, label: `real ${method.name} page token`, request: method.input.typeName })
+    }
+  const favorites = await rpc('favorites', 'ListFavorites', { customer_id: ids.ada }, op)
+  const ledger = await rpc('loyalty', 'ListTransactions', { customer_id: ids.ada, page_size: 1 }, op)
   const adaRevision = Number(favorites['revision'] ?? 0)
   const version = Number(((await rpc('customer', 'GetCustomer', { id: ids.ada }, op))['customer'] as JsonObject)['version'] ?? 1)
   const numbers: Labelled<bigint>[] = [
