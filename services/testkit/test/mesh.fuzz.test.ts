@@ -46,7 +46,8 @@ beforeAll(
       progress: (line) => log(`[fuzz] ${line}`),
     })
     findings = findingsOf(result, options.seed)
-    const header = `[fuzz] seed ${options.seed}, ${options.callsPerService} fuzzed calls per service (plus seed probes), ${seconds(started)} s`
+    const budget = options.only ? `the cases FUZZ_ONLY names` : `${options.callsPerService} fuzzed calls per service`
+    const header = `[fuzz] seed ${options.seed}, ${budget} (plus seed probes), ${seconds(started)} s`
     log(formatSummary(result, header))
     if (findings.length > 0) log(`\n[fuzz] ${findings.length} findings:\n\n${formatFindings(findings)}\n`)
     const background = backgroundErrors(fuzz)
