@@ -4,7 +4,7 @@ import { runCampaign, type CampaignResult } from '../src/fuzz/campaign.ts'
 import { brokenInvariants, servingStatus } from '../src/fuzz/invariants.ts'
 import { startMeshUnderFuzz, type MeshUnderFuzz } from '../src/fuzz/mesh-under-fuzz.ts'
 import { fuzzOptions } from '../src/fuzz/options.ts'
-import { findingsOf, formatFindings, formatSummary, type Finding } from '../src/fuzz/report.ts'
+import { findingsOf, formatCrash, formatFindings, formatSummary, type Finding } from '../src/fuzz/report.ts'
 import { signatureOf } from '../src/fuzz/service-log.ts'
 import { buildWorld } from '../src/fuzz/world.ts'
 import { testIssuer } from '../src/tokens.ts'
@@ -50,6 +50,8 @@ beforeAll(
     const header = `[fuzz] seed ${options.seed}, ${budget} (plus seed probes), ${seconds(started)} s`
     log(formatSummary(result, header))
     if (findings.length > 0) log(`\n[fuzz] ${findings.length} findings:\n\n${formatFindings(findings)}\n`)
+    for (const crash of result.crashes)
+      log(formatCrash(options.seed, crash, fuzz.mesh.processes[crash.service as keyof typeof fuzz.mesh.processes].output()))
     const background = backgroundErrors(fuzz)
     if (background.length > 0) log(`[fuzz] errors logged outside any fuzzed call:\n${background.join('\n')}`)
     if (options.reportFile)
@@ -95,7 +97,7 @@ describe('the mesh, fuzzed with well-typed requests from callers of every role',
   })
 
   it('keeps every service process running', () => {
-    expect(result.crashes.map((c) => c.service)).toEqual([])
+    expect(result.crashes.map((c) => `${c.service} exited after ${c.lastCase.service}/${c.lastCase.method.name}`)).toEqual([])
   })
 
   it('leaves every service SERVING', async () => {

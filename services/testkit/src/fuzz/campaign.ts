@@ -1,6 +1,6 @@
 import type { DescMethod } from '@bufbuild/protobuf'
 import { buildCase, seedMessages, withMessages, type CaseContext, type FuzzCase } from './cases.ts'
-import { givesStream, takesStream, type MeshService } from './contract.ts'
+import { takesStream, type MeshService } from './contract.ts'
 import { minimize, type Difference } from './minimize.ts'
 import { Random } from './random.ts'
 import { signatureOf, type LogRecord, type ServiceLog } from './service-log.ts'
@@ -50,7 +50,8 @@ export interface CampaignResult {
   hangs: Failure[]
   /** Unary and server-streaming calls with invalid UTF-8 in a string field that were answered OK. */
   acceptedInvalidUtf8: Failure[]
-  crashes: { service: string; lastCase: FuzzCase | undefined }[]
+  /** A process that exited, and the call that was the last one sent to it. */
+  crashes: { service: string; lastCase: FuzzCase }[]
   /** Per failure key, the smallest request found that still fails (random cases only). */
   minimized: Map<string, Minimized>
 }
@@ -89,18 +90,16 @@ async function fuzzService(target: Target, options: CampaignOptions, result: Cam
   const { service, client, log } = target
   const counts: Record<string, number> = (result.counts[service.name] = {})
   const methods = service.desc.methods
-  let last: FuzzCase | undefined
   let crashed = false
 
   const send = async (fuzzCase: FuzzCase, count: boolean): Promise<{ result: CallResult; log?: LogRecord }> => {
-    last = fuzzCase
     const mark = log.mark()
     const answer = await client.call(fuzzCase.method, fuzzCase.wire, options.world.tokens[fuzzCase.role], options.limits)
     if (count) counts[answer.code] = (counts[answer.code] ?? 0) + 1
     const logged = isInternal(answer) ? await log.unexpectedError(mark, fuzzCase.method.name, LOG_WAIT_MS) : undefined
     if (!target.running() && !crashed) {
       crashed = true
-      result.crashes.push({ service: service.name, lastCase: last })
+      result.crashes.push({ service: service.name, lastCase: fuzzCase })
     }
     return logged ? { result: answer, log: logged } : { result: answer }
   }
@@ -161,7 +160,3 @@ async function fuzzService(target: Target, options: CampaignOptions, result: Cam
     result.minimized.set(key, await minimize(failure.fuzzCase, stillFails))
   }
 }
-
-/** How a case's method is called, for the report. */
-export const callKind = (method: DescMethod) =>
-  takesStream(method) ? (givesStream(method) ? 'bidirectional' : 'client streaming') : givesStream(method) ? 'server streaming' : 'unary'

@@ -46,6 +46,9 @@ export const pathOf = (method: DescMethod) => `/${method.parent.typeName}/${meth
 export const takesStream = (method: DescMethod) => method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming'
 export const givesStream = (method: DescMethod) => method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming'
 
+/** The call mode in words, for reports. */
+export const callKind = (method: DescMethod) => method.methodKind.replace('_streaming', ' streaming').replace('bidi', 'bidirectional')
+
 // proto/brewmesh/common/v1/limits.proto: the defaults of a field without the option.
 const DEFAULT_MAX_LEN = 256
 const DEFAULT_MAX_ITEMS = 100

@@ -2,7 +2,9 @@ import { create, type DescEnum, type DescField, type DescMessage, type Message, 
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect'
 import { limitsOf } from './contract.ts'
 import type { Random } from './random.ts'
-import { durationValue, enumValue, fieldMaskPaths, scalarValue, timestampValue, type Labelled, type Pool } from './values.ts'
+import { enumValue, scalarValue } from './scalars.ts'
+import type { Labelled, Pool } from './values.ts'
+import { durationValue, fieldMaskPaths, timestampValue } from './well-known.ts'
 
 /** What the generator needs besides the type: randomness, the world's real values, the time. */
 export interface GenerateContext {
@@ -37,19 +39,6 @@ export function randomMessage(context: GenerateContext, desc: DescMessage): Gene
   const labels = new Map<string, string>()
   const message = messageValue({ ...context, labels }, desc, '', 0)
   return { message: message.message, labels }
-}
-
-/** A random value for one field (the whole list for a repeated field), recording its labels. */
-export function randomFieldValue(context: GenerateContext, field: DescField, path: string, labels: Map<string, string>): unknown {
-  const walk = { ...context, labels }
-  switch (field.fieldKind) {
-    case 'list':
-      return listValue(walk, field, path, 1)
-    case 'map':
-      return mapValue(walk, field, path, 1)
-    default:
-      return elementValue(walk, field, field, path, 1)
-  }
 }
 
 /** A random value of a field's element type (a ReflectMessage for messages). */
@@ -170,7 +159,7 @@ function wellKnown(walk: Walk, desc: DescMessage, path: string, parent: DescMess
  * The field names a FieldMask in `parent` is about: those of the message next to it
  * (UpdateCustomerRequest.update_mask is about UpdateCustomerRequest.customer's fields).
  */
-export function maskedFields(parent: DescMessage | undefined): string[] {
+function maskedFields(parent: DescMessage | undefined): string[] {
   if (!parent) return []
   const target = parent.fields.find((f) => f.fieldKind === 'message' && !f.message.typeName.startsWith('google.protobuf.'))
   return (target?.message ?? parent).fields.map((f) => f.name)

@@ -2,7 +2,9 @@ import { clone, type DescField, type DescMessage, type Message } from '@bufbuild
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect'
 import { limitsOf } from './contract.ts'
 import { elementValue, randomMessage, type GenerateContext } from './generate.ts'
-import { derivedInteger, derivedString, type Labelled } from './values.ts'
+import { derivedInteger } from './scalars.ts'
+import { derivedString } from './strings.ts'
+import type { Labelled } from './values.ts'
 
 /** What a mutation changed: which message of the call, which field, and to what kind of value. */
 export interface Change {

@@ -10,8 +10,8 @@ export interface FuzzOptions {
   reportFile: string | undefined
 }
 
-export const DEFAULT_SEED = '1'
-export const DEFAULT_CALLS = 300
+const DEFAULT_SEED = '1'
+const DEFAULT_CALLS = 300
 
 export function fuzzOptions(env: NodeJS.ProcessEnv = process.env): FuzzOptions {
   const calls = Number(env['FUZZ_CALLS'] ?? DEFAULT_CALLS)

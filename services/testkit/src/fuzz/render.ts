@@ -48,7 +48,7 @@ function plain(r: ReflectMessage): unknown {
 }
 
 /** One message as short JSON. */
-export function jsonOf(desc: DescMessage, message: Message): string {
+function jsonOf(desc: DescMessage, message: Message): string {
   return JSON.stringify(plain(reflect(desc, message)))
 }
 

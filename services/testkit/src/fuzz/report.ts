@@ -1,7 +1,6 @@
-import type { Failure, CampaignResult, Minimized } from './campaign.ts'
-import { callKind } from './campaign.ts'
+import type { CampaignResult, Failure, Minimized } from './campaign.ts'
 import type { FuzzCase } from './cases.ts'
-import { takesStream } from './contract.ts'
+import { callKind, takesStream } from './contract.ts'
 import { requestJson } from './render.ts'
 import { signatureOf } from './service-log.ts'
 
@@ -25,7 +24,7 @@ export interface Finding {
 const MAX_TRIGGERS = 6
 
 /** What the case changed from its seed, in words. */
-export function triggerOf(fuzzCase: FuzzCase, minimized?: Minimized): string {
+function triggerOf(fuzzCase: FuzzCase, minimized?: Minimized): string {
   const at = (message: number) => (takesStream(fuzzCase.method) ? `message ${message}: ` : '')
   // What still differs from the seed after minimizing, with the kind of value generated there.
   const differing = minimized?.differing.map((d) => {
@@ -54,7 +53,7 @@ function labelUnder(labels: Map<string, string> | undefined, path: string): stri
   return inside.length > 0 ? inside.map(([p, l]) => `${p}=${l}`).join(', ') : undefined
 }
 
-export function reproOf(seed: string, fuzzCase: FuzzCase): string {
+function reproOf(seed: string, fuzzCase: FuzzCase): string {
   const index = fuzzCase.index < 0 ? 'the seed probe' : `FUZZ_ONLY=${fuzzCase.service}:${fuzzCase.index}`
   return `FUZZ_SEED=${seed} ${index}, as ${fuzzCase.role} (${fuzzCase.origin})`
 }
@@ -109,6 +108,18 @@ export function formatFindings(findings: readonly Finding[]): string {
       ].join('\n'),
     )
     .join('\n\n')
+}
+
+/** A process that exited: the call it got last (what most likely killed it) and the end of its output. */
+export function formatCrash(seed: string, crash: CampaignResult['crashes'][number], output: string): string {
+  const { lastCase } = crash
+  return [
+    `crash: the ${crash.service} process exited`,
+    `  last call: ${lastCase.service}/${lastCase.method.name}, ${triggerOf(lastCase)}`,
+    `  repro:     ${reproOf(seed, lastCase)}`,
+    `  request:   ${requestJson(lastCase.method.input, lastCase.messages, takesStream(lastCase.method))}`,
+    `  output:\n${output.slice(-3000)}`,
+  ].join('\n')
 }
 
 /** Calls per service and per outcome, one line per service. */

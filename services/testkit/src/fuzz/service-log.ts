@@ -101,7 +101,7 @@ export function signatureOf(record: LogRecord): { key: string; text: string } {
 const PLUMBING = /runtime\/src\/grpc\/(routes|status)\.ts/
 
 /** The first stack frame in services/ source that is not the error mapping itself, as `path:line`. */
-export function ownFrame(stack: string): string {
+function ownFrame(stack: string): string {
   for (const line of stack.split('\n')) {
     const match = /(services\/[^\s:()]+\.ts):(\d+)/.exec(line)
     if (match && !PLUMBING.test(match[1]!)) return `${match[1]}:${match[2]}`
