@@ -81,8 +81,8 @@ function generic(rng: Random, field: DescField, pool: Pool): Labelled<string> {
 
 /**
  * A string made from a field's valid value, so it passes the checks the value passes (required,
- * a UUID, a known name) up to the one thing changed: a NUL in it, its length at or past the limit,
- * case, spaces.
+ * a UUID, a known name) up to the one thing changed: a NUL in it, its length at, past or far past
+ * the limit, case, spaces.
  */
 export function derivedString(rng: Random, field: DescField, current: string): Labelled<string> {
   const { maxLen } = limitsOf(field)
@@ -93,6 +93,8 @@ export function derivedString(rng: Random, field: DescField, current: string): L
     l(`${current}\0`, 'the valid value with a NUL character at the end'),
     l(pad(maxLen), `the valid value padded to ${maxLen} characters (the limit)`),
     l(pad(maxLen + 1), `the valid value padded to ${maxLen + 1} characters (one past the limit)`),
+    // Larger than a PostgreSQL index entry may be (about 2,700 bytes).
+    l(pad(10_000), 'the valid value padded to 10,000 characters'),
     l(current.toUpperCase(), 'the valid value upper-cased'),
     l(` ${current} `, 'the valid value between spaces'),
     l(`${current}\u0301`, 'the valid value with a combining mark'),
