@@ -30,7 +30,8 @@ interface ValueKind {
   message?: DescMessage | undefined
 }
 
-interface Walk extends GenerateContext {
+/** The context while generating: labels collect what was put where. */
+export interface Walk extends GenerateContext {
   labels: Map<string, string>
 }
 

@@ -2,7 +2,7 @@ import type { CampaignResult, Failure, Minimized } from './campaign.ts'
 import type { FuzzCase } from './cases.ts'
 import { callKind, takesStream } from './contract.ts'
 import { requestJson } from './render.ts'
-import { signatureOf } from './service-log.ts'
+import { ownFrames, signatureOf } from './service-log.ts'
 
 /** One distinct failure: every call with the same service, method and cause, described once. */
 export interface Finding {
@@ -13,6 +13,7 @@ export interface Finding {
   count: number
   /** The server's error: type, message, first frame in services/ (from its log). */
   cause: string
+  /** The error's stack frames in services/ source. */
   stack: string[]
   /** What the requests had in common with their seeds' differences, e.g. "display_name: NUL character". */
   triggers: string[]
@@ -77,7 +78,7 @@ function findingOf(kind: Finding['kind'], failures: Failure[], seed: string, res
     callKind: callKind(method),
     count: failures.length,
     cause: first.log ? signatureOf(first.log).text : `${first.result.code}: ${first.result.details}`,
-    stack: (first.log?.err?.stack ?? '').split('\n').slice(0, 8),
+    stack: ownFrames(first.log?.err?.stack ?? '').slice(0, 8),
     triggers:
       triggers.length > MAX_TRIGGERS ? [...triggers.slice(0, MAX_TRIGGERS), `…and ${triggers.length - MAX_TRIGGERS} more`] : triggers,
     repro: reproOf(seed, first.fuzzCase),

@@ -98,13 +98,18 @@ export function signatureOf(record: LogRecord): { key: string; text: string } {
 }
 
 // The frames every error passes through on its way out say nothing about where it started.
-const PLUMBING = /runtime\/src\/grpc\/(routes|status)\.ts/
+const PLUMBING = /runtime\/src\/grpc\/(routes|status|calls)\.ts/
+
+/** The stack frames in services/ source, as `function (path:line)` (library frames say little). */
+export function ownFrames(stack: string): string[] {
+  return stack.split('\n').flatMap((line) => {
+    const match = /at (?:async )?(?:([^\s(]+) \()?[^\s(]*?(services\/[^\s:()]+\.ts):(\d+)/.exec(line)
+    return match ? [`${match[1] ?? '<anonymous>'} (${match[2]}:${match[3]})`] : []
+  })
+}
 
 /** The first stack frame in services/ source that is not the error mapping itself, as `path:line`. */
 function ownFrame(stack: string): string {
-  for (const line of stack.split('\n')) {
-    const match = /(services\/[^\s:()]+\.ts):(\d+)/.exec(line)
-    if (match && !PLUMBING.test(match[1]!)) return `${match[1]}:${match[2]}`
-  }
-  return 'no frame in services/'
+  const frame = ownFrames(stack).find((f) => !PLUMBING.test(f))
+  return frame ? frame.slice(frame.indexOf('(') + 1, -1) : 'no frame in services/'
 }
