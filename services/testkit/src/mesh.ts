@@ -62,18 +62,23 @@ export async function startMesh(infra: InfraEnv, issuer: TestIssuer, options: Me
     rmSync(tokenDir, { recursive: true, force: true })
     return codes
   }
-  try {
-    // Side by side: each service only needs the servers to start, the others only to answer calls.
-    await Promise.all(
-      MESH_SERVICES.map(async (service) => {
-        await migrateProcess(service, envs[service])
-        const onOutput = options.onOutput && ((text: string) => options.onOutput?.(service, text))
-        running.push(await startProcess(service, ports[service], envs[service], { onOutput }))
-      }),
+  // Side by side: each service only needs the servers to start, the others only to answer calls.
+  // All of them settle before a failure is handled, so nothing still migrating meets the clean-up.
+  const started = await Promise.allSettled(
+    MESH_SERVICES.map(async (service) => {
+      await migrateProcess(service, envs[service])
+      const onOutput = options.onOutput && ((text: string) => options.onOutput?.(service, text))
+      running.push(await startProcess(service, ports[service], envs[service], { onOutput }))
+    }),
+  )
+  const failures = started.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
+  if (failures.length > 0) {
+    // The start's failure is the news; one in the clean-up after it is only appended.
+    const cleanup = await stop().then(
+      () => '',
+      (err: unknown) => `\n(and stopping the rest failed: ${String(err)})`,
     )
-  } catch (err) {
-    await stop()
-    throw err
+    throw new Error(`the mesh did not start: ${failures.map(String).join('\n')}${cleanup}`, { cause: failures[0] })
   }
   const processes = perService((service) => running.find((p) => p.name === service)!)
   return { ports, envs, processes, topicSuffix, stop }
