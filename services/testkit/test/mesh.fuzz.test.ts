@@ -64,8 +64,9 @@ beforeAll(
 )
 
 afterAll(async () => {
+  if (!fuzz) return
   const started = Date.now()
-  await fuzz?.close()
+  await fuzz.close()
   log(`[fuzz] the mesh stopped in ${seconds(started)} s`)
 })
 

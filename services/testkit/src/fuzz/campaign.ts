@@ -1,5 +1,5 @@
 import type { DescMethod } from '@bufbuild/protobuf'
-import { buildCase, seedMessages, withMessages, type CaseContext, type FuzzCase } from './cases.ts'
+import { buildCase, seedCase, seedMessages, type CaseContext, type FuzzCase } from './cases.ts'
 import { takesStream, type MeshService } from './contract.ts'
 import { minimize, type Difference } from './minimize.ts'
 import { Random } from './random.ts'
@@ -124,10 +124,11 @@ async function fuzzService(target: Target, options: CampaignOptions, result: Cam
     for (const role of ROLES) {
       if (crashed) return
       const rng = Random.of(`${options.seed}/${name}/probe/${role}`)
-      const seed = seedMessages(service.name, method, options.world.ids, () => rng.uuid())
-      const fuzzCase = withMessages(
-        { service: service.name, method, index: -1, role, origin: 'seed', messages: [], wire: [], labels: [], seed },
-        seed,
+      const fuzzCase = seedCase(
+        service.name,
+        method,
+        role,
+        seedMessages(service.name, method, options.world.ids, () => rng.uuid()),
       )
       const sent = await send(fuzzCase, true)
       answers[role] = sent.result.code

@@ -91,6 +91,11 @@ export function buildCase(context: CaseContext, service: MeshService, method: De
   }
 }
 
+/** A method's valid request(s) as they are, sent as `role` (to learn which roles pass authorization). */
+export function seedCase(service: string, method: DescMethod, role: Role, seed: Message[]): FuzzCase {
+  return { service, method, index: -1, role, origin: 'seed', messages: seed, wire: encode(method, seed), labels: [], seed }
+}
+
 /** The same case with other messages (minimizing), re-encoded. */
 export function withMessages(fuzzCase: FuzzCase, messages: readonly Message[]): FuzzCase {
   const copies = messages.map((m) => clone(fuzzCase.method.input, m))
