@@ -62,16 +62,24 @@ export async function startMesh(infra: InfraEnv, issuer: TestIssuer, options: Me
     rmSync(tokenDir, { recursive: true, force: true })
     return codes
   }
-  // Side by side: each service only needs the servers to start, the others only to answer calls.
-  // All of them settle before a failure is handled, so nothing still migrating meets the clean-up.
-  const started = await Promise.allSettled(
-    MESH_SERVICES.map(async (service) => {
-      await migrateProcess(service, envs[service])
-      const onOutput = options.onOutput && ((text: string) => options.onOutput?.(service, text))
-      running.push(await startProcess(service, ports[service], envs[service], { onOutput }))
-    }),
-  )
-  const failures = started.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
+  // Migrations one after the other (four at once can take longer to connect than the pools allow
+  // on a busy machine), then the processes side by side: each only needs the servers to start, the
+  // others only to answer calls. Every start settles before a failure is handled.
+  const failures: unknown[] = []
+  try {
+    for (const service of MESH_SERVICES) await migrateProcess(service, envs[service])
+  } catch (err) {
+    failures.push(err)
+  }
+  if (failures.length === 0) {
+    const started = await Promise.allSettled(
+      MESH_SERVICES.map(async (service) => {
+        const onOutput = options.onOutput && ((text: string) => options.onOutput?.(service, text))
+        running.push(await startProcess(service, ports[service], envs[service], { onOutput }))
+      }),
+    )
+    for (const s of started) if (s.status === 'rejected') failures.push(s.reason)
+  }
   if (failures.length > 0) {
     // The start's failure is the news; one in the clean-up after it is only appended.
     const cleanup = await stop().then(
