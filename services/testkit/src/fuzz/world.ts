@@ -61,6 +61,9 @@ export interface World {
 }
 
 const BARISTA = 'fuzz-barista'
+// How long an effect that travels through Kafka (an account opened from customer-created, a
+// payment) may take: seconds when the machine is idle, up to a minute when it is not.
+const WAIT_MS = 60_000
 const DOLLAR_OFF = '7a1c3e10-0002-4a6b-9d1e-3f2a1b000002'
 const str = (v: unknown) => (typeof v === 'string' ? v : '')
 
@@ -130,7 +133,7 @@ export async function buildWorld(rpc: JsonRpc, issuer: TestIssuer): Promise<Worl
 
   // Accounts open from the customer-created events.
   for (const id of [ada, grace])
-    await eventually(() => rpc('loyalty', 'GetAccount', { customer_id: id }, op), { timeoutMs: 30_000, intervalMs: 200 })
+    await eventually(() => rpc('loyalty', 'GetAccount', { customer_id: id }, op), { timeoutMs: WAIT_MS, intervalMs: 200 })
   await rpc('loyalty', 'AdjustPoints', { request_id: randomUUID(), customer_id: ada, points: '100000', reason: 'fuzz world' }, op)
   await rpc('loyalty', 'AdjustPoints', { request_id: randomUUID(), customer_id: grace, points: '600', reason: 'fuzz world' }, op)
 
@@ -167,7 +170,7 @@ export async function buildWorld(rpc: JsonRpc, issuer: TestIssuer): Promise<Worl
                 },
                 op,
               ),
-            { timeoutMs: 30_000, intervalMs: 200 },
+            { timeoutMs: WAIT_MS, intervalMs: 200 },
           )
         )['favorite'] as JsonObject
       )['favorite_id'],
@@ -191,7 +194,7 @@ export async function buildWorld(rpc: JsonRpc, issuer: TestIssuer): Promise<Worl
         const status = ((await rpc('order', 'GetOrder', { id }, op))['order'] as JsonObject)['status']
         if (status !== 'ORDER_STATUS_PAID') throw new Error(`order ${id} is ${JSON.stringify(status)}`)
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      { timeoutMs: WAIT_MS, intervalMs: 100 },
     )
     return order
   }
