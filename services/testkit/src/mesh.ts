@@ -7,7 +7,7 @@ import { freePort, type InfraEnv } from './infra.ts'
 import { migrateProcess, startProcess, type ServiceProcess } from './processes.ts'
 import type { TestIssuer } from './tokens.ts'
 
-/** In start order: the Order Service calls the other three. */
+/** The four services of the mesh (the Order Service calls the other three). */
 export const MESH_SERVICES = ['customer', 'favorites', 'loyalty', 'order'] as const
 export type MeshService = (typeof MESH_SERVICES)[number]
 
