@@ -69,6 +69,25 @@ export async function markProcessed(trx: Executor, consumer: string, eventId: st
   return inserted !== undefined
 }
 
+/**
+ * Idempotent batch consumers: records the event ids of a chunk with one statement, in the
+ * caller's transaction, and returns the items to apply: those whose event was not applied before,
+ * each event once (its first delivery in the chunk), in chunk order.
+ */
+export async function claimEvents<T>(trx: Executor, consumer: string, items: readonly T[], eventIdOf: (item: T) => string): Promise<T[]> {
+  if (items.length === 0) return []
+  const ids = [...new Set(items.map(eventIdOf))]
+  const inserted = await trx
+    .insertInto('processed_events')
+    .values(ids.map((event_id) => ({ consumer, event_id })))
+    .onConflict((oc) => oc.doNothing())
+    .returning('event_id')
+    .execute()
+  const fresh = new Set(inserted.map((r: { event_id: string }) => r.event_id))
+  // Set.delete answers true once per id: a second delivery of the same event in the chunk is left out.
+  return items.filter((item) => fresh.delete(eventIdOf(item)))
+}
+
 export interface PurgeResult {
   outboxRows: number
   processedEvents: number
