@@ -198,7 +198,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
         kafka,
         groupId: `loyalty-feed-${config.instanceId}`,
         topics: [topics.loyalty],
-        handle: loyaltyFeedHandler(bus),
+        handler: loyaltyFeedHandler(bus),
         log: log.child({ component: 'loyalty-feed' }),
         deadLetter: false,
         fromBeginning: false,
