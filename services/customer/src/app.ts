@@ -184,7 +184,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   const subscriber = createValkey(config.valkey, log, 'subscriber')
   parts.push({ name: 'valkey subscriber', stop: () => closeValkey(subscriber) })
   void keepTrying('stats feed', () => statsFeed.listen(subscriber), background.signal, log)
-  const scheduleRollup = rollupScheduler(statsQueue, config.stats.debounceMs)
+  const scheduleRollups = rollupScheduler(statsQueue, config.stats.debounceMs)
   const orderTopic = activityTopics.orders
   const deadLetters = createProducer(kafka)
   const statsConsumer = backgroundConsumer(
@@ -201,10 +201,10 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
         // The topic suffix (empty in production) keeps isolated environments in their own group.
         groupId: `${STATS_CONSUMER}${config.kafka.topicSuffix}`,
         topics: [orderTopic],
-        // With Valkey away the rollup is not queued (the nightly full rollup catches up); the fact is kept.
-        handle: orderStatsHandler(stats, (customerId) =>
-          Promise.race([scheduleRollup(customerId), sleep(1000)]).catch((err: unknown) =>
-            log.warn({ err: (err as Error).message, customerId }, 'rollup not queued'),
+        // With Valkey away the rollups are not queued (the nightly full rollup catches up); the facts are kept.
+        handler: orderStatsHandler(stats, (rollups) =>
+          Promise.race([scheduleRollups(rollups), sleep(1000)]).catch((err: unknown) =>
+            log.warn({ err: (err as Error).message, customers: rollups.length }, 'rollups not queued'),
           ),
         ),
         log: log.child({ component: 'order-stats' }),

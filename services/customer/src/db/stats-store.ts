@@ -1,11 +1,12 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
-import { markProcessed } from '@brewmesh/runtime/db/outbox.ts'
+import { claimEvents } from '@brewmesh/runtime/db/outbox.ts'
 import type { StatsStore } from '../domain/ports.ts'
 import {
   aggregate,
   EMPTY_AGGREGATE,
   mergeAggregates,
   monthOf,
+  newestFacts,
   type CustomerStats,
   type DrinkTally,
   type OrderFact,
@@ -24,6 +25,17 @@ const toFact = (r: Selectable<OrderFactsTable>): OrderFact => ({
   version: r.version,
 })
 
+const rowOf = (f: OrderFact) => ({
+  order_id: f.orderId,
+  customer_id: f.customerId,
+  placed_at: f.placedAt,
+  status: f.status,
+  spent_minor: f.spentMinor,
+  currency: f.currency,
+  drinks: JSON.stringify(f.drinks),
+  version: f.version,
+})
+
 const reviveDate = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined)
 const toAggregate = (json: unknown): StatsAggregate => {
   const a = json as StatsAggregate
@@ -37,31 +49,33 @@ const toStats = (json: unknown): CustomerStats => {
 /** PostgreSQL implementation of the statistics store. */
 export function statsStore(db: Kysely<CustomerDb>): StatsStore {
   return {
-    recordFact: (consumer, eventId, f) =>
+    recordFacts: (consumer, events) =>
       db.transaction().execute(async (trx) => {
-        if (!(await markProcessed(trx, consumer, eventId))) return false
-        const row = {
-          order_id: f.orderId,
-          customer_id: f.customerId,
-          placed_at: f.placedAt,
-          status: f.status,
-          spent_minor: f.spentMinor,
-          currency: f.currency,
-          drinks: JSON.stringify(f.drinks),
-          version: f.version,
+        const fresh = await claimEvents(trx, consumer, events, (e) => e.eventId)
+        const facts = newestFacts(fresh.flatMap((e) => e.facts))
+        if (facts.length > 0) {
+          // One statement for the chunk; a stored newer version of an order stays.
+          await trx
+            .insertInto('order_facts')
+            .values(facts.map(rowOf))
+            .onConflict((oc) =>
+              oc
+                .column('order_id')
+                .doUpdateSet((eb) => ({
+                  customer_id: eb.ref('excluded.customer_id'),
+                  placed_at: eb.ref('excluded.placed_at'),
+                  status: eb.ref('excluded.status'),
+                  spent_minor: eb.ref('excluded.spent_minor'),
+                  currency: eb.ref('excluded.currency'),
+                  drinks: eb.ref('excluded.drinks'),
+                  version: eb.ref('excluded.version'),
+                  updated_at: sql`now()`,
+                }))
+                .where('order_facts.version', '<', (eb) => eb.ref('excluded.version')),
+            )
+            .execute()
         }
-        // Out-of-order delivery: only a newer version of the order replaces the fact.
-        await trx
-          .insertInto('order_facts')
-          .values(row)
-          .onConflict((oc) =>
-            oc
-              .column('order_id')
-              .doUpdateSet({ ...row, updated_at: sql`now()` })
-              .where('order_facts.version', '<', f.version),
-          )
-          .execute()
-        return true
+        return new Set(fresh.map((e) => e.eventId))
       }),
     async facts(customerId) {
       return (await db.selectFrom('order_facts').selectAll().where('customer_id', '=', customerId).execute()).map(toFact)

@@ -1,4 +1,4 @@
-import type { CustomerStats, OrderFact, StatsAggregate } from './stats.ts'
+import type { CustomerStats, OrderEventFacts, OrderFact, StatsAggregate } from './stats.ts'
 import type { Address, Customer, CustomerChange } from './customer.ts'
 
 /** What use cases need from storage, implemented by db/customer-store.ts. */
@@ -64,8 +64,12 @@ export interface CustomerDeps {
 
 /** Order facts, monthly archives and rollup results, implemented by db/stats-store.ts. */
 export interface StatsStore {
-  /** Records an order's fact once per event (its id in the same transaction); an older version never overwrites a newer one. */
-  recordFact(consumer: string, eventId: string, fact: OrderFact): Promise<boolean>
+  /**
+   * Records the facts of a chunk of order events in one transaction, each event once (its id
+   * recorded in it); an older version of an order never overwrites a newer one. Returns the ids
+   * of the events that were new.
+   */
+  recordFacts(consumer: string, events: readonly OrderEventFacts[]): Promise<ReadonlySet<string>>
   facts(customerId: string): Promise<OrderFact[]>
   /** The archived months of a customer, added up. */
   archived(customerId: string): Promise<StatsAggregate>

@@ -18,6 +18,26 @@ export interface OrderFact {
   version: number
 }
 
+/** The facts one order event gives (every event carries the whole order), kept once per event id. */
+export interface OrderEventFacts {
+  eventId: string
+  facts: OrderFact[]
+}
+
+/**
+ * Facts as they replace the stored ones: per order, only the newest version counts, so a late
+ * older event never undoes a newer one (several events of an order in one chunk: the newest).
+ */
+export function newestFacts(facts: readonly OrderFact[]): OrderFact[] {
+  const newest = new Map<string, OrderFact>()
+  for (const f of facts) {
+    const key = `${f.customerId}|${f.orderId}`
+    const seen = newest.get(key)
+    if (!seen || f.version >= seen.version) newest.set(key, f)
+  }
+  return [...newest.values()]
+}
+
 export interface DrinkTally {
   menuItemId: string
   name: string

@@ -1,5 +1,4 @@
 import type { Job, Queue } from 'bullmq'
-import { traced } from '@brewmesh/runtime/jobs.ts'
 import type { Logger } from '@brewmesh/runtime/logger.ts'
 import { rollup } from '../domain/customer-stats.ts'
 import type { StatsStore } from '../domain/ports.ts'
@@ -7,7 +6,9 @@ import type { CustomerStats } from '../domain/stats.ts'
 
 export const STATS_QUEUE = 'customer-stats'
 
-export type StatsJob = { customerId: string; traceparent?: string } | Record<string, never>
+/** A customer's rollup; the traceparent (runtime jobs.ts traced) continues the trace of the event that caused it. */
+export type RollupJob = { customerId: string; traceparent?: string }
+export type StatsJob = RollupJob | Record<string, never>
 
 export interface StatsJobSettings {
   /** A burst of events for one customer within this long makes one rollup. */
@@ -21,15 +22,20 @@ export interface StatsJobSettings {
 /**
  * One pending rollup per customer: the job is delayed by the debounce window and deduplicated by
  * customer id, so a burst makes one job. An event that arrives while the customer's rollup is
- * already running queues exactly one more (keepLastIfActive), so no update is lost.
+ * already running queues exactly one more (keepLastIfActive), so no update is lost. The rollups
+ * of a chunk of events go to Valkey in one round trip (addBulk).
  */
 export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
-  return async (customerId: string) => {
-    await queue.add('rollup', traced({ customerId }), {
-      delay: debounceMs,
-      // Events while the customer's rollup is running leave one follow-up job (not none, not many).
-      deduplication: { id: `rollup:${customerId}`, keepLastIfActive: true },
-    })
+  return async (rollups: readonly RollupJob[]) => {
+    if (rollups.length === 0) return
+    await queue.addBulk(
+      rollups.map((data) => ({
+        name: 'rollup',
+        data,
+        // Events while the customer's rollup is running leave one follow-up job (not none, not many).
+        opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true } },
+      })),
+    )
   }
 }
 
