@@ -19,7 +19,7 @@ import { customerStore } from './db/customer-store.ts'
 import { statsStore } from './db/stats-store.ts'
 import { orderStatsHandler, STATS_CONSUMER } from './events/order-stats.consumer.ts'
 import { StatsFeed } from './events/stats-feed.ts'
-import { rollupScheduler, scheduleStatsJobs, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
+import { rollupScheduler, scheduleStatsJobs, STATS_CONCURRENCY, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
 import type { CustomerDb } from './db/schema.ts'
 import type { CustomerDeps } from './domain/ports.ts'
 import { ActivityBus } from './events/activity-bus.ts'
@@ -173,7 +173,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     jobsConnection,
     jobsPrefix,
     log,
-    2,
+    STATS_CONCURRENCY,
   )
   parts.push(...jobPart(statsQueue, statsWorker, jobsUp, background))
   queueMetrics(meter, config.service, [

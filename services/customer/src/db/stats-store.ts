@@ -77,19 +77,43 @@ export function statsStore(db: Kysely<CustomerDb>): StatsStore {
         }
         return new Set(fresh.map((e) => e.eventId))
       }),
-    async facts(customerId) {
-      return (await db.selectFrom('order_facts').selectAll().where('customer_id', '=', customerId).execute()).map(toFact)
+    async facts(customerIds) {
+      const byCustomer = new Map<string, OrderFact[]>()
+      if (customerIds.length === 0) return byCustomer
+      const rows = await db.selectFrom('order_facts').selectAll().where('customer_id', 'in', customerIds).execute()
+      for (const row of rows) {
+        const fact = toFact(row)
+        const list = byCustomer.get(fact.customerId)
+        if (list) list.push(fact)
+        else byCustomer.set(fact.customerId, [fact])
+      }
+      return byCustomer
     },
-    async archived(customerId) {
-      const rows = await db.selectFrom('stats_archive').select('aggregate').where('customer_id', '=', customerId).execute()
-      return rows.map((r) => toAggregate(r.aggregate)).reduce(mergeAggregates, EMPTY_AGGREGATE)
+    async archived(customerIds) {
+      const byCustomer = new Map<string, StatsAggregate>()
+      if (customerIds.length === 0) return byCustomer
+      const rows = await db
+        .selectFrom('stats_archive')
+        .select(['customer_id', 'aggregate'])
+        .where('customer_id', 'in', customerIds)
+        .execute()
+      for (const row of rows) {
+        byCustomer.set(row.customer_id, mergeAggregates(byCustomer.get(row.customer_id) ?? EMPTY_AGGREGATE, toAggregate(row.aggregate)))
+      }
+      return byCustomer
     },
     async saveStats(stats) {
-      const row = { customer_id: stats.customerId, stats: JSON.stringify(stats), computed_at: stats.computedAt }
+      if (stats.length === 0) return
       await db
         .insertInto('customer_stats')
-        .values(row)
-        .onConflict((oc) => oc.column('customer_id').doUpdateSet(row))
+        .values(stats.map((s) => ({ customer_id: s.customerId, stats: JSON.stringify(s), computed_at: s.computedAt })))
+        .onConflict((oc) =>
+          oc
+            .column('customer_id')
+            .doUpdateSet((eb) => ({ stats: eb.ref('excluded.stats'), computed_at: eb.ref('excluded.computed_at') }))
+            // Two replicas' rollups of one customer: the later computation wins, whichever finishes last.
+            .where('customer_stats.computed_at', '<=', (eb) => eb.ref('excluded.computed_at')),
+        )
         .execute()
     },
     async stats(customerId) {

@@ -70,10 +70,12 @@ export interface StatsStore {
    * of the events that were new.
    */
   recordFacts(consumer: string, events: readonly OrderEventFacts[]): Promise<ReadonlySet<string>>
-  facts(customerId: string): Promise<OrderFact[]>
-  /** The archived months of a customer, added up. */
-  archived(customerId: string): Promise<StatsAggregate>
-  saveStats(stats: CustomerStats): Promise<void>
+  /** The facts of these customers, by customer (one read for all). */
+  facts(customerIds: readonly string[]): Promise<Map<string, OrderFact[]>>
+  /** The archived months of these customers, added up per customer (one read for all). */
+  archived(customerIds: readonly string[]): Promise<Map<string, StatsAggregate>>
+  /** Stores rollup results (one write for all); a result computed earlier than the stored one is not stored. */
+  saveStats(stats: readonly CustomerStats[]): Promise<void>
   stats(customerId: string): Promise<CustomerStats | undefined>
   /** Customers with facts, archives or statistics, in id order after `after`. */
   customers(after: string, limit: number): Promise<string[]>
