@@ -2,6 +2,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { classify } from '../grpc/status.ts'
 import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
+import type { Traced } from '../traced.ts'
 import { processSpan, type ProcessSpan } from './process-span.ts'
 
 /** Thrown by decode (or a handler) for a message that can never be applied: it goes to the dead-letter topic. */
@@ -18,12 +19,9 @@ export interface ReceivedMessage {
   message: KafkaMessage
 }
 
-/** A decoded message of a chunk. */
-export interface Consumed<T> {
+/** A decoded message of a chunk; `inTrace` runs work in its CONSUMER span, continuing the producer's trace. */
+export interface Consumed<T> extends Traced<T> {
   received: ReceivedMessage
-  value: T
-  /** Runs `work` in this message's CONSUMER span: what it causes (outbox rows, jobs) continues the producer's trace. */
-  inTrace<R>(work: () => R): R
 }
 
 /** What a consumer does with its messages: decode each, then apply them a chunk at a time. */
