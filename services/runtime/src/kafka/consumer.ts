@@ -90,6 +90,30 @@ export function decodeOrPoison<T>(received: ReceivedMessage, decoder: { decode(i
   }
 }
 
+/** The items of a chunk that matter: decode gives undefined for the events a consumer ignores. */
+export function relevant<T>(items: readonly Consumed<T | undefined>[]): Traced<T>[] {
+  return items.flatMap(({ value, inTrace }) => (value === undefined ? [] : [{ value, inTrace }]))
+}
+
+/**
+ * One consumer group for several topics, each with its own handler: a chunk always comes from one
+ * partition of one topic, so it goes whole to that topic's handler.
+ */
+export function byTopic(handlers: Readonly<Record<string, BatchHandler<unknown>>>): BatchHandler<unknown> {
+  const of = (topic: string) => {
+    const handler = handlers[topic]
+    if (!handler) throw new PoisonMessage(`no handler for topic ${topic}`)
+    return handler
+  }
+  return {
+    decode: (received) => of(received.topic).decode(received),
+    handleBatch: async (items) => {
+      const [first] = items
+      if (first) await of(first.received.topic).handleBatch(items)
+    },
+  }
+}
+
 const isTransient = (err: unknown) => {
   const kind = classify(err)?.kind
   return kind === 'unavailable' || kind === 'aborted'
