@@ -1,8 +1,7 @@
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { decodeOrPoison, PoisonMessage, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import { byTopic, decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
 import { applyCustomerFacts, type CustomerFact } from '../domain/accounts.ts'
 import { applyOrderFacts, type OrderFact } from '../domain/order-events.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
@@ -47,36 +46,19 @@ export function customerFact(event: CustomerEvent): CustomerFact | undefined {
   return { kind, eventId, customerId: event.customerId.toLowerCase() }
 }
 
-type InboxFact = { topic: 'orders'; fact: OrderFact } | { topic: 'customers'; fact: CustomerFact }
-
 /**
  * The durable `loyalty` group's handler for the order and customer topics, a chunk at a time: the
  * chunk's facts and their event ids commit in one transaction (domain/), so redelivery changes
  * nothing; a message that can never be applied throws PoisonMessage and goes to `<topic>.dlq`.
  */
-export function loyaltyInboxHandler(deps: LoyaltyDeps, topics: { orders: string; customers: string }): BatchHandler<InboxFact | undefined> {
-  return {
-    decode: (received) => {
-      if (received.topic === topics.orders) {
-        const fact = orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent'))
-        return fact && { topic: 'orders', fact }
-      }
-      if (received.topic === topics.customers) {
-        const fact = customerFact(decodeOrPoison(received, CustomerEvent, 'brewmesh.customer.v1.CustomerEvent'))
-        return fact && { topic: 'customers', fact }
-      }
-      return undefined
-    },
-    // A chunk comes from one partition of one topic: its facts are all of one kind.
-    handleBatch: async (items) => {
-      const orders: Traced<OrderFact>[] = []
-      const customers: Traced<CustomerFact>[] = []
-      for (const { value, inTrace } of items) {
-        if (value?.topic === 'orders') orders.push({ value: value.fact, inTrace })
-        else if (value?.topic === 'customers') customers.push({ value: value.fact, inTrace })
-      }
-      await applyOrderFacts(deps, orders)
-      await applyCustomerFacts(deps, customers)
-    },
+export function loyaltyInboxHandler(deps: LoyaltyDeps, topics: { orders: string; customers: string }) {
+  const orders: BatchHandler<OrderFact | undefined> = {
+    decode: (received) => orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: (items) => applyOrderFacts(deps, relevant(items)),
   }
+  const customers: BatchHandler<CustomerFact | undefined> = {
+    decode: (received) => customerFact(decodeOrPoison(received, CustomerEvent, 'brewmesh.customer.v1.CustomerEvent')),
+    handleBatch: (items) => applyCustomerFacts(deps, relevant(items)),
+  }
+  return byTopic({ [topics.orders]: orders, [topics.customers]: customers })
 }
