@@ -2,7 +2,9 @@ import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CustomerStats, WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { orderCompleted, orderCancelled, orderEvent, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
+import { randomUUID } from 'node:crypto'
+import { OrderKind } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { orderCompleted, orderCancelled, orderEvent, publish, testOrder, TEST_LATTE_ID } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
@@ -39,6 +41,31 @@ const paidOrder = (customerId: string, cents: number, placedAt = new Date()) =>
   testOrder({ customerId, placedAt, total: usd(cents), status: 2, version: 2, payment: { status: 2, amount: usd(cents) } })
 const placed = (order: ReturnType<typeof testOrder>) =>
   orderEvent({ ...order, status: 1, version: 1, payment: { status: 1, amount: order.total } }, { $case: 'placed', value: { order } })
+const LATTE = { id: TEST_LATTE_ID, name: 'Caffè Latte' }
+const COCOA = { id: '4f1b2c3d-0000-4000-8000-0000000c0c0a', name: 'Hot Cocoa' }
+/** A line of `quantity` drinks for a member, 450 each. */
+const drink = (memberCustomerId: string, item: { id: string; name: string }, quantity: number) => ({
+  id: randomUUID(),
+  menuItemId: item.id,
+  menuItemName: item.name,
+  quantity,
+  unitPrice: usd(450),
+  lineTotal: usd(450 * quantity),
+  memberCustomerId,
+})
+/** A group order paid (approved) by `payerId` for its lines. */
+const groupOrder = (payerId: string, lines: ReturnType<typeof drink>[]) => {
+  const total = usd(lines.reduce((sum, l) => sum + 450 * l.quantity, 0))
+  return testOrder({
+    customerId: payerId,
+    kind: OrderKind.ORDER_KIND_GROUP,
+    lines,
+    total,
+    status: 2,
+    version: 2,
+    payment: { status: 2, amount: total },
+  })
+}
 const statsOf = (customerId: string) =>
   unary<{ stats?: CustomerStats }>((cb) => svc.client.getCustomerStats({ customerId }, cb)).then((r) => r.stats!)
 const runJob = async (name: string): Promise<unknown> => (await queue.add(name, {})).waitUntilFinished(events, 30_000) as Promise<unknown>
@@ -147,6 +174,57 @@ describe('order events into statistics', () => {
     const dlq = await eventually(() => topicRecorder(brokers, `${topic}.dlq`))
     await eventually(() => expect(dlq.messages.some((m) => m.key?.toString() === 'junk')).toBe(true))
     await dlq.stop()
+  })
+
+  it("counts a group order's drinks for the member each was for, the order for everyone in it, the money for the payer", async () => {
+    const [payer, kid, partner] = [await createCustomer(svc.client), await createCustomer(svc.client), await createCustomer(svc.client)]
+    const both = groupOrder(payer.id, [
+      drink(payer.id, LATTE, 1),
+      drink(kid.id, COCOA, 2),
+      drink(partner.id, LATTE, 1),
+      drink(kid.id, COCOA, 1),
+    ])
+    const kidOnly = groupOrder(payer.id, [drink(kid.id, LATTE, 1)])
+    await publish(
+      brokers,
+      topic,
+      [both, kidOnly].flatMap((o) => [placed(o), orderCompleted(o)]),
+    )
+    const kidStats = await eventually(async () => {
+      const s = await statsOf(kid.id)
+      expect(s.ordersCompleted).toBe('2')
+      return s
+    })
+    expect(kidStats).toMatchObject({
+      ordersPlaced: '2',
+      totalSpent: { amountMinor: '0' },
+      averageOrderValue: { amountMinor: '0' },
+      topDrinks: [
+        { menuItemId: COCOA.id, count: '3' },
+        { menuItemId: LATTE.id, count: '1' },
+      ],
+    })
+    const payerStats = await eventually(async () => {
+      const s = await statsOf(payer.id)
+      expect(s.ordersCompleted).toBe('2')
+      return s
+    })
+    expect(payerStats).toMatchObject({
+      ordersPlaced: '2',
+      totalSpent: { amountMinor: '2700' },
+      averageOrderValue: { amountMinor: '1350' },
+      topDrinks: [{ menuItemId: LATTE.id, count: '1' }],
+    })
+    const partnerStats = await eventually(async () => {
+      const s = await statsOf(partner.id)
+      expect(s.ordersCompleted).toBe('1')
+      return s
+    })
+    expect(partnerStats).toMatchObject({
+      ordersPlaced: '1',
+      totalSpent: { amountMinor: '0' },
+      topDrinks: [{ menuItemId: LATTE.id, count: '1' }],
+    })
   })
 
   // Last in this file: a second replica joins the stats consumer group, and the rebalance when

@@ -60,9 +60,8 @@ export function statsStore(db: Kysely<CustomerDb>): StatsStore {
             .values(facts.map(rowOf))
             .onConflict((oc) =>
               oc
-                .column('order_id')
+                .columns(['customer_id', 'order_id'])
                 .doUpdateSet((eb) => ({
-                  customer_id: eb.ref('excluded.customer_id'),
                   placed_at: eb.ref('excluded.placed_at'),
                   status: eb.ref('excluded.status'),
                   spent_minor: eb.ref('excluded.spent_minor'),
@@ -162,12 +161,15 @@ export function statsStore(db: Kysely<CustomerDb>): StatsStore {
             .execute()
         }
         if (old.length > 0) {
+          // By customer and order: another customer's fact of the same (group) order may not be in this batch.
           await trx
             .deleteFrom('order_facts')
-            .where(
-              'order_id',
-              'in',
-              old.map((f) => f.orderId),
+            .where((eb) =>
+              eb(
+                eb.refTuple('customer_id', 'order_id'),
+                'in',
+                old.map((f) => eb.tuple(f.customerId, f.orderId)),
+              ),
             )
             .execute()
         }

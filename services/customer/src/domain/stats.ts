@@ -3,19 +3,62 @@
  * aggregates older facts were archived into) add up to. The rollup job only reads and writes.
  */
 
-/** What one order contributes, kept from its latest event (every event carries the whole order). */
+/**
+ * What one order contributes to one customer's statistics, kept from its latest event (every
+ * event carries the whole order). A group order gives one fact to the payer and one to every
+ * member with a drink in it (factsOf).
+ */
 export interface OrderFact {
   orderId: string
   customerId: string
   placedAt: Date
   status: 'placed' | 'paid' | 'preparing' | 'ready' | 'completed' | 'cancelled'
-  /** Approved and not refunded: counts as spent. */
+  /** Approved and not refunded: counts as spent, for the payer only. */
   spentMinor: number
   currency: string
-  /** Drinks of the order, by menu item (quantity summed). */
+  /** This customer's drinks of the order, by menu item (quantity summed). */
   drinks: DrinkTally[]
   /** The order's version the fact was taken from; older events never overwrite newer ones. */
   version: number
+}
+
+/** An order as statistics read it from an order event. */
+export interface OrderSnapshot {
+  orderId: string
+  /** The customer who placed and paid for it. */
+  payerId: string
+  placedAt: Date
+  status: OrderFact['status']
+  /** The approved (not refunded) payment; 0 without one. */
+  paidMinor: number
+  currency: string
+  version: number
+  lines: { memberId: string; menuItemId: string; name: string; quantity: number }[]
+}
+
+/**
+ * What an order gives each customer's statistics. The order counts (placed, completed, cancelled,
+ * peak times, first and last order) for the payer and for every member with a line; each drink
+ * counts for the member it was for; the money spent counts for the payer, who paid.
+ */
+export function factsOf(order: OrderSnapshot): OrderFact[] {
+  const drinksOf = new Map<string, Map<string, DrinkTally>>([[order.payerId, new Map()]])
+  for (const line of order.lines) {
+    const drinks = drinksOf.get(line.memberId) ?? new Map<string, DrinkTally>()
+    const seen = drinks.get(line.menuItemId)
+    drinks.set(line.menuItemId, { menuItemId: line.menuItemId, name: line.name, count: (seen?.count ?? 0) + line.quantity })
+    drinksOf.set(line.memberId, drinks)
+  }
+  return [...drinksOf].map(([customerId, drinks]) => ({
+    orderId: order.orderId,
+    customerId,
+    placedAt: order.placedAt,
+    status: order.status,
+    spentMinor: customerId === order.payerId ? order.paidMinor : 0,
+    currency: order.currency,
+    drinks: [...drinks.values()],
+    version: order.version,
+  }))
 }
 
 /** The facts one order event gives (every event carries the whole order), kept once per event id. */
@@ -25,8 +68,9 @@ export interface OrderEventFacts {
 }
 
 /**
- * Facts as they replace the stored ones: per order, only the newest version counts, so a late
- * older event never undoes a newer one (several events of an order in one chunk: the newest).
+ * Facts as they replace the stored ones: per order and customer, only the newest version counts,
+ * so a late older event never undoes a newer one (several events of an order in one chunk: the
+ * newest).
  */
 export function newestFacts(facts: readonly OrderFact[]): OrderFact[] {
   const newest = new Map<string, OrderFact>()

@@ -3,7 +3,7 @@ import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { traced } from '@brewmesh/runtime/jobs.ts'
 import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka/consumer.ts'
 import type { StatsStore } from '../domain/ports.ts'
-import type { DrinkTally, OrderEventFacts, OrderFact } from '../domain/stats.ts'
+import { factsOf, type OrderEventFacts, type OrderFact, type OrderSnapshot } from '../domain/stats.ts'
 import { isUuid } from '../domain/validation.ts'
 import type { RollupJob } from '../jobs/stats-rollup.ts'
 
@@ -12,24 +12,31 @@ export const STATS_CONSUMER = 'customer-stats'
 const STATUS: Record<number, OrderFact['status']> = { 1: 'placed', 2: 'paid', 3: 'preparing', 4: 'ready', 5: 'completed', 6: 'cancelled' }
 const APPROVED = 2
 
-/** What an order contributes to its customer's statistics, from the order an event carries. */
-export function factOf(order: Order): OrderFact {
-  const drinks = new Map<string, DrinkTally>()
-  for (const line of order.lines) {
-    const seen = drinks.get(line.menuItemId)
-    drinks.set(line.menuItemId, { menuItemId: line.menuItemId, name: line.menuItemName, count: (seen?.count ?? 0) + line.quantity })
-  }
+/** The order an event carries, as statistics read it; PoisonMessage for one they can never use. */
+export function snapshotOf(order: Order): OrderSnapshot {
   const status = STATUS[order.status]
   if (!status || !order.placedAt) throw new PoisonMessage(`order ${order.id} has no status or placed_at`)
+  const payerId = order.customerId.toLowerCase()
+  const lines = order.lines.map((line) => ({
+    // A line without a member was for the payer.
+    memberId: (line.memberCustomerId || payerId).toLowerCase(),
+    menuItemId: line.menuItemId,
+    name: line.menuItemName,
+    quantity: line.quantity,
+  }))
+  // Customer ids are uuid columns: one that is not would fail the whole chunk's transaction.
+  if (!isUuid(order.id) || !isUuid(payerId) || lines.some((l) => !isUuid(l.memberId))) {
+    throw new PoisonMessage(`order ${order.id}: order, customer or member id is not a UUID`)
+  }
   return {
-    orderId: order.id,
-    customerId: order.customerId.toLowerCase(),
+    orderId: order.id.toLowerCase(),
+    payerId,
     placedAt: order.placedAt,
     status,
-    spentMinor: order.payment?.status === APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
+    paidMinor: order.payment?.status === APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
     currency: order.total?.currencyCode ?? 'USD',
-    drinks: [...drinks.values()],
     version: order.version,
+    lines,
   }
 }
 
@@ -39,14 +46,13 @@ export function eventFacts(event: OrderEvent): OrderEventFacts {
   const order = p && 'order' in p.value ? p.value.order : undefined
   const eventId = event.metadata?.eventId
   if (!eventId || !order?.id || !order.customerId) throw new PoisonMessage('order event without event id, order id or customer id')
-  if (!isUuid(order.id) || !isUuid(order.customerId))
-    throw new PoisonMessage(`order ${order.id} of customer ${order.customerId}: not UUIDs`)
-  return { eventId, facts: [factOf(order)] }
+  return { eventId, facts: factsOf(snapshotOf(order)) }
 }
 
 /**
- * Order events (group customer-stats, durable), a chunk at a time: the chunk's facts are recorded
- * in one transaction with its event ids, then every customer they touched gets one
+ * Order events (group customer-stats, durable), a chunk at a time: the chunk's facts (one per
+ * order and customer: the payer and each member with a drink) are recorded in one transaction
+ * with its event ids, then every customer they touched gets one
  * (deduplicated, debounced) rollup job, continuing the trace of that customer's last event. A
  * rollup that cannot be queued (Valkey down) is caught up by the nightly full rollup.
  */
