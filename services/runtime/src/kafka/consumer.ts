@@ -37,10 +37,11 @@ export interface BatchHandler<T> {
   handleBatch(items: readonly Consumed<T>[]): Promise<void>
 }
 
-interface CommonOptions {
+export interface ConsumerOptions<T> {
   kafka: Kafka
   groupId: string
   topics: string[]
+  handler: BatchHandler<T>
   log: Logger
   /** Where poison messages go; required unless deadLetter is false. */
   producer?: Producer
@@ -55,20 +56,6 @@ interface CommonOptions {
   /** Most messages per chunk, and so per transaction (default 200). */
   maxChunk?: number
 }
-
-export type ConsumerOptions<T> = CommonOptions &
-  (
-    | { handler: BatchHandler<T> }
-    /** One message at a time, each in its own chunk (consumers not yet applying chunks). */
-    | { handle: (received: ReceivedMessage) => Promise<void> }
-  )
-
-const oneByOne = (handle: (received: ReceivedMessage) => Promise<void>): BatchHandler<undefined> => ({
-  decode: () => undefined,
-  handleBatch: async (items) => {
-    for (const item of items) await item.inTrace(() => handle(item.received))
-  },
-})
 
 export interface RunningConsumer {
   consumer: Consumer
@@ -134,12 +121,8 @@ interface Tracked<T> extends Consumed<T> {
  * other message of the chunk is applied once.
  */
 export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<RunningConsumer> {
-  if ('handle' in options) return consumeWith(options, oneByOne(options.handle), 1)
-  return consumeWith(options, options.handler, options.maxChunk ?? 200)
-}
-
-async function consumeWith<T>(options: CommonOptions, handler: BatchHandler<T>, maxChunk: number): Promise<RunningConsumer> {
-  const { kafka, groupId, topics, log } = options
+  const { kafka, groupId, topics, handler, log } = options
+  const maxChunk = options.maxChunk ?? 200
   const maxAttempts = options.maxAttempts ?? 5
   const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, retry: { retries: 10 } })
   const stopping = new AbortController()
