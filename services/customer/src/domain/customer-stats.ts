@@ -5,13 +5,13 @@ import { requireUuid } from './validation.ts'
 
 /**
  * Recomputes the statistics of some customers from their facts and archived months, with one read
- * of each and one write for all of them: a rollup costs what those customers have, not what the
- * tables hold, and a batch of customers costs about what one does.
+ * and one write for all of them: a rollup costs what those customers have, not what the tables
+ * hold, and a batch of customers takes the two round trips one customer takes.
  */
 export async function rollup(store: StatsStore, customerIds: readonly string[], now: Date): Promise<CustomerStats[]> {
   if (customerIds.length === 0) return []
-  const [facts, archived] = await Promise.all([store.facts(customerIds), store.archived(customerIds)])
-  const stats = customerIds.map((id) => statsOf(id, aggregate(facts.get(id) ?? [], archived.get(id)), now))
+  const history = await store.history(customerIds)
+  const stats = customerIds.map((id) => statsOf(id, aggregate(history.get(id)?.facts ?? [], history.get(id)?.archived), now))
   await store.saveStats(stats)
   return stats
 }

@@ -62,6 +62,13 @@ export interface CustomerDeps {
   newId: () => string
 }
 
+/** What a customer's statistics are computed from. */
+export interface CustomerHistory {
+  facts: OrderFact[]
+  /** The archived months, added up. */
+  archived: StatsAggregate
+}
+
 /** Order facts, monthly archives and rollup results, implemented by db/stats-store.ts. */
 export interface StatsStore {
   /**
@@ -70,10 +77,8 @@ export interface StatsStore {
    * of the events that were new.
    */
   recordFacts(consumer: string, events: readonly OrderEventFacts[]): Promise<ReadonlySet<string>>
-  /** The facts of these customers, by customer (one read for all). */
-  facts(customerIds: readonly string[]): Promise<Map<string, OrderFact[]>>
-  /** The archived months of these customers, added up per customer (one read for all). */
-  archived(customerIds: readonly string[]): Promise<Map<string, StatsAggregate>>
+  /** The facts and archived months of these customers, by customer (one read for all). */
+  history(customerIds: readonly string[]): Promise<Map<string, CustomerHistory>>
   /** Stores rollup results (one write for all); a result computed earlier than the stored one is not stored. */
   saveStats(stats: readonly CustomerStats[]): Promise<void>
   stats(customerId: string): Promise<CustomerStats | undefined>
