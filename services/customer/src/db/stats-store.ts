@@ -45,7 +45,7 @@ const rowOf = (f: OrderFact) => ({
   status: f.status,
   spent_minor: f.spentMinor,
   currency: f.currency,
-  drinks: JSON.stringify(f.drinks),
+  drinks: f.drinks,
   version: f.version,
 })
 
@@ -67,25 +67,17 @@ export function statsStore(db: Kysely<CustomerDb>): StatsStore {
         const fresh = await claimEvents(trx, consumer, events, (e) => e.eventId)
         const facts = newestFacts(fresh.flatMap((e) => e.facts))
         if (facts.length > 0) {
-          // One statement for the chunk; a stored newer version of an order stays.
-          await trx
-            .insertInto('order_facts')
-            .values(facts.map(rowOf))
-            .onConflict((oc) =>
-              oc
-                .columns(['customer_id', 'order_id'])
-                .doUpdateSet((eb) => ({
-                  placed_at: eb.ref('excluded.placed_at'),
-                  status: eb.ref('excluded.status'),
-                  spent_minor: eb.ref('excluded.spent_minor'),
-                  currency: eb.ref('excluded.currency'),
-                  drinks: eb.ref('excluded.drinks'),
-                  version: eb.ref('excluded.version'),
-                  updated_at: sql`now()`,
-                }))
-                .where('order_facts.version', '<', (eb) => eb.ref('excluded.version')),
-            )
-            .execute()
+          // One statement and one parameter for the chunk (PostgreSQL reads the rows from JSON);
+          // a stored newer version of an order stays.
+          await sql`
+            insert into order_facts (order_id, customer_id, placed_at, status, spent_minor, currency, drinks, version)
+            select order_id, customer_id, placed_at, status, spent_minor, currency, drinks, version
+              from json_to_recordset(${JSON.stringify(facts.map(rowOf))}::json) as f(order_id uuid, customer_id uuid,
+                placed_at timestamptz, status text, spent_minor bigint, currency text, drinks jsonb, version integer)
+            on conflict (customer_id, order_id) do update
+              set placed_at = excluded.placed_at, status = excluded.status, spent_minor = excluded.spent_minor,
+                  currency = excluded.currency, drinks = excluded.drinks, version = excluded.version, updated_at = now()
+              where order_facts.version < excluded.version`.execute(trx)
         }
         return new Set(fresh.map((e) => e.eventId))
       }),
@@ -111,17 +103,13 @@ export function statsStore(db: Kysely<CustomerDb>): StatsStore {
     },
     async saveStats(stats) {
       if (stats.length === 0) return
-      await db
-        .insertInto('customer_stats')
-        .values(stats.map((s) => ({ customer_id: s.customerId, stats: JSON.stringify(s), computed_at: s.computedAt })))
-        .onConflict((oc) =>
-          oc
-            .column('customer_id')
-            .doUpdateSet((eb) => ({ stats: eb.ref('excluded.stats'), computed_at: eb.ref('excluded.computed_at') }))
-            // Two replicas' rollups of one customer: the later computation wins, whichever finishes last.
-            .where('customer_stats.computed_at', '<=', (eb) => eb.ref('excluded.computed_at')),
-        )
-        .execute()
+      // One parameter for all of them; two replicas' rollups of one customer: the later computation
+      // wins, whichever finishes last.
+      await sql`
+        insert into customer_stats (customer_id, stats, computed_at)
+        select (s ->> 'customerId')::uuid, s, (s ->> 'computedAt')::timestamptz from jsonb_array_elements(${JSON.stringify(stats)}::jsonb) as s
+        on conflict (customer_id) do update set stats = excluded.stats, computed_at = excluded.computed_at
+          where customer_stats.computed_at <= excluded.computed_at`.execute(db)
     },
     async stats(customerId) {
       const row = await db.selectFrom('customer_stats').select('stats').where('customer_id', '=', customerId).executeTakeFirst()
