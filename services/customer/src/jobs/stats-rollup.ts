@@ -47,7 +47,7 @@ export async function scheduleStatsJobs(queue: Queue<StatsJob>, s: StatsJobSetti
 }
 
 /** How many jobs one worker runs at once: the rollups among them are computed together (coalesce). */
-export const STATS_CONCURRENCY = 64
+export const STATS_CONCURRENCY = 256
 
 /**
  * The processor. `rollup` recomputes one customer, together with the other customers whose rollup
