@@ -56,23 +56,9 @@ export async function enqueue(trx: Executor, schema: string, messages: OutboxMes
 }
 
 /**
- * Idempotent consumers: records that `consumer` applied `eventId`, in the caller's transaction.
- * Returns false when it was applied before, so the caller skips the effect.
- */
-export async function markProcessed(trx: Executor, consumer: string, eventId: string): Promise<boolean> {
-  const inserted = await trx
-    .insertInto('processed_events')
-    .values({ consumer, event_id: eventId })
-    .onConflict((oc) => oc.doNothing())
-    .returning('event_id')
-    .executeTakeFirst()
-  return inserted !== undefined
-}
-
-/**
- * Idempotent batch consumers: records the event ids of a chunk with one statement, in the
- * caller's transaction, and returns the items to apply: those whose event was not applied before,
- * each event once (its first delivery in the chunk), in chunk order.
+ * Idempotent consumers: records that `consumer` applied the events of a chunk, with one statement
+ * in the caller's transaction, and returns the items to apply: those whose event was not applied
+ * before, each event once (its first delivery in the chunk), in chunk order.
  */
 export async function claimEvents<T>(trx: Executor, consumer: string, items: readonly T[], eventIdOf: (item: T) => string): Promise<T[]> {
   if (items.length === 0) return []
