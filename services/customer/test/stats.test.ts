@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate, factsOf, newestFacts, statsOf, type OrderSnapshot } from '../src/domain/stats.ts'
+import { aggregate, factsOf, mergeAggregates, newestFacts, statsOf, type OrderFact, type OrderSnapshot } from '../src/domain/stats.ts'
 
 const [PAYER, KID, PARTNER] = [
   '00000000-0000-4000-8000-00000000000a',
@@ -60,5 +60,46 @@ describe('what a group order gives each customer', () => {
     const newest = newestFacts([...completed, ...placed])
     expect(newest).toHaveLength(3)
     expect(new Set(newest.map((f) => f.status))).toEqual(new Set(['completed']))
+  })
+})
+
+describe('adding facts up', () => {
+  const fact = (overrides: Partial<OrderFact>): OrderFact => ({
+    orderId: 'o',
+    customerId: PAYER,
+    placedAt: new Date('2026-11-23T09:15:00Z'),
+    status: 'completed',
+    spentMinor: 0,
+    currency: 'USD',
+    drinks: [],
+    version: 1,
+    ...overrides,
+  })
+  const archived = aggregate([fact({ placedAt: new Date('2026-01-05T08:00:00Z'), spentMinor: 300, drinks: [{ ...LATTE, count: 1 }] })])
+
+  it('counts orders by status, spend by paid order, drinks of completed orders and peaks, on top of the archive', () => {
+    const live = [
+      fact({ spentMinor: 450, drinks: [{ ...LATTE, count: 2 }] }),
+      fact({ status: 'cancelled', placedAt: new Date('2026-11-24T15:00:00Z'), drinks: [{ ...COCOA, count: 1 }] }),
+      fact({ status: 'paid', spentMinor: 500, placedAt: new Date('2026-11-23T09:40:00Z'), drinks: [{ ...COCOA, count: 1 }] }),
+      fact({ drinks: [{ menuItemId: COCOA.menuItemId, name: '', count: 3 }] }),
+    ]
+    expect(aggregate(live, archived)).toEqual({
+      ordersPlaced: 5,
+      ordersCompleted: 3,
+      ordersCancelled: 1,
+      spentMinor: 1250,
+      paidOrders: 3,
+      currency: 'USD',
+      drinks: [
+        { ...LATTE, count: 3 },
+        { ...COCOA, name: '', count: 3 },
+      ],
+      peaks: { '1:8': 1, '1:9': 3, '2:15': 1 },
+      firstOrderAt: new Date('2026-01-05T08:00:00Z'),
+      lastOrderAt: new Date('2026-11-24T15:00:00Z'),
+    })
+    // Archived months merge the same way: adding facts in two steps gives what one step does.
+    expect(mergeAggregates(archived, aggregate(live))).toEqual(aggregate(live, archived))
   })
 })
