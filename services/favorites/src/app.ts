@@ -5,7 +5,7 @@ import { compose, migrateSchema, openInfrastructure, serveGrpc } from '@brewmesh
 import type { HealthMonitor } from '@brewmesh/runtime/health.ts'
 import { createQueue, createWorker, queueMetrics } from '@brewmesh/runtime/jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
-import { deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
+import { byTopic, deadLetterTopic, startConsumer } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createOutboxRelay, type OutboxRelay } from '@brewmesh/runtime/kafka/outbox-relay.ts'
 import { keepTrying, stopInReverse, type Stoppable } from '@brewmesh/runtime/lifecycle.ts'
 import { backgroundConsumer, jobPart } from '@brewmesh/runtime/parts.ts'
@@ -132,7 +132,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
         kafka,
         groupId: `favorites-feed-${config.instanceId}`,
         topics: [topic],
-        handle: favoritesFeedHandler(bus),
+        handler: favoritesFeedHandler(bus),
         log: log.child({ component: 'favorites-feed' }),
         deadLetter: false,
         fromBeginning: false,
@@ -153,7 +153,7 @@ async function build(config: FavoritesConfig, options: AppOptions, log: Logger, 
         // The topic suffix (empty in production) keeps isolated environments in their own group.
         groupId: `${CONSUMER_GROUP}${config.kafka.topicSuffix}`,
         topics: [orderTopic, customerTopic],
-        handle: (received) => (received.topic === orderTopic ? orders(received) : customers(received)),
+        handler: byTopic({ [orderTopic]: orders, [customerTopic]: customers }),
         log: log.child({ component: 'events' }),
         producer,
       })

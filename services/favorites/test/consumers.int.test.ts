@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FavoritesEvent, UsualChanged_Cause } from '@brewmesh/gen/brewmesh/favorites/v1/events.ts'
 import { UsualSource, type Favorite, type Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { customerEvent, orderCompleted, orderCancelled, publish, testOrder, TEST_LATTE_ID } from '@brewmesh/testkit/contract-events.ts'
+import {
+  customerEvent,
+  orderCompleted,
+  orderCancelled,
+  publish,
+  testOrder,
+  TEST_LATTE_ID,
+  type ContractMessage,
+} from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { failure, unary } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
@@ -142,6 +150,50 @@ describe('order completed', () => {
     expect(dead.headers?.['dlq-error']?.toString()).toContain('OrderEvent')
     expect(dead.headers?.['dlq-consumer-group']?.toString()).toBe(`favorites${suffix}`)
     await deadLetters.stop()
+  })
+})
+
+describe('a chunk of order events in one transaction', () => {
+  // One key: the messages share a partition, so the consumer takes them as one chunk, in order.
+  const together = (messages: ContractMessage[]) => messages.map((m) => ({ ...m, key: `chunk-${suffix}` }))
+
+  it('counts each completed order once, whether repeated in the chunk or redelivered later, and skips the other events', async () => {
+    const [ada, bob] = [randomUUID(), randomUUID()]
+    const adaOrder = testOrder({ customerId: ada })
+    const adaCompleted = orderCompleted(adaOrder)
+    const bobCompleted = orderCompleted(testOrder({ customerId: bob, lines: [mochaLine(bob)] }))
+    await publish(
+      brokers,
+      orderTopic,
+      together([orderCancelled(testOrder({ customerId: ada })), adaCompleted, bobCompleted, adaCompleted, bobCompleted]),
+    )
+    await eventually(async () => expect([await learnedCount(ada), await learnedCount(bob)]).toEqual([1, 1]))
+    const again = orderCompleted(testOrder({ customerId: ada }))
+    await publish(brokers, orderTopic, together([bobCompleted, adaCompleted, again]))
+    await eventually(async () => expect(await learnedCount(ada)).toBe(2)) // the redelivered ones came before it, in order
+    expect(await learnedCount(bob)).toBe(1)
+  })
+
+  it('dead-letters an unreadable message in the middle of the chunk alone; the orders around it count once', async () => {
+    const deadLetters = await topicRecorder(brokers, `${orderTopic}.dlq`)
+    try {
+      const customerId = randomUUID()
+      const junk = { key: '', value: Buffer.from('not protobuf at all \xff\xff'), headers: { 'event-id': `junk-${suffix}` } }
+      await publish(
+        brokers,
+        orderTopic,
+        together([orderCompleted(testOrder({ customerId })), junk, orderCompleted(testOrder({ customerId }))]),
+      )
+      await eventually(async () => expect(await learnedCount(customerId)).toBe(2))
+      const dead = await eventually(() => {
+        const found = deadLetters.messages.filter((m) => m.key?.toString() === `chunk-${suffix}`)
+        expect(found).toHaveLength(1)
+        return found[0]!
+      })
+      expect(dead.headers?.['event-id']?.toString()).toBe(`junk-${suffix}`)
+    } finally {
+      await deadLetters.stop()
+    }
   })
 })
 

@@ -139,7 +139,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
         kafka,
         groupId: `order-feed-${config.instanceId}`,
         topics: [topic],
-        handle: orderFeedHandler(bus),
+        handler: orderFeedHandler(bus),
         log: log.child({ component: 'order-feed' }),
         deadLetter: false,
         fromBeginning: false,
