@@ -55,6 +55,12 @@ export interface ConsumerOptions<T> {
   partitionsConsumedConcurrently?: number
   /** Most messages per chunk, and so per transaction (default 200). */
   maxChunk?: number
+  /**
+   * Commit offsets (default true). A per-replica fan-out consumer starts at the latest offset every
+   * time, so it keeps none: an empty group without offsets is removed by the broker as soon as its
+   * member leaves, so restarts leave no groups behind.
+   */
+  commitOffsets?: boolean
 }
 
 export interface RunningConsumer {
@@ -124,7 +130,16 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   const { kafka, groupId, topics, handler, log } = options
   const maxChunk = options.maxChunk ?? 200
   const maxAttempts = options.maxAttempts ?? 5
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, retry: { retries: 10 } })
+  const commits = options.commitOffsets ?? true
+  // A fetch waits at most a second for data: stopping waits for the fetch in flight (the default
+  // five seconds made every consumer's stop take five).
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: 1000,
+    retry: { retries: 10 },
+  })
   const stopping = new AbortController()
   let markReady: () => void = () => undefined
   const ready = new Promise<void>((resolve) => (markReady = resolve))
@@ -243,7 +258,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
         // Only now, with the chunk applied: a crash before this commit re-delivers it, which recorded event ids absorb.
         const last = chunk[chunk.length - 1]!.offset
         resolveOffset(last)
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }])
+        if (commits) await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }])
         await heartbeat()
       }
     },
