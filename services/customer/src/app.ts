@@ -70,7 +70,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
 
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<CustomerDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )

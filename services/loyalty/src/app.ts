@@ -69,7 +69,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
 
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<LoyaltyDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )

@@ -71,7 +71,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   const background = new AbortController()
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<OrderDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )
