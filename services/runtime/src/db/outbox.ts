@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type ColumnType, type Generated, type Kysely } from 'kysely'
 
 /**
  * The transactional outbox: events are rows written in the same transaction as the change
@@ -14,6 +14,24 @@ export interface OutboxMessage {
 
 // Kysely executors of any schema (a db or a transaction) can run these queries.
 type Executor = Kysely<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The outbox table as kysely sees it (every service's schema.ts lists it under `outbox`). */
+export interface OutboxTable {
+  id: Generated<string>
+  topic: string
+  key: string
+  payload: Buffer
+  headers: ColumnType<Record<string, string>, string, string>
+  created_at: Generated<Date>
+  published_at: Date | null
+}
+
+/** Event ids each consumer applied (every service's schema.ts lists it under `processed_events`). */
+export interface ProcessedEventsTable {
+  consumer: string
+  event_id: string
+  processed_at: Generated<Date>
+}
 
 export const outboxChannel = (schema: string) => `${schema}_outbox`
 
