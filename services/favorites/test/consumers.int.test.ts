@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FavoritesEvent, UsualChanged_Cause } from '@brewmesh/gen/brewmesh/favorites/v1/events.ts'
-import { UsualSource, type Favorite, type Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { UsualSource } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import {
   customerEvent,
@@ -14,23 +14,22 @@ import {
   type ContractMessage,
 } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { CUSTOMER_EVENTS_TOPIC, ORDER_EVENTS_TOPIC } from '../src/app.ts'
-import { FAVORITES_EVENTS_TOPIC } from '../src/events/favorites-events.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
 let svc: Running
 const env = favoritesEnv()
 const brokers = env['KAFKA_BROKERS']!
 const suffix = env['KAFKA_TOPIC_SUFFIX']!
-const orderTopic = ORDER_EVENTS_TOPIC + suffix
-const customerTopic = CUSTOMER_EVENTS_TOPIC + suffix
+const orderTopic = TOPICS.orderEvents + suffix
+const customerTopic = TOPICS.customerEvents + suffix
 let favoritesTopic: Awaited<ReturnType<typeof topicRecorder>>
 
 beforeAll(async () => {
   svc = await startFavorites(env)
-  favoritesTopic = await topicRecorder(brokers, FAVORITES_EVENTS_TOPIC + suffix)
+  favoritesTopic = await topicRecorder(brokers, TOPICS.favoritesEvents + suffix)
 })
 afterAll(async () => {
   await favoritesTopic?.stop()
@@ -38,7 +37,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const usualOf = (customerId: string) => unary<{ usual?: Usual }>((cb) => svc.client.getUsual({ customerId }, cb))
+const usualOf = (customerId: string) => svc.client.getUsual({ customerId })
 const MOCHA: DrinkCustomization = {
   size: DrinkSize.DRINK_SIZE_LARGE,
   milk: MilkType.MILK_TYPE_WHOLE,
@@ -205,9 +204,7 @@ describe('customer deleted', () => {
     const deleted = customerEvent('deleted', { id: customerId })
     await publish(brokers, customerTopic, [deleted, deleted])
     await eventually(async () => {
-      const page = await unary<{ favorites: Favorite[]; revision: string }>((cb) =>
-        svc.client.listFavorites({ customerId, pageSize: 0, pageToken: '' }, cb),
-      )
+      const page = await svc.client.listFavorites({ customerId, pageSize: 0, pageToken: '' })
       expect(page).toMatchObject({ favorites: [], revision: '3' })
     })
     const removals = await eventually(() => {

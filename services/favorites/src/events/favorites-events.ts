@@ -7,8 +7,6 @@ import { currentTraceparent, type EventHeaders } from '@brewmesh/runtime/kafka/h
 import type { CommittedOperation, FavoriteChange, UsualCause } from '../domain/favorite.ts'
 import { favoriteToProto, usualToProto } from '../proto/favorites-mapper.ts'
 
-export const FAVORITES_EVENTS_TOPIC = 'brewmesh.favorites.events.v1'
-
 const CAUSE: Record<UsualCause, UsualChanged_Cause> = {
   pinned: UsualChanged_Cause.CAUSE_PINNED,
   unpinned: UsualChanged_Cause.CAUSE_UNPINNED,

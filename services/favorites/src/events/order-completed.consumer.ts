@@ -1,6 +1,6 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
+import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import type { Logger } from '@brewmesh/runtime/logger'
 import { learnFromCompletedOrders, type CompletedOrder } from '../domain/learning.ts'
 import type { FavoritesDeps } from '../domain/ports.ts'
 import { isUuid } from '../domain/validation.ts'
