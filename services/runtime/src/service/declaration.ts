@@ -78,6 +78,11 @@ export interface Infrastructure<DB> {
   topic(base: string): string
   /** A part of the service's own (an outbound client, a subscriber), stopped with it. */
   own(part: Stoppable): void
+  /**
+   * Something that must not block the start and must recover by itself (subscribing a Valkey
+   * channel): tried now and again with backoff until it succeeds or the service stops.
+   */
+  retry(name: string, attempt: () => Promise<void>): void
   /** Aborted when the service starts stopping: background loops of its own end with it. */
   stopping: AbortSignal
 }

@@ -104,6 +104,7 @@ async function start<DB>(
     jobsUp,
     topic: (base) => topicName(config.kafka, base),
     own: (part) => void own.push(part),
+    retry: (name, attempt) => void keepTrying(name, attempt, stopping.signal, log),
     stopping: stopping.signal,
   }
   const declaration = await declare(infra)
