@@ -28,6 +28,7 @@ import { activityHandler } from './events/activity.consumer.ts'
 import { getCustomer } from './domain/customers.ts'
 import { CUSTOMER_EVENTS_TOPIC, toOutboxMessage } from './events/customer-events.ts'
 import { customerService } from './grpc/customer-service.ts'
+import { KNOWN_ENUMS } from './proto/known-enums.ts'
 import { OUTBOX_PURGE_QUEUE, scheduleOutboxPurge } from './jobs/outbox-purge.ts'
 
 export const SERVICE_NAME = 'brewmesh.customer.v1.CustomerService'
@@ -84,6 +85,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     cache,
     clock: options.clock ?? (() => new Date()),
     newId: randomUUID,
+    enums: KNOWN_ENUMS,
   }
 
   const kafka = createKafka(config.kafka, log)

@@ -4,6 +4,7 @@ import type { Address, Customer, CustomerChange, ProfileInput } from '../src/dom
 import { createCustomer, listCustomers, setActive, updateCustomer, type ListRequest } from '../src/domain/customers.ts'
 import { importCustomers, MAX_REPORTED_FAILURES, type ImportRow } from '../src/domain/import-customers.ts'
 import type { CustomerCache, CustomerDeps, CustomerPage, CustomerQuery, CustomerStore, CustomerTx } from '../src/domain/ports.ts'
+import { KNOWN_ENUMS } from '../src/proto/known-enums.ts'
 
 const HOUSEHOLD_A = '3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f'
 const HOUSEHOLD_B = '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d'
@@ -122,6 +123,7 @@ function setup() {
     cache,
     clock: () => NOW,
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    enums: KNOWN_ENUMS,
   }
   return { store, cache, deps }
 }

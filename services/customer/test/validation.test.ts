@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { AppError, type Violations } from '@brewmesh/runtime/errors.ts'
 import type { AddressInput, DrinkCustomization, ProfileInput } from '../src/domain/customer.ts'
-import { addressViolations, isUuid, normalizeAddress, normalizeProfile, profileViolations, requireUuid } from '../src/domain/validation.ts'
+import { addressViolations, isUuid, normalizeAddress, normalizeProfile, profileViolations as violationsOf, requireUuid } from '../src/domain/validation.ts'
+import { KNOWN_ENUMS } from '../src/proto/known-enums.ts'
+
+const profileViolations = (p: ProfileInput, only?: ReadonlySet<string>) => violationsOf(p, KNOWN_ENUMS, only)
 
 const HOUSEHOLD = '3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f'
 

@@ -36,7 +36,7 @@ const requestHash = (input: ProfileInput) => createHash('sha256').update(JSON.st
 
 export async function createCustomer(deps: CustomerDeps, requestId: string, raw: ProfileInput): Promise<Customer> {
   const input = normalizeProfile(raw)
-  const v = profileViolations(input)
+  const v = profileViolations(input, deps.enums)
   v.check(requestId.length <= 128, 'request_id', 'must have at most 128 characters')
   v.throwIfAny()
   const hash = requestHash(input)
@@ -97,7 +97,7 @@ export async function updateCustomer(
   requireUuid(id, 'customer.id')
   const fields = parseMask(maskPaths)
   const input = normalizeProfile(raw)
-  const v = profileViolations(input, new Set(fields))
+  const v = profileViolations(input, deps.enums, new Set(fields))
   v.list.forEach((violation) => (violation.field = `customer.${violation.field}`))
   v.throwIfAny()
   return changing(deps, () =>
@@ -106,7 +106,7 @@ export async function updateCustomer(
       const patch = profileFields(input)
       const next: Customer = { ...current }
       for (const field of fields) Object.assign(next, pick(patch, field))
-      const changes = customerChanges(current, next, fields)
+      const changes = customerChanges(current, next, fields, deps.enums)
       if (changes.length === 0) return current
       const updated = { ...next, version: current.version + 1, updatedAt: deps.clock() }
       await tx.updateCustomer(updated)
@@ -188,7 +188,7 @@ export async function recordLogin(deps: CustomerDeps, id: string): Promise<Custo
       const now = deps.clock()
       const updated = { ...current, lastLoginAt: now, version: current.version + 1, updatedAt: now }
       await tx.updateCustomer(updated)
-      await tx.record({ kind: 'updated', customer: updated, changes: customerChanges(current, updated, ['last_login_at']) })
+      await tx.record({ kind: 'updated', customer: updated, changes: customerChanges(current, updated, ['last_login_at'], deps.enums) })
       return updated
     }),
   )

@@ -74,7 +74,7 @@ export async function importCustomers(deps: CustomerDeps, rows: AsyncIterable<Im
     summary.received += 1
     const rowNumber = row.rowNumber || summary.received
     const input = normalizeProfile(row.profile)
-    const violations = profileViolations(input)
+    const violations = profileViolations(input, deps.enums)
     if (violations.list.length > 0) {
       fail(rowNumber, new AppError('invalid', 'invalid row', violations.list))
       continue
@@ -107,7 +107,7 @@ async function applyRow(deps: CustomerDeps, tx: CustomerTx, input: ProfileInput)
     dietaryRestrictions: input.dietaryRestrictions,
     householdId: input.householdId || null,
   }
-  const changes = customerChanges(current, next, UPDATABLE_FIELDS)
+  const changes = customerChanges(current, next, UPDATABLE_FIELDS, deps.enums)
   if (changes.length === 0) return { outcome: 'unchanged', id: current.id }
   const updated = { ...next, version: current.version + 1, updatedAt: deps.clock() }
   await tx.updateCustomer(updated)
