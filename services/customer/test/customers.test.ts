@@ -223,6 +223,27 @@ describe('listCustomers page tokens', () => {
     expect(store.queries).toEqual([])
   })
 
+  /** A token of this listing with its position changed: what a client that edits tokens sends. */
+  const forged = (token: string, position: Record<string, unknown>) => {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p: Record<string, unknown> }
+    return Buffer.from(JSON.stringify({ ...parsed, p: { ...parsed.p, ...position } })).toString('base64url')
+  }
+
+  it.each([
+    ['a date past the year 9999', { registeredAt: '+275760-09-13T00:00:00.000Z' }],
+    ['a date before 1970', { registeredAt: '1969-12-31T23:59:59.999Z' }],
+    ['no date', { registeredAt: null }],
+    ['an id that is not a UUID', { id: '------------------------------------' }],
+    ['an id that is a number', { id: 7 }],
+  ])('when a token has the shape and filters of this listing but %s, then page_token is refused before any query', async (_, position) => {
+    const { deps, store } = setup()
+    const token = await firstToken(deps, store, { householdId: HOUSEHOLD_A })
+    const err = await appError(listCustomers(deps, request({ householdId: HOUSEHOLD_A, pageToken: forged(token, position) })))
+    expect(err.kind).toBe('invalid')
+    expect(fieldsOf(err)).toEqual(['page_token'])
+    expect(store.queries).toHaveLength(1)
+  })
+
   it('when the page size or household is out of range, then both are named', async () => {
     const { deps } = setup()
     const err = await appError(listCustomers(deps, request({ pageSize: 501, householdId: 'family' })))

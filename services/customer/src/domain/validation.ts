@@ -1,19 +1,13 @@
-import { Violations } from '@brewmesh/runtime/errors.ts'
+import { Violations } from '@brewmesh/runtime/errors'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { COUNTRY_CODES } from './country-codes.ts'
 import type { AddressInput, DrinkCustomization, KnownEnums, Preferences, ProfileInput } from './customer.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 const USERNAME = /^[a-z0-9_.-]{3,32}$/
 // Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the mail system's job.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const E164 = /^\+[1-9]\d{6,14}$/
 const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{0,14}[A-Za-z0-9]$|^[A-Za-z0-9]$/
-
-export const isUuid = (value: string) => UUID.test(value)
-
-export function requireUuid(value: string, field: string): void {
-  if (!isUuid(value)) new Violations().add(field, 'must be a UUID').throwIfAny()
-}
 
 function text(v: Violations, value: string, field: string, { min = 1, max }: { min?: number; max: number }) {
   const length = [...value].length

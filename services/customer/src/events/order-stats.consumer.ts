@@ -4,7 +4,7 @@ import { traced } from '@brewmesh/runtime/jobs.ts'
 import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka/consumer.ts'
 import type { StatsStore } from '../domain/ports.ts'
 import { factsOf, type OrderEventFacts, type OrderFact, type OrderSnapshot } from '../domain/stats.ts'
-import { isUuid } from '../domain/validation.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
 import type { RollupJob } from '../jobs/stats-rollup.ts'
 
 export const STATS_CONSUMER = 'customer-stats'

@@ -7,7 +7,7 @@ import type {
 import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import { AppError, Violations } from '@brewmesh/runtime/errors.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
-import { isUuid } from '../domain/validation.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
 import type { ActivityBus, FeedEvent } from '../events/activity-bus.ts'
 
 export const MAX_SUBSCRIPTIONS = 100

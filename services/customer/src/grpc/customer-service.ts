@@ -12,7 +12,7 @@ import { customerStats } from '../domain/customer-stats.ts'
 import type { StatsFeed } from '../events/stats-feed.ts'
 import { statsToProto } from '../proto/stats-mapper.ts'
 import { watchCustomerStats } from './watch-customer-stats.ts'
-import { isUuid, requireUuid } from '../domain/validation.ts'
+import { isUuid, uuidOf } from '@brewmesh/runtime/ids'
 import type { ActivityBus } from '../events/activity-bus.ts'
 import { addressInputFromProto, addressToProto, customerToProto, profileFromProto } from '../proto/customer-mapper.ts'
 import { ACCESS, type CustomerRpc } from './access.ts'
@@ -64,7 +64,7 @@ export function customerService(
       authorize(caller, rule, { customerId: id }, rpc)
       return undefined
     }
-    requireUuid(id, field)
+    uuidOf(id, field)
     // Another customer's id that does not exist is refused like one that does: a customer token
     // must not learn which ids exist outside its household.
     const customer = await getCustomer(deps, id).catch((err: unknown) => {

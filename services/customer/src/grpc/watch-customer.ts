@@ -7,7 +7,7 @@ import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { getCustomer } from '../domain/customers.ts'
 import type { CustomerDeps } from '../domain/ports.ts'
-import { requireUuid } from '../domain/validation.ts'
+import { uuidOf } from '@brewmesh/runtime/ids'
 import type { ActivityBus } from '../events/activity-bus.ts'
 import { customerToProto } from '../proto/customer-mapper.ts'
 
@@ -43,7 +43,7 @@ export function watchUpdate(event: CustomerEvent): WatchCustomerResponse | undef
  */
 export function watchCustomer(deps: CustomerDeps, bus: ActivityBus) {
   return async (request: { id: string }, send: Send<WatchCustomerResponse>, ctx: CallContext): Promise<void> => {
-    requireUuid(request.id, 'id')
+    uuidOf(request.id, 'id')
     const queue = new AsyncQueue<CustomerEvent>(MAX_PENDING, ctx.signal)
     const unsubscribe = bus.subscribe({ customerId: request.id }, ({ event }) => void (event && queue.push(event)))
     try {
