@@ -1,12 +1,13 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import { OrderStatus, PaymentStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { traced } from '@brewmesh/runtime/jobs.ts'
-import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka/consumer.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
+import { traced } from '@brewmesh/runtime/jobs'
+import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka'
 import type { StatsStore } from '../domain/ports.ts'
 import { factsOf, type OrderEventFacts, type OrderFact, type OrderSnapshot } from '../domain/stats.ts'
-import { isUuid } from '@brewmesh/runtime/ids'
 import type { RollupJob } from '../jobs/stats-rollup.ts'
 
+/** The durable group of the statistics consumer, and the name its event ids are recorded under. */
 export const STATS_CONSUMER = 'customer-stats'
 
 /** An order's status as a fact records it (order_facts.status). */
@@ -59,9 +60,8 @@ export function eventFacts(event: OrderEvent): OrderEventFacts {
 /**
  * Order events (group customer-stats, durable), a chunk at a time: the chunk's facts (one per
  * order and customer: the payer and each member with a drink) are recorded in one transaction
- * with its event ids, then every customer they touched gets one
- * (deduplicated, debounced) rollup job, continuing the trace of that customer's last event. A
- * rollup that cannot be queued (Valkey down) is caught up by the nightly full rollup.
+ * with its event ids, then every customer they touched gets one (deduplicated, debounced) rollup
+ * job, continuing the trace of that customer's last event.
  */
 export function orderStatsHandler(
   store: StatsStore,
