@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { DietaryRestriction } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
 import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
@@ -90,13 +90,14 @@ describe('UpdateCustomer', () => {
     expect(await get(c.id)).toMatchObject({ displayName: 'Grace', version: 2 })
   })
 
-  it('answers ABORTED when the expected version is stale', async () => {
+  it('answers ABORTED with reason VERSION_MISMATCH when the expected version is stale', async () => {
     const c = await createCustomer(svc.client)
     await svc.client.updateCustomer({ customer: { ...c, displayName: 'One' }, updateMask: ['display_name'], expectedVersion: 1 })
     const err = await failure(
       svc.client.updateCustomer({ customer: { ...c, displayName: 'Two' }, updateMask: ['display_name'], expectedVersion: 1 }),
     )
     expect(err.code).toBe(status.ABORTED)
+    expect(errorReasonOf(err)).toBe('VERSION_MISMATCH')
     expect((await get(c.id)).displayName).toBe('One')
   })
 
@@ -130,9 +131,10 @@ describe('lifecycle RPCs', () => {
     expect(login.customer!.lastLoginAt).toBeInstanceOf(Date)
   })
 
-  it('deletes a customer: then NOT_FOUND, and a stale expected version is ABORTED first', async () => {
+  it('deletes a customer: then NOT_FOUND, and a stale expected version is ABORTED (VERSION_MISMATCH) first', async () => {
     const c = await createCustomer(svc.client)
-    expect((await failure(svc.client.deleteCustomer({ id: c.id, expectedVersion: 7 }))).code).toBe(status.ABORTED)
+    const stale = await failure(svc.client.deleteCustomer({ id: c.id, expectedVersion: 7 }))
+    expect([stale.code, errorReasonOf(stale)]).toEqual([status.ABORTED, 'VERSION_MISMATCH'])
     await svc.client.deleteCustomer({ id: c.id, expectedVersion: 1 })
     expect((await failure(get(c.id))).code).toBe(status.NOT_FOUND)
     expect((await failure(svc.client.deleteCustomer({ id: c.id, expectedVersion: 0 }))).code).toBe(status.NOT_FOUND)

@@ -277,12 +277,14 @@ describe('updateCustomer', () => {
     expect(cache.deleted).toEqual([created.id])
   })
 
-  it('when the mask names a path that cannot be updated, then update_mask is refused and nothing changes', async () => {
+  it('when the mask names a path that cannot be updated, then update_mask is refused naming the path by position, and nothing changes', async () => {
     const { deps, store, created } = await seeded()
     const err = await appError(updateCustomer(deps, created.id, profile({ displayName: 'X' }), ['display_name', 'customer.active'], 0))
     expect(err.kind).toBe('invalid')
     expect(fieldsOf(err)).toEqual(['update_mask'])
-    expect(err.violations[0]?.description).toContain('"customer.active" cannot be updated')
+    expect(err.violations[0]?.description).toContain('paths[1] cannot be updated')
+    // The caller's path is not repeated back (it may be long: it would all go into the trailers).
+    expect(JSON.stringify([err.message, err.violations])).not.toContain('customer.active')
     expect(store.customersById.get(created.id)).toEqual(created)
     expect(store.events).toEqual([])
   })
@@ -307,6 +309,7 @@ describe('updateCustomer', () => {
     const { deps, store, created } = await seeded()
     const err = await appError(updateCustomer(deps, created.id, profile({ displayName: 'Countess' }), ['display_name'], 7))
     expect(err.kind).toBe('aborted')
+    expect(err.reason).toBe('VERSION_MISMATCH')
     expect(store.customersById.get(created.id)?.version).toBe(1)
     expect(store.events).toEqual([])
   })

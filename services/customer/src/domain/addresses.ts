@@ -43,10 +43,11 @@ export async function updateAddress(deps: CustomerDeps, rawId: string, raw: Addr
   const v = new Violations()
   if (maskPaths.length === 0) v.add('update_mask', 'name at least one field to update')
   const fields = maskPaths.map((p) => p.replace(/^address\./, ''))
-  for (const f of fields) {
+  fields.forEach((f, i) => {
+    // Named by position, never repeated: a caller's text does not go back into an error.
     if (!(ADDRESS_FIELDS as readonly string[]).includes(f))
-      v.add('update_mask', `"${f}" cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
-  }
+      v.add('update_mask', `paths[${i}] cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
+  })
   v.throwIfAny()
   const input = normalizeAddress(raw)
   addressViolations(input, new Set(fields)).throwIfAny()

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { aborted, invalid, notFound, Violations } from '@brewmesh/runtime/errors'
+import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid, isUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { UPDATABLE_FIELDS, type Customer, type ProfileInput, type UpdatableField } from './customer.ts'
@@ -72,12 +72,17 @@ export async function getCustomer(deps: CustomerDeps, rawId: string): Promise<Cu
   return customer
 }
 
+/** The google.rpc.ErrorInfo reason of an ABORTED for a stale expected_version (the client re-reads, then retries). */
+export const VERSION_MISMATCH = 'VERSION_MISMATCH'
+
 /** Loads a customer for change, checking the caller's expected version (0: any). */
 async function lockedCustomer(tx: CustomerTx, id: string, expectedVersion: number) {
   const current = await tx.customer(id, 'for_update')
   if (!current) throw notFound('customer', id)
   if (expectedVersion > 0 && current.version !== expectedVersion) {
-    throw aborted(`customer ${id} is at version ${current.version}, not ${expectedVersion}: re-read and retry`)
+    throw new AppError('aborted', `customer ${id} is at version ${current.version}, not ${expectedVersion}: re-read and retry`, [], {
+      reason: VERSION_MISMATCH,
+    })
   }
   return current
 }
@@ -121,12 +126,13 @@ export async function updateCustomer(
 function parseMask(paths: string[]): UpdatableField[] {
   const v = new Violations()
   if (paths.length === 0) v.add('update_mask', 'name at least one field to update')
-  for (const path of paths) {
+  paths.forEach((path, i) => {
     const field = path.startsWith('customer.') ? path.slice('customer.'.length) : path
+    // Named by position, never repeated: a caller's text does not go back into an error.
     if (!(UPDATABLE_FIELDS as readonly string[]).includes(field)) {
-      v.add('update_mask', `"${path}" cannot be updated; allowed: ${UPDATABLE_FIELDS.join(', ')}`)
+      v.add('update_mask', `paths[${i}] cannot be updated; allowed: ${UPDATABLE_FIELDS.join(', ')}`)
     }
-  }
+  })
   v.throwIfAny()
   return [...new Set(paths.map((p) => p.replace(/^customer\./, '') as UpdatableField))]
 }
