@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import {
   CustomerServiceService,
   type ActivityFeedRequest,
@@ -15,7 +15,16 @@ import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { customer } from '@brewmesh/testkit/principals.ts'
 import { bearer, signToken, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
 import { ACCESS } from '../src/grpc/access.ts'
-import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type CustomerClient, type Running } from './support.ts'
+import {
+  cleanup,
+  createCustomer,
+  customerEnv,
+  newAddress,
+  newCustomerRequest,
+  startCustomer,
+  type CustomerClient,
+  type Running,
+} from './support.ts'
 
 let svc: Running
 const env = customerEnv()
@@ -24,24 +33,11 @@ let member: Customer // the customer the calls are about
 let stranger: Customer // another household
 let addressId: string
 
-const address = (customerId: string): Address => ({
-  id: '',
-  customerId,
-  street: '1 Main St',
-  city: 'Springfield',
-  stateProvince: 'IL',
-  postalCode: '12345',
-  countryCode: 'US',
-  label: '',
-  createdAt: undefined,
-  updatedAt: undefined,
-})
-
 beforeAll(async () => {
   svc = await startCustomer(env, { waitForFeed: false })
   member = await createCustomer(svc.client, { householdId: household })
   stranger = await createCustomer(svc.client, { householdId: randomUUID() })
-  addressId = (await svc.client.createAddress({ address: address(member.id) })).address!.id
+  addressId = (await svc.client.createAddress({ address: newAddress(member.id) })).address!.id
 })
 afterAll(async () => {
   await svc?.stop()
@@ -82,11 +78,12 @@ const RPCS: Record<keyof typeof ACCESS, (c: CustomerClient) => Promise<unknown>>
   ActivateCustomer: (c) => c.activateCustomer({ id: member.id }),
   DeactivateCustomer: (c) => c.deactivateCustomer({ id: stranger.id, reason: '' }),
   RecordLogin: (c) => c.recordLogin({ id: member.id }),
-  CreateAddress: (c) => c.createAddress({ address: address(member.id) }),
+  CreateAddress: (c) => c.createAddress({ address: newAddress(member.id) }),
   ListAddresses: (c) => c.listAddresses({ customerId: member.id }),
-  UpdateAddress: (c) => c.updateAddress({ address: { ...address(member.id), id: addressId, city: 'Shelbyville' }, updateMask: ['city'] }),
+  UpdateAddress: (c) =>
+    c.updateAddress({ address: { ...newAddress(member.id), id: addressId, city: 'Shelbyville' }, updateMask: ['city'] }),
   // An address of the member's own for each call, so an allowed deletion leaves the next case one.
-  DeleteAddress: async (c) => c.deleteAddress({ id: (await svc.client.createAddress({ address: address(member.id) })).address!.id }),
+  DeleteAddress: async (c) => c.deleteAddress({ id: (await svc.client.createAddress({ address: newAddress(member.id) })).address!.id }),
   WatchCustomer: (c) => firstOf(c.watchCustomer({ id: member.id })),
   ImportCustomers: (c) => c.importCustomers([{ ...newCustomerRequest(), rowNumber: '1' }]),
   ActivityFeed: (c) => firstOf(c.activityFeed([subscribe({ $case: 'customerId', value: member.id })])),

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import type { ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { fieldViolationsOf, STATUS_DETAILS_KEY } from '@brewmesh/sdk/errors.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
-import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
+import { cleanup, createCustomer, customerEnv, newAddress, newCustomerRequest, startCustomer, type Running } from './support.ts'
 
 // A caller's mistakes are INVALID_ARGUMENT naming the field, never INTERNAL, and the answer never
 // carries back what the caller sent (issue 16).
@@ -23,19 +23,6 @@ const fields = (err: unknown) => fieldViolationsOf(err).map((v) => v.field)
 /** Everything an error tells the caller: the status message and the google.rpc.Status details. */
 const told = (err: { details: string; metadata: { get(key: string): unknown[] } }) =>
   err.details + String(err.metadata.get(STATUS_DETAILS_KEY)[0] ?? '')
-
-const address = (customerId: string): Address => ({
-  id: '',
-  customerId,
-  street: '1 Main St',
-  city: 'Springfield',
-  stateProvince: 'IL',
-  postalCode: '12345',
-  countryCode: 'US',
-  label: 'home',
-  createdAt: undefined,
-  updatedAt: undefined,
-})
 
 describe('ImportCustomers with rows the contract limits refuse', () => {
   const importHousehold = async (middle: Partial<ImportCustomersRequest>) => {
@@ -71,12 +58,12 @@ describe('field masks are named, never echoed', () => {
   let addressId: string
   beforeAll(async () => {
     c = await createCustomer(svc.client)
-    addressId = (await svc.client.createAddress({ address: address(c.id) })).address!.id
+    addressId = (await svc.client.createAddress({ address: newAddress(c.id) })).address!.id
   })
   const updateCustomer = (path: string) =>
     svc.client.updateCustomer({ customer: c, updateMask: ['display_name', path], expectedVersion: 0 })
   const updateAddress = (path: string) =>
-    svc.client.updateAddress({ address: { ...address(c.id), id: addressId, city: 'Shelbyville' }, updateMask: [path] })
+    svc.client.updateAddress({ address: { ...newAddress(c.id), id: addressId, city: 'Shelbyville' }, updateMask: [path] })
 
   it('when UpdateCustomer gets an unknown 10,000-character path, then the contract limit refuses it by position', async () => {
     const path = `unknown_${'p'.repeat(10_000)}`
@@ -112,7 +99,7 @@ describe('NUL characters', () => {
 
   it('when UpdateAddress gets a city with a NUL character, then address.city is refused and the address is unchanged', async () => {
     const c = await createCustomer(svc.client)
-    const created = (await svc.client.createAddress({ address: address(c.id) })).address!
+    const created = (await svc.client.createAddress({ address: newAddress(c.id) })).address!
     const err = await failure(svc.client.updateAddress({ address: { ...created, city: 'Spring\u0000field' }, updateMask: ['city'] }))
     expect([err.code, fields(err)]).toEqual([status.INVALID_ARGUMENT, ['address.city']])
     expect((await svc.client.listAddresses({ customerId: c.id })).addresses[0]?.city).toBe('Springfield')
@@ -138,7 +125,7 @@ describe('ids and page tokens that would reach PostgreSQL', () => {
     const dashes = '-'.repeat(36)
     const list = await failure(svc.client.listCustomers({ pageSize: 1, pageToken: '', householdId: dashes }))
     expect([list.code, fields(list)]).toEqual([status.INVALID_ARGUMENT, ['household_id']])
-    const add = await failure(svc.client.createAddress({ address: address(dashes) }))
+    const add = await failure(svc.client.createAddress({ address: newAddress(dashes) }))
     expect([add.code, fields(add)]).toEqual([status.INVALID_ARGUMENT, ['address.customer_id']])
   })
 })

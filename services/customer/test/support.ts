@@ -1,5 +1,5 @@
 import { credentials } from '@grpc/grpc-js'
-import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { CustomerServiceService, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
@@ -83,4 +83,21 @@ export function newCustomerRequest(overrides: Partial<CreateCustomerRequest> = {
 
 export async function createCustomer(client: CustomerClient, overrides: Partial<CreateCustomerRequest> = {}): Promise<Customer> {
   return (await client.createCustomer(newCustomerRequest(overrides))).customer!
+}
+
+/** A valid address of `customerId` for CreateAddress (or the overrides). */
+export function newAddress(customerId: string, overrides: Partial<Address> = {}): Address {
+  return {
+    id: '',
+    customerId,
+    street: '1 Main St',
+    city: 'Springfield',
+    stateProvince: 'IL',
+    postalCode: '12345',
+    countryCode: 'US',
+    label: 'home',
+    createdAt: undefined,
+    updatedAt: undefined,
+    ...overrides,
+  }
 }
