@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { status } from '@grpc/grpc-js'
+import { status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import type { ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
@@ -21,8 +21,7 @@ afterAll(async () => {
 
 const fields = (err: unknown) => fieldViolationsOf(err).map((v) => v.field)
 /** Everything an error tells the caller: the status message and the google.rpc.Status details. */
-const told = (err: { details: string; metadata: { get(key: string): unknown[] } }) =>
-  err.details + String(err.metadata.get(STATUS_DETAILS_KEY)[0] ?? '')
+const told = (err: ServiceError) => err.details + (err.metadata.get(STATUS_DETAILS_KEY)[0]?.toString() ?? '')
 
 describe('ImportCustomers with rows the contract limits refuse', () => {
   const importHousehold = async (middle: Partial<ImportCustomersRequest>) => {
