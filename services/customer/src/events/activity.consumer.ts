@@ -1,35 +1,43 @@
+import type { Activity } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
-import type { ActivityBus } from './activity-bus.ts'
+import { decodeOrPoison, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import { getCustomer } from '../domain/customers.ts'
+import type { CustomerDeps } from '../domain/ports.ts'
 import { loyaltyActivity, orderActivity } from './activities.ts'
+import { publishActivity, type Feed } from './feed.ts'
+
+// Every replica reads the order and loyalty topics (per replica, from the latest offset) to put
+// their activity in ActivityFeed streams. Streams drop activity they already sent, so redelivery is
+// harmless.
+
+/** Order events: each one a feed shows, to its customer's and household's streams. */
+export function orderActivityHandler(feed: Feed): BatchHandler<Activity | undefined> {
+  return {
+    decode: (received) => orderActivity(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: async (items) => {
+      for (const { value: activity } of relevant(items)) publishActivity(feed, { activity })
+    },
+  }
+}
 
 /**
- * Every replica reads the order and loyalty topics (a group per instance, from the latest offset)
- * to put their activity in ActivityFeed streams. Loyalty events name only the customer: the
- * household comes from the customer's profile (through the cache), so household subscribers see
- * it too. Streams drop activity they already sent, so redelivery is harmless.
+ * Loyalty events name only the customer: the household comes from the customer's profile (through
+ * the cache), looked up once per customer and chunk, so household subscribers see them too.
  */
-export function activityHandler(
-  topics: { orders: string; loyalty: string },
-  bus: ActivityBus,
-  householdOf: (customerId: string) => Promise<string>,
-) {
-  return async ({ topic, partition, message }: ReceivedMessage): Promise<void> => {
-    if (!message.value) throw new PoisonMessage('event without a value')
-    const position = `${partition}:${message.offset}`
-    try {
-      if (topic === topics.orders) {
-        const activity = orderActivity(OrderEvent.decode(message.value))
-        if (activity) bus.publish({ activity, position })
-      } else if (topic === topics.loyalty) {
-        const event = LoyaltyEvent.decode(message.value)
-        const activity = event.customerId ? loyaltyActivity(event, await householdOf(event.customerId.toLowerCase())) : undefined
-        if (activity) bus.publish({ activity, position })
-      }
-    } catch (err) {
-      if (err instanceof RangeError || err instanceof TypeError) throw new PoisonMessage(`not a brewmesh event on ${topic}`, { cause: err })
-      throw err
-    }
+export function loyaltyActivityHandler(feed: Feed, deps: CustomerDeps): BatchHandler<Activity | undefined> {
+  const householdOf = async (customerId: string) => (await getCustomer(deps, customerId).catch(() => undefined))?.householdId ?? ''
+  return {
+    decode: (received) => {
+      const event = decodeOrPoison(received, LoyaltyEvent, 'brewmesh.loyalty.v1.LoyaltyEvent')
+      return event.customerId ? loyaltyActivity(event, '') : undefined
+    },
+    handleBatch: async (items) => {
+      const activities = relevant(items).map((i) => i.value)
+      const customers = [...new Set(activities.map((a) => a.customerId))]
+      const households = new Map(await Promise.all(customers.map(async (id) => [id, await householdOf(id)] as const)))
+      for (const activity of activities)
+        publishActivity(feed, { activity: { ...activity, householdId: households.get(activity.customerId) ?? '' } })
+    },
   }
 }
