@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientDuplexStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LedgerEntryKind, RedemptionState, Tier, type Account, type Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import { LedgerEntryKind, RedemptionState, Tier, type Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import {
   CheckoutStepError_Reason as Reason,
   LedgerRefusal,
   WatchAccountResponse_ChangeKind as Kind,
   type AdjustPointsBatchRequest,
-  type AdjustPointsBatchResponse,
   type CheckoutSessionRequest,
   type CheckoutSessionResponse,
   type WatchAccountResponse,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { customerEvent, publish } from '@brewmesh/testkit/contract-events.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { brokers, cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type LoyaltyClient, type Running } from './support.ts'
 
 // Two replicas on one schema and one topic: changes made through one must reach streams opened
 // on the other, which only Kafka connects.
@@ -30,8 +31,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const getAccount = (customerId: string) =>
-  unary<{ account?: Account }>((cb) => a.client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const getAccount = (customerId: string) => a.client.getAccount({ customerId }).then((r) => r.account!)
 
 describe('WatchAccount (server streaming)', () => {
   it('sends the snapshot, then balance, tier and newly affordable rewards changed through another replica', async () => {
@@ -58,12 +58,10 @@ describe('WatchAccount (server streaming)', () => {
   })
 
   it('ends with the CLOSED message when the account closes, and answers NOT_FOUND for an unknown account', async () => {
-    const { customerEvent, publish } = await import('@brewmesh/testkit/contract-events.ts')
-    const { brokers } = await import('./support.ts')
     const id = await openAccount(a)
     const watch = new StreamReader<WatchAccountResponse>(b.client.watchAccount({ customerId: id }))
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_SNAPSHOT)
-    await publish(brokers(), `brewmesh.customer.events.v1${env['KAFKA_TOPIC_SUFFIX']}`, [customerEvent('deleted', { id })])
+    await publish(brokers(), TOPICS.customerEvents + env['KAFKA_TOPIC_SUFFIX'], [customerEvent('deleted', { id })])
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_CLOSED)
     expect(await watch.end()).toBeUndefined()
     const unknown = new StreamReader<WatchAccountResponse>(a.client.watchAccount({ customerId: randomUUID() }))
@@ -72,12 +70,8 @@ describe('WatchAccount (server streaming)', () => {
 })
 
 describe('AdjustPointsBatch (client streaming)', () => {
-  const send = (client: Running['client'], messages: AdjustPointsBatchRequest['message'][]) =>
-    new Promise<AdjustPointsBatchResponse>((resolve, reject) => {
-      const call = client.adjustPointsBatch((err, res) => (err ? reject(err) : resolve(res)))
-      for (const message of messages) call.write({ message })
-      call.end()
-    })
+  const send = (client: LoyaltyClient, messages: AdjustPointsBatchRequest['message'][]) =>
+    client.adjustPointsBatch(messages.map((message) => ({ message })))
   const line = (lineId: string, customerId: string, points: number, reason = '') => ({
     $case: 'line' as const,
     value: { lineNumber: '0', lineId, customerId, points: String(points), reason },
@@ -123,9 +117,10 @@ describe('AdjustPointsBatch (client streaming)', () => {
 
 describe('CheckoutSession (bidirectional)', () => {
   /** A session: send a step, read its answer. */
-  function session(client: Running['client']) {
-    const call: ClientDuplexStream<CheckoutSessionRequest, CheckoutSessionResponse> = client.checkoutSession()
-    const reader = new StreamReader<CheckoutSessionResponse>(call)
+  function session(client: LoyaltyClient) {
+    const requests = pushable<CheckoutSessionRequest>()
+    const reader = new StreamReader<CheckoutSessionResponse>(client.checkoutSession(requests))
+    const call = { write: (m: CheckoutSessionRequest) => requests.push(m), end: () => requests.end() }
     let sequence = 0
     return {
       reader,

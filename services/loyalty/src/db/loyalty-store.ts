@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { snapshot } from '@brewmesh/runtime/cache.ts'
-import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { snapshot } from '@brewmesh/runtime/cache'
+import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'

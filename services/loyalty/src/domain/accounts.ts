@@ -1,14 +1,13 @@
-import { notFound, Violations } from '@brewmesh/runtime/errors.ts'
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import { notFound, Violations } from '@brewmesh/runtime/errors'
+import type { Traced } from '@brewmesh/runtime/kafka'
+import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { newAccount, post } from './ledger.ts'
 import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
 import { decodeToken, encodeToken, pageSize } from './page-token.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
-import { checkUuid, requireUuid } from './validation.ts'
 
 export async function getAccount(deps: LoyaltyDeps, customerId: string): Promise<Account> {
-  requireUuid(customerId, 'customer_id')
-  const account = await deps.store.account(customerId.toLowerCase())
+  const account = await deps.store.account(uuidOf(customerId, 'customer_id'))
   if (!account) throw notFound('loyalty account of customer', customerId)
   return account
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, invalid, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { accountClosed, lockedAccount, post, withCrossings } from './ledger.ts'
 import type { Account, Actor, LedgerEntry } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
-import { checkText, checkUuid, parsePoints } from './validation.ts'
+import { checkText, parsePoints } from './validation.ts'
 
 export interface AdjustRequest {
   requestId: string

@@ -1,10 +1,11 @@
-import { AppError, type FieldViolation, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, type FieldViolation, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { getAccount } from './accounts.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { commitCart, releaseCommit } from './redemptions.ts'
-import { cartViolations, checkText, checkUuid } from './validation.ts'
+import { cartViolations, checkText } from './validation.ts'
 
 export type CheckoutStep =
   | { open: { customerId: string } }
@@ -42,7 +43,7 @@ const stepError = (reason: StepErrorReason, message: string, violations: FieldVi
  * open ends it (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT thrown). `done` turns true after
  * cancel, when the stream should end.
  */
-export function checkoutSession(deps: LoyaltyDeps, actor: Actor) {
+export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
   let customerId: string | undefined
   let lastSequence = 0
   let cart: { sequence: number; cart: Cart } | undefined

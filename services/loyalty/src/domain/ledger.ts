@@ -1,4 +1,4 @@
-import { AppError, notFound } from '@brewmesh/runtime/errors.ts'
+import { AppError, notFound } from '@brewmesh/runtime/errors'
 import type { Account, Actor, EntryKind, ExpiryInfo, LedgerEntry, Money, Redemption } from './model.ts'
 import type { Crossing, LoyaltyDeps, LoyaltyTx } from './ports.ts'
 import { newlyAffordable, tierFor } from './rules.ts'

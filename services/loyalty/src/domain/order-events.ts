@@ -1,4 +1,4 @@
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import type { Traced } from '@brewmesh/runtime/kafka'
 import { ensureAccount } from './accounts.ts'
 import { post, withCrossings } from './ledger.ts'
 import { SYSTEM, type Money } from './model.ts'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { invalid } from '@brewmesh/runtime/errors.ts'
+import { invalid } from '@brewmesh/runtime/errors'
 
 /** Opaque page tokens: a position plus a hash of the filters, so a token cannot change filters. */
 export function encodeToken(position: Record<string, string | number>, filters: unknown): string {

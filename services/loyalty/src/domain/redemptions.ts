@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { lockedAccount, post, refused, withCrossings } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption, Reward, RewardQuote } from './model.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
 import { quoteCart } from './quote.ts'
-import { checkText, checkUuid, requireValidCart } from './validation.ts'
+import { checkText, requireValidCart } from './validation.ts'
 
 export interface RedeemRequest {
   requestId: string

@@ -1,11 +1,12 @@
-import { invalid, Violations } from '@brewmesh/runtime/errors.ts'
+import { invalid, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { getAccount } from './accounts.ts'
 import type { Account, Cart, CartQuote, QuoteIssue, Reward } from './model.ts'
 import { decodeToken, encodeToken, pageSize } from './page-token.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { canAfford, tierFor, tierRank } from './rules.ts'
-import { checkUuid, requireValidCart } from './validation.ts'
+import { requireValidCart } from './validation.ts'
 
 export interface RewardListing {
   reward: Reward

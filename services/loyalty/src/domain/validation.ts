@@ -1,18 +1,8 @@
-import { Violations } from '@brewmesh/runtime/errors.ts'
+import { Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import type { Cart } from './model.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 const CURRENCY = /^[A-Z]{3}$/
-
-export const isUuid = (value: string) => UUID.test(value)
-
-export function requireUuid(value: string, field: string): void {
-  if (!isUuid(value)) new Violations().add(field, value ? 'must be a UUID' : 'is required').throwIfAny()
-}
-
-export function checkUuid(v: Violations, value: string, field: string): void {
-  v.check(isUuid(value), field, value ? 'must be a UUID' : 'is required')
-}
 
 export function checkText(v: Violations, value: string, field: string, max: number, required = true): void {
   const length = [...value].length
