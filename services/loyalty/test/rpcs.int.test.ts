@@ -110,6 +110,44 @@ describe('ListTransactions', () => {
   })
 })
 
+/** A page token with its position changed as a caller could (tokens are opaque, not sealed). */
+function tamper(token: string, position: Record<string, unknown>): string {
+  const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p: Record<string, unknown>; f: string }
+  return Buffer.from(JSON.stringify({ ...parsed, p: { ...parsed.p, ...position } })).toString('base64url')
+}
+
+describe('forged page tokens', () => {
+  it('ListTransactions: a garbled token, or a real one whose position was changed, is INVALID_ARGUMENT page_token', async () => {
+    const id = await openAccount(svc)
+    for (let i = 1; i <= 3; i++) await grant(svc, id, i)
+    const list = (pageToken: string) => svc.client.listTransactions({ customerId: id, pageSize: 2, pageToken, kinds: [], orderId: '' })
+    const { nextPageToken } = await list('')
+    expect((await list(nextPageToken)).entries.map((e) => e.points)).toEqual(['1'])
+    for (const forged of [
+      'not-a-token',
+      tamper(nextPageToken, { t: 'yesterday' }),
+      tamper(nextPageToken, { t: '+275760-09-13T00:00:00.000Z' }),
+      tamper(nextPageToken, { t: -1 }),
+      tamper(nextPageToken, { id: 'x'.repeat(1000) }),
+      tamper(nextPageToken, { id: 42 }),
+    ]) {
+      const err = await failure(list(forged))
+      expect({ code: err.code, fields: fields(err) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['page_token'] })
+    }
+  })
+
+  it('ListRewards: a token whose offset was changed to something no page ends at is INVALID_ARGUMENT page_token', async () => {
+    const list = (pageToken: string) =>
+      svc.client.listRewards({ pageSize: 2, pageToken, customerId: '', onlyAffordable: false, includeInactive: false })
+    const { nextPageToken } = await list('')
+    expect((await list(nextPageToken)).rewards).toHaveLength(2)
+    for (const forged of ['%%%', tamper(nextPageToken, { o: -2 }), tamper(nextPageToken, { o: 1.5 }), tamper(nextPageToken, { o: '2' })]) {
+      const err = await failure(list(forged))
+      expect({ code: err.code, fields: fields(err) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['page_token'] })
+    }
+  })
+})
+
 describe('ListRewards and QuoteRewards', () => {
   it('lists the seeded catalog cheapest first with the customer affordability', async () => {
     const id = await openAccount(svc)

@@ -1,9 +1,9 @@
 import { notFound, Violations } from '@brewmesh/runtime/errors'
 import type { Traced } from '@brewmesh/runtime/kafka'
 import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
+import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { newAccount, post } from './ledger.ts'
 import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
-import { decodeToken, encodeToken, pageSize } from './page-token.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
 
 export async function getAccount(deps: LoyaltyDeps, customerId: string): Promise<Account> {
@@ -22,6 +22,13 @@ export interface TransactionsRequest {
   createdBefore: Date | undefined
 }
 
+/** Where a page of the ledger ended: the last entry's time and id (newest first). */
+const entryPages = pageTokens((raw) => {
+  const createdAt = positionOf.time(raw['t'])
+  const id = positionOf.id(raw['id'])
+  return createdAt && id ? { t: createdAt, id } : undefined
+})
+
 /** Newest first; the token pins the position, so entries written while paging appear on no page. */
 export async function listTransactions(
   deps: LoyaltyDeps,
@@ -37,7 +44,7 @@ export async function listTransactions(
   const customerId = r.customerId.toLowerCase()
   const kinds = [...new Set(r.kinds as EntryKind[])].sort()
   const filters = [customerId, kinds, r.orderId, r.createdAfter?.toISOString(), r.createdBefore?.toISOString()]
-  const position = decodeToken(r.pageToken, filters)
+  const position = entryPages.decode(r.pageToken, filters)
   await getAccount(deps, customerId)
   const entries = await deps.store.entries({
     customerId,
@@ -46,11 +53,11 @@ export async function listTransactions(
     orderId: r.orderId || undefined,
     createdAfter: r.createdAfter,
     createdBefore: r.createdBefore,
-    before: position ? { createdAt: new Date(String(position['t'])), id: String(position['id']) } : undefined,
+    before: position && { createdAt: position.t, id: position.id },
   })
   const page = entries.slice(0, limit)
   const last = page.at(-1)
-  const nextPageToken = entries.length > limit && last ? encodeToken({ t: last.createdAt.toISOString(), id: last.id }, filters) : ''
+  const nextPageToken = entries.length > limit && last ? entryPages.encode({ t: last.createdAt, id: last.id }, filters) : ''
   return { entries: page, nextPageToken }
 }
 
