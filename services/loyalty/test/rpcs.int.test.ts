@@ -80,6 +80,26 @@ describe('AdjustPoints', () => {
   })
 })
 
+describe('contract limits', () => {
+  it('refuse a NUL, an overlong field and an out-of-range time before the service reads them, naming each field', async () => {
+    const id = await openAccount(svc)
+    const nul = await failure(svc.client.adjustPoints({ requestId: 'r'.repeat(129), customerId: id, points: '1', reason: 'a\u0000b' }))
+    expect(nul.code).toBe(status.INVALID_ARGUMENT)
+    expect(fields(nul).sort()).toEqual(['reason', 'request_id'])
+    const list = (createdAfter?: Date, createdBefore?: Date) =>
+      svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '', createdAfter, createdBefore })
+    const early = await failure(list(new Date(Date.UTC(1, 0, 1))))
+    expect({ code: early.code, fields: fields(early) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['created_after'] })
+    const late = await failure(list(undefined, new Date(Date.UTC(10_000, 0, 1))))
+    expect({ code: late.code, fields: fields(late) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['created_before'] })
+    expect((await list(new Date(0), new Date(Date.UTC(9999, 11, 31)))).entries).toEqual([])
+    const longOrder = await failure(
+      svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: 'o'.repeat(129) }),
+    )
+    expect(fields(longOrder)).toEqual(['order_id'])
+  })
+})
+
 describe('ListTransactions', () => {
   it('pages newest first with a token that pins the filters, and filters by kind', async () => {
     const id = await openAccount(svc)

@@ -12,6 +12,7 @@ import {
   type WatchAccountResponse,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
+import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { customerEvent, publish } from '@brewmesh/testkit/contract-events.ts'
 import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
@@ -103,6 +104,39 @@ describe('AdjustPointsBatch (client streaming)', () => {
     expect((await getAccount(y)).balance).toBe('50')
     const reused = await send(a.client, [header, line('l1', x, 999)])
     expect(reused.failures[0]?.refusal).toBe(LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED)
+  })
+
+  it('reports a line the contract limits refuse (a NUL, a reason past 500 characters) as a failed line and applies the others', async () => {
+    const x = await openAccount(a)
+    const header = { $case: 'header' as const, value: { batchId: randomUUID(), defaultReason: 'limits' } }
+    const run = (middle: ReturnType<typeof line>) => send(a.client, [header, line(randomUUID(), x, 1), middle, line(randomUUID(), x, 1)])
+
+    const nul = await run(line(randomUUID(), x, 1, 'bad\u0000reason'))
+    expect(nul).toMatchObject({ received: '3', applied: '2', failed: '1', netPoints: '2' })
+    expect(nul.failures).toEqual([
+      expect.objectContaining({ lineNumber: '2', refusal: LedgerRefusal.LEDGER_REFUSAL_INVALID, customerId: x, fields: ['reason'] }),
+    ])
+
+    // 300 characters are within the contract's 500: before, the runtime's default 256 ended the stream after line 1.
+    expect(await run(line(randomUUID(), x, 1, 'r'.repeat(300)))).toMatchObject({ received: '3', applied: '3', failed: '0' })
+
+    const long = await run(line(randomUUID(), x, 1, 'r'.repeat(501)))
+    expect(long).toMatchObject({ received: '3', applied: '2', failed: '1' })
+    expect(long.failures[0]).toMatchObject({ lineNumber: '2', refusal: LedgerRefusal.LEDGER_REFUSAL_INVALID, fields: ['reason'] })
+    expect(long.failures[0]?.reason).not.toContain('rrrr')
+
+    // An overlong line id is not echoed back in the failure.
+    const id = await run(line('l'.repeat(129), x, 1))
+    expect(id.failures[0]).toMatchObject({ lineId: '', customerId: x, fields: ['line_id'] })
+    expect((await getAccount(x)).balance).toBe('9')
+  })
+
+  it('ends with INVALID_ARGUMENT naming the field when the header breaks the limits', async () => {
+    const err = await failure(
+      send(a.client, [{ $case: 'header', value: { batchId: randomUUID(), defaultReason: 'x\u0000' } }, line('l1', randomUUID(), 1)]),
+    )
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['header.default_reason'])
   })
 
   it('ends with INVALID_ARGUMENT when the header is missing, and is for operators only', async () => {
@@ -273,6 +307,39 @@ describe('CheckoutSession (bidirectional)', () => {
     ])
     expect(await s.reader.end()).toBeUndefined()
     expect(await getAccount(id)).toMatchObject({ balance: '1600', reservedPoints: '0' })
+  })
+
+  it('answers a step the contract limits refuse with a step error naming the field, and the session goes on', async () => {
+    const id = await openAccount(a)
+    const s = session(a.order)
+    await s.step({ $case: 'open', value: { customerId: id } })
+    const long = cart([['espresso', 450, 1]])
+    long.items[0]!.lineId = 'l'.repeat(129)
+    expect((await s.step(withCart(long))).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_CART, fieldViolations: [{ field: 'cart.cart.items[0].line_id' }] },
+    })
+    const tooMany = cart(
+      [['espresso', 450, 1]],
+      Array.from({ length: 6 }, () => SEED.dollarOff),
+    )
+    expect((await s.step(withCart(tooMany))).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_CART, fieldViolations: [{ field: 'cart.cart.chosen_reward_ids' }] },
+    })
+    expect((await s.step(withCart(cart([['espresso', 450, 1]])))).result?.$case).toBe('quote')
+    expect(
+      (await s.step({ $case: 'commit', value: { requestId: 'r'.repeat(121), orderId: randomUUID(), cartSequence: '4' } })).result,
+    ).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_COMMIT, fieldViolations: [{ field: 'commit.request_id' }] },
+    })
+    expect((await s.step({ $case: 'cancel', value: { reason: 'bye\u0000' } })).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_COMMIT, fieldViolations: [{ field: 'cancel.reason' }] },
+    })
+    expect((await s.step({ $case: 'cancel', value: { reason: 'bye' } })).result?.$case).toBe('cancelled')
+    expect(await s.reader.end()).toBeUndefined()
   })
 
   it('ends with NOT_FOUND when the account does not exist, and is for the Order Service only', async () => {

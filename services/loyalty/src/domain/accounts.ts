@@ -37,7 +37,6 @@ export async function listTransactions(
   const v = new Violations()
   checkUuid(v, r.customerId, 'customer_id')
   r.kinds.forEach((k, i) => v.check(k !== undefined, `kinds[${i}]`, 'must be a known kind, not UNSPECIFIED'))
-  v.check(r.orderId.length <= 128, 'order_id', 'must have at most 128 characters')
   if (r.createdAfter && r.createdBefore) v.check(r.createdAfter < r.createdBefore, 'created_before', 'must be after created_after')
   v.throwIfAny()
   const limit = pageSize(r.pageSize, 50, 500)

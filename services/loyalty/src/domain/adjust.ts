@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, Violations } from '@brewmesh/runtime/errors'
+import { AppError, invalid, Violations, type FieldViolation } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
 import { accountClosed, lockedAccount, post, withCrossings } from './ledger.ts'
 import type { Account, Actor, LedgerEntry } from './model.ts'
@@ -68,6 +68,8 @@ export interface BatchLine {
   customerId: string
   points: string
   reason: string
+  /** What the contract's limits refused in this line (a NUL, an overlong reason), named within the line: reported, not applied. */
+  refused?: readonly FieldViolation[]
 }
 
 export type BatchMessage = { header: { batchId: string; defaultReason: string } } | { line: BatchLine } | { empty: true }
@@ -143,17 +145,29 @@ async function applyLine(
   header: { batchId: string; defaultReason: string },
   line: BatchLine,
 ): Promise<LineOutcome> {
+  // A value the limits refused is not echoed back in the failure.
+  const refused = new Set((line.refused ?? []).map((r) => r.field))
   const fail = (refusal: LedgerRefusal, reason: string, fields: string[] = []): LineOutcome => ({
     kind: 'failed',
-    failure: { lineNumber: line.lineNumber, lineId: line.lineId, customerId: line.customerId, refusal, reason, fields },
+    failure: {
+      lineNumber: line.lineNumber,
+      lineId: refused.has('line_id') ? '' : line.lineId,
+      customerId: refused.has('customer_id') ? '' : line.customerId,
+      refusal,
+      reason,
+      fields,
+    },
   })
   const v = new Violations()
-  checkText(v, line.lineId, 'line_id', 128)
-  checkUuid(v, line.customerId, 'customer_id')
+  for (const r of line.refused ?? []) v.add(r.field, r.description)
   const points = parsePoints(line.points)
-  v.check(points !== undefined && points !== 0, 'points', 'must be a non-zero integer')
   const reason = line.reason.trim() || header.defaultReason
-  checkText(v, reason, 'reason', 500)
+  if (refused.size === 0) {
+    checkText(v, line.lineId, 'line_id', 128)
+    checkUuid(v, line.customerId, 'customer_id')
+    v.check(points !== undefined && points !== 0, 'points', 'must be a non-zero integer')
+    checkText(v, reason, 'reason', 500)
+  }
   if (v.list.length > 0)
     return fail(
       'invalid',

@@ -1,4 +1,4 @@
-import { AppError, type FieldViolation, Violations } from '@brewmesh/runtime/errors'
+import { AppError, invalid, type FieldViolation, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
 import { getAccount } from './accounts.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption } from './model.ts'
@@ -40,8 +40,9 @@ const stepError = (reason: StepErrorReason, message: string, violations: FieldVi
 /**
  * One CheckoutSession: open, cart states (each answered with its quote), then commit or cancel.
  * A step that cannot be done is answered with a step error and the session goes on; only a bad
- * open ends it (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT thrown). `done` turns true after
- * cancel, when the stream should end.
+ * open ends it (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT thrown). `refused` is what the
+ * contract's limits refused in the message (an overlong line id, a NUL in a reason): a step error
+ * like any other invalid step. `done` turns true after cancel, when the stream should end.
  */
 export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
   let customerId: string | undefined
@@ -50,13 +51,14 @@ export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
   let committed: { requestId: string; answer: CheckoutAnswer } | undefined
   const session = { done: false, step }
 
-  async function step(sequence: number, s: CheckoutStep): Promise<CheckoutAnswer> {
+  async function step(sequence: number, s: CheckoutStep, refused: readonly FieldViolation[] = []): Promise<CheckoutAnswer> {
     if (!s || !Number.isSafeInteger(sequence) || sequence <= lastSequence) {
       return stepError('sequence_out_of_order', s ? `sequence must be greater than ${lastSequence}` : 'send exactly one step')
     }
     lastSequence = sequence
     if ('open' in s) {
       if (customerId) return stepError('already_opened', 'the session is already open')
+      if (refused.length > 0) throw invalid([...refused])
       const v = new Violations()
       checkUuid(v, s.open.customerId, 'open.customer_id')
       v.throwIfAny()
@@ -68,24 +70,21 @@ export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
     }
     if (!customerId) return stepError('not_opened', 'open the session first')
     if ('cancel' in s) {
-      if ([...s.cancel.reason].length > 500) {
-        return stepError('invalid_commit', 'the cancel is invalid', [
-          { field: 'cancel.reason', description: 'must have at most 500 characters' },
-        ])
-      }
+      if (refused.length > 0) return stepError('invalid_commit', 'the cancel is invalid', [...refused])
       session.done = true
       const released = committed ? await releaseCommit(deps, actor, customerId, committed.requestId, s.cancel.reason) : []
       return { cancelled: released }
     }
     if ('cart' in s) {
       if (committed) return stepError('already_committed', 'the cart was committed; retry the same commit to see its answer')
-      const v = cartViolations(s.cart)
-      if (v.list.length > 0) return stepError('invalid_cart', 'the cart is invalid', v.list)
+      const v = refused.length > 0 ? [...refused] : cartViolations(s.cart, 'cart.cart').list
+      if (v.length > 0) return stepError('invalid_cart', 'the cart is invalid', v)
       const account = await getAccount(deps, customerId)
       if (account.status === 'closed') return stepError('account_closed', 'the account was closed during the session')
       cart = { sequence, cart: s.cart! }
       return { quote: quoteCart(deps.rules, account, await deps.store.rewards(), s.cart!) }
     }
+    if (refused.length > 0 && !committed) return stepError('invalid_commit', 'the commit is invalid', [...refused])
     return commit(s.commit)
   }
 

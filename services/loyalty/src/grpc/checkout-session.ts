@@ -4,6 +4,7 @@ import {
   type CheckoutSessionRequest,
   type CheckoutSessionResponse,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { messageViolations } from '@brewmesh/runtime/grpc'
 import { openCheckout, type CheckoutAnswer, type CheckoutStep, type StepErrorReason } from '../domain/checkout.ts'
 import type { Actor } from '../domain/model.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
@@ -75,7 +76,7 @@ export async function* checkoutSession(
 ): AsyncIterable<CheckoutSessionResponse> {
   const session = openCheckout(deps, actor)
   for await (const request of requests) {
-    const answer = await session.step(Number(request.sequence), stepOf(request))
+    const answer = await session.step(Number(request.sequence), stepOf(request), messageViolations(request))
     yield { sequence: request.sequence, result: resultOf(deps, answer) }
     if (session.done) return
   }

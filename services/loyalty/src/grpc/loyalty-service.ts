@@ -5,7 +5,8 @@ import {
   type AdjustPointsBatchRequest,
   type LoyaltyServiceService,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import type { Call, Routes } from '@brewmesh/runtime/grpc'
+import { invalid, type FieldViolation } from '@brewmesh/runtime/errors'
+import { messageViolations, type Call, type Routes } from '@brewmesh/runtime/grpc'
 import { uuidOf } from '@brewmesh/runtime/ids'
 import type { FanOut } from '@brewmesh/runtime/streams'
 import { getAccount, listTransactions } from '../domain/accounts.ts'
@@ -38,13 +39,23 @@ const REFUSAL: Record<Refusal, LedgerRefusal> = {
   line_id_reused: LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED,
 }
 
-/** The upload as the domain reads it. */
+/** A line's field as the batch's failures name it: within the line ("reason", not "line.reason"). */
+const withinLine = (v: FieldViolation): FieldViolation => ({ ...v, field: v.field.replace(/^line\./, '') })
+
+/**
+ * The upload as the domain reads it. A header the contract's limits refuse ends the call; a line
+ * they refuse travels with its violations, to be reported as a failed line.
+ */
 async function* batchMessages(requests: AsyncIterable<AdjustPointsBatchRequest>): AsyncIterable<BatchMessage> {
   for await (const r of requests) {
     const m = r.message
-    if (m?.$case === 'header') yield { header: { batchId: m.value.batchId, defaultReason: m.value.defaultReason } }
-    else if (m?.$case === 'line') yield { line: { ...m.value, lineNumber: Number(m.value.lineNumber) } }
-    else yield { empty: true }
+    const refused = messageViolations(r)
+    if (m?.$case === 'header') {
+      if (refused.length > 0) throw invalid(refused)
+      yield { header: { batchId: m.value.batchId, defaultReason: m.value.defaultReason } }
+    } else if (m?.$case === 'line') {
+      yield { line: { ...m.value, lineNumber: Number(m.value.lineNumber), refused: refused.map(withinLine) } }
+    } else yield { empty: true }
   }
 }
 
@@ -139,6 +150,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps, accounts: FanOut<LoyaltyEvent>)
       // Staff only: about no customer in particular (each line names its own).
       about: 'nobody',
       write: true,
+      invalidMessages: 'deliver',
       async handle(requests, call) {
         const summary = await adjustPointsBatch(deps, actorOf(call), batchMessages(requests))
         return {
@@ -164,6 +176,8 @@ export function loyaltyRoutes(deps: LoyaltyDeps, accounts: FanOut<LoyaltyEvent>)
       // The Order Service only: the customer is in the open step, checked against the account there.
       about: 'nobody',
       write: true,
+      // A step the limits refuse is answered with a step error; the session goes on.
+      invalidMessages: 'deliver',
       handle: (requests, call) => checkoutSession(deps, actorOf(call), requests),
     },
   }

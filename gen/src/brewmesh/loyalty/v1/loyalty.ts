@@ -587,20 +587,24 @@ export interface Cart {
   items: CartItem[]
   /** Required: must equal the sum of item line totals (INVALID_ARGUMENT otherwise). */
   subtotal?: Money | undefined
-  /** Rewards the customer chose, 0 to 5; empty means none chosen (the quote then only suggests). */
+  /**
+   * Reward UUIDs (36 characters each) the customer chose, 0 to 5; empty means none chosen (the
+   * quote then only suggests).
+   */
   chosenRewardIds: string[]
 }
 
 export interface CartItem {
   /**
-   * Required, unique in the cart: the order line id (or any stable id before the order exists);
-   * quotes and redemptions refer to it.
+   * Required, unique in the cart, at most 128 characters: the order line id (or any stable id
+   * before the order exists); quotes and redemptions refer to it.
    */
   lineId: string
-  /** Required. */
+  /** Required, at most 128 characters. */
   menuItemId: string
+  /** The item's name, at most 256 characters. */
   name: string
-  /** Menu category slug; used for eligible_categories. */
+  /** Menu category slug, at most 256 characters; used for eligible_categories. */
   category: string
   customization?: DrinkCustomization | undefined
   /** 1 to 20. */
