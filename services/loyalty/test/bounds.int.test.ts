@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { LedgerRefusal } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { sqlQuery } from '@brewmesh/testkit/env.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
-import { cleanup, grant, loyaltyEnv, openAccount, startLoyalty, type Running } from './support.ts'
+import { cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
 
 // What a caller cannot push past: the contract's limits, page tokens, the size of numbers.
 let svc: Running
@@ -72,5 +75,94 @@ describe('forged page tokens', () => {
       const err = await failure(list(forged))
       expect({ code: err.code, fields: fields(err) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['page_token'] })
     }
+  })
+})
+
+describe('points at 2^53 - 1', () => {
+  const MAX = 9_007_199_254_740_991n
+
+  it('AdjustPoints: the balance reaches 2^53 - 1 exactly; one more point is FAILED_PRECONDITION with a reason, a larger number INVALID_ARGUMENT', async () => {
+    const id = await openAccount(svc)
+    const full = await grant(svc, id, MAX)
+    expect(full.entry).toMatchObject({ points: '9007199254740991', balanceAfter: '9007199254740991' })
+    expect(full.account).toMatchObject({ balance: '9007199254740991', lifetimePoints: '9007199254740991' })
+
+    const over = await failure(grant(svc, id, 1))
+    expect(over.code).toBe(status.FAILED_PRECONDITION)
+    expect(errorReasonOf(over)).toBe('LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM')
+    for (const points of [MAX + 1n, -(MAX + 1n), 2n ** 63n - 1n]) {
+      const err = await failure(grant(svc, id, points))
+      expect({ code: err.code, fields: fields(err) }).toEqual({ code: status.INVALID_ARGUMENT, fields: ['points'] })
+    }
+    expect((await grant(svc, id, -MAX)).account).toMatchObject({ balance: '0', lifetimePoints: '0' })
+  })
+
+  it('keeps balance_after equal to the running sum of the entries up to the maximum', async () => {
+    const id = await openAccount(svc)
+    const steps = [MAX - 10n, 3n, 7n, -MAX, 1n]
+    for (const points of steps) await grant(svc, id, points)
+    const { entries } = await svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' })
+    let sum = 0n
+    const running = steps.map((p) => String((sum += p)))
+    expect(entries.map((e) => e.balanceAfter).reverse()).toEqual(running)
+    expect(running).toContain(String(MAX))
+    const [stored] = await sqlQuery<{ sum: string; balance: string }>(
+      env,
+      `select (select sum(points) from ledger_entries where customer_id = '${id}')::text as sum, balance::text from accounts where customer_id = '${id}'`,
+    )
+    expect(stored).toEqual({ sum: '1', balance: '1' })
+  })
+
+  it('AdjustPointsBatch: a line past what the account holds fails BALANCE_WOULD_EXCEED_MAXIMUM; net points add up exactly past 2^53', async () => {
+    const [x, y, z] = [await openAccount(svc), await openAccount(svc), await openAccount(svc)]
+    await grant(svc, z, MAX)
+    const line = (customerId: string, points: bigint) => ({
+      message: { $case: 'line' as const, value: { lineNumber: '0', lineId: randomUUID(), customerId, points: String(points), reason: '' } },
+    })
+    const summary = await svc.client.adjustPointsBatch([
+      { message: { $case: 'header', value: { batchId: randomUUID(), defaultReason: 'bounds' } } },
+      line(x, MAX),
+      line(y, MAX),
+      line(z, 1n),
+    ])
+    expect(summary).toMatchObject({ applied: '2', failed: '1', netPoints: String(2n * MAX) })
+    expect(summary.failures[0]).toMatchObject({ lineNumber: '3', refusal: LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM })
+  })
+
+  it('PostgreSQL refuses a balance past 2^53 - 1 too (a CHECK constraint behind the ledger)', async () => {
+    const id = await openAccount(svc)
+    await expect(sqlQuery(env, `update accounts set balance = 9007199254740992 where customer_id = '${id}'`)).rejects.toThrow(
+      /accounts_points_within_safe_integers/,
+    )
+    await grant(svc, id, 10)
+    await expect(sqlQuery(env, `update accounts set reserved_points = 9007199254740982 where customer_id = '${id}'`)).rejects.toThrow(
+      /accounts_points_within_safe_integers/,
+    )
+  })
+
+  it('quotes carts up to 2^53 - 1 minor units exactly and refuses amounts past it, naming the field', async () => {
+    const id = await openAccount(svc)
+    await grant(svc, id, 1500)
+    const priced = (unit: string) => ({
+      items: [
+        {
+          lineId: 'l1',
+          menuItemId: 'm1',
+          name: 'n',
+          category: 'espresso',
+          customization: undefined,
+          quantity: 1,
+          unitPrice: { amountMinor: unit, currencyCode: 'USD' },
+          lineTotal: { amountMinor: unit, currencyCode: 'USD' },
+        },
+      ],
+      subtotal: { amountMinor: unit, currencyCode: 'USD' },
+      chosenRewardIds: [SEED.freeDrink],
+    })
+    const { quote } = await svc.order.quoteRewards({ customerId: id, cart: priced(String(MAX)) })
+    expect(quote?.chosen[0]).toMatchObject({ applicable: true, discount: { amountMinor: String(MAX) } })
+    const err = await failure(svc.order.quoteRewards({ customerId: id, cart: priced(String(MAX + 1n)) }))
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(fields(err)).toEqual(['cart.items[0].unit_price', 'cart.items[0].line_total', 'cart.subtotal'])
   })
 })

@@ -13,6 +13,10 @@ interface Remaining {
 
 const money = (amountMinor: number, currency: string): Money => ({ amountMinor, currency })
 
+/** floor(amount x percent / 100), exact for any amount up to MAX_AMOUNT (the product itself may not be). */
+export const percentOf = (amount: number, percent: number) =>
+  Math.floor(amount / 100) * percent + Math.floor(((amount % 100) * percent) / 100)
+
 function eligible(reward: Reward, item: CartItem): boolean {
   if (reward.eligibleCategories.length === 0 && reward.eligibleMenuItemIds.length === 0) return true
   return reward.eligibleCategories.includes(item.category) || reward.eligibleMenuItemIds.includes(item.menuItemId)
@@ -92,7 +96,7 @@ function applyReward(
         }
         discount = Math.min(reward.amountOff.amountMinor, base)
       } else {
-        discount = Math.floor((base * reward.percentOff) / 100)
+        discount = percentOf(base, reward.percentOff)
       }
       const whole = reward.eligibleCategories.length === 0 && reward.eligibleMenuItemIds.length === 0
       lineIds = whole ? [] : items.map((i) => i.lineId)

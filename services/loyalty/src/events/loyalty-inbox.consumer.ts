@@ -19,7 +19,10 @@ export function orderFact(event: OrderEvent): OrderFact | undefined {
     case 'completed': {
       const total = p.value.order?.total
       if (!total) throw new PoisonMessage('order completed without order.total')
-      return { kind: 'completed', ...ids, total: { amountMinor: Number(total.amountMinor), currency: total.currencyCode } }
+      // Money is exact within +/- 2^53 - 1 minor units; no real order is larger.
+      const amountMinor = Number(total.amountMinor)
+      if (!Number.isSafeInteger(amountMinor)) throw new PoisonMessage('order completed with an order.total out of range')
+      return { kind: 'completed', ...ids, total: { amountMinor, currency: total.currencyCode } }
     }
     case 'cancelled':
       return {

@@ -33,6 +33,7 @@ import { watchAccount } from './watch-account.ts'
 
 const REFUSAL: Record<Refusal, LedgerRefusal> = {
   balance_would_be_negative: LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE,
+  balance_would_exceed_maximum: LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM,
   account_not_found: LedgerRefusal.LEDGER_REFUSAL_ACCOUNT_NOT_FOUND,
   account_closed: LedgerRefusal.LEDGER_REFUSAL_ACCOUNT_CLOSED,
   invalid: LedgerRefusal.LEDGER_REFUSAL_INVALID,

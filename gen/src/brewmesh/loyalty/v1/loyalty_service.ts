@@ -59,6 +59,11 @@ export const LedgerRefusal = {
   LEDGER_REFUSAL_INVALID: 4,
   /** LEDGER_REFUSAL_LINE_ID_REUSED - line_id was already used for a different line (other customer, points or reason). */
   LEDGER_REFUSAL_LINE_ID_REUSED: 5,
+  /**
+   * LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM - A positive adjustment past what the account can hold: its balance plus reserved points, and
+   * its lifetime points, each stay at most 9,007,199,254,740,991 (2^53 - 1).
+   */
+  LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM: 6,
   UNRECOGNIZED: -1,
 } as const
 
@@ -71,6 +76,7 @@ export namespace LedgerRefusal {
   export type LEDGER_REFUSAL_ACCOUNT_CLOSED = typeof LedgerRefusal.LEDGER_REFUSAL_ACCOUNT_CLOSED
   export type LEDGER_REFUSAL_INVALID = typeof LedgerRefusal.LEDGER_REFUSAL_INVALID
   export type LEDGER_REFUSAL_LINE_ID_REUSED = typeof LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED
+  export type LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM = typeof LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM
   export type UNRECOGNIZED = typeof LedgerRefusal.UNRECOGNIZED
 }
 
@@ -94,6 +100,9 @@ export function ledgerRefusalFromJSON(object: any): LedgerRefusal {
     case 5:
     case 'LEDGER_REFUSAL_LINE_ID_REUSED':
       return LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED
+    case 6:
+    case 'LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM':
+      return LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -115,6 +124,8 @@ export function ledgerRefusalToJSON(object: LedgerRefusal): string {
       return 'LEDGER_REFUSAL_INVALID'
     case LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED:
       return 'LEDGER_REFUSAL_LINE_ID_REUSED'
+    case LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM:
+      return 'LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM'
     case LedgerRefusal.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED'
@@ -173,8 +184,12 @@ export interface AdjustPointsRequest {
   /** Required: the customer's UUID (36 characters); NOT_FOUND when there is no account. */
   customerId: string
   /**
-   * Required, non-zero: points to add (> 0) or remove (< 0). Removing more than the balance is
-   * FAILED_PRECONDITION; reserved points cannot be removed this way.
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (2^53 - 1;
+   * INVALID_ARGUMENT beyond): points to add (> 0) or remove (< 0). Removing more than the balance
+   * is FAILED_PRECONDITION (LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE); reserved points cannot be
+   * removed this way. Adding more than the account can hold (balance plus reserved points, and
+   * lifetime points, each at most 9,007,199,254,740,991) is FAILED_PRECONDITION
+   * (LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM).
    */
   points: string
   /** Required, 1 to 500 characters: why, stored on the ledger entry and sent in the event. */
@@ -439,7 +454,10 @@ export interface AdjustPointsBatchHeader {
 
 /** One adjustment of AdjustPointsBatch. */
 export interface AdjustPointsLine {
-  /** 1-based line number in the caller's source, echoed in failures. 0: counted by the server. */
+  /**
+   * 1-based line number in the caller's source (1 to 9,007,199,254,740,991), echoed in failures.
+   * 0, or a number outside that range: counted by the server.
+   */
   lineNumber: string
   /**
    * Required, 1 to 128 characters, unique per adjustment (a UUID, or "<file>:<line>"): the ledger
@@ -450,7 +468,12 @@ export interface AdjustPointsLine {
   lineId: string
   /** Required: the customer's UUID (36 characters). */
   customerId: string
-  /** Required, non-zero: points to add (> 0) or remove (< 0); never below a zero balance. */
+  /**
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (the line fails
+   * INVALID beyond): points to add (> 0) or remove (< 0); never below a zero balance
+   * (BALANCE_WOULD_BE_NEGATIVE) nor past what the account can hold (BALANCE_WOULD_EXCEED_MAXIMUM,
+   * as in AdjustPoints).
+   */
   points: string
   /** 1 to 500 characters; empty takes the header's default_reason. */
   reason: string
@@ -465,7 +488,7 @@ export interface AdjustPointsBatchResponse {
   /** Lines whose line_id had already been applied; nothing written. */
   duplicates: string
   failed: string
-  /** Sum of the points of the applied lines (positive and negative together). */
+  /** Sum of the points of the applied lines (positive and negative together), exact. */
   netPoints: string
   /** The first 1,000 failures, in line order; failed counts them all. */
   failures: AdjustPointsFailure[]
@@ -484,8 +507,8 @@ export interface AdjustPointsFailure {
 
 export interface CheckoutSessionRequest {
   /**
-   * Required, > 0 and greater than the previous message's (error SEQUENCE_OUT_OF_ORDER
-   * otherwise); echoed on the answer.
+   * Required, 1 to 9,007,199,254,740,991 and greater than the previous message's (error
+   * SEQUENCE_OUT_OF_ORDER otherwise); echoed on the answer.
    */
   sequence: string
   /** Required: exactly one. */
