@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LedgerRefusal } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import { CheckoutStepError_Reason, LedgerRefusal, type CheckoutSessionResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { sqlQuery } from '@brewmesh/testkit/env.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
@@ -164,5 +165,67 @@ describe('points at 2^53 - 1', () => {
     const err = await failure(svc.order.quoteRewards({ customerId: id, cart: priced(String(MAX + 1n)) }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fields(err)).toEqual(['cart.items[0].unit_price', 'cart.items[0].line_total', 'cart.subtotal'])
+  })
+})
+
+describe('error messages name fields, never what the caller sent', () => {
+  // 100 items, each priced in its own made-up currency ("AAA", "AAB", ...), none the subtotal's.
+  const codes = Array.from(
+    { length: 100 },
+    (_, i) => `A${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`,
+  )
+  const mixed = (): Cart => ({
+    items: codes.map((code, i) => ({
+      lineId: `l${i}`,
+      menuItemId: `m${i}`,
+      name: 'n',
+      category: 'espresso',
+      customization: undefined,
+      quantity: 1,
+      unitPrice: { amountMinor: '100', currencyCode: code },
+      lineTotal: { amountMinor: '100', currencyCode: code },
+    })),
+    subtotal: { amountMinor: '10000', currencyCode: 'USD' },
+    chosenRewardIds: [],
+  })
+  const echoes = (text: string) => codes.filter((code) => text.includes(code))
+  const FIRST = 'cart.items[0].unit_price.currency_code'
+
+  it('QuoteRewards and RedeemReward: 100 items in 100 currencies get a short status message naming the first field', async () => {
+    const id = await openAccount(svc)
+    for (const call of [
+      () => svc.order.quoteRewards({ customerId: id, cart: mixed() }),
+      () =>
+        svc.order.redeemReward({ requestId: randomUUID(), customerId: id, rewardId: SEED.dollarOff, orderId: randomUUID(), cart: mixed() }),
+    ]) {
+      const err = await failure(call())
+      expect(err.code).toBe(status.INVALID_ARGUMENT)
+      expect(err.details.length).toBeLessThan(120)
+      expect(err.details).toContain(FIRST)
+      expect(fields(err)).toHaveLength(200)
+      expect(
+        echoes(
+          err.details +
+            fieldViolationsOf(err)
+              .map((v) => v.description)
+              .join('\n'),
+        ),
+      ).toEqual([])
+    }
+  })
+
+  it('CheckoutSession: the INVALID_CART step error for the same cart is as short, and names the field', async () => {
+    const id = await openAccount(svc)
+    const answers = svc.order.checkoutSession([
+      { sequence: '1', step: { $case: 'open', value: { customerId: id } } },
+      { sequence: '2', step: { $case: 'cart', value: { cart: mixed() } } },
+    ])
+    const results: CheckoutSessionResponse['result'][] = []
+    for await (const answer of answers) results.push(answer.result)
+    const error = results[1]?.$case === 'error' ? results[1].value : undefined
+    expect(error?.reason).toBe(CheckoutStepError_Reason.REASON_INVALID_CART)
+    expect(error?.message.length).toBeLessThan(120)
+    expect(error?.message).toContain('cart.cart.items[0].unit_price.currency_code')
+    expect(echoes(error?.message + (error?.fieldViolations ?? []).map((v) => v.description).join('\n'))).toEqual([])
   })
 })

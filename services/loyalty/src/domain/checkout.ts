@@ -5,7 +5,7 @@ import type { Account, Actor, Cart, CartQuote, Redemption } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { commitCart, releaseCommit } from './redemptions.ts'
-import { cartViolations, checkText } from './validation.ts'
+import { cartViolations, checkText, summaryOf } from './validation.ts'
 
 export type CheckoutStep =
   | { open: { customerId: string } }
@@ -34,7 +34,7 @@ export type CheckoutAnswer =
   | { error: { reason: StepErrorReason; message: string; violations: FieldViolation[]; quote?: CartQuote } }
 
 const stepError = (reason: StepErrorReason, message: string, violations: FieldViolation[] = [], quote?: CartQuote): CheckoutAnswer => ({
-  error: { reason, message, violations, ...(quote ? { quote } : {}) },
+  error: { reason, message: summaryOf(message, violations), violations, ...(quote ? { quote } : {}) },
 })
 
 /**
@@ -58,10 +58,10 @@ export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
     lastSequence = sequence
     if ('open' in s) {
       if (customerId) return stepError('already_opened', 'the session is already open')
-      if (refused.length > 0) throw invalid([...refused])
+      if (refused.length > 0) throw invalid([...refused], summaryOf('invalid open', refused))
       const v = new Violations()
       checkUuid(v, s.open.customerId, 'open.customer_id')
-      v.throwIfAny()
+      v.throwIfAny(summaryOf('invalid open', v.list))
       const account = await getAccount(deps, s.open.customerId)
       if (account.status === 'closed')
         throw new AppError('precondition', `QUOTE_ISSUE_ACCOUNT_CLOSED: the loyalty account of customer ${account.customerId} is closed`)
@@ -109,7 +109,7 @@ export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
       throw err
     }
     if ('invalidCommit' in outcome)
-      return stepError('invalid_commit', outcome.invalidCommit, [{ field: 'commit.request_id', description: outcome.invalidCommit }])
+      return stepError('invalid_commit', 'the commit is invalid', [{ field: 'commit.request_id', description: outcome.invalidCommit }])
     if ('notApplicable' in outcome)
       return stepError('reward_not_applicable', 'a chosen reward no longer applies; nothing was reserved', [], outcome.notApplicable)
     const answer: CheckoutAnswer = { committed: { orderId: c.orderId.toLowerCase(), ...outcome.ok } }

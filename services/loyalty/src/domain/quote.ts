@@ -92,7 +92,7 @@ function applyReward(
       const base = items.reduce((sum, item) => sum + Math.max(0, item.lineTotal.amountMinor - (discounted.get(item.lineId) ?? 0)), 0)
       if (reward.kind === 'amount_off') {
         if (!reward.amountOff || reward.amountOff.currency !== currency) {
-          return no('no_eligible_item', `${reward.name} is not offered in ${currency}`)
+          return no('no_eligible_item', `${reward.name} is not offered in the cart's currency`)
         }
         discount = Math.min(reward.amountOff.amountMinor, base)
       } else {

@@ -149,8 +149,7 @@ export async function commitCart(
       const earlier = await tx.redemptionsByRequestPrefix(`${c.requestId}:`)
       const quote = quoteCart(deps.rules, account, catalog, c.cart)
       if (earlier.length > 0) {
-        if (earlier.some((x) => x.requestHash !== requestHash))
-          return { invalidCommit: 'request_id was already used for a different commit' }
+        if (earlier.some((x) => x.requestHash !== requestHash)) return { invalidCommit: 'was already used for a different commit' }
         return { ok: { redemptions: earlier, quote, account } }
       }
       if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }

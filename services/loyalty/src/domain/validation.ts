@@ -1,4 +1,4 @@
-import { Violations } from '@brewmesh/runtime/errors'
+import { Violations, type FieldViolation } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
 import { MAX_AMOUNT, type Cart, type Money } from './model.ts'
 
@@ -49,8 +49,8 @@ export function cartViolations(cart: Cart | undefined, prefix = 'cart'): Violati
     checkText(v, item.menuItemId, `${f}.menu_item_id`, 128)
     v.check(Number.isInteger(item.quantity) && item.quantity >= 1 && item.quantity <= 20, `${f}.quantity`, 'must be 1 to 20')
     v.check(inRange(item.unitPrice), `${f}.unit_price`, AMOUNT)
-    v.check(item.unitPrice.currency === currency, `${f}.unit_price.currency_code`, `must be the subtotal's currency ${currency}`)
-    v.check(item.lineTotal.currency === currency, `${f}.line_total.currency_code`, `must be the subtotal's currency ${currency}`)
+    v.check(item.unitPrice.currency === currency, `${f}.unit_price.currency_code`, "must be the subtotal's currency")
+    v.check(item.lineTotal.currency === currency, `${f}.line_total.currency_code`, "must be the subtotal's currency")
     // Exact: unit_price and quantity are within range, and a product past MAX_AMOUNT never equals a line total within it.
     if (!inRange(item.lineTotal)) v.add(`${f}.line_total`, AMOUNT)
     else if (inRange(item.unitPrice))
@@ -70,6 +70,19 @@ export function cartViolations(cart: Cart | undefined, prefix = 'cart'): Violati
   return v
 }
 
+/**
+ * A status or step message about invalid fields: the first field and what is wrong with it, and
+ * how many more there are (the field violations carry each one). It names fields, never what the
+ * caller sent, so it stays short however many items, currencies or characters a request holds.
+ */
+export function summaryOf(what: string, violations: readonly FieldViolation[]): string {
+  const [first] = violations
+  if (!first) return what
+  const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : ''
+  return `${what}: ${first.field} ${first.description}${more}`
+}
+
 export function requireValidCart(cart: Cart | undefined, prefix = 'cart'): asserts cart is Cart {
-  cartViolations(cart, prefix).throwIfAny('invalid cart')
+  const v = cartViolations(cart, prefix)
+  v.throwIfAny(summaryOf('invalid cart', v.list))
 }
