@@ -256,6 +256,7 @@ describe('customer events', () => {
     const refused = await failure(grant(svc, customerId, 5))
     expect(refused.code).toBe(status.FAILED_PRECONDITION)
     expect(refused.details).toContain('LEDGER_REFUSAL_ACCOUNT_CLOSED')
+    expect(errorReasonOf(refused)).toBe('LEDGER_REFUSAL_ACCOUNT_CLOSED')
     const late = orderCompleted(testOrder({ customerId, total: usd(900) }))
     await publish(brokers(), ORDERS, [late])
     await applied(late.headers['event-id']!)

@@ -208,6 +208,7 @@ describe('RedeemReward', () => {
     const short = await failure(redeem({ customerId: id }))
     expect(short.code).toBe(status.FAILED_PRECONDITION)
     expect(short.details).toContain('QUOTE_ISSUE_INSUFFICIENT_POINTS')
+    expect(errorReasonOf(short)).toBe('QUOTE_ISSUE_INSUFFICIENT_POINTS')
     expect((await failure(redeem({ customerId: id, rewardId: randomUUID() }))).code).toBe(status.NOT_FOUND)
     const ledger = await svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' })
     expect(ledger.entries.map((e: LedgerEntry) => e.kind)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST])

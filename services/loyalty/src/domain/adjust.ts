@@ -4,6 +4,7 @@ import { checkUuid } from '@brewmesh/runtime/ids'
 import { accountClosed, headroom, lockedAccount, post, tooMany, withCrossings } from './ledger.ts'
 import type { Account, Actor, LedgerEntry } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
+import { concurrentModification } from './reasons.ts'
 import { checkText, NON_ZERO_POINTS, parsePoints } from './validation.ts'
 
 export interface AdjustRequest {
@@ -53,7 +54,7 @@ export async function adjustPoints(deps: LoyaltyDeps, actor: Actor, r: AdjustReq
         requestHash: hash,
         activity: true,
       })
-      if (!posted) throw new AppError('aborted', 'a concurrent adjustment with this request_id won; retry')
+      if (!posted) throw concurrentModification('a concurrent adjustment with this request_id won; retry')
       crossings.push(...posted.crossings)
       return { entry: posted.entry, account: posted.account }
     }),

@@ -1,6 +1,7 @@
 import { AppError, invalid, type FieldViolation, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
 import { getAccount } from './accounts.ts'
+import { refused as refuse } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
@@ -64,7 +65,7 @@ export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
       v.throwIfAny(summaryOf('invalid open', v.list))
       const account = await getAccount(deps, s.open.customerId)
       if (account.status === 'closed')
-        throw new AppError('precondition', `QUOTE_ISSUE_ACCOUNT_CLOSED: the loyalty account of customer ${account.customerId} is closed`)
+        throw refuse('QUOTE_ISSUE_ACCOUNT_CLOSED', `the loyalty account of customer ${account.customerId} is closed`)
       customerId = account.customerId
       return { opened: account }
     }

@@ -293,8 +293,9 @@ export interface RedeemRewardRequest {
    * Required: the order (UUID, 36 characters, chosen by the Order Service before it stores the
    * order) the points are reserved against. Several rewards may be reserved against one order; each later one is
    * computed on what the earlier RESERVED redemptions of the order left (as chosen rewards are in
-   * a CartQuote). FAILED_PRECONDITION when the order already has redemptions confirmed or released
-   * (the order is over).
+   * a CartQuote). FAILED_PRECONDITION (reason "ORDER_OVER") when the order completed or was
+   * cancelled, or already has redemptions confirmed or released; (reason
+   * "ORDER_OF_ANOTHER_CUSTOMER") when it has redemptions of another customer.
    */
   orderId: string
   /**
@@ -4263,8 +4264,10 @@ export const CheckoutStepError: MessageFns<CheckoutStepError> = {
  * Errors: INVALID_ARGUMENT carries google.rpc.BadRequest field violations; NOT_FOUND names the
  * missing account, reward or redemption; FAILED_PRECONDITION carries a google.rpc.ErrorInfo whose
  * reason is a QuoteIssue or LedgerRefusal name (e.g. "QUOTE_ISSUE_INSUFFICIENT_POINTS",
- * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE"); ABORTED means a concurrent write to the same account
- * won a race and the call is safe to retry unchanged (with the same request_id).
+ * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE") or one of "ORDER_OVER", "ORDER_OF_ANOTHER_CUSTOMER"
+ * (RedeemReward), "ORDER_PLACED" (ReleaseRedemptions); ABORTED (ErrorInfo reason
+ * "CONCURRENT_MODIFICATION") means a concurrent write to the same account won a race and the call
+ * is safe to retry unchanged (with the same request_id).
  * Writes to a CLOSED account are FAILED_PRECONDITION (reason "LEDGER_REFUSAL_ACCOUNT_CLOSED", or
  * "QUOTE_ISSUE_ACCOUNT_CLOSED" for redemptions).
  */
