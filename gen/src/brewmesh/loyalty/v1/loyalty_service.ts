@@ -438,7 +438,8 @@ export interface AdjustPointsBatchRequest {
    * Required: the header exactly once, first (INVALID_ARGUMENT ends the stream otherwise); then
    * 1 to 10,000 lines. A header that breaks its fields' limits ends the stream with
    * INVALID_ARGUMENT; a line that does is reported as a failed line (INVALID, its fields named)
-   * and the other lines are applied.
+   * and the other lines are applied. A message with neither header nor line ends the stream with
+   * INVALID_ARGUMENT (field "message").
    */
   message?: { $case: 'header'; value: AdjustPointsBatchHeader } | { $case: 'line'; value: AdjustPointsLine } | undefined
 }
