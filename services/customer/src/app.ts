@@ -18,7 +18,7 @@ import { toOutboxMessage } from './events/customer-events.ts'
 import { customerFeedHandler } from './events/customer-feed.consumer.ts'
 import type { FeedEvent } from './events/feed.ts'
 import { orderStatsHandler, STATS_CONSUMER } from './events/order-stats.consumer.ts'
-import { StatsFeed } from './events/stats-feed.ts'
+import { startStatsFeed } from './events/stats-feed.ts'
 import { customerRoutes } from './grpc/customer-service.ts'
 import { rollupScheduler, STATS_CONCURRENCY, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
 import { KNOWN_ENUMS } from './proto/known-enums.ts'
@@ -63,16 +63,8 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
     }
     const feed = new FanOut<FeedEvent>()
     const stats = statsStore(infra.db)
-    // Rollup results reach every replica through a Valkey channel, on a subscriber connection of its own.
-    const subscriber = infra.valkey.duplicate({
-      connectionName: 'brewmesh-subscriber',
-      enableOfflineQueue: true,
-      enableAutoPipelining: false,
-    })
-    subscriber.on('error', (err: Error) => log.debug({ err: err.message }, 'valkey subscriber connection error'))
-    infra.own({ name: 'valkey subscriber', stop: async () => subscriber.disconnect() })
-    const statsFeed = new StatsFeed(`${config.valkey.keyPrefix}:customer-stats`, infra.valkey, subscriber)
-    infra.retry('stats feed', () => statsFeed.subscribe())
+    // Rollup results reach every replica through a Valkey channel.
+    const statsFeed = startStatsFeed(infra, `${config.valkey.keyPrefix}:customer-stats`)
     const rollups = rollupScheduler(infra.queue<StatsJob>(STATS_QUEUE), config.stats.debounceMs, infra.jobsUp, log)
     return {
       grpc: [served(CustomerServiceService, customerRoutes(deps, feed, { store: stats, feed: statsFeed }))],

@@ -1,3 +1,4 @@
+import type { Infrastructure } from '@brewmesh/runtime/service'
 import { FanOut } from '@brewmesh/runtime/streams'
 import type { CustomerStats } from '../domain/stats.ts'
 
@@ -47,4 +48,21 @@ export class StatsFeed {
   async publish(stats: CustomerStats): Promise<void> {
     await this.publisher.publish(this.channel, JSON.stringify(stats))
   }
+}
+
+/**
+ * The feed on a subscriber connection of its own (a subscribed connection can run no other
+ * command), stopped with the service; subscribing is retried in the background until Valkey answers.
+ */
+export function startStatsFeed(infra: Pick<Infrastructure<unknown>, 'valkey' | 'log' | 'own' | 'retry'>, channel: string): StatsFeed {
+  const subscriber = infra.valkey.duplicate({
+    connectionName: 'brewmesh-subscriber',
+    enableOfflineQueue: true,
+    enableAutoPipelining: false,
+  })
+  subscriber.on('error', (err: Error) => infra.log.debug({ err: err.message }, 'valkey subscriber connection error'))
+  infra.own({ name: 'valkey subscriber', stop: async () => subscriber.disconnect() })
+  const feed = new StatsFeed(channel, infra.valkey, subscriber)
+  infra.retry('stats feed', () => feed.subscribe())
+  return feed
 }
