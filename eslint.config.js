@@ -6,7 +6,7 @@ import importX from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['gen/src/**', 'node_modules/**', '**/node_modules/**', '.stack/**'] },
+  { ignores: ['gen/src/**', 'gen/es/**', 'node_modules/**', '**/node_modules/**', '.stack/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
