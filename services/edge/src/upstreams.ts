@@ -26,7 +26,8 @@ export function connectUpstreams(config: EdgeConfig): Upstreams {
   const upstreams = new Map<UpstreamName, Upstream>()
   for (const name of UPSTREAMS) {
     const address = config.upstreams[name]
-    const baseUrl = `http://${address}`
+    // The services' own form (`dns:///host:port`, grpc-js) is accepted too: connect-node wants host:port.
+    const baseUrl = `http://${address.replace(/^dns:\/\/\//, '')}`
     const sessionManager = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 0 })
     sessions.push(sessionManager)
     const transport = createGrpcTransport({
