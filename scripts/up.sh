@@ -73,7 +73,8 @@ for entry in "${SERVICES[@]}"; do
 done
 
 # The edge: the public API for curl, browsers and apps (gRPC, gRPC-Web, Connect) on :8080.
-log "edge: starting on :8080 (log: $LOGS/edge.log)"
+log "edge: building the web page (services/edge/web/dist), starting on :8080 (log: $LOGS/edge.log)"
+(cd services/edge && "$REPO/node_modules/node/bin/node" scripts/build-web.ts >>"$LOGS/edge.log" 2>&1)
 (cd services/edge && EDGE_CORS_ORIGINS="${EDGE_CORS_ORIGINS:-http://localhost:5173}" OTEL_SERVICE_NAME=edge exec nohup setsid \
   "$REPO/node_modules/node/bin/node" --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/edge.log" 2>&1 </dev/null &
   echo $! >"$RUN/edge.pid")

@@ -49,7 +49,9 @@ beforeAll(async () => {
   await run('npm', ['pack', '--pack-destination', scratch], { cwd: join(SDK, 'dist') })
   const tarball = (await readdir(scratch)).find((f) => f.endsWith('.tgz'))!
   await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  await run('npm', ['install', '--no-audit', '--no-fund', '--registry=https://registry.npmjs.org/', `./${tarball}`, '@types/node@24'], { cwd: scratch })
+  await run('npm', ['install', '--no-audit', '--no-fund', '--registry=https://registry.npmjs.org/', `./${tarball}`, '@types/node@24'], {
+    cwd: scratch,
+  })
   await writeFile(join(scratch, 'consumer.ts'), CONSUMER)
   t = await startEdgeOverMesh()
 }, 300_000)
