@@ -26,8 +26,10 @@ export interface EdgeConfig {
   metrics: { port: number }
   log: { level: string }
   auth: AuthSettings
-  /** Where each upstream service listens (`host:port`, plaintext h2c inside the mesh). */
+  /** Where each upstream service listens (`host:port`; `dns:///host:port` is accepted too). */
   upstreams: Record<UpstreamName, string>
+  /** The CA that signed the upstreams' server certificates: set, the edge calls them over TLS (h2); unset, plaintext h2c. */
+  upstreamTlsCaFile: string | undefined
   health: { intervalMs: number }
   telemetry: { otlpEndpoint: string | undefined }
   /** Directory of the family web page served under /app/ (built by `pnpm --filter @brewmesh/edge build:web`). */
@@ -68,6 +70,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     log: base.log,
     auth: base.auth,
     upstreams: { customer: upstream('customer'), order: upstream('order'), loyalty: upstream('loyalty'), favorites: upstream('favorites') },
+    // The Order Service's name for the same setting, so one ConfigMap value serves both callers.
+    upstreamTlsCaFile: reader.optional('OUTBOUND_TLS_CA_FILE'),
     health: base.health,
     telemetry: base.telemetry,
     webRoot: reader.string('EDGE_WEB_ROOT', fileURLToPath(new URL('../web/dist', import.meta.url))),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { Transport } from '@connectrpc/connect'
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node'
 import { UPSTREAMS, type EdgeConfig, type UpstreamName } from './config.ts'
@@ -17,18 +18,23 @@ export interface Upstreams {
 }
 
 /**
- * A gRPC (HTTP/2, plaintext inside the mesh) transport per upstream, each on one HTTP/2
+ * A gRPC transport per upstream (HTTP/2: plaintext h2c, or TLS with OUTBOUND_TLS_CA_FILE), each on one HTTP/2
  * connection multiplexing every call, kept alive by pings so a vanished peer is noticed between
  * health probes. Deadlines are per call (forward.ts).
  */
 export function connectUpstreams(config: EdgeConfig): Upstreams {
   const sessions: Http2SessionManager[] = []
+  // Read once at start, like the services' own certificate files: a rotated CA needs a restart.
+  const ca = config.upstreamTlsCaFile ? readFileSync(config.upstreamTlsCaFile) : undefined
   const upstreams = new Map<UpstreamName, Upstream>()
   for (const name of UPSTREAMS) {
     const address = config.upstreams[name]
     // The services' own form (`dns:///host:port`, grpc-js) is accepted too: connect-node wants host:port.
-    const baseUrl = `http://${address.replace(/^dns:\/\/\//, '')}`
-    const sessionManager = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 0 })
+    const hostPort = address.replace(/^dns:\/\/\//, '')
+    const baseUrl = `${ca ? 'https' : 'http'}://${hostPort}`
+    const ping = { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 0 }
+    // With TLS the upstream's certificate must be signed by the CA and name the host dialled.
+    const sessionManager = new Http2SessionManager(baseUrl, ping, ca ? { ca } : undefined)
     sessions.push(sessionManager)
     const transport = createGrpcTransport({
       baseUrl,
