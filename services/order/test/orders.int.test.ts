@@ -134,7 +134,7 @@ describe('PlaceOrder', () => {
   it('refuses with FAILED_PRECONDITION: an unknown or inactive customer, an unavailable drink, no usual', async () => {
     expect((await failure(place(mesh.order.client, placeRequest(randomUUID())))).code).toBe(status.FAILED_PRECONDITION)
     const inactive = await createCustomer(mesh.customer.client)
-    await unary((cb) => mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' }, cb))
+    await mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' })
     expect((await failure(place(mesh.order.client, placeRequest(inactive.id)))).details).toContain('not active')
     const customer = await createCustomer(mesh.customer.client)
     const seasonal = {
