@@ -14,12 +14,14 @@ export declare const file_brewmesh_customer_v1_customer: GenFile
 
 /**
  * A family member who orders coffee. Members of one family share a household_id.
+ * As a request field (UpdateCustomer), every string is checked against the limit its comment
+ * gives before the service reads it; values are trimmed before the rules below apply.
  *
  * @generated from message brewmesh.customer.v1.Customer
  */
 export declare type Customer = Message<'brewmesh.customer.v1.Customer'> & {
   /**
-   * UUID, assigned by the service.
+   * UUID (36 characters), assigned by the service.
    *
    * @generated from field: string id = 1;
    */
@@ -33,29 +35,36 @@ export declare type Customer = Message<'brewmesh.customer.v1.Customer'> & {
   username: string
 
   /**
+   * At most 80 characters; empty means the first name.
+   *
    * @generated from field: string display_name = 3;
    */
   displayName: string
 
   /**
+   * 1 to 100 characters.
+   *
    * @generated from field: string first_name = 4;
    */
   firstName: string
 
   /**
+   * 1 to 100 characters.
+   *
    * @generated from field: string last_name = 5;
    */
   lastName: string
 
   /**
-   * Unique, compared case-insensitively.
+   * Unique, compared case-insensitively; at most 254 characters.
    *
    * @generated from field: string email = 6;
    */
   email: string
 
   /**
-   * E.164, e.g. "+14155550123"; empty when none.
+   * E.164, e.g. "+14155550123" (spaces, parentheses and dashes are removed first); at most 32
+   * characters as sent; empty when none.
    *
    * @generated from field: string phone = 7;
    */
@@ -67,12 +76,14 @@ export declare type Customer = Message<'brewmesh.customer.v1.Customer'> & {
   preferences?: DrinkPreferences | undefined
 
   /**
+   * Known values only, UNSPECIFIED excluded; duplicates are dropped. At most 100 values.
+   *
    * @generated from field: repeated brewmesh.customer.v1.DietaryRestriction dietary_restrictions = 9;
    */
   dietaryRestrictions: DietaryRestriction[]
 
   /**
-   * UUID grouping family members; empty when the customer has no household.
+   * UUID (36 characters) grouping family members; empty when the customer has no household.
    *
    * @generated from field: string household_id = 10;
    */
@@ -126,7 +137,8 @@ export declare type DrinkPreferences = Message<'brewmesh.customer.v1.DrinkPrefer
   defaultCustomization?: DrinkCustomization | undefined
 
   /**
-   * Free-form tags such as "strong", "decaf", "seasonal".
+   * Free-form tags such as "strong", "decaf", "seasonal": at most 10, each 1 to 30 characters
+   * (stored lower case).
    *
    * @generated from field: repeated string likes = 2;
    */
@@ -145,52 +157,63 @@ export declare type DrinkPreferences = Message<'brewmesh.customer.v1.DrinkPrefer
 export declare const DrinkPreferencesSchema: GenMessage<DrinkPreferences>
 
 /**
- * A postal address of a customer.
+ * A postal address of a customer. As a request field, every string is checked against the limit
+ * its comment gives before the service reads it; values are trimmed before the rules below apply.
  *
  * @generated from message brewmesh.customer.v1.Address
  */
 export declare type Address = Message<'brewmesh.customer.v1.Address'> & {
   /**
-   * UUID, assigned by the service.
+   * UUID (36 characters), assigned by the service.
    *
    * @generated from field: string id = 1;
    */
   id: string
 
   /**
+   * UUID (36 characters) of the customer it belongs to.
+   *
    * @generated from field: string customer_id = 2;
    */
   customerId: string
 
   /**
+   * 1 to 200 characters.
+   *
    * @generated from field: string street = 3;
    */
   street: string
 
   /**
+   * 1 to 100 characters.
+   *
    * @generated from field: string city = 4;
    */
   city: string
 
   /**
+   * 1 to 100 characters.
+   *
    * @generated from field: string state_province = 5;
    */
   stateProvince: string
 
   /**
+   * 1 to 16 letters, digits, spaces or dashes (stored upper case).
+   *
    * @generated from field: string postal_code = 6;
    */
   postalCode: string
 
   /**
-   * ISO 3166-1 alpha-2, upper case, e.g. "US".
+   * ISO 3166-1 alpha-2, e.g. "US" (stored upper case).
    *
    * @generated from field: string country_code = 7;
    */
   countryCode: string
 
   /**
-   * A short name such as "home" or "work".
+   * A short name such as "home" or "work": at most 40 characters, may be empty (stored lower case).
    *
    * @generated from field: string label = 8;
    */

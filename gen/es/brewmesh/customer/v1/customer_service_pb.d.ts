@@ -15,12 +15,14 @@ import type { Money } from '../../common/v1/money_pb.js'
 export declare const file_brewmesh_customer_v1_customer_service: GenFile
 
 /**
+ * The profile fields follow the rules and limits of the same fields of Customer.
+ *
  * @generated from message brewmesh.customer.v1.CreateCustomerRequest
  */
 export declare type CreateCustomerRequest = Message<'brewmesh.customer.v1.CreateCustomerRequest'> & {
   /**
-   * Idempotency key (UUID recommended). The same key with the same request returns the customer
-   * created first; with a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), at most 128 characters. The same key with the same
+   * request returns the customer created first; with a different request it is INVALID_ARGUMENT.
    *
    * @generated from field: string request_id = 1;
    */
@@ -62,6 +64,8 @@ export declare type CreateCustomerRequest = Message<'brewmesh.customer.v1.Create
   preferences?: DrinkPreferences | undefined
 
   /**
+   * At most 100 values.
+   *
    * @generated from field: repeated brewmesh.customer.v1.DietaryRestriction dietary_restrictions = 9;
    */
   dietaryRestrictions: DietaryRestriction[]
@@ -99,6 +103,8 @@ export declare const CreateCustomerResponseSchema: GenMessage<CreateCustomerResp
  */
 export declare type GetCustomerRequest = Message<'brewmesh.customer.v1.GetCustomerRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
@@ -139,14 +145,16 @@ export declare type UpdateCustomerRequest = Message<'brewmesh.customer.v1.Update
 
   /**
    * Updatable: username, display_name, first_name, last_name, email, phone, preferences,
-   * dietary_restrictions, household_id. Empty mask: INVALID_ARGUMENT.
+   * dietary_restrictions, household_id (each may be prefixed "customer."). Empty mask or another
+   * path: INVALID_ARGUMENT naming update_mask. At most 100 paths of at most 256 characters.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
   updateMask?: FieldMask | undefined
 
   /**
-   * Optimistic concurrency: when set (> 0) and not the current version, ABORTED.
+   * Optimistic concurrency: when set (> 0) and not the current version, ABORTED with reason
+   * VERSION_MISMATCH.
    *
    * @generated from field: int32 expected_version = 3;
    */
@@ -180,12 +188,14 @@ export declare const UpdateCustomerResponseSchema: GenMessage<UpdateCustomerResp
  */
 export declare type DeleteCustomerRequest = Message<'brewmesh.customer.v1.DeleteCustomerRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
 
   /**
-   * When set (> 0) and not the current version, ABORTED.
+   * When set (> 0) and not the current version, ABORTED with reason VERSION_MISMATCH.
    *
    * @generated from field: int32 expected_version = 2;
    */
@@ -221,14 +231,15 @@ export declare type ListCustomersRequest = Message<'brewmesh.customer.v1.ListCus
   pageSize: number
 
   /**
-   * From a previous response's next_page_token; must come with the same filters.
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters. Anything else is INVALID_ARGUMENT naming page_token.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string
 
   /**
-   * Only members of this household, when set.
+   * Only members of this household (a UUID, 36 characters), when set.
    *
    * @generated from field: string household_id = 3;
    */
@@ -276,6 +287,8 @@ export declare const ListCustomersResponseSchema: GenMessage<ListCustomersRespon
  */
 export declare type ActivateCustomerRequest = Message<'brewmesh.customer.v1.ActivateCustomerRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
@@ -308,11 +321,15 @@ export declare const ActivateCustomerResponseSchema: GenMessage<ActivateCustomer
  */
 export declare type DeactivateCustomerRequest = Message<'brewmesh.customer.v1.DeactivateCustomerRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
 
   /**
+   * Why, for the event and the activity feed: at most 500 characters, may be empty.
+   *
    * @generated from field: string reason = 2;
    */
   reason: string
@@ -345,6 +362,8 @@ export declare const DeactivateCustomerResponseSchema: GenMessage<DeactivateCust
  */
 export declare type RecordLoginRequest = Message<'brewmesh.customer.v1.RecordLoginRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
@@ -377,7 +396,7 @@ export declare const RecordLoginResponseSchema: GenMessage<RecordLoginResponse>
  */
 export declare type CreateAddressRequest = Message<'brewmesh.customer.v1.CreateAddressRequest'> & {
   /**
-   * customer_id and the address fields; id and timestamps are ignored.
+   * customer_id and the address fields; id and timestamps are ignored (within their limits).
    *
    * @generated from field: brewmesh.customer.v1.Address address = 1;
    */
@@ -411,6 +430,8 @@ export declare const CreateAddressResponseSchema: GenMessage<CreateAddressRespon
  */
 export declare type ListAddressesRequest = Message<'brewmesh.customer.v1.ListAddressesRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string customer_id = 1;
    */
   customerId: string
@@ -448,7 +469,9 @@ export declare type UpdateAddressRequest = Message<'brewmesh.customer.v1.UpdateA
   address?: Address | undefined
 
   /**
-   * Updatable: street, city, state_province, postal_code, country_code, label.
+   * Updatable: street, city, state_province, postal_code, country_code, label (each may be
+   * prefixed "address."). Empty mask or another path: INVALID_ARGUMENT naming update_mask. At most
+   * 100 paths of at most 256 characters.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -482,6 +505,8 @@ export declare const UpdateAddressResponseSchema: GenMessage<UpdateAddressRespon
  */
 export declare type DeleteAddressRequest = Message<'brewmesh.customer.v1.DeleteAddressRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
@@ -509,6 +534,8 @@ export declare const DeleteAddressResponseSchema: GenMessage<DeleteAddressRespon
  */
 export declare type WatchCustomerRequest = Message<'brewmesh.customer.v1.WatchCustomerRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string id = 1;
    */
   id: string
@@ -605,6 +632,9 @@ export enum WatchCustomerResponse_ChangeKind {
 export declare const WatchCustomerResponse_ChangeKindSchema: GenEnum<WatchCustomerResponse_ChangeKind>
 
 /**
+ * One row. The profile fields follow the rules and limits of the same fields of Customer; a row
+ * that breaks them (limits included) is reported as failed with its fields, the others are applied.
+ *
  * @generated from message brewmesh.customer.v1.ImportCustomersRequest
  */
 export declare type ImportCustomersRequest = Message<'brewmesh.customer.v1.ImportCustomersRequest'> & {
@@ -651,6 +681,8 @@ export declare type ImportCustomersRequest = Message<'brewmesh.customer.v1.Impor
   preferences?: DrinkPreferences | undefined
 
   /**
+   * At most 100 values.
+   *
    * @generated from field: repeated brewmesh.customer.v1.DietaryRestriction dietary_restrictions = 9;
    */
   dietaryRestrictions: DietaryRestriction[]
@@ -783,6 +815,8 @@ export declare type Subscription = Message<'brewmesh.customer.v1.Subscription'> 
   target:
     | {
         /**
+         * UUID (36 characters).
+         *
          * @generated from field: string customer_id = 1;
          */
         value: string
@@ -790,6 +824,8 @@ export declare type Subscription = Message<'brewmesh.customer.v1.Subscription'> 
       }
     | {
         /**
+         * UUID (36 characters).
+         *
          * @generated from field: string household_id = 2;
          */
         value: string
@@ -958,6 +994,8 @@ export declare const Activity_KindSchema: GenEnum<Activity_Kind>
  */
 export declare type GetCustomerStatsRequest = Message<'brewmesh.customer.v1.GetCustomerStatsRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string customer_id = 1;
    */
   customerId: string
@@ -990,6 +1028,8 @@ export declare const GetCustomerStatsResponseSchema: GenMessage<GetCustomerStats
  */
 export declare type WatchCustomerStatsRequest = Message<'brewmesh.customer.v1.WatchCustomerStatsRequest'> & {
   /**
+   * UUID (36 characters).
+   *
    * @generated from field: string customer_id = 1;
    */
   customerId: string
@@ -1156,7 +1196,11 @@ export declare const PeakTimeSchema: GenMessage<PeakTime>
 
 /**
  * Family member profiles, addresses, and their activity. Default port 50052.
- * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT.
+ * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT, naming each field at
+ * fault; a message never repeats what the caller sent. Every request field has a limit (its
+ * comment says which; brewmesh/common/v1/limits.proto gives the defaults and the NUL, UTF-8 and
+ * timestamp rules), checked before anything else. An ABORTED or FAILED_PRECONDITION a client can
+ * act on carries a google.rpc.ErrorInfo reason (domain "brewmesh"), given on the RPC.
  *
  * @generated from service brewmesh.customer.v1.CustomerService
  */
@@ -1182,7 +1226,8 @@ export declare const CustomerService: GenService<{
     output: typeof GetCustomerResponseSchema
   }
   /**
-   * Unary. Changes the fields named in update_mask; ABORTED when expected_version is stale.
+   * Unary. Changes the fields named in update_mask; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale (re-read the customer, then retry with its version).
    *
    * @generated from rpc brewmesh.customer.v1.CustomerService.UpdateCustomer
    */
@@ -1192,7 +1237,8 @@ export declare const CustomerService: GenService<{
     output: typeof UpdateCustomerResponseSchema
   }
   /**
-   * Unary. Deletes a customer and their addresses.
+   * Unary. Deletes a customer and their addresses; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale.
    *
    * @generated from rpc brewmesh.customer.v1.CustomerService.DeleteCustomer
    */
@@ -1294,7 +1340,8 @@ export declare const CustomerService: GenService<{
   }
   /**
    * Client streaming. Rows in, one summary out. Rows are matched to existing customers by email
-   * (then username): a match is updated, otherwise a customer is created. A bad row is reported
+   * (then username): a match is updated, otherwise a customer is created. A bad row (one its
+   * fields' limits refuse included: a NUL character, an overlong name) is reported with its fields
    * and skipped; it never aborts the rest.
    *
    * @generated from rpc brewmesh.customer.v1.CustomerService.ImportCustomers

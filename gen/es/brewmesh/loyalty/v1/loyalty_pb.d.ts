@@ -15,7 +15,9 @@ import type { DrinkCustomization } from '../../common/v1/drink_pb.js'
 export declare const file_brewmesh_loyalty_v1_loyalty: GenFile
 
 /**
- * One customer's loyalty account. Invariant: balance = sum of all ledger entry points >= 0.
+ * One customer's loyalty account. Invariant: balance = sum of all ledger entry points >= 0, and
+ * balance + reserved_points and lifetime_points are each at most 9,007,199,254,740,991 (2^53 - 1:
+ * every points value is exact in any client's 64-bit float as well).
  *
  * @generated from message brewmesh.loyalty.v1.Account
  */
@@ -135,14 +137,16 @@ export declare type LedgerEntry = Message<'brewmesh.loyalty.v1.LedgerEntry'> & {
   kind: LedgerEntryKind
 
   /**
-   * Signed change to the balance (see LedgerEntryKind); 0 for CONFIRM.
+   * Signed change to the balance (see LedgerEntryKind); 0 for CONFIRM. Within
+   * +/- 9,007,199,254,740,991.
    *
    * @generated from field: int64 points = 4;
    */
   points: bigint
 
   /**
-   * Account balance right after this entry.
+   * Account balance right after this entry: the running sum of the account's entries, 0 to
+   * 9,007,199,254,740,991.
    *
    * @generated from field: int64 balance_after = 5;
    */
@@ -455,14 +459,17 @@ export declare type Cart = Message<'brewmesh.loyalty.v1.Cart'> & {
   items: CartItem[]
 
   /**
-   * Required: must equal the sum of item line totals (INVALID_ARGUMENT otherwise).
+   * Required: must equal the sum of item line totals (INVALID_ARGUMENT otherwise). Every amount of
+   * a cart (unit prices, line totals, the subtotal) is 0 to 9,007,199,254,740,991 minor units, in
+   * the subtotal's currency.
    *
    * @generated from field: brewmesh.common.v1.Money subtotal = 2;
    */
   subtotal?: Money | undefined
 
   /**
-   * Rewards the customer chose, 0 to 5; empty means none chosen (the quote then only suggests).
+   * Reward UUIDs (36 characters each) the customer chose, 0 to 5; empty means none chosen (the
+   * quote then only suggests).
    *
    * @generated from field: repeated string chosen_reward_ids = 3;
    */
@@ -480,27 +487,29 @@ export declare const CartSchema: GenMessage<Cart>
  */
 export declare type CartItem = Message<'brewmesh.loyalty.v1.CartItem'> & {
   /**
-   * Required, unique in the cart: the order line id (or any stable id before the order exists);
-   * quotes and redemptions refer to it.
+   * Required, unique in the cart, at most 128 characters: the order line id (or any stable id
+   * before the order exists); quotes and redemptions refer to it.
    *
    * @generated from field: string line_id = 1;
    */
   lineId: string
 
   /**
-   * Required.
+   * Required, at most 128 characters.
    *
    * @generated from field: string menu_item_id = 2;
    */
   menuItemId: string
 
   /**
+   * The item's name, at most 256 characters.
+   *
    * @generated from field: string name = 3;
    */
   name: string
 
   /**
-   * Menu category slug; used for eligible_categories.
+   * Menu category slug, at most 256 characters; used for eligible_categories.
    *
    * @generated from field: string category = 4;
    */
@@ -519,14 +528,14 @@ export declare type CartItem = Message<'brewmesh.loyalty.v1.CartItem'> & {
   quantity: number
 
   /**
-   * Required, >= 0.
+   * Required, 0 to 9,007,199,254,740,991 minor units, in the subtotal's currency.
    *
    * @generated from field: brewmesh.common.v1.Money unit_price = 7;
    */
   unitPrice?: Money | undefined
 
   /**
-   * Required: unit_price * quantity.
+   * Required: unit_price * quantity, at most 9,007,199,254,740,991 minor units.
    *
    * @generated from field: brewmesh.common.v1.Money line_total = 8;
    */

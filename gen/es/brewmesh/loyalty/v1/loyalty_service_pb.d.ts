@@ -18,7 +18,7 @@ export declare const file_brewmesh_loyalty_v1_loyalty_service: GenFile
  */
 export declare type GetAccountRequest = Message<'brewmesh.loyalty.v1.GetAccountRequest'> & {
   /**
-   * Required: the customer's UUID.
+   * Required: the customer's UUID (36 characters).
    *
    * @generated from field: string customer_id = 1;
    */
@@ -52,7 +52,7 @@ export declare const GetAccountResponseSchema: GenMessage<GetAccountResponse>
  */
 export declare type ListTransactionsRequest = Message<'brewmesh.loyalty.v1.ListTransactionsRequest'> & {
   /**
-   * Required: the customer's UUID.
+   * Required: the customer's UUID (36 characters).
    *
    * @generated from field: string customer_id = 1;
    */
@@ -66,35 +66,37 @@ export declare type ListTransactionsRequest = Message<'brewmesh.loyalty.v1.ListT
   pageSize: number
 
   /**
-   * From a previous response's next_page_token; must come with the same filters.
+   * From a previous response's next_page_token (at most 1,024 characters); must come with the
+   * same filters. Any other token is INVALID_ARGUMENT (page_token).
    *
    * @generated from field: string page_token = 3;
    */
   pageToken: string
 
   /**
-   * Only entries of these kinds; empty means all. UNSPECIFIED is INVALID_ARGUMENT.
+   * Only entries of these kinds (at most 100); empty means all. UNSPECIFIED is INVALID_ARGUMENT.
    *
    * @generated from field: repeated brewmesh.loyalty.v1.LedgerEntryKind kinds = 4;
    */
   kinds: LedgerEntryKind[]
 
   /**
-   * Only entries about this order, when set.
+   * Only entries about this order, when set; at most 128 characters.
    *
    * @generated from field: string order_id = 5;
    */
   orderId: string
 
   /**
-   * Only entries created at or after this time, when set.
+   * Only entries created at or after this time, when set (1970-01-01 to 9999-12-31 UTC).
    *
    * @generated from field: google.protobuf.Timestamp created_after = 6;
    */
   createdAfter?: Timestamp | undefined
 
   /**
-   * Only entries created before this time, when set.
+   * Only entries created before this time, when set (1970-01-01 to 9999-12-31 UTC; after
+   * created_after).
    *
    * @generated from field: google.protobuf.Timestamp created_before = 7;
    */
@@ -138,24 +140,28 @@ export declare const ListTransactionsResponseSchema: GenMessage<ListTransactions
  */
 export declare type AdjustPointsRequest = Message<'brewmesh.loyalty.v1.AdjustPointsRequest'> & {
   /**
-   * Idempotency key (UUID recommended), required; becomes the entry's source_id. The same key with
-   * the same request returns the entry written first; with a different request it is
-   * INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; becomes the entry's
+   * source_id. The same key with the same request returns the entry written first; with a
+   * different request it is INVALID_ARGUMENT.
    *
    * @generated from field: string request_id = 1;
    */
   requestId: string
 
   /**
-   * Required: the customer's UUID; NOT_FOUND when there is no account.
+   * Required: the customer's UUID (36 characters); NOT_FOUND when there is no account.
    *
    * @generated from field: string customer_id = 2;
    */
   customerId: string
 
   /**
-   * Required, non-zero: points to add (> 0) or remove (< 0). Removing more than the balance is
-   * FAILED_PRECONDITION; reserved points cannot be removed this way.
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (2^53 - 1;
+   * INVALID_ARGUMENT beyond): points to add (> 0) or remove (< 0). Removing more than the balance
+   * is FAILED_PRECONDITION (LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE); reserved points cannot be
+   * removed this way. Adding more than the account can hold (balance plus reserved points, and
+   * lifetime points, each at most 9,007,199,254,740,991) is FAILED_PRECONDITION
+   * (LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM).
    *
    * @generated from field: int64 points = 3;
    */
@@ -213,15 +219,16 @@ export declare type ListRewardsRequest = Message<'brewmesh.loyalty.v1.ListReward
   pageSize: number
 
   /**
-   * From a previous response's next_page_token; must come with the same filters.
+   * From a previous response's next_page_token (at most 1,024 characters); must come with the
+   * same filters. Any other token is INVALID_ARGUMENT (page_token).
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string
 
   /**
-   * When set, every listed reward carries this customer's affordability (NOT_FOUND when the
-   * customer has no account).
+   * A customer's UUID (36 characters). When set, every listed reward carries this customer's
+   * affordability (NOT_FOUND when the customer has no account).
    *
    * @generated from field: string customer_id = 3;
    */
@@ -335,7 +342,7 @@ export declare const RewardListingSchema: GenMessage<RewardListing>
  */
 export declare type QuoteRewardsRequest = Message<'brewmesh.loyalty.v1.QuoteRewardsRequest'> & {
   /**
-   * Required: the customer's UUID; NOT_FOUND when there is no account.
+   * Required: the customer's UUID (36 characters); NOT_FOUND when there is no account.
    *
    * @generated from field: string customer_id = 1;
    */
@@ -378,36 +385,39 @@ export declare const QuoteRewardsResponseSchema: GenMessage<QuoteRewardsResponse
  */
 export declare type RedeemRewardRequest = Message<'brewmesh.loyalty.v1.RedeemRewardRequest'> & {
   /**
-   * Idempotency key (UUID recommended), required; stored as Redemption.request_id (the RESERVE
-   * entry's source_id is the redemption id). The same key with the same request returns the
-   * redemption made first (also after it was confirmed or released), unless ReleaseRedemptions
-   * voided it: then the key reserves afresh. With a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; stored as
+   * Redemption.request_id (the RESERVE entry's source_id is the redemption id). The same key with
+   * the same request returns the redemption made first (also after it was confirmed or released),
+   * unless ReleaseRedemptions voided it: then the key reserves afresh. With a different request it
+   * is INVALID_ARGUMENT.
    *
    * @generated from field: string request_id = 1;
    */
   requestId: string
 
   /**
-   * Required: the customer's UUID; NOT_FOUND when there is no account.
+   * Required: the customer's UUID (36 characters); NOT_FOUND when there is no account.
    *
    * @generated from field: string customer_id = 2;
    */
   customerId: string
 
   /**
-   * Required: NOT_FOUND when not in the catalog; FAILED_PRECONDITION when inactive, too
-   * expensive, above the customer's tier, or not applicable to the cart.
+   * Required: a reward's UUID (36 characters). NOT_FOUND when not in the catalog;
+   * FAILED_PRECONDITION when inactive, too expensive, above the customer's tier, or not applicable
+   * to the cart.
    *
    * @generated from field: string reward_id = 3;
    */
   rewardId: string
 
   /**
-   * Required: the order (UUID, chosen by the Order Service before it stores the order) the points
-   * are reserved against. Several rewards may be reserved against one order; each later one is
+   * Required: the order (UUID, 36 characters, chosen by the Order Service before it stores the
+   * order) the points are reserved against. Several rewards may be reserved against one order; each later one is
    * computed on what the earlier RESERVED redemptions of the order left (as chosen rewards are in
-   * a CartQuote). FAILED_PRECONDITION when the order already has redemptions confirmed or released
-   * (the order is over).
+   * a CartQuote). FAILED_PRECONDITION (reason "ORDER_OVER") when the order completed or was
+   * cancelled, or already has redemptions confirmed or released; (reason
+   * "ORDER_OF_ANOTHER_CUSTOMER") when it has redemptions of another customer.
    *
    * @generated from field: string order_id = 4;
    */
@@ -458,14 +468,15 @@ export declare const RedeemRewardResponseSchema: GenMessage<RedeemRewardResponse
  */
 export declare type ReleaseRedemptionsRequest = Message<'brewmesh.loyalty.v1.ReleaseRedemptionsRequest'> & {
   /**
-   * Required: the customer's UUID, whose redemptions they are; NOT_FOUND when there is no account.
+   * Required: the customer's UUID (36 characters), whose redemptions they are; NOT_FOUND when there
+   * is no account.
    *
    * @generated from field: string customer_id = 1;
    */
   customerId: string
 
   /**
-   * Required: the order (UUID) the redemptions were reserved against.
+   * Required: the order (UUID, 36 characters) the redemptions were reserved against.
    *
    * @generated from field: string order_id = 2;
    */
@@ -509,7 +520,7 @@ export declare const ReleaseRedemptionsResponseSchema: GenMessage<ReleaseRedempt
  */
 export declare type WatchAccountRequest = Message<'brewmesh.loyalty.v1.WatchAccountRequest'> & {
   /**
-   * Required: the customer's UUID.
+   * Required: the customer's UUID (36 characters).
    *
    * @generated from field: string customer_id = 1;
    */
@@ -630,7 +641,10 @@ export declare const WatchAccountResponse_ChangeKindSchema: GenEnum<WatchAccount
 export declare type AdjustPointsBatchRequest = Message<'brewmesh.loyalty.v1.AdjustPointsBatchRequest'> & {
   /**
    * Required: the header exactly once, first (INVALID_ARGUMENT ends the stream otherwise); then
-   * 1 to 10,000 lines.
+   * 1 to 10,000 lines. A header that breaks its fields' limits ends the stream with
+   * INVALID_ARGUMENT; a line that does is reported as a failed line (INVALID, its fields named)
+   * and the other lines are applied. A message with neither header nor line ends the stream with
+   * INVALID_ARGUMENT (field "message").
    *
    * @generated from oneof brewmesh.loyalty.v1.AdjustPointsBatchRequest.message
    */
@@ -663,8 +677,8 @@ export declare const AdjustPointsBatchRequestSchema: GenMessage<AdjustPointsBatc
  */
 export declare type AdjustPointsBatchHeader = Message<'brewmesh.loyalty.v1.AdjustPointsBatchHeader'> & {
   /**
-   * Required: UUID naming the batch, stored on its entries (LedgerEntry.batch_id). Reuse it when
-   * retrying the same batch.
+   * Required: UUID (36 characters) naming the batch, stored on its entries (LedgerEntry.batch_id).
+   * Reuse it when retrying the same batch.
    *
    * @generated from field: string batch_id = 1;
    */
@@ -691,7 +705,8 @@ export declare const AdjustPointsBatchHeaderSchema: GenMessage<AdjustPointsBatch
  */
 export declare type AdjustPointsLine = Message<'brewmesh.loyalty.v1.AdjustPointsLine'> & {
   /**
-   * 1-based line number in the caller's source, echoed in failures. 0: counted by the server.
+   * 1-based line number in the caller's source (1 to 9,007,199,254,740,991), echoed in failures.
+   * 0, or a number outside that range: counted by the server.
    *
    * @generated from field: int64 line_number = 1;
    */
@@ -708,14 +723,17 @@ export declare type AdjustPointsLine = Message<'brewmesh.loyalty.v1.AdjustPoints
   lineId: string
 
   /**
-   * Required: the customer's UUID.
+   * Required: the customer's UUID (36 characters).
    *
    * @generated from field: string customer_id = 3;
    */
   customerId: string
 
   /**
-   * Required, non-zero: points to add (> 0) or remove (< 0); never below a zero balance.
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (the line fails
+   * INVALID beyond): points to add (> 0) or remove (< 0); never below a zero balance
+   * (BALANCE_WOULD_BE_NEGATIVE) nor past what the account can hold (BALANCE_WOULD_EXCEED_MAXIMUM,
+   * as in AdjustPoints).
    *
    * @generated from field: int64 points = 4;
    */
@@ -771,7 +789,7 @@ export declare type AdjustPointsBatchResponse = Message<'brewmesh.loyalty.v1.Adj
   failed: bigint
 
   /**
-   * Sum of the points of the applied lines (positive and negative together).
+   * Sum of the points of the applied lines (positive and negative together), exact.
    *
    * @generated from field: int64 net_points = 6;
    */
@@ -841,8 +859,8 @@ export declare const AdjustPointsFailureSchema: GenMessage<AdjustPointsFailure>
  */
 export declare type CheckoutSessionRequest = Message<'brewmesh.loyalty.v1.CheckoutSessionRequest'> & {
   /**
-   * Required, > 0 and greater than the previous message's (error SEQUENCE_OUT_OF_ORDER
-   * otherwise); echoed on the answer.
+   * Required, 1 to 9,007,199,254,740,991 and greater than the previous message's (error
+   * SEQUENCE_OUT_OF_ORDER otherwise); echoed on the answer.
    *
    * @generated from field: int64 sequence = 1;
    */
@@ -898,7 +916,8 @@ export declare const CheckoutSessionRequestSchema: GenMessage<CheckoutSessionReq
  */
 export declare type CheckoutOpen = Message<'brewmesh.loyalty.v1.CheckoutOpen'> & {
   /**
-   * Required: the customer whose points pay for the rewards (the order's payer).
+   * Required: the UUID (36 characters) of the customer whose points pay for the rewards (the
+   * order's payer).
    *
    * @generated from field: string customer_id = 1;
    */
@@ -938,17 +957,17 @@ export declare const CheckoutCartUpdateSchema: GenMessage<CheckoutCartUpdate>
  */
 export declare type CheckoutCommit = Message<'brewmesh.loyalty.v1.CheckoutCommit'> & {
   /**
-   * Idempotency key (UUID recommended), required; the redemptions' request_id (each redemption's
-   * is derived from it and its position). The same key returns the same redemptions, also on a new
-   * stream after a reconnect (open, cart, commit again); with a different cart or order it is error
-   * INVALID_COMMIT.
+   * Idempotency key (UUID recommended), required, at most 120 characters; the redemptions'
+   * request_id (each redemption's is derived from it and its position). The same key returns the
+   * same redemptions, also on a new stream after a reconnect (open, cart, commit again); with a
+   * different cart or order it is error INVALID_COMMIT.
    *
    * @generated from field: string request_id = 1;
    */
   requestId: string
 
   /**
-   * Required: the order (UUID chosen by the Order Service) to reserve against.
+   * Required: the order (UUID, 36 characters, chosen by the Order Service) to reserve against.
    *
    * @generated from field: string order_id = 2;
    */
@@ -1150,7 +1169,10 @@ export declare type CheckoutStepError = Message<'brewmesh.loyalty.v1.CheckoutSte
   message: string
 
   /**
-   * For INVALID_CART and INVALID_COMMIT, e.g. field "cart.items[0].unit_price".
+   * For INVALID_CART and INVALID_COMMIT, named from the request message, e.g. field
+   * "cart.cart.items[0].unit_price", "commit.request_id", "cancel.reason". A step whose fields break
+   * the contract's limits (brewmesh.common.v1.limits) is answered this way too; an open that does
+   * ends the stream with INVALID_ARGUMENT.
    *
    * @generated from field: repeated google.rpc.BadRequest.FieldViolation field_violations = 3;
    */
@@ -1297,6 +1319,14 @@ export enum LedgerRefusal {
    * @generated from enum value: LEDGER_REFUSAL_LINE_ID_REUSED = 5;
    */
   LINE_ID_REUSED = 5,
+
+  /**
+   * A positive adjustment past what the account can hold: its balance plus reserved points, and
+   * its lifetime points, each stay at most 9,007,199,254,740,991 (2^53 - 1).
+   *
+   * @generated from enum value: LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM = 6;
+   */
+  BALANCE_WOULD_EXCEED_MAXIMUM = 6,
 }
 
 /**
@@ -1314,8 +1344,10 @@ export declare const LedgerRefusalSchema: GenEnum<LedgerRefusal>
  * Errors: INVALID_ARGUMENT carries google.rpc.BadRequest field violations; NOT_FOUND names the
  * missing account, reward or redemption; FAILED_PRECONDITION carries a google.rpc.ErrorInfo whose
  * reason is a QuoteIssue or LedgerRefusal name (e.g. "QUOTE_ISSUE_INSUFFICIENT_POINTS",
- * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE"); ABORTED means a concurrent write to the same account
- * won a race and the call is safe to retry unchanged (with the same request_id).
+ * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE") or one of "ORDER_OVER", "ORDER_OF_ANOTHER_CUSTOMER"
+ * (RedeemReward), "ORDER_PLACED" (ReleaseRedemptions); ABORTED (ErrorInfo reason
+ * "CONCURRENT_MODIFICATION") means a concurrent write to the same account won a race and the call
+ * is safe to retry unchanged (with the same request_id).
  * Writes to a CLOSED account are FAILED_PRECONDITION (reason "LEDGER_REFUSAL_ACCOUNT_CLOSED", or
  * "QUOTE_ISSUE_ACCOUNT_CLOSED" for redemptions).
  *
