@@ -13,9 +13,10 @@ import { createServer } from 'node:net'
 import { relative } from 'node:path'
 import { credentials } from '@grpc/grpc-js'
 import { CustomerServiceClient, type GetCustomerResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { migrateCustomer, startApp, type App } from '@brewmesh/customer/src/app.ts'
+import { migrateCustomer, startApp } from '@brewmesh/customer/src/app.ts'
 import { readConfig } from '@brewmesh/customer/src/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
+import type { RunningService } from '@brewmesh/runtime/service'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { unary } from '@brewmesh/testkit/grpc.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   note(`infra from ${source}; schema ${env['DB_SCHEMA']}; migrating`)
   await migrateCustomer(config, createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' }))
 
-  let app: App | undefined
+  let app: RunningService | undefined
   let edge: EdgeProcess | undefined
   let client: CustomerServiceClient | undefined
   try {
