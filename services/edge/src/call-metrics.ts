@@ -16,7 +16,7 @@ export interface CallRecorder {
 /**
  * The services' call metrics, for the edge: `edge_service_requests_total{method,code,protocol}`
  * and `edge_service_duration_seconds{method,code,protocol}`, so a dashboard reads the edge like
- * any service, plus which protocol (grpc, grpc_web, connect) callers used. Each call is logged
+ * any service, plus which protocol (grpc, grpc-web, connect) callers used. Each call is logged
  * once when it did not succeed, as the services do.
  */
 export function callRecorder(meter: Meter, log: Logger): CallRecorder {

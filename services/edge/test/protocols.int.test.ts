@@ -55,6 +55,17 @@ describe('the edge on one port', () => {
     }
   })
 
+  it('counts and times calls like the services, by method, code and protocol, and shows each upstream up', async () => {
+    const { customer, token } = await t.newCustomer()
+    await createClient(CustomerService, transports(t.url, token)['grpc-web']!).getCustomer({ id: customer.id })
+    const metrics = await (await fetch(`http://127.0.0.1:${t.edge.metricsPort}/metrics`)).text()
+    expect(metrics).toMatch(
+      /edge_service_requests_total\{[^}]*method="CustomerService\/GetCustomer"[^}]*code="OK"[^}]*protocol="grpc-web"[^}]*\} [1-9]/,
+    )
+    expect(metrics).toMatch(/edge_service_duration_seconds_count\{[^}]*method="CustomerService\/GetCustomer"/)
+    expect(metrics).toMatch(/edge_upstream_up\{[^}]*upstream="loyalty"[^}]*\} 1/)
+  })
+
   it('streams an order from PLACED to READY to a Connect caller over HTTP/1.1, as a browser would', async () => {
     const { customer, token } = await t.newCustomer()
     const orders = createClient(OrderService, transports(t.url, token)['connect over HTTP/1.1']!)
