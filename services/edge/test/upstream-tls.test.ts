@@ -1,18 +1,16 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createSecureServer } from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@connectrpc/connect'
-import { connectNodeAdapter, createConnectTransport } from '@connectrpc/connect-node'
+import { createConnectTransport } from '@connectrpc/connect-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CustomerService } from '@brewmesh/gen/es/brewmesh/customer/v1/customer_service_pb.js'
-import { Health, HealthCheckResponse_ServingStatus as Serving } from '@brewmesh/gen/es/grpc/health/v1/health_pb.js'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { startEdge, type Edge } from '../src/app.ts'
 import { readConfig } from '../src/config.ts'
+import { startFakeCustomer } from './fake-upstream.ts'
 
 // A self-signed certificate for localhost, made with openssl for this file only: it is both the
 // upstream's server certificate and the CA the edge is told to trust.
@@ -23,32 +21,12 @@ execFileSync('openssl', [
   '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
 ], { stdio: 'ignore' }) // prettier-ignore
 
-/** What the fake Customer service saw of the forwarded call. */
-const seen: { authorization?: string | null; timeoutMs?: number | undefined } = {}
-
-// A stand-in Customer service speaking gRPC over TLS, as the services do in production.
-const upstream = createSecureServer(
-  { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-  connectNodeAdapter({
-    grpc: true,
-    grpcWeb: false,
-    connect: false,
-    routes: (router) => {
-      router.service(Health, { check: () => ({ status: Serving.SERVING }) })
-      router.service(CustomerService, {
-        getCustomer: (request, ctx) => {
-          seen.authorization = ctx.requestHeader.get('authorization')
-          seen.timeoutMs = ctx.timeoutMs()
-          return { customer: { id: request.id, firstName: 'Ada' } }
-        },
-      })
-    },
-  }),
-)
+let upstream: Awaited<ReturnType<typeof startFakeCustomer>>
 let edge: Edge
 let token: string
 beforeAll(async () => {
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  // A stand-in Customer service speaking gRPC over TLS, as the services do in production.
+  upstream = await startFakeCustomer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) })
   const issuer = await testIssuer()
   token = await issuer.mint({ sub: 'ops-1', roles: ['operator'] })
   edge = await startEdge(
@@ -57,7 +35,7 @@ beforeAll(async () => {
       EDGE_HOST: '127.0.0.1',
       EDGE_PORT: '0',
       METRICS_PORT: '0',
-      CUSTOMER_SERVICE_ADDR: `localhost:${(upstream.address() as AddressInfo).port}`,
+      CUSTOMER_SERVICE_ADDR: `localhost:${upstream.port}`,
       OUTBOUND_TLS_CA_FILE: join(dir, 'cert.pem'),
     }),
     { log: createLogger({ level: 'silent', service: 'edge', instanceId: 'test' }) },
@@ -65,7 +43,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await edge?.stop()
-  await new Promise((resolve) => upstream.close(resolve))
+  await upstream?.stop()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -77,8 +55,8 @@ describe('the edge calling a service over TLS (OUTBOUND_TLS_CA_FILE)', () => {
       { headers: { authorization: `Bearer ${token}` }, timeoutMs: 5000 },
     )
     expect(answer.customer?.firstName).toBe('Ada')
-    expect(seen.authorization).toBe(`Bearer ${token}`)
-    expect(seen.timeoutMs).toBeGreaterThan(0)
-    expect(seen.timeoutMs).toBeLessThanOrEqual(5000)
+    expect(upstream.seen.authorization).toBe(`Bearer ${token}`)
+    expect(upstream.seen.timeoutMs).toBeGreaterThan(0)
+    expect(upstream.seen.timeoutMs).toBeLessThanOrEqual(5000)
   })
 })
