@@ -8,6 +8,7 @@ import { Health, HealthCheckResponse_ServingStatus as Serving } from '@brewmesh/
 export interface SeenCall {
   authorization?: string | null
   timeoutMs?: number | undefined
+  traceparent?: string | null
   calls: number
 }
 
@@ -28,6 +29,7 @@ export async function startFakeCustomer(tls?: { key: Buffer; cert: Buffer }) {
           seen.calls++
           seen.authorization = ctx.requestHeader.get('authorization')
           seen.timeoutMs = ctx.timeoutMs()
+          seen.traceparent = ctx.requestHeader.get('traceparent')
           return { customer: { id: request.id, firstName: 'Ada' } }
         },
       })

@@ -21,6 +21,8 @@ execFileSync('openssl', [
   '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
 ], { stdio: 'ignore' }) // prettier-ignore
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+
 let upstream: Awaited<ReturnType<typeof startFakeCustomer>>
 let edge: Edge
 let token: string
@@ -48,15 +50,17 @@ afterAll(async () => {
 })
 
 describe('the edge calling a service over TLS (OUTBOUND_TLS_CA_FILE)', () => {
-  it('verifies the upstream with the CA and forwards the call with its token and remaining deadline', async () => {
+  it('verifies the upstream with the CA and forwards the call with its token, remaining deadline and trace context', async () => {
     const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${edge.port}`, httpVersion: '1.1' })
     const answer = await createClient(CustomerService, transport).getCustomer(
       { id: 'c-1' },
-      { headers: { authorization: `Bearer ${token}` }, timeoutMs: 5000 },
+      { headers: { authorization: `Bearer ${token}`, traceparent: TRACEPARENT }, timeoutMs: 5000 },
     )
     expect(answer.customer?.firstName).toBe('Ada')
     expect(upstream.seen.authorization).toBe(`Bearer ${token}`)
     expect(upstream.seen.timeoutMs).toBeGreaterThan(0)
     expect(upstream.seen.timeoutMs).toBeLessThanOrEqual(5000)
+    // Tracing is off in this process: the caller's context passes through unchanged.
+    expect(upstream.seen.traceparent).toBe(TRACEPARENT)
   })
 })
