@@ -11,7 +11,8 @@
 #                   kustomize, then each object decoded strictly into the Kubernetes API
 #                   types (unknown fields fail), checked against the Kubernetes JSON schemas
 #                   (kubernetes-models; cert-manager's for Certificates) and against
-#                   brewmesh's rules (probes, non-root, resources, references between objects)
+#                   brewmesh's rules (probes, non-root, resources, references between objects),
+#                   and the edge: in every overlay, and behind an Ingress with TLS in production
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
@@ -209,10 +210,44 @@ function observability(repo) {
   console.log(`[validate] ${files.length} dashboards, Prometheus and Collector configs consistent`)
 }
 
+// The edge in the rendered overlays: its Deployment and Service in every services overlay;
+// in production an Ingress with TLS for every host it routes, to the edge Service's port,
+// named origins for CORS, and TLS to the services (OUTBOUND_TLS_CA_FILE).
+function edge(files) {
+  for (const file of files) {
+    if (file.includes('migrations')) continue
+    const objects = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()).filter(Boolean)
+    const find = (kind, name) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name || o.metadata?.name?.startsWith(`${name}-`)))
+    const deployment = find('Deployment', 'edge')
+    const service = find('Service', 'edge')
+    if (!deployment || !service) { bad(`${file}: no edge Deployment and Service`); continue }
+    const ports = new Set(service.spec.ports.map((p) => p.name))
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('edge-config'))?.data ?? {}
+    if (!file.includes('prod')) continue
+    const ingresses = objects.filter((o) => o.kind === 'Ingress')
+    if (!ingresses.length) bad(`${file}: production has no Ingress for the edge`)
+    for (const ing of ingresses) {
+      const tlsHosts = new Set((ing.spec.tls ?? []).flatMap((t) => t.hosts ?? []))
+      for (const rule of ing.spec.rules ?? []) {
+        if (!tlsHosts.has(rule.host)) bad(`${file}: Ingress ${ing.metadata.name}: host ${rule.host} has no TLS`)
+        for (const path of rule.http?.paths ?? []) {
+          const backend = path.backend.service
+          if (backend?.name !== 'edge' || !ports.has(backend.port?.name)) bad(`${file}: Ingress ${ing.metadata.name}: ${rule.host}${path.path} does not go to a port of Service edge`)
+        }
+      }
+    }
+    if (!config.EDGE_CORS_ORIGINS || config.EDGE_CORS_ORIGINS.split(',').includes('*')) bad(`${file}: production edge-config needs EDGE_CORS_ORIGINS naming origins`)
+    const env = deployment.spec.template.spec.containers[0].env ?? []
+    if (!env.some((e) => e.name === 'OUTBOUND_TLS_CA_FILE')) bad(`${file}: the production edge does not call the services over TLS (OUTBOUND_TLS_CA_FILE)`)
+  }
+  console.log('[validate] the edge: Deployment and Service in every overlay; production Ingress with TLS')
+}
+
 if (mode === 'k8s') await k8s(args)
+else if (mode === 'edge') edge(args)
 else if (mode === 'devcontainer') devcontainer(args[0], args[1])
 else if (mode === 'observability') observability(args[0])
-else { console.error('usage: validate.mjs k8s FILE... | devcontainer FILE SCHEMA | observability REPO'); process.exit(2) }
+else { console.error('usage: validate.mjs k8s FILE... | edge FILE... | devcontainer FILE SCHEMA | observability REPO'); process.exit(2) }
 for (const p of problems) console.error(`[validate] ${p}`)
 process.exit(problems.length ? 1 : 0)
 JS
@@ -268,6 +303,7 @@ check_k8s() {
   done < <(find deploy/k8s/overlays -name kustomization.yaml | sort)
   ((${#rendered[@]})) || die "no overlays under deploy/k8s/overlays"
   "$(node_bin)" "$CACHE/npm/validate.mjs" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
+  "$(node_bin)" "$CACHE/npm/validate.mjs" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
 }
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------
