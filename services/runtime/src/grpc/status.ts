@@ -31,7 +31,8 @@ export function classify(err: unknown): AppError | undefined {
   if (!(err instanceof Error)) return undefined
   const code = (err as { code?: unknown }).code
   if (typeof code === 'string') {
-    if (PG_RETRYABLE.has(code)) return new AppError('aborted', 'concurrent modification, retry', [], { cause: err, reason: CONCURRENT_MODIFICATION })
+    if (PG_RETRYABLE.has(code))
+      return new AppError('aborted', 'concurrent modification, retry', [], { cause: err, reason: CONCURRENT_MODIFICATION })
     if (PG_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.has(code)) {
       return new AppError('unavailable', 'a dependency is unavailable, retry later', [], { cause: err })
     }
