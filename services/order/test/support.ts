@@ -13,9 +13,22 @@ import { favoritesEnv, startFavorites, type Running as Favorites } from '@brewme
 import { loyaltyEnv, startLoyalty, type Running as Loyalty } from '@brewmesh/loyalty/test/support.ts'
 import { migrateOrder, startApp, type App } from '../src/app.ts'
 import { readConfig } from '../src/config.ts'
-import { MENU_IDS } from '../src/db/menu-seed.ts'
 
-export { MENU_IDS }
+/** Drinks of the menu the first migration seeds (src/db/migrations/0001_orders.ts), by name. */
+export const MENU_IDS = {
+  latte: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f601',
+  cappuccino: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f602',
+  flatWhite: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f603',
+  mocha: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f604',
+  americano: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f605',
+  espresso: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f606',
+  drip: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f607',
+  coldBrew: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f608',
+  chaiLatte: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f609',
+  earlGrey: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60a',
+  hotChocolate: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60b',
+  pumpkinSpice: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60c',
+} as const
 
 export const STAFF: TokenClaims = { sub: 'support-1', roles: ['support', 'operator'] }
 export const BARISTA: TokenClaims = { sub: 'barista-1', roles: ['barista'] }
