@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { OrderServiceClient } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import { OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
 import { grpcurlAt } from '@brewmesh/testkit/grpcurl.ts'
 import { bearer, testIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { latte, MENU_IDS, place, placeRequest, startMesh, type Mesh } from './support.ts'
+import { createCustomer, latte, MENU_IDS, place, placeGroup, placeRequest, startMesh, type Mesh, type OrderClient } from './support.ts'
 
 let mesh: Mesh
 let member: Customer
@@ -22,19 +21,26 @@ beforeAll(async () => {
   sibling = await createCustomer(mesh.customer.client, { householdId: household })
   order = await place(mesh.order.client, placeRequest(member.id))
   await eventually(async () =>
-    expect((await unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id: order.id }, cb))).order?.status).toBe(
-      OrderStatus.ORDER_STATUS_PAID,
-    ),
+    expect((await mesh.order.client.getOrder({ id: order.id })).order?.status).toBe(OrderStatus.ORDER_STATUS_PAID),
   )
 })
 afterAll(async () => {
+  clients.forEach((c) => c.close())
   await mesh?.stop()
 })
 
+const clients: OrderClient[] = []
 const withToken = async (claims?: TokenClaims, expired = false) => {
   const issuer = await testIssuer()
   const token = claims && (await issuer.mint(claims, expired ? { expiresIn: -120 } : {}))
-  return new OrderServiceClient(mesh.order.address, credentials.createInsecure(), token ? { interceptors: [bearer(token)] } : {})
+  const client = createClient(
+    OrderServiceService,
+    mesh.order.address,
+    credentials.createInsecure(),
+    token ? { interceptors: [bearer(token)] } : {},
+  )
+  clients.push(client)
+  return client
 }
 const customer = (c: Customer): TokenClaims => ({ sub: c.id, roles: ['customer'], household_id: household })
 const stranger: TokenClaims = { sub: randomUUID(), roles: ['customer'], household_id: randomUUID() }
@@ -43,16 +49,12 @@ const codeOf = (p: Promise<unknown>) =>
     () => status.OK,
     (err: ServiceError) => err.code,
   )
-const firstMessage = (stream: NodeJS.EventEmitter & { cancel(): void }) =>
-  new Promise<void>((resolve, reject) => {
-    stream.on('data', () => {
-      resolve()
-      stream.cancel()
-    })
-    stream.on('error', reject)
-  })
+/** A stream's outcome: its first message (then the call is cancelled), or its status. */
+const firstMessage = async (messages: AsyncIterable<unknown>) => {
+  for await (const _ of messages) return
+}
 
-type Client = OrderServiceClient
+type Client = OrderClient
 /** Every RPC that needs a particular right, about `member`'s order; the menu only needs a valid token. */
 const RPCS: Record<
   string,
@@ -65,39 +67,33 @@ const RPCS: Record<
     otherCustomer: true,
   },
   PlaceGroupOrder: {
-    call: (c) =>
-      new Promise((resolve, reject) => {
-        const call = c.placeGroupOrder((err, r) => (err ? reject(err) : resolve(r)))
-        call.write({ message: { $case: 'header', value: { requestId: randomUUID(), customerId: member.id, rewardIds: [], note: '' } } })
-        call.write({ message: { $case: 'line', value: latte(1, sibling.id) } })
-        call.end()
-      }),
+    call: (c) => placeGroup(c, { requestId: randomUUID(), customerId: member.id }, [latte(1, sibling.id)]),
     right: () => customer(member),
     wrongRole: { sub: 'favorites', roles: ['service'] },
     otherCustomer: true,
   },
   GetOrder: {
-    call: (c) => unary((cb) => c.getOrder({ id: order.id }, cb)),
+    call: (c) => c.getOrder({ id: order.id }),
     right: () => customer(sibling),
     wrongRole: { sub: 'loyalty', roles: ['service'] },
     otherCustomer: true,
   },
   ListOrders: {
-    call: (c) => unary((cb) => c.listOrders({ pageSize: 5, pageToken: '', customerId: '', householdId: household, statuses: [] }, cb)),
+    call: (c) => c.listOrders({ pageSize: 5, pageToken: '', customerId: '', householdId: household, statuses: [] }),
     right: () => customer(sibling),
     wrongRole: { sub: 'loyalty', roles: ['service'] },
     otherCustomer: true,
   },
   CancelOrder: {
     // The customer cancels their own paid order (the cases after this one still read it).
-    call: (c) => unary((cb) => c.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'auth' }, cb)),
+    call: (c) => c.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'auth' }),
     right: () => customer(member),
     wrongRole: { sub: 'loyalty', roles: ['service'] },
     otherCustomer: true,
     ok: status.OK,
   },
   AdvanceOrder: {
-    call: (c) => unary((cb) => c.advanceOrder({ id: randomUUID(), expectedStatus: 0 }, cb)),
+    call: (c) => c.advanceOrder({ id: randomUUID(), expectedStatus: 0 }),
     right: () => ({ sub: 'b1', roles: ['barista'] }),
     wrongRole: { sub: 's1', roles: ['support'] },
     otherCustomer: true,
@@ -110,17 +106,14 @@ const RPCS: Record<
     otherCustomer: true,
   },
   BaristaSession: {
-    call: (c) => {
-      const call = c.baristaSession()
-      call.write({ commandId: 'j', command: { $case: 'join', value: { baristaId: '', displayName: '' } } })
-      return firstMessage(call)
-    },
+    call: (c) =>
+      firstMessage(c.baristaSession([{ commandId: 'j', command: { $case: 'join', value: { baristaId: '', displayName: '' } } }])),
     right: () => ({ sub: 'b1', roles: ['barista'] }),
     wrongRole: { sub: 's1', roles: ['support'] },
     otherCustomer: true,
   },
   ListMenuItems: {
-    call: (c) => unary((cb) => c.listMenuItems({ pageSize: 1, pageToken: '', category: '', availableOnly: true }, cb)),
+    call: (c) => c.listMenuItems({ pageSize: 1, pageToken: '', category: '', availableOnly: true }),
     right: () => stranger,
     wrongRole: { sub: 'loyalty', roles: ['service'] },
     otherCustomer: false,

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { OrderStatus, PaymentStatus, type MenuItem, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { OrderStatus, PaymentStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
+import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
 
 let mesh: Mesh
 beforeAll(async () => {
@@ -18,28 +17,22 @@ afterAll(async () => {
   await mesh?.stop()
 })
 
-const get = (id: string) => unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id }, cb)).then((r) => r.order!)
+const get = (id: string) => mesh.order.client.getOrder({ id }).then((r) => r.order!)
 const advance = (id: string, expectedStatus: OrderStatus = 0) =>
-  unary<{ order?: Order }>((cb) => mesh.order.client.advanceOrder({ id, expectedStatus }, cb)).then((r) => r.order!)
+  mesh.order.client.advanceOrder({ id, expectedStatus }).then((r) => r.order!)
 const paid = (id: string) => eventually(async () => expect((await get(id)).status).toBe(OrderStatus.ORDER_STATUS_PAID))
 
 describe('the menu', () => {
   it('lists items by category, availability and position, and gets one', async () => {
-    const all = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: false }, cb),
-    )
+    const all = await mesh.order.client.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: false })
     expect(all.items.length).toBeGreaterThanOrEqual(12)
-    const tea = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: 'tea', availableOnly: true }, cb),
-    )
+    const tea = await mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: 'tea', availableOnly: true })
     expect(tea.items.map((i) => i.name)).toEqual(['Chai Latte', 'Earl Grey'])
-    const available = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: '', availableOnly: true }, cb),
-    )
+    const available = await mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: '', availableOnly: true })
     expect(available.items.some((i) => i.id === MENU_IDS.pumpkinSpice)).toBe(false)
-    const item = await unary<{ item?: MenuItem }>((cb) => mesh.order.client.getMenuItem({ id: MENU_IDS.latte }, cb))
+    const item = await mesh.order.client.getMenuItem({ id: MENU_IDS.latte })
     expect(item.item).toMatchObject({ name: 'Caffè Latte', basePrice: { amountMinor: '450', currencyCode: 'USD' } })
-    expect((await failure(unary((cb) => mesh.order.client.getMenuItem({ id: randomUUID() }, cb)))).code).toBe(status.NOT_FOUND)
+    expect((await failure(mesh.order.client.getMenuItem({ id: randomUUID() }))).code).toBe(status.NOT_FOUND)
   })
 })
 
@@ -79,9 +72,7 @@ describe('PlaceOrder', () => {
     const request = placeRequest(customer.id)
     const orders = await Promise.all(Array.from({ length: 8 }, () => place(mesh.order.client, request)))
     expect(new Set(orders.map((o) => o.id)).size).toBe(1)
-    const list = await unary<{ orders: Order[] }>((cb) =>
-      mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] }, cb),
-    )
+    const list = await mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] })
     expect(list.orders).toHaveLength(1)
     const err = await failure(place(mesh.order.client, { ...request, lines: [latte(3)] }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
@@ -134,7 +125,7 @@ describe('PlaceOrder', () => {
   it('refuses with FAILED_PRECONDITION: an unknown or inactive customer, an unavailable drink, no usual', async () => {
     expect((await failure(place(mesh.order.client, placeRequest(randomUUID())))).code).toBe(status.FAILED_PRECONDITION)
     const inactive = await createCustomer(mesh.customer.client)
-    await unary((cb) => mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' }, cb))
+    await mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' })
     expect((await failure(place(mesh.order.client, placeRequest(inactive.id)))).details).toContain('not active')
     const customer = await createCustomer(mesh.customer.client)
     const seasonal = {
@@ -173,9 +164,7 @@ describe('the lifecycle', () => {
     ])
     expect(await watch.end()).toBeUndefined() // the stream ends with OK once the order is final
     expect((await failure(advance(order.id))).code).toBe(status.FAILED_PRECONDITION)
-    const cancel = await failure(
-      unary((cb) => mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }, cb)),
-    )
+    const cancel = await failure(mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }))
     expect(cancel.code).toBe(status.FAILED_PRECONDITION)
   })
 
@@ -183,11 +172,8 @@ describe('the lifecycle', () => {
     const customer = await createCustomer(mesh.customer.client)
     const order = await place(mesh.order.client, placeRequest(customer.id))
     await paid(order.id)
-    const mine = await mesh.order.clientAs({ sub: customer.id, roles: ['customer'] })
-    const cancel = () =>
-      unary<{ order?: Order }>((cb) => mine.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'changed my mind' }, cb)).then(
-        (r) => r.order!,
-      )
+    const mine = await mesh.order.as({ sub: customer.id, roles: ['customer'] })
+    const cancel = () => mine.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'changed my mind' }).then((r) => r.order!)
     const cancelled = await cancel()
     expect(cancelled).toMatchObject({
       status: OrderStatus.ORDER_STATUS_CANCELLED,
@@ -223,9 +209,7 @@ describe('ListOrders', () => {
     await Promise.all(ids.map(paid))
     await advance(ids[0]!)
     const list = (pageSize: number, pageToken = '', statuses: OrderStatus[] = []) =>
-      unary<{ orders: Order[]; nextPageToken: string }>((cb) =>
-        mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses }, cb),
-      )
+      mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses })
     const first = await list(2)
     const second = await list(2, first.nextPageToken)
     expect([...first.orders, ...second.orders].map((o) => o.id)).toEqual([...ids].reverse())
