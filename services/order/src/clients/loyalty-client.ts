@@ -1,34 +1,21 @@
-import { credentials, status as Code, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
-import {
-  LoyaltyServiceClient,
-  type RedeemRewardResponse,
-  type ReleaseRedemptionsResponse,
-} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import { precondition } from '@brewmesh/runtime/errors.ts'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
+import { status as Code, type ServiceError } from '@grpc/grpc-js'
+import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { precondition } from '@brewmesh/runtime/errors'
+import type { Logger } from '@brewmesh/runtime/logger'
 import type { Loyalty } from '../domain/ports.ts'
-import { channelOptions, outboundCalls, type Dependency } from './outbound.ts'
+import { connect, type Dependency, type Outbound } from './dependency.ts'
 
-const refused = (details: string) => precondition(`reward not redeemed: ${details}`)
+const refused = (err: ServiceError) => precondition(`reward not redeemed: ${err.details}`)
 
 /**
  * The Loyalty service: reserves a reward's points against an order, and gives them back when the
  * placement fails. Both are idempotent (by request id, by order), so both are retried.
  */
-export function loyaltyClient(
-  dep: Dependency,
-  auth: Interceptor,
-  log: Logger,
-  channel: ChannelCredentials = credentials.createInsecure(),
-): Loyalty & { close(): void } {
-  const client = new LoyaltyServiceClient(dep.target, channel, {
-    ...channelOptions('brewmesh.loyalty.v1.LoyaltyService', ['RedeemReward', 'ReleaseRedemptions', 'QuoteRewards']),
-    interceptors: [auth],
-  })
-  const loyalty = outboundCalls('loyalty', dep)
+export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger): Loyalty & { close(): void } {
+  const { client, calls } = connect('loyalty', LoyaltyServiceService, dep, outbound, ['redeemReward', 'releaseRedemptions', 'quoteRewards'])
   return {
     async redeem(request, budget) {
-      const r = await loyalty.call<RedeemRewardResponse>((md, opts, cb) => client.redeemReward(request, md, opts, cb), budget, {
+      const r = await calls.call((options) => client.redeemReward(request, options), budget, {
         [Code.NOT_FOUND]: refused,
         [Code.FAILED_PRECONDITION]: refused,
         [Code.INVALID_ARGUMENT]: refused,
@@ -47,7 +34,7 @@ export function loyaltyClient(
     },
     async release(request, budget) {
       try {
-        const r = await loyalty.call<ReleaseRedemptionsResponse>((md, opts, cb) => client.releaseRedemptions(request, md, opts, cb), budget)
+        const r = await calls.call((options) => client.releaseRedemptions(request, options), budget)
         return r.released.length
       } catch (err) {
         log.warn({ orderId: request.orderId, err: (err as Error).message }, 'reservations not released; the hold period will release them')

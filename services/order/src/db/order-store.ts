@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { snapshot } from '@brewmesh/runtime/cache.ts'
-import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { snapshot } from '@brewmesh/runtime/cache'
+import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
 import type { OrderDb } from './schema.ts'
 

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
 
 /** Tables of the order schema, as kysely sees them. Orders and menu items are stored as their contract's JSON. */
 export interface OrderDb {
@@ -39,20 +40,4 @@ export interface BaristaCommandsTable {
   command_id: string
   answer: Buffer
   created_at: Generated<Date>
-}
-
-export interface OutboxTable {
-  id: Generated<string>
-  topic: string
-  key: string
-  payload: Buffer
-  headers: ColumnType<Record<string, string>, string, string>
-  created_at: Generated<Date>
-  published_at: Date | null
-}
-
-export interface ProcessedEventsTable {
-  consumer: string
-  event_id: string
-  processed_at: Generated<Date>
 }

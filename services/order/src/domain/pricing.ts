@@ -1,6 +1,6 @@
 import type { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import type { MenuItem } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { type Violations } from '@brewmesh/runtime/errors.ts'
+import { type Violations } from '@brewmesh/runtime/errors'
 import { minor } from './money.ts'
 
 /**

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import type { OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
-import { currentTraceparent, type EventHeaders } from '@brewmesh/runtime/kafka/headers.ts'
+import type { OutboxMessage } from '@brewmesh/runtime/db'
+import { eventEnvelope } from '@brewmesh/runtime/kafka'
 import type { OrderChange } from '../domain/ports.ts'
-
-export const ORDER_EVENTS_TOPIC = 'brewmesh.order.events.v1'
 
 function payloadOf(change: OrderChange): { type: string; payload: OrderEvent['payload'] } {
   const order = change.order
@@ -54,10 +51,9 @@ function payloadOf(change: OrderChange): { type: string; payload: OrderEvent['pa
 }
 
 /** An order change as the event the outbox relay publishes: key = order id, so one order's events stay in order. */
-export function toOutboxMessage(topic: string, change: OrderChange, now = new Date()): OutboxMessage {
-  const traceparent = currentTraceparent()
+export function toOutboxMessage(topic: string, change: OrderChange, now: Date): OutboxMessage {
   const { type, payload } = payloadOf(change)
-  const metadata = { eventId: randomUUID(), eventType: type, occurredAt: now, source: 'order', traceparent: traceparent ?? '' }
+  const { metadata, headers } = eventEnvelope('order', type, now)
   const o = change.order
   const event: OrderEvent = {
     metadata,
@@ -67,13 +63,6 @@ export function toOutboxMessage(topic: string, change: OrderChange, now = new Da
     version: o.version,
     status: o.status,
     payload,
-  }
-  const headers: EventHeaders = {
-    'event-id': metadata.eventId,
-    'event-type': type,
-    'event-time': now.toISOString(),
-    'event-source': 'order',
-    ...(traceparent ? { traceparent } : {}),
   }
   return { topic, key: o.id, payload: OrderEvent.encode(event).finish(), headers: { ...headers } }
 }

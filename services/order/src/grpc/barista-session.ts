@@ -7,12 +7,11 @@ import {
   QueueOrderRemoved_Reason as Removed,
   type BaristaSessionRequest,
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
-import { AppError, permissionDenied } from '@brewmesh/runtime/errors.ts'
-import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
+import { AppError, permissionDenied } from '@brewmesh/runtime/errors'
+import { AsyncQueue, type FanOut } from '@brewmesh/runtime/streams'
 import { advanceOrder, claimOrder, releaseOrder } from '../domain/orders.ts'
 import type { OrderDeps } from '../domain/ports.ts'
-import type { OrderBus } from '../events/order-bus.ts'
+import { EVERY_ORDER } from '../events/order-feed.consumer.ts'
 
 const MAX_PENDING = 1000
 const QUEUE_LIMIT = 200
@@ -73,103 +72,108 @@ function push(event: OrderEvent, baristaId: string): BaristaSessionResponse['eve
  * what other baristas and the payment processor do. Claims are conditional updates in PostgreSQL,
  * so two baristas never hold one order; every order version reaches the stream once.
  */
-export function baristaSession(deps: OrderDeps, bus: OrderBus, staff: Actor) {
-  return async (requests: AsyncIterable<BaristaSessionRequest>, send: Send<BaristaSessionResponse>, ctx: CallContext): Promise<void> => {
-    const items = new AsyncQueue<Item>(MAX_PENDING, ctx.signal)
-    const sent = new Map<string, number>() // order id → highest version sent
-    const fresh = (o: Order | undefined) => {
-      if (!o) return false
-      if ((sent.get(o.id) ?? 0) >= o.version) return false
-      sent.set(o.id, o.version)
-      return true
-    }
-    let joined: Actor | undefined
-    let unsubscribe = () => {}
-    void (async () => {
-      for await (const request of requests) items.push({ kind: 'command', request })
-      items.close()
-    })().catch((err: unknown) => items.close(err instanceof Error ? err : new Error(String(err))))
+export async function* baristaSession(
+  deps: OrderDeps,
+  changes: FanOut<OrderEvent>,
+  requests: AsyncIterable<BaristaSessionRequest>,
+  staff: Actor,
+  signal: AbortSignal,
+): AsyncIterable<BaristaSessionResponse> {
+  const items = new AsyncQueue<Item>(MAX_PENDING, signal)
+  const sent = new Map<string, number>() // order id → highest version sent
+  const fresh = (o: Order | undefined) => {
+    if (!o) return false
+    if ((sent.get(o.id) ?? 0) >= o.version) return false
+    sent.set(o.id, o.version)
+    return true
+  }
+  let joined: Actor | undefined
+  let unsubscribe = () => {}
+  void (async () => {
+    for await (const request of requests) items.push({ kind: 'command', request })
+    items.close()
+  })().catch((err: unknown) => items.close(err instanceof Error ? err : new Error(String(err))))
 
-    const answer = (commandId: string, event: BaristaSessionResponse['event']) => send({ commandId, event })
-    const reject = (commandId: string, reason: Reject, message: string, order?: Order) =>
-      answer(commandId, { $case: 'rejected', value: { reason, message, order } })
-    try {
-      for await (const item of items) {
-        if (item.kind === 'event') {
-          if (!joined) continue
-          const order = item.event.payload && 'order' in item.event.payload.value ? item.event.payload.value.order : undefined
-          const event = push(item.event, joined.id)
-          if (event && fresh(order) && !(await answer('', event))) return
+  const rejected = (commandId: string, reason: Reject, message: string): BaristaSessionResponse => ({
+    commandId,
+    event: { $case: 'rejected', value: { reason, message, order: undefined } },
+  })
+  try {
+    for await (const item of items) {
+      if (item.kind === 'event') {
+        if (!joined) continue
+        const order = item.event.payload && 'order' in item.event.payload.value ? item.event.payload.value.order : undefined
+        const event = push(item.event, joined.id)
+        if (event && fresh(order)) yield { commandId: '', event }
+        continue
+      }
+      const { commandId, command } = item.request
+      if (command?.$case === 'join') {
+        if (joined) {
+          yield rejected(commandId, Reject.REASON_ALREADY_JOINED, 'already joined')
           continue
         }
-        const { commandId, command } = item.request
-        if (command?.$case === 'join') {
-          if (joined) {
-            if (!(await reject(commandId, Reject.REASON_ALREADY_JOINED, 'already joined'))) return
-            continue
-          }
-          const id = command.value.baristaId || staff.id
-          if (id !== staff.id) throw permissionDenied(`a token for ${staff.id} cannot join as ${id}`)
-          joined = { ...staff, displayName: command.value.displayName }
-          unsubscribe = bus.subscribe('*', (event) => void items.push({ kind: 'event', event }))
-          const queue = await deps.store.queue(QUEUE_LIMIT)
-          queue.forEach(fresh)
-          if (!(await answer(commandId, { $case: 'snapshot', value: { queue, asOf: deps.clock() } }))) return
-          const claimed = await deps.store.claimedBy(id)
-          claimed.forEach(fresh)
-          if (!(await answer(commandId, { $case: 'resumed', value: { baristaId: id, claimedOrders: claimed } }))) return
-          continue
-        }
-        if (!joined) {
-          if (!(await reject(commandId, Reject.REASON_NOT_JOINED, 'send join first'))) return
-          continue
-        }
-        // A command answered before (on this stream or an earlier one) gets the same answer again.
-        const earlier = commandId ? await deps.store.commandAnswer(joined.id, commandId) : undefined
-        if (earlier) {
-          if (!(await send(BaristaSessionResponse.decode(earlier)))) return
-          continue
-        }
-        const remember = async (response: BaristaSessionResponse) => {
-          if (commandId && command?.$case !== 'refresh')
-            await deps.store.saveCommandAnswer(joined!.id, commandId, BaristaSessionResponse.encode(response).finish())
-          return send(response)
-        }
-        try {
-          let event: BaristaSessionResponse['event']
-          if (command?.$case === 'claim') {
-            const order = await claimOrder(deps, joined, command.value.orderId)
-            event = { $case: 'claimed', value: { order, baristaId: joined.id } }
-            fresh(order)
-          } else if (command?.$case === 'advance') {
-            const before = (await deps.store.order(command.value.orderId.toLowerCase()))?.status ?? 0
-            const order = await advanceOrder(deps, joined, command.value.orderId, command.value.expectedStatus, joined.id)
-            fresh(order)
-            event =
+        const id = command.value.baristaId || staff.id
+        if (id !== staff.id) throw permissionDenied(`a token for ${staff.id} cannot join as ${id}`)
+        joined = { ...staff, displayName: command.value.displayName }
+        unsubscribe = changes.subscribe(EVERY_ORDER, (event) => void items.push({ kind: 'event', event }))
+        const queue = await deps.store.queue(QUEUE_LIMIT)
+        queue.forEach(fresh)
+        yield { commandId, event: { $case: 'snapshot', value: { queue, asOf: deps.clock() } } }
+        const claimed = await deps.store.claimedBy(id)
+        claimed.forEach(fresh)
+        yield { commandId, event: { $case: 'resumed', value: { baristaId: id, claimedOrders: claimed } } }
+        continue
+      }
+      if (!joined) {
+        yield rejected(commandId, Reject.REASON_NOT_JOINED, 'send join first')
+        continue
+      }
+      // A command answered before (on this stream or an earlier one) gets the same answer again.
+      const earlier = commandId ? await deps.store.commandAnswer(joined.id, commandId) : undefined
+      if (earlier) {
+        yield BaristaSessionResponse.decode(earlier)
+        continue
+      }
+      let response: BaristaSessionResponse
+      try {
+        if (command?.$case === 'claim') {
+          const order = await claimOrder(deps, joined, command.value.orderId)
+          fresh(order)
+          response = { commandId, event: { $case: 'claimed', value: { order, baristaId: joined.id } } }
+        } else if (command?.$case === 'advance') {
+          const before = (await deps.store.order(command.value.orderId.toLowerCase()))?.status ?? 0
+          const order = await advanceOrder(deps, joined, command.value.orderId, command.value.expectedStatus, joined.id)
+          fresh(order)
+          response = {
+            commandId,
+            event:
               order.status === OrderStatus.ORDER_STATUS_COMPLETED
                 ? { $case: 'removed', value: { order, reason: Removed.REASON_COMPLETED } }
-                : { $case: 'advanced', value: { order, previousStatus: before } }
-          } else if (command?.$case === 'release') {
-            const order = await releaseOrder(deps, joined, command.value.orderId, command.value.reason)
-            fresh(order)
-            event = { $case: 'released', value: { order, baristaId: joined.id } }
-          } else if (command?.$case === 'refresh') {
-            const queue = await deps.store.queue(QUEUE_LIMIT)
-            queue.forEach(fresh)
-            event = { $case: 'snapshot', value: { queue, asOf: deps.clock() } }
-          } else {
-            if (!(await reject(commandId, Reject.REASON_INVALID_COMMAND, 'unknown command'))) return
-            continue
+                : { $case: 'advanced', value: { order, previousStatus: before } },
           }
-          if (!(await remember({ commandId, event }))) return
-        } catch (err) {
-          const { reason, message } = rejection(err)
-          if (!(await remember({ commandId, event: { $case: 'rejected', value: { reason, message, order: undefined } } }))) return
+        } else if (command?.$case === 'release') {
+          const order = await releaseOrder(deps, joined, command.value.orderId, command.value.reason)
+          fresh(order)
+          response = { commandId, event: { $case: 'released', value: { order, baristaId: joined.id } } }
+        } else if (command?.$case === 'refresh') {
+          const queue = await deps.store.queue(QUEUE_LIMIT)
+          queue.forEach(fresh)
+          yield { commandId, event: { $case: 'snapshot', value: { queue, asOf: deps.clock() } } }
+          continue
+        } else {
+          yield rejected(commandId, Reject.REASON_INVALID_COMMAND, 'unknown command')
+          continue
         }
+      } catch (err) {
+        const { reason, message } = rejection(err)
+        response = rejected(commandId, reason, message)
       }
-    } finally {
-      unsubscribe()
-      items.close()
+      if (commandId) await deps.store.saveCommandAnswer(joined.id, commandId, BaristaSessionResponse.encode(response).finish())
+      yield response
     }
+  } finally {
+    unsubscribe()
+    items.close()
   }
 }
