@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import {
   clientChannelCredentials,
@@ -21,7 +20,7 @@ import { loyaltyClient } from './clients/loyalty-client.ts'
 import type { OrderConfig } from './config.ts'
 import { orderStore } from './db/order-store.ts'
 import type { OrderDb } from './db/schema.ts'
-import type { OrderDeps } from './domain/ports.ts'
+import type { OrderChange, OrderDeps } from './domain/ports.ts'
 import { toOutboxMessage } from './events/order-events.ts'
 import { orderFeedHandler } from './events/order-feed.consumer.ts'
 import { orderRoutes } from './grpc/order-service.ts'
@@ -75,7 +74,7 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
     const topic = infra.topic(TOPICS.orderEvents)
     const deps: OrderDeps = {
       ...clients,
-      store: orderStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, change, infra.clock())),
+      store: orderStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, change)),
       payments,
       clock: infra.clock,
       newId: randomUUID,
@@ -83,7 +82,7 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
       currency: config.currency,
       payment: config.payment,
     }
-    const changes = new FanOut<OrderEvent>()
+    const changes = new FanOut<OrderChange>()
     return {
       grpc: [served(OrderServiceService, orderRoutes(deps, changes))],
       publishes: [TOPICS.orderEvents],

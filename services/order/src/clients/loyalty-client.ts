@@ -2,10 +2,31 @@ import { status as Code, type ServiceError } from '@grpc/grpc-js'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { precondition } from '@brewmesh/runtime/errors'
 import type { Logger } from '@brewmesh/runtime/logger'
-import type { Loyalty } from '../domain/ports.ts'
+import type { Cart as CartMessage } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import type { Cart, Loyalty } from '../domain/ports.ts'
+import { money } from '../proto/order-mapper.ts'
 import { connect, type Dependency, type Outbound } from './dependency.ts'
 
 const refused = (err: ServiceError) => precondition(`reward not redeemed: ${err.details}`)
+
+/** The order's lines as the Loyalty service prices rewards against them. */
+const cartToProto = ({ lines, currency }: Cart): CartMessage => ({
+  items: lines.map((l) => ({
+    lineId: l.id,
+    menuItemId: l.menuItemId,
+    name: l.menuItemName,
+    category: l.category,
+    customization: l.customization,
+    quantity: l.quantity,
+    unitPrice: money(l.unitPrice, currency),
+    lineTotal: money(l.lineTotal, currency),
+  })),
+  subtotal: money(
+    lines.reduce((s, l) => s + l.lineTotal, 0),
+    currency,
+  ),
+  chosenRewardIds: [],
+})
 
 /**
  * The Loyalty service: reserves a reward's points against an order, and gives them back when the
@@ -15,7 +36,7 @@ export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger):
   const { client, calls } = connect('loyalty', LoyaltyServiceService, dep, outbound, ['redeemReward', 'releaseRedemptions', 'quoteRewards'])
   return {
     async redeem(request, budget) {
-      const r = await calls.call((options) => client.redeemReward(request, options), budget, {
+      const r = await calls.call((options) => client.redeemReward({ ...request, cart: cartToProto(request.cart) }, options), budget, {
         [Code.NOT_FOUND]: refused,
         [Code.FAILED_PRECONDITION]: refused,
         [Code.INVALID_ARGUMENT]: refused,
@@ -27,7 +48,7 @@ export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger):
         rewardId: red.rewardId,
         redemptionId: red.id,
         rewardName: red.rewardName,
-        discount: red.discount,
+        discount: Number(red.discount?.amountMinor ?? 0),
         pointsCost: red.points,
         lineIds: red.lineIds,
       }

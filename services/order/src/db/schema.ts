@@ -1,7 +1,12 @@
 import type { ColumnType, Generated } from 'kysely'
 import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
 
-/** Tables of the order schema, as kysely sees them. Orders and menu items are stored as their contract's JSON. */
+/**
+ * Tables of the order schema, as kysely sees them. orders.doc holds the domain Order as JSON
+ * (db/order-doc.ts, since migration 0003); menu_items.doc the contract's MenuItem JSON, as the first
+ * migration seeded it. The integer status columns hold the contract's enum values, passed as
+ * generated constants.
+ */
 export interface OrderDb {
   menu_items: MenuItemsTable
   orders: OrdersTable

@@ -1,15 +1,11 @@
-import type { Money } from '@brewmesh/gen/brewmesh/common/v1/money.ts'
+// Amounts are integer minor units (cents) of one currency: every rounding here is explicit.
 
-/** Money in integer minor units; the contract's int64 is a decimal string on the wire. */
-export const minor = (m: Money | undefined): number => Number(m?.amountMinor ?? 0)
-export const money = (amountMinor: number, currencyCode: string): Money => ({ amountMinor: String(amountMinor), currencyCode })
-
-/** round_half_up((amount) * bps / 10000), exactly, in integers. */
+/** round_half_up(amount * bps / 10000), exactly, in integers (amount >= 0). */
 export const taxOf = (amountMinor: number, bps: number): number => Math.floor((amountMinor * bps + 5000) / 10_000)
 
 /**
  * Splits `amount` across `weights` in proportion, exactly: each share rounded down, the remainder
- * to the share at `remainderTo`.
+ * to the share at `remainderTo`. All weights zero: everything to `remainderTo`.
  */
 export function allocate(amount: number, weights: readonly number[], remainderTo = 0): number[] {
   const total = weights.reduce((a, b) => a + b, 0)

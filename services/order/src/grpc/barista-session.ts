@@ -1,6 +1,3 @@
-import type { Actor } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
-import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import {
   BaristaCommandRejected_Reason as Reject,
   BaristaSessionResponse,
@@ -9,58 +6,60 @@ import {
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import { AppError, permissionDenied } from '@brewmesh/runtime/errors'
 import { AsyncQueue, type FanOut } from '@brewmesh/runtime/streams'
+import type { Actor, Order } from '../domain/order.ts'
 import { advanceOrder, claimOrder, releaseOrder } from '../domain/orders.ts'
-import type { OrderDeps } from '../domain/ports.ts'
+import type { OrderChange, OrderDeps } from '../domain/ports.ts'
+import { REASON, type Reason } from '../domain/reasons.ts'
 import { EVERY_ORDER } from '../events/order-feed.consumer.ts'
+import { orderStatus, orderToProto } from '../proto/order-mapper.ts'
 
 const MAX_PENDING = 1000
 const QUEUE_LIMIT = 200
 
-type Item = { kind: 'command'; request: BaristaSessionRequest } | { kind: 'event'; event: OrderEvent }
+type Item = { kind: 'command'; request: BaristaSessionRequest } | { kind: 'change'; change: OrderChange }
 
-/** A command's failure as the rejection the contract names. */
+/** The refusals a barista's command can meet, as the rejections the contract names. */
+const REJECTION: Partial<Record<Reason, Reject>> = {
+  [REASON.alreadyClaimed]: Reject.REASON_ALREADY_CLAIMED,
+  [REASON.notClaimedByYou]: Reject.REASON_NOT_CLAIMED_BY_YOU,
+  [REASON.statusMismatch]: Reject.REASON_STATUS_MISMATCH,
+  [REASON.orderCancelled]: Reject.REASON_ORDER_CANCELLED,
+  [REASON.illegalTransition]: Reject.REASON_ILLEGAL_TRANSITION,
+  [REASON.queueEmpty]: Reject.REASON_QUEUE_EMPTY,
+}
+
+/** A command's failure as the rejection the contract names; anything else (a dependency down) ends the stream. */
 function rejection(err: unknown): { reason: Reject; message: string } {
   if (!(err instanceof AppError)) throw err
-  const m = err.message
   const reason =
-    err.kind === 'not_found'
-      ? Reject.REASON_ORDER_NOT_FOUND
-      : err.kind === 'already_exists'
-        ? Reject.REASON_ALREADY_CLAIMED
-        : err.kind === 'aborted'
-          ? Reject.REASON_STATUS_MISMATCH
-          : err.kind === 'invalid'
-            ? Reject.REASON_INVALID_COMMAND
-            : /not held by|another barista/.test(m)
-              ? Reject.REASON_NOT_CLAIMED_BY_YOU
-              : /CANCELLED/.test(m)
-                ? Reject.REASON_ORDER_CANCELLED
-                : Reject.REASON_ILLEGAL_TRANSITION
-  return { reason, message: m }
+    err.kind === 'invalid'
+      ? Reject.REASON_INVALID_COMMAND
+      : err.kind === 'not_found'
+        ? Reject.REASON_ORDER_NOT_FOUND
+        : err.reason
+          ? REJECTION[err.reason as Reason]
+          : undefined
+  if (reason === undefined) throw err
+  return { reason, message: err.message }
 }
 
 /** What a queue change means to this barista, pushed with an empty command id. */
-function push(event: OrderEvent, baristaId: string): BaristaSessionResponse['event'] {
-  const p = event.payload
-  switch (p?.$case) {
-    case 'paymentProcessed':
-      return p.value.approved && p.value.order ? { $case: 'available', value: { order: p.value.order, position: 0 } } : undefined
-    case 'assignmentChanged': {
-      const order = p.value.order
-      if (!order) return undefined
-      if (p.value.baristaId) return { $case: 'claimed', value: { order, baristaId: p.value.baristaId } }
-      return p.value.previousBaristaId === baristaId ? undefined : { $case: 'available', value: { order, position: 0 } }
-    }
-    case 'statusChanged':
-      return p.value.order?.baristaId === baristaId
-        ? { $case: 'advanced', value: { order: p.value.order, previousStatus: p.value.previousStatus } }
+function push(change: OrderChange, baristaId: string): BaristaSessionResponse['event'] {
+  const order = orderToProto(change.order)
+  switch (change.kind) {
+    case 'payment_processed':
+      return change.approved ? { $case: 'available', value: { order, position: 0 } } : undefined
+    case 'assignment_changed':
+      if (change.order.baristaId) return { $case: 'claimed', value: { order, baristaId: change.order.baristaId } }
+      return change.previousBaristaId === baristaId ? undefined : { $case: 'available', value: { order, position: 0 } }
+    case 'status_changed':
+      return change.order.baristaId === baristaId
+        ? { $case: 'advanced', value: { order, previousStatus: orderStatus.to(change.previous) } }
         : undefined
     case 'completed':
-      return p.value.order ? { $case: 'removed', value: { order: p.value.order, reason: Removed.REASON_COMPLETED } } : undefined
+      return { $case: 'removed', value: { order, reason: Removed.REASON_COMPLETED } }
     case 'cancelled':
-      return p.value.order && p.value.previousStatus !== OrderStatus.ORDER_STATUS_PLACED
-        ? { $case: 'removed', value: { order: p.value.order, reason: Removed.REASON_CANCELLED } }
-        : undefined
+      return change.previous !== 'placed' ? { $case: 'removed', value: { order, reason: Removed.REASON_CANCELLED } } : undefined
     default:
       return undefined
   }
@@ -74,7 +73,7 @@ function push(event: OrderEvent, baristaId: string): BaristaSessionResponse['eve
  */
 export async function* baristaSession(
   deps: OrderDeps,
-  changes: FanOut<OrderEvent>,
+  changes: FanOut<OrderChange>,
   requests: AsyncIterable<BaristaSessionRequest>,
   staff: Actor,
   signal: AbortSignal,
@@ -100,11 +99,10 @@ export async function* baristaSession(
   })
   try {
     for await (const item of items) {
-      if (item.kind === 'event') {
+      if (item.kind === 'change') {
         if (!joined) continue
-        const order = item.event.payload && 'order' in item.event.payload.value ? item.event.payload.value.order : undefined
-        const event = push(item.event, joined.id)
-        if (event && fresh(order)) yield { commandId: '', event }
+        const event = push(item.change, joined.id)
+        if (event && fresh(item.change.order)) yield { commandId: '', event }
         continue
       }
       const { commandId, command } = item.request
@@ -116,13 +114,13 @@ export async function* baristaSession(
         const id = command.value.baristaId || staff.id
         if (id !== staff.id) throw permissionDenied(`a token for ${staff.id} cannot join as ${id}`)
         joined = { ...staff, displayName: command.value.displayName }
-        unsubscribe = changes.subscribe(EVERY_ORDER, (event) => void items.push({ kind: 'event', event }))
+        unsubscribe = changes.subscribe(EVERY_ORDER, (change) => void items.push({ kind: 'change', change }))
         const queue = await deps.store.queue(QUEUE_LIMIT)
         queue.forEach(fresh)
-        yield { commandId, event: { $case: 'snapshot', value: { queue, asOf: deps.clock() } } }
+        yield { commandId, event: { $case: 'snapshot', value: { queue: queue.map(orderToProto), asOf: deps.clock() } } }
         const claimed = await deps.store.claimedBy(id)
         claimed.forEach(fresh)
-        yield { commandId, event: { $case: 'resumed', value: { baristaId: id, claimedOrders: claimed } } }
+        yield { commandId, event: { $case: 'resumed', value: { baristaId: id, claimedOrders: claimed.map(orderToProto) } } }
         continue
       }
       if (!joined) {
@@ -140,26 +138,26 @@ export async function* baristaSession(
         if (command?.$case === 'claim') {
           const order = await claimOrder(deps, joined, command.value.orderId)
           fresh(order)
-          response = { commandId, event: { $case: 'claimed', value: { order, baristaId: joined.id } } }
+          response = { commandId, event: { $case: 'claimed', value: { order: orderToProto(order), baristaId: joined.id } } }
         } else if (command?.$case === 'advance') {
-          const before = (await deps.store.order(command.value.orderId.toLowerCase()))?.status ?? 0
-          const order = await advanceOrder(deps, joined, command.value.orderId, command.value.expectedStatus, joined.id)
+          const expected = orderStatus.from(command.value.expectedStatus)
+          const { order, previous } = await advanceOrder(deps, joined, command.value.orderId, expected, joined.id, 'order_id')
           fresh(order)
           response = {
             commandId,
             event:
-              order.status === OrderStatus.ORDER_STATUS_COMPLETED
-                ? { $case: 'removed', value: { order, reason: Removed.REASON_COMPLETED } }
-                : { $case: 'advanced', value: { order, previousStatus: before } },
+              order.status === 'completed'
+                ? { $case: 'removed', value: { order: orderToProto(order), reason: Removed.REASON_COMPLETED } }
+                : { $case: 'advanced', value: { order: orderToProto(order), previousStatus: orderStatus.to(previous) } },
           }
         } else if (command?.$case === 'release') {
           const order = await releaseOrder(deps, joined, command.value.orderId, command.value.reason)
           fresh(order)
-          response = { commandId, event: { $case: 'released', value: { order, baristaId: joined.id } } }
+          response = { commandId, event: { $case: 'released', value: { order: orderToProto(order), baristaId: joined.id } } }
         } else if (command?.$case === 'refresh') {
           const queue = await deps.store.queue(QUEUE_LIMIT)
           queue.forEach(fresh)
-          yield { commandId, event: { $case: 'snapshot', value: { queue, asOf: deps.clock() } } }
+          yield { commandId, event: { $case: 'snapshot', value: { queue: queue.map(orderToProto), asOf: deps.clock() } } }
           continue
         } else {
           yield rejected(commandId, Reject.REASON_INVALID_COMMAND, 'unknown command')

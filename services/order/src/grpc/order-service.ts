@@ -1,19 +1,19 @@
-import type { Actor } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
-import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import type { OrderServiceService, PlaceGroupOrderRequest } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { invalid, notFound, Violations } from '@brewmesh/runtime/errors'
-import type { Call, Principal, Routes } from '@brewmesh/runtime/grpc'
+import { invalid } from '@brewmesh/runtime/errors'
+import type { Call, Routes } from '@brewmesh/runtime/grpc'
 import type { FanOut } from '@brewmesh/runtime/streams'
-import { advanceOrder, cancelOrder, getOrder, listOrders, requireUuid } from '../domain/orders.ts'
+import { getMenuItem, listMenu } from '../domain/menu.ts'
+import type { Actor, Order } from '../domain/order.ts'
+import { advanceOrder, cancelOrder, getOrder, listOrders } from '../domain/orders.ts'
 import { MAX_LINES, placeOrder, type LineInput, type PlaceInput } from '../domain/place-order.ts'
-import type { CallBudget, OrderDeps } from '../domain/ports.ts'
+import type { CallBudget, OrderChange, OrderDeps } from '../domain/ports.ts'
+import { lineInputFromProto, menuItemToProto, orderStatus, orderToProto } from '../proto/order-mapper.ts'
 import { ACCESS } from './access.ts'
 import { baristaSession } from './barista-session.ts'
-import { lineFromProto } from './order-mapper.ts'
 import { watchOrder } from './watch-order.ts'
 
-const ACTOR_KIND = { customer: 1, staff: 2, service: 3 } as const
-const actorOf = (p: Principal): Actor => ({ kind: ACTOR_KIND[p.kind], id: p.subject, displayName: '' })
+/** Who is acting, from the verified caller. */
+const actorOf = (call: Call): Actor => ({ kind: call.caller.kind, id: call.caller.subject, displayName: '' })
 
 /** The caller's deadline, so the calls this one makes to other services stop when nobody waits. */
 const budgetOf = (call: Call): CallBudget => ({ deadline: call.deadline })
@@ -38,7 +38,7 @@ async function readGroupOrder(requests: AsyncIterable<PlaceGroupOrderRequest>, c
     } else if (m?.$case === 'line') {
       if (!input) throw invalid([{ field: 'header', description: 'must come first' }])
       if (lines.length === MAX_LINES.group) throw invalid([{ field: 'lines', description: `at most ${MAX_LINES.group} lines` }])
-      lines.push(lineFromProto(m.value))
+      lines.push(lineInputFromProto(m.value))
     } else {
       throw invalid([{ field: 'message', description: 'send a header or a line' }])
     }
@@ -48,14 +48,16 @@ async function readGroupOrder(requests: AsyncIterable<PlaceGroupOrderRequest>, c
 }
 
 /** An order the caller may see: staff any, a customer their own (or their household's, as the rule says). */
-async function visibleOrder(deps: OrderDeps, call: Call, id: string) {
+async function visibleOrder(deps: OrderDeps, call: Call, id: string): Promise<Order> {
   const order = await getOrder(deps, id)
   call.authorize({ customerId: order.customerId, householdId: order.householdId })
   return order
 }
 
+const answer = (order: Order) => ({ order: orderToProto(order) })
+
 /** OrderService: one route per RPC (access rule, writes, handler). Errors map in runtime/grpc/status.ts. */
-export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Routes<typeof OrderServiceService> {
+export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderChange>): Routes<typeof OrderServiceService> {
   return {
     placeOrder: {
       access: ACCESS.PlaceOrder,
@@ -66,11 +68,11 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
           kind: 'single',
           requestId: r.requestId,
           customerId: r.customerId,
-          lines: r.lines.map(lineFromProto),
+          lines: r.lines.map(lineInputFromProto),
           rewardIds: r.rewardIds,
           note: r.note,
         }
-        return { order: await placeOrder(deps, input, budgetOf(call)) }
+        return answer(await placeOrder(deps, input, budgetOf(call)))
       },
     },
     placeGroupOrder: {
@@ -78,19 +80,27 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
       // The payer is in the header, the first message.
       about: 'handler',
       write: true,
-      handle: async (requests, call) => ({ order: await placeOrder(deps, await readGroupOrder(requests, call), budgetOf(call)) }),
+      handle: async (requests, call) => answer(await placeOrder(deps, await readGroupOrder(requests, call), budgetOf(call))),
     },
     getOrder: {
       access: ACCESS.GetOrder,
       // Whose order it is comes from the stored order.
       about: 'handler',
-      handle: async (r, call) => ({ order: await visibleOrder(deps, call, r.id) }),
+      handle: async (r, call) => answer(await visibleOrder(deps, call, r.id)),
     },
     listOrders: {
       access: ACCESS.ListOrders,
       // A customer lists their own orders (customer_id) or their household's (household_id).
       about: (r) => ({ customerId: r.customerId || undefined, householdId: r.householdId || undefined }),
-      handle: (r) => listOrders(deps, { ...r, placedAfter: r.placedAfter, placedBefore: r.placedBefore }),
+      async handle(r) {
+        const page = await listOrders(deps, {
+          ...r,
+          placedAfter: r.placedAfter,
+          placedBefore: r.placedBefore,
+          statuses: r.statuses.map(orderStatus.from),
+        })
+        return { orders: page.orders.map(orderToProto), nextPageToken: page.nextPageToken }
+      },
     },
     cancelOrder: {
       access: ACCESS.CancelOrder,
@@ -98,14 +108,14 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
       write: true,
       async handle(r, call) {
         await visibleOrder(deps, call, r.id)
-        return { order: await cancelOrder(deps, actorOf(call.caller), r.id, r.reason) }
+        return answer(await cancelOrder(deps, actorOf(call), r.id, r.reason))
       },
     },
     advanceOrder: {
       access: ACCESS.AdvanceOrder,
       about: 'nobody',
       write: true,
-      handle: async (r, call) => ({ order: await advanceOrder(deps, actorOf(call.caller), r.id, r.expectedStatus) }),
+      handle: async (r, call) => answer((await advanceOrder(deps, actorOf(call), r.id, orderStatus.from(r.expectedStatus))).order),
     },
     listMenuItems: {
       access: ACCESS.ListMenuItems,
@@ -113,15 +123,8 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
       about: 'handler',
       async handle(r, call) {
         call.authorize({ customerId: call.caller.subject })
-        const v = new Violations()
-        v.check(r.pageSize >= 0 && r.pageSize <= 100, 'page_size', 'must be 0 to 100')
-        v.throwIfAny()
-        const all = (await deps.store.menu()).filter((i) => (!r.category || i.category === r.category) && (!r.availableOnly || i.available))
-        const start = r.pageToken ? Number(Buffer.from(r.pageToken, 'base64url').toString('utf8')) : 0
-        if (!Number.isInteger(start) || start < 0) throw invalid([{ field: 'page_token', description: 'is not a page token' }])
-        const size = r.pageSize || 50
-        const items = all.slice(start, start + size)
-        return { items, nextPageToken: start + size < all.length ? Buffer.from(String(start + size)).toString('base64url') : '' }
+        const page = await listMenu(deps, r)
+        return { items: page.items.map(menuItemToProto), nextPageToken: page.nextPageToken }
       },
     },
     getMenuItem: {
@@ -129,10 +132,7 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
       about: 'handler',
       async handle(r, call) {
         call.authorize({ customerId: call.caller.subject })
-        requireUuid(r.id, 'id')
-        const item = await deps.store.menuItem(r.id.toLowerCase())
-        if (!item) throw notFound('menu item', r.id)
-        return { item }
+        return { item: menuItemToProto(await getMenuItem(deps, r.id)) }
       },
     },
     watchOrder: {
@@ -143,7 +143,7 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderEvent>): Route
     baristaSession: {
       access: ACCESS.BaristaSession,
       about: 'nobody',
-      handle: (requests, call) => baristaSession(deps, changes, requests, actorOf(call.caller), call.signal),
+      handle: (requests, call) => baristaSession(deps, changes, requests, actorOf(call), call.signal),
     },
   }
 }
