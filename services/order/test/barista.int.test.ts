@@ -115,8 +115,13 @@ describe('BaristaSession', () => {
       $case: 'advanced',
       value: { order: { status: OrderStatus.ORDER_STATUS_READY }, previousStatus: OrderStatus.ORDER_STATUS_PREPARING },
     })
-    const mismatch = await winner.answer(
+    // Advancing from PREPARING again (a new command, a stale screen) finds READY reached: unchanged.
+    const retried = await winner.answer(
       winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_PREPARING } }),
+    )
+    expect(retried.event).toEqual(ready.event)
+    const mismatch = await winner.answer(
+      winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_PAID } }),
     )
     expect(mismatch.event).toMatchObject({ $case: 'rejected', value: { reason: Reject.REASON_STATUS_MISMATCH } })
     const done = await winner.answer(
@@ -163,9 +168,9 @@ describe('BaristaSession', () => {
     const client = await mesh.order.as({ sub: 'kim', roles: ['barista'] })
     const requests = pushable<BaristaSessionRequest>()
     const reader = new StreamReader<BaristaSessionResponse>(client.baristaSession(requests))
-    requests.push({ commandId: 'c1', command: { $case: 'claim', value: { orderId: randomUUID() } } })
+    requests.push({ commandId: randomUUID(), command: { $case: 'claim', value: { orderId: randomUUID() } } })
     expect((await reader.next()).event).toMatchObject({ $case: 'rejected', value: { reason: Reject.REASON_NOT_JOINED } })
-    requests.push({ commandId: 'c2', command: { $case: 'join', value: { baristaId: 'somebody-else', displayName: '' } } })
+    requests.push({ commandId: randomUUID(), command: { $case: 'join', value: { baristaId: 'somebody-else', displayName: '' } } })
     expect((await reader.end())?.code).toBe(status.PERMISSION_DENIED)
     const customer = await mesh.order.as({ sub: randomUUID(), roles: ['customer'] })
     const refused = new StreamReader(customer.baristaSession(pushable<BaristaSessionRequest>()))

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import { LedgerEntryKind, type LedgerEntry } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import { LineSource, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { publish } from '@brewmesh/testkit/contract-events.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
@@ -32,7 +33,8 @@ const OAT_LATTE: DrinkCustomization = {
 const get = (id: string) => mesh.order.client.getOrder({ id }).then((r) => r.order!)
 const until = (id: string, s: OrderStatus) => eventually(async () => expect((await get(id)).status).toBe(s))
 const advanceToCompleted = async (id: string) => {
-  for (let i = 0; i < 3; i++) await mesh.order.client.advanceOrder({ id, expectedStatus: 0 })
+  for (const expectedStatus of [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
+    await mesh.order.client.advanceOrder({ id, expectedStatus })
 }
 const account = (customerId: string) => mesh.loyalty.client.getAccount({ customerId }).then((r) => r.account!)
 const entries = (customerId: string, orderId: string) =>
@@ -141,6 +143,8 @@ describe('an order across the mesh', () => {
     const request = placeRequest(customer.id, { rewardIds: [SEED.freeDrink] })
     const err = await failure(place(mesh.order.client, request))
     expect(err.code).toBe(status.FAILED_PRECONDITION)
+    // Loyalty's own reason, passed on as the ErrorInfo reason: an app reads it, never the text.
+    expect(errorReasonOf(err)).toBe('QUOTE_ISSUE_INSUFFICIENT_POINTS')
     const list = await mesh.order.client.listOrders({ pageSize: 5, pageToken: '', customerId: customer.id, householdId: '', statuses: [] })
     expect(list.orders).toEqual([])
   })

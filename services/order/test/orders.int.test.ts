@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import { OrderStatus, PaymentStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
 import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
@@ -18,8 +18,7 @@ afterAll(async () => {
 })
 
 const get = (id: string) => mesh.order.client.getOrder({ id }).then((r) => r.order!)
-const advance = (id: string, expectedStatus: OrderStatus = 0) =>
-  mesh.order.client.advanceOrder({ id, expectedStatus }).then((r) => r.order!)
+const advance = (id: string, expectedStatus: OrderStatus) => mesh.order.client.advanceOrder({ id, expectedStatus }).then((r) => r.order!)
 const paid = (id: string) => eventually(async () => expect((await get(id)).status).toBe(OrderStatus.ORDER_STATUS_PAID))
 
 describe('the menu', () => {
@@ -123,20 +122,26 @@ describe('PlaceOrder', () => {
   })
 
   it('refuses with FAILED_PRECONDITION: an unknown or inactive customer, an unavailable drink, no usual', async () => {
-    expect((await failure(place(mesh.order.client, placeRequest(randomUUID())))).code).toBe(status.FAILED_PRECONDITION)
+    const unknown = await failure(place(mesh.order.client, placeRequest(randomUUID())))
+    expect([unknown.code, errorReasonOf(unknown)]).toEqual([status.FAILED_PRECONDITION, 'CUSTOMER_NOT_FOUND'])
     const inactive = await createCustomer(mesh.customer.client)
     await mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' })
-    expect((await failure(place(mesh.order.client, placeRequest(inactive.id)))).details).toContain('not active')
+    const notActive = await failure(place(mesh.order.client, placeRequest(inactive.id)))
+    expect(notActive.details).toContain('not active')
+    expect(errorReasonOf(notActive)).toBe('CUSTOMER_INACTIVE')
     const customer = await createCustomer(mesh.customer.client)
     const seasonal = {
       quantity: 1,
       memberCustomerId: '',
       item: { $case: 'drink' as const, value: { menuItemId: MENU_IDS.pumpkinSpice, customization: undefined } },
     }
-    expect((await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [seasonal] })))).details).toContain('not available')
+    const unavailable = await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [seasonal] })))
+    expect(unavailable.details).toContain('not available')
+    expect(errorReasonOf(unavailable)).toBe('ITEM_UNAVAILABLE')
     const noUsual = await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [usual()] })))
     expect(noUsual.code).toBe(status.FAILED_PRECONDITION)
     expect(noUsual.details).toContain('no usual')
+    expect(errorReasonOf(noUsual)).toBe('NO_USUAL')
   })
 })
 
@@ -150,9 +155,10 @@ describe('the lifecycle', () => {
     expect(await watch.next()).toMatchObject({ kind: Kind.CHANGE_KIND_SNAPSHOT, order: { status: OrderStatus.ORDER_STATUS_PAID } })
 
     const stale = await failure(advance(order.id, OrderStatus.ORDER_STATUS_READY))
-    expect(stale.code).toBe(status.ABORTED)
+    expect(stale.code).toBe(status.FAILED_PRECONDITION)
+    expect(errorReasonOf(stale)).toBe('STATUS_MISMATCH')
     await advance(order.id, OrderStatus.ORDER_STATUS_PAID)
-    await advance(order.id)
+    await advance(order.id, OrderStatus.ORDER_STATUS_PREPARING)
     const done = await advance(order.id, OrderStatus.ORDER_STATUS_READY)
     expect(done).toMatchObject({ status: OrderStatus.ORDER_STATUS_COMPLETED, version: 5 })
     expect(done.completedAt).toBeInstanceOf(Date)
@@ -163,9 +169,12 @@ describe('the lifecycle', () => {
       [Kind.CHANGE_KIND_STATUS_CHANGED, OrderStatus.ORDER_STATUS_COMPLETED],
     ])
     expect(await watch.end()).toBeUndefined() // the stream ends with OK once the order is final
-    expect((await failure(advance(order.id))).code).toBe(status.FAILED_PRECONDITION)
+    // A retry of the last step finds it done: the order unchanged. Any other mismatch is refused.
+    expect(await advance(order.id, OrderStatus.ORDER_STATUS_READY)).toEqual(done)
+    const past = await failure(advance(order.id, OrderStatus.ORDER_STATUS_PAID))
+    expect([past.code, errorReasonOf(past)]).toEqual([status.FAILED_PRECONDITION, 'STATUS_MISMATCH'])
     const cancel = await failure(mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }))
-    expect(cancel.code).toBe(status.FAILED_PRECONDITION)
+    expect([cancel.code, errorReasonOf(cancel)]).toEqual([status.FAILED_PRECONDITION, 'ILLEGAL_TRANSITION'])
   })
 
   it('cancels a paid order with a refund, by the customer, and a retried cancel changes nothing', async () => {
@@ -207,7 +216,7 @@ describe('ListOrders', () => {
     const ids: string[] = []
     for (let i = 0; i < 3; i++) ids.push((await place(mesh.order.client, placeRequest(customer.id))).id)
     await Promise.all(ids.map(paid))
-    await advance(ids[0]!)
+    await advance(ids[0]!, OrderStatus.ORDER_STATUS_PAID)
     const list = (pageSize: number, pageToken = '', statuses: OrderStatus[] = []) =>
       mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses })
     const first = await list(2)

@@ -1,13 +1,21 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { precondition } from '@brewmesh/runtime/errors'
+import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
 import type { Logger } from '@brewmesh/runtime/logger'
 import type { Cart as CartMessage } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import type { Cart, Loyalty } from '../domain/ports.ts'
+import { REASON } from '../domain/reasons.ts'
 import { money } from '../proto/order-mapper.ts'
 import { connect, type Dependency, type Outbound } from './dependency.ts'
 
-const refused = (err: ServiceError) => precondition(`reward not redeemed: ${err.details}`)
+/**
+ * A reward the Loyalty service refused: FAILED_PRECONDITION for our caller, with Loyalty's own
+ * ErrorInfo reason passed on (e.g. QUOTE_ISSUE_INSUFFICIENT_POINTS), REWARD_NOT_REDEEMED when it
+ * gave none. The message names the reward, never repeats Loyalty's text.
+ */
+const refused = (rewardId: string) => (err: ServiceError) =>
+  precondition(`the Loyalty service did not redeem reward ${rewardId}`, errorReasonOf(err) ?? REASON.rewardNotRedeemed)
 
 /** The order's lines as the Loyalty service prices rewards against them. */
 const cartToProto = ({ lines, currency }: Cart): CartMessage => ({
@@ -37,10 +45,10 @@ export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger):
   return {
     async redeem(request, budget) {
       const r = await calls.call((options) => client.redeemReward({ ...request, cart: cartToProto(request.cart) }, options), budget, {
-        [Code.NOT_FOUND]: refused,
-        [Code.FAILED_PRECONDITION]: refused,
-        [Code.INVALID_ARGUMENT]: refused,
-        [Code.ALREADY_EXISTS]: refused,
+        [Code.NOT_FOUND]: refused(request.rewardId),
+        [Code.FAILED_PRECONDITION]: refused(request.rewardId),
+        [Code.INVALID_ARGUMENT]: refused(request.rewardId),
+        [Code.ALREADY_EXISTS]: refused(request.rewardId),
       })
       const red = r.redemption
       if (!red) throw new Error('RedeemReward answered without a redemption')

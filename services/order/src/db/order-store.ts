@@ -31,6 +31,17 @@ function orderRow(o: Order) {
 }
 
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
+/** Saves a barista's answer unless one is saved for the command already (false then). */
+async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean> {
+  const saved = await db
+    .insertInto('barista_commands')
+    .values({ barista_id: baristaId, command_id: commandId, answer: Buffer.from(answer) })
+    .onConflict((oc) => oc.doNothing())
+    .returning('command_id')
+    .executeTakeFirst()
+  return saved !== undefined
+}
+
 export function orderStore(
   db: Kysely<OrderDb>,
   schema: string,
@@ -46,6 +57,7 @@ export function orderStore(
     return { items, byId: new Map(items.map((i) => [i.id, i])) }
   }, menuTtlMs)
   const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
+    saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(trx, baristaId, commandId, answer),
     async order(id, lock) {
       let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
       if (lock) q = q.forUpdate()
@@ -56,7 +68,7 @@ export function orderStore(
       const inserted = await trx
         .insertInto('orders')
         .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash })
-        // Any conflict: the request id, or the id derived from it (a concurrent retry inserted first).
+        // Any conflict: the customer's request id, or the id derived from it (a concurrent retry inserted first).
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst()
@@ -64,6 +76,7 @@ export function orderStore(
       const row = await trx
         .selectFrom('orders')
         .select(['doc', 'request_hash'])
+        .where('customer_id', '=', order.customerId)
         .where('request_id', '=', order.requestId)
         .executeTakeFirstOrThrow()
       return { order: orderFromDoc(row.doc), requestHash: row.request_hash }
@@ -162,13 +175,7 @@ export function orderStore(
         .executeTakeFirst()
       return row?.answer
     },
-    async saveCommandAnswer(baristaId, commandId, answer) {
-      await db
-        .insertInto('barista_commands')
-        .values({ barista_id: baristaId, command_id: commandId, answer: Buffer.from(answer) })
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    },
+    saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(db, baristaId, commandId, answer),
     async purgeCommandAnswers(before) {
       const r = await db.deleteFrom('barista_commands').where('created_at', '<', before).executeTakeFirst()
       return Number(r.numDeletedRows)

@@ -1,4 +1,4 @@
-import { AppError, precondition } from '@brewmesh/runtime/errors'
+import { invalid, precondition, type AppError } from '@brewmesh/runtime/errors'
 import type { Actor, Order, OrderStatus, Payment } from './order.ts'
 import { REASON } from './reasons.ts'
 
@@ -45,19 +45,29 @@ function illegal(order: Order, what: string): AppError {
     : refused(REASON.illegalTransition, `an order that is ${order.status} cannot be ${what}`)
 }
 
+/** The statuses an advance names as the one the caller sees (expected_status). */
+export const ADVANCEABLE: readonly OrderStatus[] = ['paid', 'preparing', 'ready']
+
+/** An advance: the order moved one step (from `previous`), or a retry found it moved already (unchanged). */
+export type Advance = { kind: 'advanced'; order: Order; previous: OrderStatus } | { kind: 'unchanged'; order: Order; previous: OrderStatus }
+
 /**
- * One step forward (paid → preparing → ready → completed). `expected` (when given) must be the
- * current status, so a double tap does not advance twice (ABORTED, STATUS_MISMATCH otherwise).
+ * One step forward (paid → preparing → ready → completed) from `expected`, the status the caller
+ * sees. An order already in the status after `expected` is a retry: unchanged. Any other status
+ * is a refusal the caller must not retry as is (STATUS_MISMATCH; ORDER_CANCELLED when cancelled).
  * `holder`: through a barista session only the barista holding the order advances it.
  */
-export function advance(order: Order, expected: OrderStatus | undefined, now: Date, holder?: string): Order {
-  if (expected && order.status !== expected)
-    throw new AppError('aborted', `order ${order.id} is ${order.status}, not ${expected}`, [], { reason: REASON.statusMismatch })
-  const to = NEXT[order.status]
-  if (!to) throw illegal(order, 'advanced')
+export function advance(order: Order, expected: OrderStatus, now: Date, holder?: string): Advance {
+  const to = NEXT[expected]
+  if (!to) throw invalid([{ field: 'expected_status', description: 'must be PAID, PREPARING or READY' }])
+  if (order.status !== expected && order.status !== to) {
+    if (order.status === 'cancelled') throw illegal(order, 'advanced')
+    throw refused(REASON.statusMismatch, `order ${order.id} is ${order.status}, not ${expected}`)
+  }
   if (holder !== undefined && order.baristaId !== holder)
-    throw refused(REASON.notClaimedByYou, `order ${order.id} is not held by ${holder}`)
-  return next(order, now, { status: to })
+    throw refused(REASON.notClaimedByYou, `order ${order.id} is not held by this barista`)
+  if (order.status === to) return { kind: 'unchanged', order, previous: expected }
+  return { kind: 'advanced', order: next(order, now, { status: to }), previous: expected }
 }
 
 /** The payment of a cancelled order: an approved one refunded, a pending one voided. */
@@ -124,7 +134,7 @@ export function claimRefusal(order: Order): AppError {
 
 /** A barista gives a claimed order back: it returns to the queue, still preparing, unclaimed. */
 export function release(order: Order, barista: Actor, now: Date): Order {
-  if (order.baristaId !== barista.id) throw refused(REASON.notClaimedByYou, `order ${order.id} is not held by ${barista.id}`)
+  if (order.baristaId !== barista.id) throw refused(REASON.notClaimedByYou, `order ${order.id} is not held by this barista`)
   if (order.status !== 'preparing') throw illegal(order, 'released')
   return next(order, now, { baristaId: '', claimedAt: undefined })
 }

@@ -18,9 +18,12 @@ const menuPages = pageTokens((raw) => {
   return start === undefined ? undefined : { start }
 })
 
-/** The menu in menu order (category, position, name), filtered: 0 to 100 items a page (0: 50). */
+/** Items a ListMenuItems page holds at most; also the default (0): the whole menu fits one page. */
+export const MENU_PAGE_MAX = 100
+
+/** The menu in menu order (category, position, name), filtered: 1 to 100 items a page, 0 means 100. */
 export function menuPage(menu: readonly MenuItem[], query: MenuQuery): { items: MenuItem[]; nextPageToken: string } {
-  const size = pageSize(query.pageSize, 50, 100)
+  const size = pageSize(query.pageSize, MENU_PAGE_MAX, MENU_PAGE_MAX)
   const filters = [query.category, query.availableOnly]
   const start = menuPages.decode(query.pageToken, filters)?.start ?? 0
   const all = menu.filter((i) => (!query.category || i.category === query.category) && (!query.availableOnly || i.available))

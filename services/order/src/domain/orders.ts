@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
-import { notFound, Violations } from '@brewmesh/runtime/errors'
+import { AppError, notFound, precondition, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid, isUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import * as lifecycle from './lifecycle.ts'
 import type { Actor, Order, OrderStatus } from './order.ts'
 import type { OrderDeps, OrderTx } from './ports.ts'
+import { REASON } from './reasons.ts'
 
 export async function getOrder(deps: OrderDeps, id: string, field = 'id'): Promise<Order> {
   const order = await deps.store.order(uuidOf(id, field))
@@ -18,33 +19,47 @@ async function locked(tx: OrderTx, id: string): Promise<Order> {
   return order
 }
 
-/** An advance: the order after it, and the status it moved from. */
+/** What an advance did: the order after it, the status it moved from, and whether it changed it. */
 export interface Advanced {
   order: Order
   previous: OrderStatus
+  changed: boolean
 }
 
 /**
- * Moves an order one step (paid → preparing → ready → completed), recording the change; through a
- * barista session (`holder`) only for the barista holding it.
+ * Work done in the transaction of a change, after it (a barista session saves its answer there,
+ * so the answer exists exactly when the effect does).
+ */
+export type InTransaction<T> = (tx: OrderTx, outcome: T) => Promise<void>
+
+/**
+ * Moves an order one step from `expected` (paid → preparing → ready → completed), recording the
+ * change; a retry that finds the next status reached changes nothing. Through a barista session
+ * (`holder`) only for the barista holding it.
  */
 export async function advanceOrder(
   deps: OrderDeps,
   by: Actor,
   id: string,
   expected: OrderStatus | undefined,
-  holder?: string,
-  field = 'id',
+  options: { holder?: string; field?: string; then?: InTransaction<Advanced> } = {},
 ): Promise<Advanced> {
-  const orderId = uuidOf(id, field)
+  const v = new Violations()
+  checkUuid(v, id, options.field ?? 'id')
+  v.check(expected !== undefined && lifecycle.ADVANCEABLE.includes(expected), 'expected_status', 'must be PAID, PREPARING or READY')
+  v.throwIfAny()
   return deps.store.transaction(async (tx) => {
-    const order = await locked(tx, orderId)
+    const order = await locked(tx, id.toLowerCase())
     const now = deps.clock()
-    const updated = lifecycle.advance(order, expected, now, holder)
-    await tx.update(updated)
-    if (updated.status === 'completed') await tx.record({ kind: 'completed', order: updated, by, at: now })
-    else await tx.record({ kind: 'status_changed', order: updated, previous: order.status, by, at: now })
-    return { order: updated, previous: order.status }
+    const step = lifecycle.advance(order, expected!, now, options.holder)
+    const advanced = { order: step.order, previous: step.previous, changed: step.kind === 'advanced' }
+    if (advanced.changed) {
+      await tx.update(step.order)
+      if (step.order.status === 'completed') await tx.record({ kind: 'completed', order: step.order, by, at: now })
+      else await tx.record({ kind: 'status_changed', order: step.order, previous: order.status, by, at: now })
+    }
+    await options.then?.(tx, advanced)
+    return advanced
   })
 }
 
@@ -90,9 +105,28 @@ export async function processPayment(deps: OrderDeps, orderId: string): Promise<
   })
 }
 
-/** A barista claims a queued order: it moves to preparing under their name. Two baristas never hold one order. */
-export async function claimOrder(deps: OrderDeps, barista: Actor, id: string): Promise<Order> {
-  const orderId = uuidOf(id, 'order_id')
+/** Queue heads a claim of "the next order" tries before it gives up (each may be claimed by someone else meanwhile). */
+const HEADS_TRIED = 5
+
+/**
+ * A barista claims a queued order: it moves to preparing under their name. Two baristas never
+ * hold one order. An empty id claims the first order of the queue (QUEUE_EMPTY when there is none).
+ */
+export async function claimOrder(deps: OrderDeps, barista: Actor, id: string, then?: InTransaction<Order>): Promise<Order> {
+  if (id) return claim(deps, barista, uuidOf(id, 'order_id'), then)
+  const heads = await deps.store.queue(HEADS_TRIED)
+  for (const head of heads) {
+    try {
+      return await claim(deps, barista, head.id, then)
+    } catch (err) {
+      // Claimed by another barista since the queue was read: try the next.
+      if (!(err instanceof AppError && err.reason === REASON.alreadyClaimed)) throw err
+    }
+  }
+  throw precondition('the queue is empty', REASON.queueEmpty)
+}
+
+async function claim(deps: OrderDeps, barista: Actor, orderId: string, then?: InTransaction<Order>): Promise<Order> {
   return deps.store.transaction(async (tx) => {
     const order = await tx.claimable(orderId)
     if (!order) {
@@ -106,12 +140,19 @@ export async function claimOrder(deps: OrderDeps, barista: Actor, id: string): P
     await tx.record({ kind: 'assignment_changed', order: claimed, previousBaristaId: '', reason: 'claimed', at: now })
     if (order.status !== claimed.status)
       await tx.record({ kind: 'status_changed', order: claimed, previous: order.status, by: barista, at: now })
+    await then?.(tx, claimed)
     return claimed
   })
 }
 
 /** A barista gives a claimed order back: it returns to the queue, still preparing, unclaimed. */
-export async function releaseOrder(deps: OrderDeps, barista: Actor, id: string, reason: string): Promise<Order> {
+export async function releaseOrder(
+  deps: OrderDeps,
+  barista: Actor,
+  id: string,
+  reason: string,
+  then?: InTransaction<Order>,
+): Promise<Order> {
   const orderId = uuidOf(id, 'order_id')
   return deps.store.transaction(async (tx) => {
     const order = await locked(tx, orderId)
@@ -119,6 +160,7 @@ export async function releaseOrder(deps: OrderDeps, barista: Actor, id: string, 
     const released = lifecycle.release(order, barista, now)
     await tx.update(released)
     await tx.record({ kind: 'assignment_changed', order: released, previousBaristaId: barista.id, reason: reason || 'released', at: now })
+    await then?.(tx, released)
     return released
   })
 }
@@ -141,7 +183,7 @@ const orderPages = pageTokens((raw) => {
   return placedAt && id && isUuid(id) ? { t: placedAt.getTime(), i: id } : undefined
 })
 
-/** Orders newest placed first, by customer, household, statuses and placement time: 0 to 100 a page (0: 50). */
+/** Orders newest placed first, by customer, household, statuses and placement time: 1 to 100 a page, 0 means 50. */
 export async function listOrders(deps: OrderDeps, input: ListInput): Promise<{ orders: Order[]; nextPageToken: string }> {
   const v = new Violations()
   if (input.customerId) checkUuid(v, input.customerId, 'customer_id')

@@ -11,6 +11,7 @@ import { breakdowns, totals } from './totals.ts'
 export type LineItem = { kind: 'drink'; menuItemId: string; customization: DrinkCustomization | undefined } | { kind: 'usual' } | undefined
 
 export interface LineInput {
+  /** 1 to 20; 0 (the contract's unset value) means 1. */
   quantity: number
   /** The member the drink is for; empty: the payer. */
   memberCustomerId: string
@@ -48,6 +49,12 @@ function validate(input: PlaceInput, v: Violations): void {
     else if (line.item.kind === 'drink') v.check(isUuid(line.item.menuItemId), `${at}.drink.menu_item_id`, 'must be a UUID')
   })
 }
+
+/** The request as the contract means it: an unset quantity (0) is 1, so 0 and 1 are the same request. */
+const withDefaults = (input: PlaceInput): PlaceInput => ({
+  ...input,
+  lines: input.lines.map((l) => (l.quantity === 0 ? { ...l, quantity: 1 } : l)),
+})
 
 const hashOf = (input: PlaceInput) =>
   createHash('sha256')
@@ -151,7 +158,8 @@ async function priceLines(
  * (like its line ids and redemption keys) derives from the idempotency key, so a retry reserves
  * nothing twice. The order and its OrderPlaced event commit together; payment runs afterwards.
  */
-export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: CallBudget): Promise<Order> {
+export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: CallBudget): Promise<Order> {
+  const input = withDefaults(request)
   const v = new Violations()
   validate(input, v)
   v.throwIfAny()
@@ -174,7 +182,9 @@ export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: Cal
   if (input.kind === 'group' && !payer.householdId)
     throw precondition(`customer ${payer.id} has no household to order for`, REASON.noHousehold)
   const members = await membersOf(deps, input, payer, budget)
-  const orderId = nameUuid('order', input.requestId)
+  // Keys are the customer's own: another customer's identical key is another order. (Orders placed
+  // before keys were scoped keep their ids; their retries find them by customer and key above.)
+  const orderId = nameUuid('order', customerId, input.requestId)
   const lines = await priceLines(deps, input, orderId, settled(linesLookup), members, payer.id)
 
   const rewards: AppliedReward[] = []
@@ -183,7 +193,7 @@ export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: Cal
       rewards.push(
         await deps.loyalty.redeem(
           {
-            requestId: nameUuid('redeem', input.requestId, rewardId),
+            requestId: nameUuid('redeem', customerId, input.requestId, rewardId),
             customerId: payer.id,
             rewardId,
             orderId,

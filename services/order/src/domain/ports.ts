@@ -87,6 +87,8 @@ export interface OrderTx {
   record(change: OrderChange): Promise<void>
   /** Locks a queued (paid or released), unclaimed order; undefined when it is not claimable (someone was first). */
   claimable(id: string): Promise<Order | undefined>
+  /** Saves the answer to a barista's command with its effect; false when the command was answered already. */
+  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean>
 }
 
 export interface OrderStore {
@@ -105,7 +107,8 @@ export interface OrderStore {
   menu(): Promise<MenuItem[]>
   /** The answer given to a barista's command (encoded by the session), if it was answered before. */
   commandAnswer(baristaId: string, commandId: string): Promise<Uint8Array | undefined>
-  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<void>
+  /** Saves the answer to a command that changed nothing (a refusal); false when it was answered already. */
+  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean>
   /** Forgets command answers older than `before`. */
   purgeCommandAnswers(before: Date): Promise<number>
 }

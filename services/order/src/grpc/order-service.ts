@@ -143,6 +143,8 @@ export function orderRoutes(deps: OrderDeps, changes: FanOut<OrderChange>): Rout
     baristaSession: {
       access: ACCESS.BaristaSession,
       about: 'nobody',
+      // A command breaking the contract is answered rejected INVALID_COMMAND; the session goes on.
+      invalidMessages: 'deliver',
       handle: (requests, call) => baristaSession(deps, changes, requests, actorOf(call), call.signal),
     },
   }
