@@ -1,4 +1,4 @@
-import { allocate, taxOf } from './money.ts'
+import { allocate, allocateWithin, taxOf } from './money.ts'
 import type { AppliedReward, MemberBreakdown, OrderLine } from './order.ts'
 
 export interface Totals {
@@ -22,7 +22,8 @@ export function totals(lines: readonly OrderLine[], rewards: readonly AppliedRew
 
 /**
  * Per-member totals of a group order that sum exactly to the order's: a discount goes to the
- * member whose line it covers, else in proportion to member subtotals; tax is allocated on what
+ * member whose line it covers, else in proportion to member subtotals, never more than a member's
+ * own subtotal; tax is allocated on what
  * each member owes after discounts; every rounding remainder goes to the payer's share.
  */
 export function breakdowns(
@@ -42,8 +43,9 @@ export function breakdowns(
     shares.forEach((s, i) => (claimed[i]! += s))
   }
   const order = totals(lines, rewards, taxRateBps)
-  // Rewards worth more than the subtotal: the order's (capped) discount, shared as they claimed it.
-  const discounts = claimed.reduce((a, b) => a + b, 0) > order.discount ? allocate(order.discount, claimed, payerIndex) : claimed
+  // The order's (capped) discount, shared as the members claimed it, no member's above their own
+  // subtotal (rewards worth more than a member's drinks: the rest goes to the others').
+  const discounts = allocateWithin(order.discount, claimed, subtotals, payerIndex)
   const taxes = allocate(
     order.tax,
     subtotals.map((s, i) => s - discounts[i]!),
