@@ -41,7 +41,10 @@ export interface PlaceOrderRequest {
   requestId: string
   /** Required: the customer ordering and paying; must exist and be active. */
   customerId: string
-  /** 1 to 20 lines. member_customer_id must be empty (or equal customer_id) here. */
+  /**
+   * 1 to 20 lines (INVALID_ARGUMENT lines otherwise; the contract check before the handler stops
+   * at the default 100). member_customer_id must be empty (or equal customer_id) here.
+   */
   lines: OrderLineInput[]
   /**
    * Loyalty rewards to redeem, 0 to 5, each must apply to this order (FAILED_PRECONDITION with the
