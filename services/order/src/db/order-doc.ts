@@ -1,5 +1,7 @@
 import { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import { Order as OrderMessage } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import type { EnteredAt, Order, OrderLine, Payment } from '../domain/order.ts'
+import { orderFromProto } from '../proto/order-mapper.ts'
 
 /**
  * How an order is kept in orders.doc: the domain Order as JSON, times as ISO strings. A line's
@@ -18,6 +20,9 @@ type StoredOrder = Stored<Omit<Order, 'lines' | 'payment' | 'entered'>, 'claimed
 const time = (value: string | undefined) => (value === undefined ? undefined : new Date(value))
 
 export function orderFromDoc(doc: unknown): Order {
+  // The contract's proto3 JSON, as orders.doc held it before 0003: still written by a replica of
+  // the previous release during a rolling deploy, so it is read as it was read then.
+  if (doc && typeof doc === 'object' && !('entered' in doc)) return orderFromProto(OrderMessage.fromJSON(doc))
   const d = doc as StoredOrder
   return {
     ...d,

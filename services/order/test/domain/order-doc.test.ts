@@ -63,6 +63,14 @@ describe('an order kept in orders.doc', () => {
     expect(orderFromDoc(converted)).toEqual(order)
   })
 
+  it.each([
+    ['a placed order', placedOrder()],
+    ['a cancelled group order with a reward and a refund', eventful],
+  ])('when %s is written in the old form after 0003 (a previous replica, mid-deploy), then it still reads the same', (_, order) => {
+    const before = JSON.parse(JSON.stringify(OrderMessage.toJSON(orderToProto(order)))) as unknown
+    expect(orderFromDoc(before)).toEqual(order)
+  })
+
   it('when 0003 meets a document already in the new form, then it leaves it alone', () => {
     const doc = JSON.parse(orderToDoc(eventful)) as Record<string, unknown>
     expect(convert(doc)).toBe(doc)
