@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import { ActorKind } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
 import { UsualSource } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { addFavorite, addRequest, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
@@ -103,6 +103,17 @@ describe('AddFavorite', () => {
     const err = await failure(addFavorite(svc.client, customerId, { menuItemId: randomUUID() }))
     expect(err.code).toBe(status.FAILED_PRECONDITION)
     expect(err.details).toContain('limit')
+    expect(errorReasonOf(err)).toBe('FAVORITE_LIMIT_REACHED')
+  })
+
+  it('keeps positions within 0 to 1,000,000, so a favorite put at the end never stops the next one from being added', async () => {
+    const customerId = randomUUID()
+    const tooFar = await failure(addFavorite(svc.client, customerId, { position: 2_147_483_647 }))
+    expect(tooFar.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(tooFar)).toEqual([{ field: 'position', description: 'must be 0 to 1000000' }])
+    await addFavorite(svc.client, customerId, { position: 1_000_000 })
+    const next = await addFavorite(svc.client, customerId, { menuItemId: MENU.mocha })
+    expect(next.position).toBe(1_000_001)
   })
 })
 
@@ -120,6 +131,7 @@ describe('UpdateFavorite and RemoveFavorite', () => {
       svc.client.updateFavorite({ favorite: { ...f, nickname: 'x' }, updateMask: ['nickname'], expectedRevision: f.revision }),
     )
     expect(stale.code).toBe(status.ABORTED)
+    expect(errorReasonOf(stale)).toBe('REVISION_MISMATCH')
     const badMask = await failure(svc.client.updateFavorite({ favorite: f, updateMask: ['pinned'], expectedRevision: '0' }))
     expect(badMask.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(badMask)[0]?.field).toBe('update_mask')
@@ -160,6 +172,11 @@ describe('ListFavorites', () => {
     expect(third.nextPageToken).toBe('')
     expect((await failure(list(randomUUID(), 2, first.nextPageToken))).code).toBe(status.INVALID_ARGUMENT)
     expect((await list(randomUUID())).favorites).toEqual([])
+    // A token forged with a position no listing produces: refused as a token, never a failed query.
+    const forged = Buffer.from(JSON.stringify({ p: { p: 'x', t: 9e99, i: 'a' }, f: 'whatever' })).toString('base64url')
+    const refused = await failure(list(customerId, 2, forged))
+    expect(refused.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(refused).map((v) => v.field)).toEqual(['page_token'])
   })
 })
 

@@ -7,7 +7,7 @@ import type {
   ImportFavoritesResponse,
   WatchFavoritesResponse,
 } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
+import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
@@ -76,6 +76,10 @@ describe('WatchFavorites', () => {
     const ahead = watch(one, customerId, '99')
     expect((await ahead.reader.next()).event).toMatchObject({ $case: 'snapshot', value: { revision: '3' } })
     ahead.call.cancel()
+    // Past any revision the store can hold (it used to fail the stream INTERNAL): a snapshot too.
+    const farAhead = watch(one, customerId, '4294967296')
+    expect((await farAhead.reader.next()).event).toMatchObject({ $case: 'snapshot', value: { revision: '3' } })
+    farAhead.call.cancel()
   })
 
   it('refuses a customer token watching someone else, and a malformed id', async () => {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
-import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import { favoriteDrinkKey, type CommittedOperation, type Favorite, type FavoriteChange, type LearnedDrink } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesStore, FavoritesTx } from '../domain/ports.ts'
 import type { FavoritesDb, FavoritesTable } from './schema.ts'

@@ -2,7 +2,8 @@ import { AppError, invalid, Violations, type FieldViolation } from '@brewmesh/ru
 import { FAVORITES_LIMIT, type ChangeOrigin, type DrinkInput, type Favorite } from './favorite.ts'
 import { operate } from './operation.ts'
 import type { FavoritesDeps } from './ports.ts'
-import { checkDrink, checkText, checkUuid, normalizeDrink } from './validation.ts'
+import { checkDrink, checkText, normalizeDrink } from './validation.ts'
+import { checkUuid } from '@brewmesh/runtime/ids'
 
 export interface ImportHeader {
   customerId: string

@@ -1,4 +1,4 @@
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import type { Traced } from '@brewmesh/runtime/kafka'
 import { Edit } from './edit.ts'
 import { ACTOR_KIND, drinkKey, type ChangeOrigin, type DrinkCustomization } from './favorite.ts'
 import { commitEdit } from './operation.ts'

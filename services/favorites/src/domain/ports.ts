@@ -1,4 +1,4 @@
-import type { FieldViolation } from '@brewmesh/runtime/errors.ts'
+import type { FieldViolation } from '@brewmesh/runtime/errors'
 import type { CommittedOperation, DrinkCustomization, Favorite, LearnedDrink } from './favorite.ts'
 
 /** A customer's favorites as read under the customer's lock. */

@@ -3,7 +3,7 @@ import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@bre
 import type { Logger } from '@brewmesh/runtime/logger'
 import { forgetDeletedCustomers, type CustomerDeleted } from '../domain/learning.ts'
 import type { FavoritesDeps } from '../domain/ports.ts'
-import { isUuid } from '../domain/validation.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
 
 /** Reads a CustomerDeleted into what forgetting needs; other customer events are not for this service. */
 export function customerDeletedOf(event: CustomerEvent): CustomerDeleted | undefined {

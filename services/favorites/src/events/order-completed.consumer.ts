@@ -3,7 +3,7 @@ import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@bre
 import type { Logger } from '@brewmesh/runtime/logger'
 import { learnFromCompletedOrders, type CompletedOrder } from '../domain/learning.ts'
 import type { FavoritesDeps } from '../domain/ports.ts'
-import { isUuid } from '../domain/validation.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { customizationFromProto } from '../proto/favorites-mapper.ts'
 
 /** Reads an OrderCompleted into what learning needs; other order events are not for this service. */

@@ -10,7 +10,8 @@ import type { ChangeOrigin } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesDeps } from '../domain/ports.ts'
 import { asChange, catchUp, ChangeCursor } from '../domain/replay.ts'
 import { applyClientChange, clientChangeIdViolations, type ClientChange, type SyncDevice } from '../domain/sync.ts'
-import { checkText, checkUuid } from '../domain/validation.ts'
+import { checkText } from '../domain/validation.ts'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { ackToProto, changeToProto, drinkFromProto, favoriteValuesFromProto, snapshotToProto } from '../proto/favorites-mapper.ts'
 
 /** Client changes and feed changes a stream may have pending before it is ended. */
