@@ -3,6 +3,17 @@ import type { DrinkCustomization, MenuItem } from './order.ts'
 
 // Customization enum fields are the contract's values: 0 is "unspecified" (proto3's zero value),
 // every other value is only ever compared with what the menu item lists.
+const UNSPECIFIED = 0
+
+/** A customization that leaves every field to the recipe. */
+export const UNSET: DrinkCustomization = {
+  size: UNSPECIFIED,
+  milk: UNSPECIFIED,
+  extraShots: 0,
+  syrups: [],
+  temperature: UNSPECIFIED,
+  sweetness: 0,
+}
 
 /**
  * A line's customization against its menu item: every unspecified field filled from the recipe,
@@ -17,7 +28,7 @@ export function resolveCustomization(
 ): DrinkCustomization {
   const recipe = item.recipe
   const allowed = item.allowed
-  const r = requested ?? { size: 0, milk: 0, extraShots: 0, syrups: [], temperature: 0, sweetness: 0 }
+  const r = requested ?? UNSET
   const defaultSize = item.sizes.find((s) => s.priceDelta === 0)?.size ?? recipe.size
   const syrups = [...new Set((r.syrups.length > 0 ? r.syrups : recipe.syrups).map((s) => s.trim().toLowerCase()))].sort()
   const resolved: DrinkCustomization = {
@@ -34,7 +45,7 @@ export function resolveCustomization(
       `${at}.size`,
       `${item.name} does not come in this size`,
     )
-  else v.check(r.size === 0 || r.size === recipe.size, `${at}.size`, `${item.name} comes in one size`)
+  else v.check(r.size === UNSPECIFIED || r.size === recipe.size, `${at}.size`, `${item.name} comes in one size`)
   // A drink that lists no milks takes none: unspecified, or the recipe's own "no milk".
   if (allowed.milks.length > 0)
     v.check(
@@ -42,7 +53,7 @@ export function resolveCustomization(
       `${at}.milk`,
       `${item.name} is not made with this milk`,
     )
-  else v.check(r.milk === 0 || r.milk === recipe.milk, `${at}.milk`, `${item.name} takes no milk`)
+  else v.check(r.milk === UNSPECIFIED || r.milk === recipe.milk, `${at}.milk`, `${item.name} takes no milk`)
   v.check(
     resolved.extraShots >= 0 && resolved.extraShots <= allowed.maxExtraShots,
     `${at}.extra_shots`,
@@ -55,7 +66,11 @@ export function resolveCustomization(
   if (allowed.temperatures.length > 0)
     v.check(allowed.temperatures.includes(resolved.temperature), `${at}.temperature`, `${item.name} is not served at this temperature`)
   else
-    v.check(r.temperature === 0 || r.temperature === recipe.temperature, `${at}.temperature`, `${item.name} is served as the recipe says`)
+    v.check(
+      r.temperature === UNSPECIFIED || r.temperature === recipe.temperature,
+      `${at}.temperature`,
+      `${item.name} is served as the recipe says`,
+    )
   v.check(resolved.sweetness >= 0 && resolved.sweetness <= 5, `${at}.sweetness`, 'must be 0 to 5')
   if (!allowed.sweetnessAdjustable) v.check(r.sweetness === 0, `${at}.sweetness`, `${item.name} is not sweetened to order`)
   return resolved

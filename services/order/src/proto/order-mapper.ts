@@ -1,4 +1,5 @@
 import { ActorKind, type Actor as ActorMessage } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
+import { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import type { Money } from '@brewmesh/gen/brewmesh/common/v1/money.ts'
 import {
   CancelReasonCode,
@@ -170,7 +171,7 @@ export function orderFromProto(o: OrderMessage): Order {
       menuItemId: l.menuItemId,
       menuItemName: l.menuItemName,
       category: l.category,
-      customization: l.customization ?? { size: 0, milk: 0, extraShots: 0, syrups: [], temperature: 0, sweetness: 0 },
+      customization: l.customization ?? DrinkCustomization.fromPartial({}),
       quantity: l.quantity,
       unitPrice: minor(l.unitPrice),
       lineTotal: minor(l.lineTotal),
@@ -244,7 +245,7 @@ export function menuItemFromProto(m: MenuItemMessage): MenuItem {
       sweetnessAdjustable: a?.sweetnessAdjustable ?? false,
       maxSyrups: a?.maxSyrups ?? 0,
     },
-    recipe: m.defaultCustomization ?? { size: 0, milk: 0, extraShots: 0, syrups: [], temperature: 0, sweetness: 0 },
+    recipe: m.defaultCustomization ?? DrinkCustomization.fromPartial({}),
     available: m.available,
     sortOrder: m.sortOrder,
     tags: m.tags,
