@@ -123,7 +123,10 @@ describe('BaristaSession', () => {
     const mismatch = await winner.answer(
       winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_PAID } }),
     )
-    expect(mismatch.event).toMatchObject({ $case: 'rejected', value: { reason: Reject.REASON_STATUS_MISMATCH } })
+    expect(mismatch.event).toMatchObject({
+      $case: 'rejected',
+      value: { reason: Reject.REASON_STATUS_MISMATCH, order: { id: order.id, status: OrderStatus.ORDER_STATUS_READY } },
+    })
     const done = await winner.answer(
       winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_READY } }),
     )

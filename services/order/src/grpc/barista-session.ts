@@ -6,6 +6,7 @@ import {
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import { AppError, permissionDenied } from '@brewmesh/runtime/errors'
 import { messageViolations } from '@brewmesh/runtime/grpc'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { AsyncQueue, type FanOut } from '@brewmesh/runtime/streams'
 import { answerId, sessionStep, type BaristaCommand, type SessionRejection, type SessionStep } from '../domain/barista.ts'
 import type { Actor, Order } from '../domain/order.ts'
@@ -45,9 +46,9 @@ function rejection(err: unknown): { reason: Reject; message: string } {
   return { reason, message: err.message }
 }
 
-const rejected = (commandId: string, reason: Reject, message: string): BaristaSessionResponse => ({
+const rejected = (commandId: string, reason: Reject, message: string, order?: Order): BaristaSessionResponse => ({
   commandId,
-  event: { $case: 'rejected', value: { reason, message, order: undefined } },
+  event: { $case: 'rejected', value: { reason, message, order: order && orderToProto(order) } },
 })
 
 /** A request as the session's state machine reads it. */
@@ -160,7 +161,9 @@ async function answerTo(
   } catch (err) {
     if (err instanceof AnsweredElsewhere) return (await earlierAnswer(deps, barista.id, commandId))!
     const { reason, message } = rejection(err)
-    const response = rejected(commandId, reason, message)
+    // The order as it is now, when the command named one that exists (the contract's `order`).
+    const current = isUuid(command.orderId) ? await deps.store.order(command.orderId.toLowerCase()) : undefined
+    const response = rejected(commandId, reason, message, current)
     const saved = await deps.store.saveCommandAnswer(barista.id, commandId, BaristaSessionResponse.encode(response).finish())
     return saved ? response : ((await earlierAnswer(deps, barista.id, commandId)) ?? response)
   }
