@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { credentials } from '@grpc/grpc-js'
 import {
@@ -7,14 +8,27 @@ import {
   type HealthCheckResponse,
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
 import { REPO_ROOT } from './infra.ts'
+import { reaper } from './reaper.ts'
 
 /** A service running as its own Node process, as in production (main.ts, telemetry preloaded). */
 export interface ServiceProcess {
   name: string
   port: number
+  pid: number
   output: () => string
+  /** Resolves once the process has exited, with its exit code (null when a signal ended it). */
+  exited: Promise<number | null>
   /** SIGTERM, then the exit code (0 after a graceful shutdown). */
   stop(): Promise<number | null>
+  /** Sends a signal (SIGKILL: a crash) and resolves once the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<number | null>
+}
+
+export interface ProcessOptions {
+  /** How long it may take to become SERVING. */
+  timeoutMs?: number
+  /** Every line it writes is appended here too (the in-memory output keeps only the last 20 KB). */
+  logFile?: string
 }
 
 function run(dir: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -53,30 +67,48 @@ export async function startProcess(
   service: string,
   port: number,
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  options: ProcessOptions = {},
 ): Promise<ServiceProcess> {
+  const { timeoutMs = 60_000, logFile } = options
   const child = run(`services/${service}`, ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
     ...env,
     GRPC_PORT: String(port),
   })
+  const pid = child.pid!
+  reaper.watchPid(pid)
   let output = ''
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000)
+    if (logFile) appendFileSync(logFile, d)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      reaper.forgetPid(pid)
+      resolve(code)
+    }),
+  )
   const up = await Promise.race([serving(port, timeoutMs), exited.then(() => false)])
   if (!up) {
     child.kill('SIGKILL')
     throw new Error(`${service} did not become SERVING on ${port}:\n${output.slice(-3000)}`)
   }
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    child.kill(signal)
+    return exited
+  }
   return {
     name: service,
     port,
+    pid,
     output: () => output,
+    exited,
+    kill,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode
-      child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-      const code = await exited
+      const code = await kill('SIGTERM')
       clearTimeout(timer)
       return code
     },
