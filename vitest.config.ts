@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config'
 
 // Projects: `unit` (pure domain rules, no I/O); `integration` (real PostgreSQL, Valkey and Kafka,
 // provisioned once by the testkit's global setup); `traced` (span assertions, with tracing set up
-// before any module loads), after it; and `disruptive`, outage drills that stop the shared Kafka
-// broker, alone at the end. Projects with different worker limits need their own groupOrder.
+// before any module loads), after it; `disruptive`, outage drills that stop the shared Kafka
+// broker, alone after that; and `faults`, the mesh under load through crashes and outages of its
+// own private Kafka and Valkey, alone at the end (it keeps both cores busy). Projects with
+// different worker limits need their own groupOrder.
 export default defineConfig({
   test: {
     projects: [
@@ -11,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['services/*/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -52,6 +54,20 @@ export default defineConfig({
           maxWorkers: 1,
           fileParallelism: false,
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['services/*/test/**/*.fault.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          // One phase is about five minutes of load and faults, then the mesh settles (bounded).
+          testTimeout: 1_200_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 4 },
         },
       },
     ],

@@ -137,8 +137,29 @@ function phaseFigures(p: PhaseResult): string[] {
       '',
     )
   }
-  out.push(...lagFigures(p))
+  out.push(...lagFigures(p), ...paymentFigures(p))
   return out
+}
+
+/** How long payments took, by the window the order was placed in: a payment job lost with Valkey shows as a long wait. */
+function paymentFigures(p: PhaseResult): string[] {
+  const rows = p.windows.map((w) => {
+    const placed = p.payments.filter((x) => x.placedAt >= w.startedAt && x.placedAt < w.endedAt)
+    const delays = placed.flatMap((x) => (x.delayMs === undefined ? [] : [x.delayMs]))
+    return [
+      w.name,
+      String(placed.length),
+      String(placed.length - delays.length),
+      s(Math.max(0, ...delays)),
+      String(delays.filter((d) => d > 10_000).length),
+    ]
+  })
+  return [
+    'Payments of the orders placed in each window: never answered, the longest wait for the answer, and how many waited over 10 s:',
+    '',
+    ...table(['placed during', 'orders', 'unanswered', 'longest s', 'over 10 s'], rows),
+    '',
+  ]
 }
 
 /** The durable groups' lag per window (largest seen, and the last sample in it), then who was left behind. */

@@ -39,6 +39,8 @@ export interface PhaseResult {
   groupsAtEnd: Record<string, number>
   /** How long each replica took to answer SERVING when the phase deployed it, before any load. */
   deployStarts: { replica: string; ms: number }[]
+  /** Each order's placement time and how long its payment took to be answered (undefined: never). */
+  payments: { placedAt: number; delayMs: number | undefined }[]
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -115,6 +117,7 @@ export async function runPhase(ctx: PhaseContext, replicas: number): Promise<Pha
     await barista.stop()
     await lag.stop()
     const groupsAtEnd = await lagOfEveryGroup(ctx.kafka.brokers).catch(() => ({}))
+    const payments = await paymentDelays(ctx.envs.order, input.customerIds)
     return {
       replicas,
       calls: log.calls,
@@ -126,6 +129,7 @@ export async function runPhase(ctx: PhaseContext, replicas: number): Promise<Pha
       lag: lag.samples,
       groupsAtEnd,
       deployStarts,
+      payments,
     }
   } finally {
     clients.close()
@@ -165,6 +169,19 @@ async function recovered(ctx: PhaseContext, log: CallLog, w: FaultWindow): Promi
   }
   w.notes.push(`not recovered within ${ctx.settings.recoveryBoundMs / 1000} s: ${missing.join('; ')}`)
   return undefined
+}
+
+/** When each order was placed and how long the mock processor took to answer (a lost payment job shows here). */
+async function paymentDelays(env: Record<string, string>, customerIds: string[]): Promise<PhaseResult['payments']> {
+  const rows = await sqlQuery<{ placed_at: Date; processed_at: string | null }>(
+    env,
+    "select placed_at, doc->'payment'->>'processedAt' as processed_at from orders where customer_id = any($1::uuid[])",
+    [customerIds],
+  )
+  return rows.map((r) => ({
+    placedAt: r.placed_at.getTime(),
+    delayMs: r.processed_at ? new Date(r.processed_at).getTime() - r.placed_at.getTime() : undefined,
+  }))
 }
 
 /** The kinds of placement that succeeded at or after `since`. */
