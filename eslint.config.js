@@ -1,6 +1,8 @@
-// Lint: typescript-eslint's type-aware recommended rules, plus the habits STYLE.md asks for
-// (no floating promises, no import cycles through relative imports).
+// Lint: typescript-eslint's type-aware recommended rules, plus the habits STYLE.md asks for: no
+// floating promises, no import cycles, domain/ pure, grpc/ never reaching into db/, and only a
+// service's config.ts reading the environment.
 import js from '@eslint/js'
+import importX from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -57,5 +59,35 @@ export default tseslint.config(
   {
     files: ['**/*.js', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // No import cycles inside a package (a cycle means two modules are one concept, or a layer is upside down).
+    files: ['services/*/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts'] })],
+      'import-x/extensions': ['.ts'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // The gRPC adapters call the domain; they never query the database themselves.
+    files: ['services/*/src/grpc/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../db/*', '**/db/**'], message: 'grpc/ calls the domain, which reaches storage through its ports' }] },
+      ],
+    },
+  },
+  {
+    // Configuration is read once, typed and validated: only config.ts (and the tracing preload,
+    // which runs before any) reads process.env.
+    files: ['services/*/src/**/*.ts'],
+    ignores: ['services/*/src/config.ts', 'services/runtime/src/telemetry/**', 'services/testkit/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration in config.ts' }],
+    },
   },
 )

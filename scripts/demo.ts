@@ -40,9 +40,12 @@ export interface DemoOptions {
 
 export interface MemberOutcome {
   customer: Customer
+  /** Orders that count for the member: paid for, or with a drink for them in a group order. */
   placed: number
   completed: number
   cancelled: number
+  /** Orders the member paid for. */
+  paid: number
   stats: CustomerStats | undefined
   account: Account | undefined
   usual: Usual | undefined
@@ -183,33 +186,41 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
   }
   o.log(`${[...placedBy.values()].flat().length} orders placed`)
 
+  // An order counts in the statistics of its payer and of every member with a drink in it.
+  const countsFor = (order: Order) => new Set([order.customerId, ...order.lines.map((l) => l.memberCustomerId || order.customerId)])
+  const tally = (counts: Map<string, number>, order: Order) => {
+    for (const id of countsFor(order)) counts.set(id, (counts.get(id) ?? 0) + 1)
+  }
+  const placedFor = new Map<string, number>()
+  for (const order of [...placedBy.values()].flat()) tally(placedFor, order)
+
   // Payment, then the barista (or a change of mind).
   const completed = new Map<string, number>()
   const cancelled = new Map<string, number>()
-  for (const [payerId, orders] of placedBy) {
+  for (const orders of placedBy.values()) {
     for (const placed of orders) {
       const paid = await until(async () => {
         const got = (await call<{ order?: Order }>((md, cb) => c.order.getOrder({ id: placed.id }, md, cb))).order
         return got && got.status !== 1 ? got : undefined
       })
       if (paid?.status === 6) {
-        cancelled.set(payerId, (cancelled.get(payerId) ?? 0) + 1)
+        tally(cancelled, placed)
         continue
       }
       if (r.next() < o.cancelShare) {
         await call((md, cb) => c.order.cancelOrder({ requestId: randomUUID(), id: placed.id, reason: 'changed my mind' }, md, cb))
-        cancelled.set(payerId, (cancelled.get(payerId) ?? 0) + 1)
+        tally(cancelled, placed)
         continue
       }
       for (let step = 0; step < 3; step++) await call((md, cb) => c.order.advanceOrder({ id: placed.id, expectedStatus: 0 }, md, cb))
-      completed.set(payerId, (completed.get(payerId) ?? 0) + 1)
+      tally(completed, placed)
     }
   }
 
   // What the mesh learned, once the rollups caught up with every order.
   const outcomes: MemberOutcome[] = []
   for (const member of everyone) {
-    const placed = placedBy.get(member.id)?.length ?? 0
+    const placed = placedFor.get(member.id) ?? 0
     const done = completed.get(member.id) ?? 0
     const stats = await until(async () => {
       const s = (await call<{ stats?: CustomerStats }>((md, cb) => c.customer.getCustomerStats({ customerId: member.id }, md, cb))).stats
@@ -221,7 +232,8 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
     const usual = await call<{ usual?: Usual }>((md, cb) => c.favorites.getUsual({ customerId: member.id }, md, cb))
       .then((u) => u.usual)
       .catch(() => undefined)
-    outcomes.push({ customer: member, placed, completed: done, cancelled: cancelled.get(member.id) ?? 0, stats, account, usual })
+    const paid = placedBy.get(member.id)?.length ?? 0
+    outcomes.push({ customer: member, placed, completed: done, cancelled: cancelled.get(member.id) ?? 0, paid, stats, account, usual })
   }
   return outcomes
 }

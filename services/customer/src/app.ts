@@ -19,7 +19,7 @@ import { customerStore } from './db/customer-store.ts'
 import { statsStore } from './db/stats-store.ts'
 import { orderStatsHandler, STATS_CONSUMER } from './events/order-stats.consumer.ts'
 import { StatsFeed } from './events/stats-feed.ts'
-import { rollupScheduler, scheduleStatsJobs, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
+import { rollupScheduler, scheduleStatsJobs, STATS_CONCURRENCY, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
 import type { CustomerDb } from './db/schema.ts'
 import type { CustomerDeps } from './domain/ports.ts'
 import { ActivityBus } from './events/activity-bus.ts'
@@ -70,7 +70,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
 
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<CustomerDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )
@@ -126,7 +126,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
         kafka,
         groupId: `customer-feed-${config.instanceId}`,
         topics: [topic],
-        handle: customerFeedHandler({ cache, bus }),
+        handler: customerFeedHandler({ cache, bus }),
         log: log.child({ component: 'customer-feed' }),
         deadLetter: false,
         fromBeginning: false,
@@ -152,7 +152,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
         kafka,
         groupId: `customer-activity-${config.instanceId}`,
         topics: [activityTopics.orders, activityTopics.loyalty],
-        handle: activityHandler(activityTopics, bus, householdOf),
+        handler: activityHandler(activityTopics, bus, householdOf),
         log: log.child({ component: 'activity-feed' }),
         deadLetter: false,
         fromBeginning: false,
@@ -173,7 +173,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
     jobsConnection,
     jobsPrefix,
     log,
-    2,
+    STATS_CONCURRENCY,
   )
   parts.push(...jobPart(statsQueue, statsWorker, jobsUp, background))
   queueMetrics(meter, config.service, [
@@ -184,7 +184,7 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
   const subscriber = createValkey(config.valkey, log, 'subscriber')
   parts.push({ name: 'valkey subscriber', stop: () => closeValkey(subscriber) })
   void keepTrying('stats feed', () => statsFeed.listen(subscriber), background.signal, log)
-  const scheduleRollup = rollupScheduler(statsQueue, config.stats.debounceMs)
+  const scheduleRollups = rollupScheduler(statsQueue, config.stats.debounceMs)
   const orderTopic = activityTopics.orders
   const deadLetters = createProducer(kafka)
   const statsConsumer = backgroundConsumer(
@@ -201,10 +201,10 @@ async function build(config: CustomerConfig, options: AppOptions, log: Logger, p
         // The topic suffix (empty in production) keeps isolated environments in their own group.
         groupId: `${STATS_CONSUMER}${config.kafka.topicSuffix}`,
         topics: [orderTopic],
-        // With Valkey away the rollup is not queued (the nightly full rollup catches up); the fact is kept.
-        handle: orderStatsHandler(stats, (customerId) =>
-          Promise.race([scheduleRollup(customerId), sleep(1000)]).catch((err: unknown) =>
-            log.warn({ err: (err as Error).message, customerId }, 'rollup not queued'),
+        // With Valkey away the rollups are not queued (the nightly full rollup catches up); the facts are kept.
+        handler: orderStatsHandler(stats, (rollups) =>
+          Promise.race([scheduleRollups(rollups), sleep(1000)]).catch((err: unknown) =>
+            log.warn({ err: (err as Error).message, customers: rollups.length }, 'rollups not queued'),
           ),
         ),
         log: log.child({ component: 'order-stats' }),

@@ -4,11 +4,8 @@ import type { StatsJobSettings } from './jobs/stats-rollup.ts'
 
 export interface CustomerConfig extends BaseConfig {
   cache: { ttlSeconds: number }
-  health: { intervalMs: number }
   /** Published outbox rows and processed-event ids are purged after this many days. */
-  retention: { outboxDays: number; cron: string }
   stats: StatsJobSettings
-  otlpEndpoint: string | undefined
 }
 
 /** The Customer service's configuration, read once from the environment, validated and frozen. */
@@ -18,18 +15,12 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const config: CustomerConfig = {
     ...base,
     cache: { ttlSeconds: reader.int('CACHE_TTL_SECONDS', 300, { min: 1, max: 86_400 }) },
-    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
-    retention: {
-      outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }),
-      cron: reader.string('OUTBOX_PURGE_CRON', '17 3 * * *'),
-    },
     stats: {
       debounceMs: reader.int('STATS_ROLLUP_DEBOUNCE_MS', 500, { min: 0, max: 60_000 }),
       archiveAfterDays: reader.int('STATS_ARCHIVE_AFTER_DAYS', 400, { min: 1, max: 3650 }),
       fullRollupCron: reader.string('STATS_FULL_ROLLUP_CRON', '7 2 * * *'),
       archiveCron: reader.string('STATS_ARCHIVE_CRON', '47 2 * * *'),
     },
-    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
   }
   reader.done()
   return freeze(config)

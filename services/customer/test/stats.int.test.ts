@@ -2,7 +2,17 @@ import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CustomerStats, WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { orderCompleted, orderCancelled, orderEvent, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
+import { randomUUID } from 'node:crypto'
+import { OrderKind } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import {
+  orderCompleted,
+  orderCancelled,
+  orderEvent,
+  publish,
+  testOrder,
+  TEST_LATTE_ID,
+  type ContractMessage,
+} from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
@@ -39,6 +49,34 @@ const paidOrder = (customerId: string, cents: number, placedAt = new Date()) =>
   testOrder({ customerId, placedAt, total: usd(cents), status: 2, version: 2, payment: { status: 2, amount: usd(cents) } })
 const placed = (order: ReturnType<typeof testOrder>) =>
   orderEvent({ ...order, status: 1, version: 1, payment: { status: 1, amount: order.total } }, { $case: 'placed', value: { order } })
+const LATTE = { id: TEST_LATTE_ID, name: 'Caffè Latte' }
+const COCOA = { id: '4f1b2c3d-0000-4000-8000-0000000c0c0a', name: 'Hot Cocoa' }
+/** A line of `quantity` drinks for a member, 450 each. */
+const drink = (memberCustomerId: string, item: { id: string; name: string }, quantity: number) => ({
+  id: randomUUID(),
+  menuItemId: item.id,
+  menuItemName: item.name,
+  quantity,
+  unitPrice: usd(450),
+  lineTotal: usd(450 * quantity),
+  memberCustomerId,
+})
+/** A group order paid (approved) by `payerId` for its lines. */
+const groupOrder = (payerId: string, lines: ReturnType<typeof drink>[]) => {
+  const total = usd(lines.reduce((sum, l) => sum + 450 * l.quantity, 0))
+  return testOrder({
+    customerId: payerId,
+    kind: OrderKind.ORDER_KIND_GROUP,
+    lines,
+    total,
+    status: 2,
+    version: 2,
+    payment: { status: 2, amount: total },
+  })
+}
+// One key: the messages share a partition, so the consumer takes them as one chunk, in order.
+const suffix = env['KAFKA_TOPIC_SUFFIX']!
+const together = (messages: ContractMessage[]) => messages.map((m) => ({ ...m, key: `chunk-${suffix}` }))
 const statsOf = (customerId: string) =>
   unary<{ stats?: CustomerStats }>((cb) => svc.client.getCustomerStats({ customerId }, cb)).then((r) => r.stats!)
 const runJob = async (name: string): Promise<unknown> => (await queue.add(name, {})).waitUntilFinished(events, 30_000) as Promise<unknown>
@@ -147,6 +185,104 @@ describe('order events into statistics', () => {
     const dlq = await eventually(() => topicRecorder(brokers, `${topic}.dlq`))
     await eventually(() => expect(dlq.messages.some((m) => m.key?.toString() === 'junk')).toBe(true))
     await dlq.stop()
+  })
+
+  it("counts a group order's drinks for the member each was for, the order for everyone in it, the money for the payer", async () => {
+    const [payer, kid, partner] = [await createCustomer(svc.client), await createCustomer(svc.client), await createCustomer(svc.client)]
+    const both = groupOrder(payer.id, [
+      drink(payer.id, LATTE, 1),
+      drink(kid.id, COCOA, 2),
+      drink(partner.id, LATTE, 1),
+      drink(kid.id, COCOA, 1),
+    ])
+    const kidOnly = groupOrder(payer.id, [drink(kid.id, LATTE, 1)])
+    await publish(
+      brokers,
+      topic,
+      [both, kidOnly].flatMap((o) => [placed(o), orderCompleted(o)]),
+    )
+    const kidStats = await eventually(async () => {
+      const s = await statsOf(kid.id)
+      expect(s.ordersCompleted).toBe('2')
+      return s
+    })
+    expect(kidStats).toMatchObject({
+      ordersPlaced: '2',
+      totalSpent: { amountMinor: '0' },
+      averageOrderValue: { amountMinor: '0' },
+      topDrinks: [
+        { menuItemId: COCOA.id, count: '3' },
+        { menuItemId: LATTE.id, count: '1' },
+      ],
+    })
+    const payerStats = await eventually(async () => {
+      const s = await statsOf(payer.id)
+      expect(s.ordersCompleted).toBe('2')
+      return s
+    })
+    expect(payerStats).toMatchObject({
+      ordersPlaced: '2',
+      totalSpent: { amountMinor: '2700' },
+      averageOrderValue: { amountMinor: '1350' },
+      topDrinks: [{ menuItemId: LATTE.id, count: '1' }],
+    })
+    const partnerStats = await eventually(async () => {
+      const s = await statsOf(partner.id)
+      expect(s.ordersCompleted).toBe('1')
+      return s
+    })
+    expect(partnerStats).toMatchObject({
+      ordersPlaced: '1',
+      totalSpent: { amountMinor: '0' },
+      topDrinks: [{ menuItemId: LATTE.id, count: '1' }],
+    })
+  })
+
+  // Two events of one order in one chunk upsert one fact row: the chunk's statement must keep only the newest.
+  it('counts every event of a chunk once, when it repeats inside the chunk and arrives again in a later one', async () => {
+    const [ada, bob] = [await createCustomer(svc.client), await createCustomer(svc.client)]
+    const adaOrder = paidOrder(ada.id, 300)
+    const bobOrder = paidOrder(bob.id, 700)
+    const adaDone = orderCompleted(adaOrder)
+    const bobDone = orderCompleted(bobOrder)
+    await publish(brokers, topic, together([placed(adaOrder), adaDone, placed(bobOrder), bobDone, adaDone, bobDone]))
+    await eventually(async () =>
+      expect([(await statsOf(ada.id)).ordersCompleted, (await statsOf(bob.id)).ordersCompleted]).toEqual(['1', '1']),
+    )
+    const marker = paidOrder(ada.id, 100)
+    await publish(brokers, topic, together([bobDone, adaDone, placed(marker)]))
+    await eventually(async () => expect((await statsOf(ada.id)).ordersPlaced).toBe('2')) // the repeats came before it, in order
+    expect(await statsOf(ada.id)).toMatchObject({ ordersCompleted: '1', totalSpent: { amountMinor: '400' } }) // 300 + the marker's 100
+    expect(await statsOf(bob.id)).toMatchObject({ ordersPlaced: '1', ordersCompleted: '1', totalSpent: { amountMinor: '700' } })
+  })
+
+  it('an event the database refuses, in the middle of a chunk, rolls the chunk back and reaches the dead-letter topic alone; the others count once', async () => {
+    const dlq = await topicRecorder(brokers, `${topic}.dlq`)
+    try {
+      const c = await createCustomer(svc.client)
+      const [first, last] = [paidOrder(c.id, 100), paidOrder(c.id, 200)]
+      // PostgreSQL stores no NUL character in jsonb: this fact can never be written.
+      const refused = testOrder({ customerId: c.id, lines: [drink(c.id, { id: LATTE.id, name: 'Latte\u0000' }, 1)] })
+      const poison = placed(refused)
+      await publish(brokers, topic, together([placed(first), orderCompleted(first), poison, placed(last), orderCompleted(last)]))
+      const dead = await eventually(() => {
+        const found = dlq.messages.filter((m) => m.key?.toString() === `chunk-${suffix}`)
+        expect(found).toHaveLength(1)
+        return found[0]!
+      })
+      expect(dead.headers?.['event-id']?.toString()).toBe(poison.headers['event-id'])
+      expect(dead.headers?.['dlq-error']?.toString()).toMatch(/unicode/i)
+      const stats = await eventually(async () => {
+        const s = await statsOf(c.id)
+        expect(s.ordersCompleted).toBe('2')
+        return s
+      })
+      expect(stats).toMatchObject({ ordersPlaced: '2', totalSpent: { amountMinor: '300' } })
+      const recorded = await sqlQuery<{ n: number }>(env, `select count(*)::int as n from order_facts where customer_id = '${c.id}'`)
+      expect(recorded[0]!.n).toBe(2)
+    } finally {
+      await dlq.stop()
+    }
   })
 
   // Last in this file: a second replica joins the stats consumer group, and the rebalance when

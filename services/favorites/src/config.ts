@@ -1,13 +1,11 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
 import type { RetentionConfig } from './jobs/maintenance.ts'
 
 export interface FavoritesConfig extends BaseConfig {
   /** Days of completed orders the learned usual is counted over. */
   usual: { windowDays: number }
-  health: { intervalMs: number }
-  retention: RetentionConfig
-  otlpEndpoint: string | undefined
+  retention: BaseConfig['retention'] & RetentionConfig
 }
 
 /** The Favorites service's configuration, read once from the environment, validated and frozen. */
@@ -17,14 +15,12 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   const config: FavoritesConfig = {
     ...base,
     usual: { windowDays: reader.int('USUAL_WINDOW_DAYS', 30, { min: 1, max: 366 }) },
-    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
     retention: {
+      ...base.retention,
       tombstoneDays: reader.int('TOMBSTONE_RETENTION_DAYS', 30, { min: 30, max: 3650 }),
       idempotencyDays: reader.int('IDEMPOTENCY_RETENTION_DAYS', 7, { min: 7, max: 365 }),
-      outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }),
-      cron: reader.string('MAINTENANCE_CRON', '27 3 * * *'),
+      maintenanceCron: reader.string('MAINTENANCE_CRON', '27 3 * * *'),
     },
-    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
   }
   reader.done()
   return freeze(config)

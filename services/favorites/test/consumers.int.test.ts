@@ -2,27 +2,34 @@ import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FavoritesEvent, UsualChanged_Cause } from '@brewmesh/gen/brewmesh/favorites/v1/events.ts'
-import { UsualSource, type Favorite, type Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { UsualSource } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { customerEvent, orderCompleted, orderCancelled, publish, testOrder, TEST_LATTE_ID } from '@brewmesh/testkit/contract-events.ts'
+import {
+  customerEvent,
+  orderCompleted,
+  orderCancelled,
+  publish,
+  testOrder,
+  TEST_LATTE_ID,
+  type ContractMessage,
+} from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { CUSTOMER_EVENTS_TOPIC, ORDER_EVENTS_TOPIC } from '../src/app.ts'
-import { FAVORITES_EVENTS_TOPIC } from '../src/events/favorites-events.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
 let svc: Running
 const env = favoritesEnv()
 const brokers = env['KAFKA_BROKERS']!
 const suffix = env['KAFKA_TOPIC_SUFFIX']!
-const orderTopic = ORDER_EVENTS_TOPIC + suffix
-const customerTopic = CUSTOMER_EVENTS_TOPIC + suffix
+const orderTopic = TOPICS.orderEvents + suffix
+const customerTopic = TOPICS.customerEvents + suffix
 let favoritesTopic: Awaited<ReturnType<typeof topicRecorder>>
 
 beforeAll(async () => {
   svc = await startFavorites(env)
-  favoritesTopic = await topicRecorder(brokers, FAVORITES_EVENTS_TOPIC + suffix)
+  favoritesTopic = await topicRecorder(brokers, TOPICS.favoritesEvents + suffix)
 })
 afterAll(async () => {
   await favoritesTopic?.stop()
@@ -30,7 +37,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const usualOf = (customerId: string) => unary<{ usual?: Usual }>((cb) => svc.client.getUsual({ customerId }, cb))
+const usualOf = (customerId: string) => svc.client.getUsual({ customerId })
 const MOCHA: DrinkCustomization = {
   size: DrinkSize.DRINK_SIZE_LARGE,
   milk: MilkType.MILK_TYPE_WHOLE,
@@ -145,6 +152,50 @@ describe('order completed', () => {
   })
 })
 
+describe('a chunk of order events in one transaction', () => {
+  // One key: the messages share a partition, so the consumer takes them as one chunk, in order.
+  const together = (messages: ContractMessage[]) => messages.map((m) => ({ ...m, key: `chunk-${suffix}` }))
+
+  it('counts each completed order once, whether repeated in the chunk or redelivered later, and skips the other events', async () => {
+    const [ada, bob] = [randomUUID(), randomUUID()]
+    const adaOrder = testOrder({ customerId: ada })
+    const adaCompleted = orderCompleted(adaOrder)
+    const bobCompleted = orderCompleted(testOrder({ customerId: bob, lines: [mochaLine(bob)] }))
+    await publish(
+      brokers,
+      orderTopic,
+      together([orderCancelled(testOrder({ customerId: ada })), adaCompleted, bobCompleted, adaCompleted, bobCompleted]),
+    )
+    await eventually(async () => expect([await learnedCount(ada), await learnedCount(bob)]).toEqual([1, 1]))
+    const again = orderCompleted(testOrder({ customerId: ada }))
+    await publish(brokers, orderTopic, together([bobCompleted, adaCompleted, again]))
+    await eventually(async () => expect(await learnedCount(ada)).toBe(2)) // the redelivered ones came before it, in order
+    expect(await learnedCount(bob)).toBe(1)
+  })
+
+  it('dead-letters an unreadable message in the middle of the chunk alone; the orders around it count once', async () => {
+    const deadLetters = await topicRecorder(brokers, `${orderTopic}.dlq`)
+    try {
+      const customerId = randomUUID()
+      const junk = { key: '', value: Buffer.from('not protobuf at all \xff\xff'), headers: { 'event-id': `junk-${suffix}` } }
+      await publish(
+        brokers,
+        orderTopic,
+        together([orderCompleted(testOrder({ customerId })), junk, orderCompleted(testOrder({ customerId }))]),
+      )
+      await eventually(async () => expect(await learnedCount(customerId)).toBe(2))
+      const dead = await eventually(() => {
+        const found = deadLetters.messages.filter((m) => m.key?.toString() === `chunk-${suffix}`)
+        expect(found).toHaveLength(1)
+        return found[0]!
+      })
+      expect(dead.headers?.['event-id']?.toString()).toBe(`junk-${suffix}`)
+    } finally {
+      await deadLetters.stop()
+    }
+  })
+})
+
 describe('customer deleted', () => {
   it('removes the customer favorites once, publishes the removals, and refuses new ones', async () => {
     const customerId = randomUUID()
@@ -153,9 +204,7 @@ describe('customer deleted', () => {
     const deleted = customerEvent('deleted', { id: customerId })
     await publish(brokers, customerTopic, [deleted, deleted])
     await eventually(async () => {
-      const page = await unary<{ favorites: Favorite[]; revision: string }>((cb) =>
-        svc.client.listFavorites({ customerId, pageSize: 0, pageToken: '' }, cb),
-      )
+      const page = await svc.client.listFavorites({ customerId, pageSize: 0, pageToken: '' })
       expect(page).toMatchObject({ favorites: [], revision: '3' })
     })
     const removals = await eventually(() => {

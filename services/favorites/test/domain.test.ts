@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AppError } from '@brewmesh/runtime/errors.ts'
+import { AppError } from '@brewmesh/runtime/errors'
 import { Edit } from '../src/domain/edit.ts'
 import { drinkKey, NO_CUSTOMIZATION, type DrinkInput, type Favorite, type LearnedDrink } from '../src/domain/favorite.ts'
 import { readImport, type ImportMessage } from '../src/domain/import-favorites.ts'

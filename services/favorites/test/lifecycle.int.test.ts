@@ -6,9 +6,9 @@ import {
   HealthClient,
   type HealthCheckResponse,
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
-import type { SyncFavoritesResponse } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import type { SyncFavoritesRequest, SyncFavoritesResponse } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { startTcpProxy } from '@brewmesh/testkit/tcp-proxy.ts'
 import { SERVICE_NAME } from '../src/app.ts'
 import { addFavorite, cleanup, favoritesEnv, startFavorites } from './support.ts'
@@ -48,9 +48,9 @@ describe('graceful shutdown', () => {
   it('ends an open SyncFavorites stream with UNAVAILABLE after reporting NOT_SERVING', async () => {
     const svc = await startFavorites({ ...env, INSTANCE_ID: `${env['INSTANCE_ID']}-s` })
     const customerId = randomUUID()
-    const sync = (await svc.customer(customerId)).syncFavorites()
-    const reader = new StreamReader<SyncFavoritesResponse>(sync)
-    sync.write({ message: { $case: 'hello', value: { customerId, deviceId: 'phone', lastRevision: '0' } } })
+    const requests = pushable<SyncFavoritesRequest>()
+    const reader = new StreamReader<SyncFavoritesResponse>((await svc.customer(customerId)).syncFavorites(requests))
+    requests.push({ message: { $case: 'hello', value: { customerId, deviceId: 'phone', lastRevision: '0' } } })
     expect((await reader.next()).message?.$case).toBe('snapshot')
     expect((await reader.next()).message?.$case).toBe('ready')
     const health = new StreamReader<HealthCheckResponse>(healthOf(svc.app.grpcPort).watch({ service: '' }))
@@ -60,7 +60,7 @@ describe('graceful shutdown', () => {
     expect((await health.next()).status).toBe(Serving.NOT_SERVING)
     expect((await reader.end())?.code).toBe(status.UNAVAILABLE)
     await stopping
-    const refused = await failure(unary((cb) => svc.client.getUsual({ customerId }, cb)))
+    const refused = await failure(svc.client.getUsual({ customerId }))
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code)
     svc.client.close()
   })

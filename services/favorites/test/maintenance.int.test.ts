@@ -4,7 +4,7 @@ import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WatchFavoritesResponse } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { MAINTENANCE_QUEUE } from '../src/jobs/maintenance.ts'
 import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
@@ -53,7 +53,7 @@ describe('the maintenance job', () => {
     const customerId = randomUUID()
     const a = await addFavorite(svc.client, customerId)
     await addFavorite(svc.client, customerId, { menuItemId: MENU.mocha })
-    await unary((cb) => svc.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' }, cb))
+    await svc.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' })
 
     now += 29 * DAY
     const early = await runJob()

@@ -3,9 +3,9 @@ import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import { ActorKind } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
-import { UsualSource, type Favorite, type Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { UsualSource } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { addFavorite, addRequest, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
 let svc: Running
@@ -18,11 +18,8 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const list = (customerId: string, pageSize = 0, pageToken = '') =>
-  unary<{ favorites: Favorite[]; nextPageToken: string; revision: string }>((cb) =>
-    svc.client.listFavorites({ customerId, pageSize, pageToken }, cb),
-  )
-const usualOf = (customerId: string) => unary<{ usual?: Usual }>((cb) => svc.client.getUsual({ customerId }, cb))
+const list = (customerId: string, pageSize = 0, pageToken = '') => svc.client.listFavorites({ customerId, pageSize, pageToken })
+const usualOf = (customerId: string) => svc.client.getUsual({ customerId })
 
 describe('AddFavorite', () => {
   it('saves the drink with the next revision and puts it last', async () => {
@@ -40,11 +37,11 @@ describe('AddFavorite', () => {
   it('answers a retry with the same request id with the first favorite, and refuses the id for another request', async () => {
     const customerId = randomUUID()
     const request = addRequest(customerId)
-    const first = await unary<{ favorite?: Favorite }>((cb) => svc.client.addFavorite(request, cb))
-    const again = await unary<{ favorite?: Favorite }>((cb) => svc.client.addFavorite(request, cb))
+    const first = await svc.client.addFavorite(request)
+    const again = await svc.client.addFavorite(request)
     expect(again.favorite?.favoriteId).toBe(first.favorite?.favoriteId)
     expect((await list(customerId)).favorites).toHaveLength(1)
-    const err = await failure(unary((cb) => svc.client.addFavorite({ ...request, nickname: 'other' }, cb)))
+    const err = await failure(svc.client.addFavorite({ ...request, nickname: 'other' }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['request_id'])
   })
@@ -106,6 +103,17 @@ describe('AddFavorite', () => {
     const err = await failure(addFavorite(svc.client, customerId, { menuItemId: randomUUID() }))
     expect(err.code).toBe(status.FAILED_PRECONDITION)
     expect(err.details).toContain('limit')
+    expect(errorReasonOf(err)).toBe('FAVORITE_LIMIT_REACHED')
+  })
+
+  it('keeps positions within 0 to 1,000,000, so a favorite put at the end never stops the next one from being added', async () => {
+    const customerId = randomUUID()
+    const tooFar = await failure(addFavorite(svc.client, customerId, { position: 2_147_483_647 }))
+    expect(tooFar.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(tooFar)).toEqual([{ field: 'position', description: 'must be 0 to 1000000' }])
+    await addFavorite(svc.client, customerId, { position: 1_000_000 })
+    const next = await addFavorite(svc.client, customerId, { menuItemId: MENU.mocha })
+    expect(next.position).toBe(1_000_001)
   })
 })
 
@@ -113,22 +121,18 @@ describe('UpdateFavorite and RemoveFavorite', () => {
   it('writes only the masked fields and refuses a stale expected revision with ABORTED', async () => {
     const customerId = randomUUID()
     const f = await addFavorite(svc.client, customerId)
-    const updated = await unary<{ favorite?: Favorite }>((cb) =>
-      svc.client.updateFavorite(
-        { favorite: { ...f, nickname: 'Usual latte', displayName: 'ignored' }, updateMask: ['nickname'], expectedRevision: f.revision },
-        cb,
-      ),
-    )
+    const updated = await svc.client.updateFavorite({
+      favorite: { ...f, nickname: 'Usual latte', displayName: 'ignored' },
+      updateMask: ['nickname'],
+      expectedRevision: f.revision,
+    })
     expect(updated.favorite).toMatchObject({ nickname: 'Usual latte', displayName: 'Caffè Latte', revision: '2' })
     const stale = await failure(
-      unary((cb) =>
-        svc.client.updateFavorite({ favorite: { ...f, nickname: 'x' }, updateMask: ['nickname'], expectedRevision: f.revision }, cb),
-      ),
+      svc.client.updateFavorite({ favorite: { ...f, nickname: 'x' }, updateMask: ['nickname'], expectedRevision: f.revision }),
     )
     expect(stale.code).toBe(status.ABORTED)
-    const badMask = await failure(
-      unary((cb) => svc.client.updateFavorite({ favorite: f, updateMask: ['pinned'], expectedRevision: '0' }, cb)),
-    )
+    expect(errorReasonOf(stale)).toBe('REVISION_MISMATCH')
+    const badMask = await failure(svc.client.updateFavorite({ favorite: f, updateMask: ['pinned'], expectedRevision: '0' }))
     expect(badMask.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(badMask)[0]?.field).toBe('update_mask')
   })
@@ -138,12 +142,7 @@ describe('UpdateFavorite and RemoveFavorite', () => {
     await addFavorite(svc.client, customerId)
     const mocha = await addFavorite(svc.client, customerId, { menuItemId: MENU.mocha })
     const err = await failure(
-      unary((cb) =>
-        svc.client.updateFavorite(
-          { favorite: { ...mocha, menuItemId: MENU.latte }, updateMask: ['menu_item_id'], expectedRevision: '0' },
-          cb,
-        ),
-      ),
+      svc.client.updateFavorite({ favorite: { ...mocha, menuItemId: MENU.latte }, updateMask: ['menu_item_id'], expectedRevision: '0' }),
     )
     expect(err.code).toBe(status.ALREADY_EXISTS)
   })
@@ -151,18 +150,12 @@ describe('UpdateFavorite and RemoveFavorite', () => {
   it('removes a favorite once; the second removal is NOT_FOUND, and a pinned removal clears the usual', async () => {
     const customerId = randomUUID()
     const f = await addFavorite(svc.client, customerId, { pinned: true })
-    const removed = await unary<{ favorite?: Favorite; revision: string }>((cb) =>
-      svc.client.removeFavorite({ favoriteId: f.favoriteId, expectedRevision: '0' }, cb),
-    )
+    const removed = await svc.client.removeFavorite({ favoriteId: f.favoriteId, expectedRevision: '0' })
     expect(removed.revision).toBe('2')
     expect((await list(customerId)).favorites).toHaveLength(0)
-    expect((await failure(unary((cb) => svc.client.removeFavorite({ favoriteId: f.favoriteId, expectedRevision: '0' }, cb)))).code).toBe(
-      status.NOT_FOUND,
-    )
+    expect((await failure(svc.client.removeFavorite({ favoriteId: f.favoriteId, expectedRevision: '0' }))).code).toBe(status.NOT_FOUND)
     expect((await failure(usualOf(customerId))).code).toBe(status.NOT_FOUND)
-    expect((await failure(unary((cb) => svc.client.removeFavorite({ favoriteId: randomUUID(), expectedRevision: '0' }, cb)))).code).toBe(
-      status.NOT_FOUND,
-    )
+    expect((await failure(svc.client.removeFavorite({ favoriteId: randomUUID(), expectedRevision: '0' }))).code).toBe(status.NOT_FOUND)
   })
 })
 
@@ -179,6 +172,11 @@ describe('ListFavorites', () => {
     expect(third.nextPageToken).toBe('')
     expect((await failure(list(randomUUID(), 2, first.nextPageToken))).code).toBe(status.INVALID_ARGUMENT)
     expect((await list(randomUUID())).favorites).toEqual([])
+    // A token forged with a position no listing produces: refused as a token, never a failed query.
+    const forged = Buffer.from(JSON.stringify({ p: { p: 'x', t: 9e99, i: 'a' }, f: 'whatever' })).toString('base64url')
+    const refused = await failure(list(customerId, 2, forged))
+    expect(refused.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(refused).map((v) => v.field)).toEqual(['page_token'])
   })
 })
 
@@ -187,29 +185,23 @@ describe('SetUsual and GetUsual', () => {
     const customerId = randomUUID()
     const a = await addFavorite(svc.client, customerId)
     const b = await addFavorite(svc.client, customerId, { menuItemId: MENU.mocha })
-    const pinA = await unary<{ usual?: Usual; revision: string }>((cb) =>
-      svc.client.setUsual({ customerId, favoriteId: a.favoriteId, expectedRevision: '0' }, cb),
-    )
+    const pinA = await svc.client.setUsual({ customerId, favoriteId: a.favoriteId, expectedRevision: '0' })
     expect(pinA.usual?.source).toBe(UsualSource.USUAL_SOURCE_PINNED)
-    const again = await unary<{ revision: string }>((cb) =>
-      svc.client.setUsual({ customerId, favoriteId: a.favoriteId, expectedRevision: '0' }, cb),
-    )
+    const again = await svc.client.setUsual({ customerId, favoriteId: a.favoriteId, expectedRevision: '0' })
     expect(again.revision).toBe(pinA.revision)
-    const pinB = await unary<{ usual?: Usual; revision: string }>((cb) =>
-      svc.client.setUsual({ customerId, favoriteId: b.favoriteId, expectedRevision: pinA.revision }, cb),
-    )
+    const pinB = await svc.client.setUsual({ customerId, favoriteId: b.favoriteId, expectedRevision: pinA.revision })
     expect(pinB.usual?.drink).toMatchObject({ $case: 'favorite', value: { favoriteId: b.favoriteId, pinned: true } })
     const page = await list(customerId)
     expect(page.favorites.filter((f) => f.pinned).map((f) => f.favoriteId)).toEqual([b.favoriteId])
     // Both changed in one operation: one revision.
     expect(page.favorites.map((f) => f.revision)).toEqual([pinB.revision, pinB.revision])
-    const stale = await failure(unary((cb) => svc.client.setUsual({ customerId, favoriteId: '', expectedRevision: pinA.revision }, cb)))
+    const stale = await failure(svc.client.setUsual({ customerId, favoriteId: '', expectedRevision: pinA.revision }))
     expect(stale.code).toBe(status.ABORTED)
-    const cleared = await unary<{ usual?: Usual }>((cb) => svc.client.setUsual({ customerId, favoriteId: '', expectedRevision: '0' }, cb))
+    const cleared = await svc.client.setUsual({ customerId, favoriteId: '', expectedRevision: '0' })
     expect(cleared.usual).toBeUndefined()
     expect((await failure(usualOf(customerId))).code).toBe(status.NOT_FOUND)
-    expect(
-      (await failure(unary((cb) => svc.client.setUsual({ customerId, favoriteId: randomUUID(), expectedRevision: '0' }, cb)))).code,
-    ).toBe(status.NOT_FOUND)
+    expect((await failure(svc.client.setUsual({ customerId, favoriteId: randomUUID(), expectedRevision: '0' }))).code).toBe(
+      status.NOT_FOUND,
+    )
   })
 })

@@ -1,67 +1,38 @@
 import { randomUUID } from 'node:crypto'
-import { inject } from 'vitest'
-import { FavoritesServiceClient, type AddFavoriteRequest } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import type { Favorite } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { DrinkSize, MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
-import { bearer, testIssuer, type TestIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { migrateFavorites, startApp, type App, type AppOptions } from '../src/app.ts'
+import type { Favorite } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { FavoritesServiceService, type AddFavoriteRequest } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import type { PromiseClient } from '@brewmesh/sdk/client.ts'
+import { customer } from '@brewmesh/testkit/principals.ts'
+import { cleanupEnv, startTestService, testEnv, type ServiceUnderTest, type TestService } from '@brewmesh/testkit/service.ts'
+import { migrateFavorites, startApp, type AppOptions } from '../src/app.ts'
 import { readConfig, type FavoritesConfig } from '../src/config.ts'
 
-export interface Running {
-  app: App
-  address: string
-  /** A client with a staff token (support + operator). */
-  client: FavoritesServiceClient
-  issuer: TestIssuer
-  /** A client calling with a token for these claims. */
-  clientAs(claims: TokenClaims): Promise<FavoritesServiceClient>
+export type FavoritesClient = PromiseClient<typeof FavoritesServiceService>
+
+export interface Running extends TestService<typeof FavoritesServiceService, FavoritesConfig> {
   /** A client calling as this customer. */
-  customer(customerId: string): Promise<FavoritesServiceClient>
-  config: FavoritesConfig
-  env: Record<string, string>
-  stop(): Promise<void>
+  customer(customerId: string): Promise<FavoritesClient>
 }
 
 /** A fresh isolated environment (own schema, topics, key prefix) on the shared test servers. */
-export const favoritesEnv = (extra: Record<string, string> = {}) => isolatedEnv('favorites', inject('infra').env, extra)
+export const favoritesEnv = (extra: Record<string, string> = {}) => testEnv('favorites', extra)
 
-export const STAFF: TokenClaims = { sub: 'staff-test', roles: ['support', 'operator'] }
+const favorites = (options: AppOptions): ServiceUnderTest<typeof FavoritesServiceService, FavoritesConfig> => ({
+  name: 'favorites',
+  definition: FavoritesServiceService,
+  readConfig,
+  migrate: migrateFavorites,
+  start: (config) => startApp(config, options),
+})
 
 /** Migrates and starts the Favorites service in-process on port 0, waiting until its consumers joined. */
 export async function startFavorites(env: Record<string, string>, options: AppOptions & { migrate?: boolean } = {}): Promise<Running> {
-  const issuer = await testIssuer()
-  const config = readConfig({ ...issuer.env, ...env })
-  if (options.migrate !== false) await migrateFavorites(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
-  const app = await startApp(config, options)
-  await app.ready
-  const address = `127.0.0.1:${app.grpcPort}`
-  const clients: FavoritesServiceClient[] = []
-  const clientAs = async (claims: TokenClaims) => {
-    const { credentials } = await import('@grpc/grpc-js')
-    const c = new FavoritesServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(await issuer.mint(claims))] })
-    clients.push(c)
-    return c
-  }
-  return {
-    app,
-    address,
-    client: await clientAs(STAFF),
-    issuer,
-    clientAs,
-    customer: (customerId) => clientAs({ sub: customerId, roles: ['customer'] }),
-    config,
-    env,
-    async stop() {
-      for (const c of clients) c.close()
-      await app.stop()
-    },
-  }
+  const svc = await startTestService(favorites(options), env, { migrate: options.migrate !== false })
+  return { ...svc, customer: (customerId) => svc.as(customer(customerId)) }
 }
 
-export const cleanup = (env: Record<string, string>) => dropSchema(env)
+export const cleanup = cleanupEnv
 
 /** Menu item ids of the drinks the tests save. */
 export const MENU = { latte: randomUUID(), flatWhite: randomUUID(), mocha: randomUUID(), chai: randomUUID() }
@@ -89,10 +60,9 @@ export function addRequest(customerId: string, overrides: Partial<AddFavoriteReq
 }
 
 export async function addFavorite(
-  client: FavoritesServiceClient,
+  client: FavoritesClient,
   customerId: string,
   overrides: Partial<AddFavoriteRequest> = {},
 ): Promise<Favorite> {
-  const r = await unary<{ favorite?: Favorite }>((cb) => client.addFavorite(addRequest(customerId, overrides), cb))
-  return r.favorite!
+  return (await client.addFavorite(addRequest(customerId, overrides))).favorite!
 }

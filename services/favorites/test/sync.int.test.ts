@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientDuplexStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Favorite } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import {
   ClientChangeAck_Result as Result,
   type ClientChange,
   type ClientChangeAck,
-  type FavoritesServiceClient,
   type SyncFavoritesRequest,
   type SyncFavoritesResponse,
 } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
+import { pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type FavoritesClient, type Running } from './support.ts'
 
 let one: Running
 let two: Running
@@ -33,16 +32,23 @@ class Device {
   readonly acks = new Map<string, ClientChangeAck>()
   revision = 0
   ready = false
-  readonly call: ClientDuplexStream<SyncFavoritesRequest, SyncFavoritesResponse>
-  readonly ended: StreamReader<SyncFavoritesResponse>
+  readonly requests = pushable<SyncFavoritesRequest>()
+  /** Every message the server sent, applied as it came. */
+  readonly messages: StreamReader<SyncFavoritesResponse>
   private sent = 0
 
-  constructor(client: FavoritesServiceClient, customerId: string, deviceId: string, lastRevision = 0) {
-    this.call = client.syncFavorites()
-    this.call.on('data', (m: SyncFavoritesResponse) => this.apply(m))
-    this.ended = new StreamReader<SyncFavoritesResponse>(this.call)
+  constructor(client: FavoritesClient, customerId: string, deviceId: string, lastRevision = 0) {
     this.revision = lastRevision
-    this.call.write({ message: { $case: 'hello', value: { customerId, deviceId, lastRevision: String(lastRevision) } } })
+    this.messages = new StreamReader<SyncFavoritesResponse>(this.applied(client.syncFavorites(this.requests)))
+    this.requests.push({ message: { $case: 'hello', value: { customerId, deviceId, lastRevision: String(lastRevision) } } })
+  }
+
+  /** The server's messages, each applied to the copy as it arrives. */
+  private async *applied(messages: AsyncIterable<SyncFavoritesResponse>) {
+    for await (const m of messages) {
+      this.apply(m)
+      yield m
+    }
   }
 
   private seen(revision: string) {
@@ -75,7 +81,7 @@ class Device {
   send(change: Omit<ClientChange, 'clientChangeId' | 'baseRevision'> & { clientChangeId?: string; baseRevision?: string }): string {
     const id = change.clientChangeId ?? randomUUID()
     this.sent += 1
-    this.call.write({ message: { $case: 'change', value: { baseRevision: String(this.revision), ...change, clientChangeId: id } } })
+    this.requests.push({ message: { $case: 'change', value: { baseRevision: String(this.revision), ...change, clientChangeId: id } } })
     return id
   }
 
@@ -110,7 +116,7 @@ const update = (favorite: Favorite, mask: string[]) => ({ operation: { $case: 'u
 const remove = (favoriteId: string) => ({ operation: { $case: 'remove' as const, value: { favoriteId } } })
 
 async function serverView(customerId: string) {
-  const page = await unary<{ favorites: Favorite[] }>((cb) => one.client.listFavorites({ customerId, pageSize: 100, pageToken: '' }, cb))
+  const page = await one.client.listFavorites({ customerId, pageSize: 100, pageToken: '' })
   return Object.fromEntries(page.favorites.map((f) => [f.favoriteId, [f.menuItemId, f.nickname, f.pinned, f.position]]))
 }
 
@@ -145,10 +151,10 @@ describe('SyncFavorites', () => {
       expect(tablet.view()).toEqual(server)
     })
     expect(Object.values(server).filter(([, , pinned]) => pinned)).toHaveLength(1)
-    phone.call.end()
-    tablet.call.end()
-    expect(await phone.ended.end()).toBeUndefined()
-    expect(await tablet.ended.end()).toBeUndefined()
+    phone.requests.end()
+    tablet.requests.end()
+    expect(await phone.messages.end()).toBeUndefined()
+    expect(await tablet.messages.end()).toBeUndefined()
   })
 
   it('reports conflicts with the winning version, answers a resent change with its first ack, and rejects bad changes', async () => {
@@ -159,10 +165,8 @@ describe('SyncFavorites', () => {
     await eventually(() => expect(device.ready).toBe(true))
 
     // Elsewhere: a nickname on one, a removal of the other.
-    await unary((cb) =>
-      one.client.updateFavorite({ favorite: { ...keep, nickname: 'web' }, updateMask: ['nickname'], expectedRevision: '0' }, cb),
-    )
-    await unary((cb) => one.client.removeFavorite({ favoriteId: gone.favoriteId, expectedRevision: '0' }, cb))
+    await one.client.updateFavorite({ favorite: { ...keep, nickname: 'web' }, updateMask: ['nickname'], expectedRevision: '0' })
+    await one.client.removeFavorite({ favoriteId: gone.favoriteId, expectedRevision: '0' })
 
     const overwrite = await device.ack(
       device.send({ ...update({ ...keep, nickname: 'phone' }, ['nickname']), baseRevision: keep.revision }),
@@ -190,15 +194,15 @@ describe('SyncFavorites', () => {
     // Resent after a "reconnect": the same ack, nothing applied twice.
     const removal = device.send(remove(keep.favoriteId))
     const firstAck = await device.ack(removal)
-    device.call.end()
-    await device.ended.end()
+    device.requests.end()
+    await device.messages.end()
     const again = new Device(await one.customer(customerId), customerId, 'phone', Number(firstAck.revision))
     again.send({ ...remove(keep.favoriteId), clientChangeId: removal })
     const resent = await again.ack(removal)
     expect(resent).toEqual(firstAck)
-    const { revision } = await unary<{ revision: string }>((cb) => one.client.listFavorites({ customerId, pageSize: 0, pageToken: '' }, cb))
+    const { revision } = await one.client.listFavorites({ customerId, pageSize: 0, pageToken: '' })
     expect(revision).toBe(firstAck.revision)
-    again.call.end()
+    again.requests.end()
   })
 
   it('sends the side effects of a pin after its ack, and catches a returning device up with the changes it missed', async () => {
@@ -206,7 +210,7 @@ describe('SyncFavorites', () => {
     const a = await addFavorite(one.client, customerId, { pinned: true })
     const b = await addFavorite(one.client, customerId, { menuItemId: MENU.mocha })
     const device = new Device(await one.customer(customerId), customerId, 'phone', 2)
-    const messages = new StreamReader<SyncFavoritesResponse>(device.call)
+    const messages = device.messages
     expect((await messages.next()).message).toMatchObject({ $case: 'ready', value: { revision: '2', snapshotSent: false } })
     device.send({ ...update({ ...b, pinned: true }, ['pinned']), baseRevision: b.revision })
     expect((await messages.next()).message).toMatchObject({
@@ -217,28 +221,28 @@ describe('SyncFavorites', () => {
       $case: 'change',
       value: { revision: '3', favorite: { favoriteId: a.favoriteId, pinned: false } },
     })
-    device.call.end()
-    await device.ended.end()
+    device.requests.end()
+    await device.messages.end()
 
     // Offline since revision 3; another caller removes a.
-    await unary((cb) => one.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' }, cb))
+    await one.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' })
     const back = new Device(await one.customer(customerId), customerId, 'phone', 3)
-    const caughtUp = new StreamReader<SyncFavoritesResponse>(back.call)
+    const caughtUp = back.messages
     expect((await caughtUp.next()).message).toMatchObject({
       $case: 'change',
       value: { kind: 3, revision: '4', favorite: { favoriteId: a.favoriteId } },
     })
     expect((await caughtUp.next()).message).toMatchObject({ $case: 'ready', value: { revision: '4', snapshotSent: false } })
-    back.call.end()
+    back.requests.end()
   })
 
   it('ends the stream with INVALID_ARGUMENT without a hello first, and PERMISSION_DENIED for another customer', async () => {
     const client = await one.customer(randomUUID())
-    const noHello = client.syncFavorites()
-    const reader = new StreamReader(noHello)
-    noHello.write({ message: { $case: 'change', value: { clientChangeId: 'c1', baseRevision: '0', ...add(MENU.latte) } } })
+    const noHello = pushable<SyncFavoritesRequest>()
+    const reader = new StreamReader(client.syncFavorites(noHello))
+    noHello.push({ message: { $case: 'change', value: { clientChangeId: 'c1', baseRevision: '0', ...add(MENU.latte) } } })
     expect((await reader.end())?.code).toBe(status.INVALID_ARGUMENT)
     const other = new Device(client, randomUUID(), 'phone')
-    expect((await other.ended.end())?.code).toBe(status.PERMISSION_DENIED)
+    expect((await other.messages.end())?.code).toBe(status.PERMISSION_DENIED)
   })
 })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientWritableStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FavoriteChange_Kind, type Favorite } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import type {
@@ -7,8 +7,8 @@ import type {
   ImportFavoritesResponse,
   WatchFavoritesResponse,
 } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { addFavorite, cleanup, favoritesEnv, MENU, startFavorites, type Running } from './support.ts'
 
 let one: Running
@@ -26,8 +26,9 @@ afterAll(async () => {
 })
 
 const watch = (svc: Running, customerId: string, sinceRevision = '0') => {
-  const call = svc.client.watchFavorites({ customerId, sinceRevision })
-  return { call, reader: new StreamReader<WatchFavoritesResponse>(call) }
+  const stop = new AbortController()
+  const reader = new StreamReader<WatchFavoritesResponse>(svc.client.watchFavorites({ customerId, sinceRevision }, { signal: stop.signal }))
+  return { call: { cancel: () => stop.abort() }, reader }
 }
 
 describe('WatchFavorites', () => {
@@ -39,7 +40,7 @@ describe('WatchFavorites', () => {
     expect(snapshot.event).toMatchObject({ $case: 'snapshot', value: { revision: '1', favorites: [{ favoriteId: first.favoriteId }] } })
 
     const second = await addFavorite(one.client, customerId, { menuItemId: MENU.mocha })
-    await unary((cb) => one.client.setUsual({ customerId, favoriteId: second.favoriteId, expectedRevision: '0' }, cb))
+    await one.client.setUsual({ customerId, favoriteId: second.favoriteId, expectedRevision: '0' })
     const added = await reader.next()
     expect(added.event).toMatchObject({
       $case: 'change',
@@ -50,7 +51,7 @@ describe('WatchFavorites', () => {
       $case: 'change',
       value: { kind: FavoriteChange_Kind.KIND_UPDATED, revision: '3', changedFields: ['pinned'] },
     })
-    await unary((cb) => one.client.removeFavorite({ favoriteId: first.favoriteId, expectedRevision: '0' }, cb))
+    await one.client.removeFavorite({ favoriteId: first.favoriteId, expectedRevision: '0' })
     const removed = await reader.next()
     expect(removed.event).toMatchObject({
       $case: 'change',
@@ -63,7 +64,7 @@ describe('WatchFavorites', () => {
     const customerId = randomUUID()
     const a = await addFavorite(one.client, customerId)
     const b = await addFavorite(one.client, customerId, { menuItemId: MENU.mocha })
-    await unary((cb) => one.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' }, cb))
+    await one.client.removeFavorite({ favoriteId: a.favoriteId, expectedRevision: '0' })
     const { call, reader } = watch(one, customerId, '1')
     const replayed = [await reader.next(), await reader.next()]
     expect(replayed.map((m) => m.event?.$case)).toEqual(['change', 'change'])
@@ -75,6 +76,10 @@ describe('WatchFavorites', () => {
     const ahead = watch(one, customerId, '99')
     expect((await ahead.reader.next()).event).toMatchObject({ $case: 'snapshot', value: { revision: '3' } })
     ahead.call.cancel()
+    // Past any revision the store can hold (it used to fail the stream INTERNAL): a snapshot too.
+    const farAhead = watch(one, customerId, '4294967296')
+    expect((await farAhead.reader.next()).event).toMatchObject({ $case: 'snapshot', value: { revision: '3' } })
+    farAhead.call.cancel()
   })
 
   it('refuses a customer token watching someone else, and a malformed id', async () => {
@@ -88,10 +93,12 @@ describe('WatchFavorites', () => {
 })
 
 function importStream(svc: Running) {
-  let done: (r: { err: unknown; response?: ImportFavoritesResponse }) => void = () => undefined
-  const result = new Promise<{ err: unknown; response?: ImportFavoritesResponse }>((resolve) => (done = resolve))
-  const call: ClientWritableStream<ImportFavoritesRequest> = svc.client.importFavorites((err, response) => done({ err, response }))
-  return { call, result }
+  const requests = pushable<ImportFavoritesRequest>()
+  const result: Promise<{ err: unknown; response?: ImportFavoritesResponse }> = svc.client.importFavorites(requests).then(
+    (response) => ({ err: null, response }),
+    (err: unknown) => ({ err }),
+  )
+  return { call: { write: (m: ImportFavoritesRequest) => requests.push(m), end: () => requests.end() }, result }
 }
 
 const row = (rowNumber: number, menuItemId: string, extra: Partial<Favorite> = {}): ImportFavoritesRequest => ({
@@ -152,11 +159,7 @@ describe('ImportFavorites', () => {
   it('refuses a customer importing into another customer before reading rows', async () => {
     const mine = await one.customer(randomUUID())
     const err = await failure(
-      new Promise((resolve, reject) => {
-        const call = mine.importFavorites((e, r) => (e ? reject(e) : resolve(r)))
-        call.write({ message: { $case: 'header', value: { customerId: randomUUID(), deviceId: 'phone' } } })
-        call.end()
-      }),
+      mine.importFavorites([{ message: { $case: 'header', value: { customerId: randomUUID(), deviceId: 'phone' } } }]),
     )
     expect(err.code).toBe(status.PERMISSION_DENIED)
   })

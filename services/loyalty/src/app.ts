@@ -69,7 +69,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
 
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<LoyaltyDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )
@@ -177,7 +177,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
         // The suffix is empty in production; parallel test runs must not share one group.
         groupId: INBOX_GROUP + config.kafka.topicSuffix,
         topics: [topics.orders, topics.customers],
-        handle: loyaltyInboxHandler(deps, topics),
+        handler: loyaltyInboxHandler(deps, topics),
         log: log.child({ component: 'loyalty-inbox' }),
         producer: deadLetters,
       })
@@ -198,7 +198,7 @@ async function build(config: LoyaltyConfig, options: AppOptions, log: Logger, pa
         kafka,
         groupId: `loyalty-feed-${config.instanceId}`,
         topics: [topics.loyalty],
-        handle: loyaltyFeedHandler(bus),
+        handler: loyaltyFeedHandler(bus),
         log: log.child({ component: 'loyalty-feed' }),
         deadLetter: false,
         fromBeginning: false,

@@ -7,9 +7,6 @@ export interface LoyaltyConfig extends BaseConfig {
   expiry: { cron: string }
   reservationHold: { cron: string }
   /** Published outbox rows and processed-event ids are purged after this many days. */
-  retention: { outboxDays: number; cron: string }
-  health: { intervalMs: number }
-  otlpEndpoint: string | undefined
 }
 
 /** The Loyalty service's configuration, read once from the environment, validated and frozen. */
@@ -35,12 +32,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     expiry: { cron: reader.string('POINTS_EXPIRY_CRON', '23 2 * * *') },
     reservationHold: { cron: reader.string('RESERVATION_HOLD_CRON', '* * * * *') },
-    retention: {
-      outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }),
-      cron: reader.string('OUTBOX_PURGE_CRON', '17 3 * * *'),
-    },
-    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
-    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
   }
   reader.done()
   return freeze(config)

@@ -17,6 +17,7 @@ import {
   paymentProcessed,
   publish,
   testOrder,
+  type ContractMessage,
 } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { errorReasonOf } from '@brewmesh/runtime/grpc/status.ts'
@@ -184,9 +185,53 @@ describe('malformed messages', () => {
       await eventually(() => expect(dlq.messages).toHaveLength(2))
       const reasons = dlq.messages.map((m) => m.headers?.['dlq-error']?.toString())
       expect(reasons).toEqual(
-        expect.arrayContaining(['order event is not a valid protobuf message', 'order event without a customer_id UUID']),
+        expect.arrayContaining(['not a valid brewmesh.order.v1.OrderEvent', 'order event without a customer_id UUID']),
       )
       expect(dlq.messages[0]?.headers?.['dlq-consumer-group']?.toString()).toBe(`loyalty${suffix}`)
+    } finally {
+      await dlq.stop()
+    }
+  })
+})
+
+describe('a chunk of order events in one transaction', () => {
+  // One key: the messages share a partition, so the consumer takes them as one chunk, in order.
+  const together = (messages: ContractMessage[]) => messages.map((m) => ({ ...m, key: `chunk-${suffix}` }))
+
+  it('earns each order once when completions repeat inside the chunk and arrive again in a later one', async () => {
+    const [ada, bob] = [await openAccount(svc), await openAccount(svc)]
+    const adaFirst = orderCompleted(testOrder({ customerId: ada, total: usd(1000) }))
+    const adaSecond = orderCompleted(testOrder({ customerId: ada, total: usd(500) }))
+    const bobs = orderCompleted(testOrder({ customerId: bob, total: usd(2000) }))
+    await publish(brokers(), ORDERS, together([adaFirst, bobs, adaFirst, adaSecond, bobs]))
+    await applied(adaSecond.headers['event-id']!)
+    await publish(brokers(), ORDERS, together([bobs, adaFirst]))
+    const marker = orderCompleted(testOrder({ customerId: bob, total: usd(100) }))
+    await publish(brokers(), ORDERS, together([marker]))
+    await applied(marker.headers['event-id']!) // the redelivered ones came before it, in order
+    expect((await getAccount(ada)).balance).toBe('150')
+    expect((await getAccount(bob)).balance).toBe('210')
+    expect(await kinds(ada)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_EARN, LedgerEntryKind.LEDGER_ENTRY_KIND_EARN])
+  })
+
+  it('dead-letters an unreadable message in the middle of the chunk alone; the others earn once', async () => {
+    const dlq = await topicRecorder(brokers(), `${ORDERS}.dlq`)
+    try {
+      const customerId = await openAccount(svc)
+      const before = orderCompleted(testOrder({ customerId, total: usd(300) }))
+      const after = orderCompleted(testOrder({ customerId, total: usd(400) }))
+      const junk = { key: '', value: Buffer.from([0xff, 0xff, 0xff, 0x0f]), headers: { 'event-id': `junk-${suffix}` } }
+      await publish(brokers(), ORDERS, together([before, junk, after]))
+      await applied(after.headers['event-id']!)
+      expect((await getAccount(customerId)).balance).toBe('70')
+      expect(await kinds(customerId)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_EARN, LedgerEntryKind.LEDGER_ENTRY_KIND_EARN])
+      const dead = await eventually(() => {
+        const found = dlq.messages.filter((m) => m.headers?.['event-id']?.toString() === `junk-${suffix}`)
+        expect(found).toHaveLength(1)
+        return found
+      })
+      expect(dead[0]?.headers?.['dlq-error']?.toString()).toBe('not a valid brewmesh.order.v1.OrderEvent')
+      expect(dlq.messages.filter((m) => m.key?.toString() === `chunk-${suffix}`)).toHaveLength(1) // nothing else of the chunk
     } finally {
       await dlq.stop()
     }

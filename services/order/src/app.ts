@@ -71,7 +71,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
   const background = new AbortController()
   const { meter, metricsPort, database, valkey, jobsConnection, jobsUp, jobsPrefix } = await openInfrastructure<OrderDb>(
     config,
-    config.otlpEndpoint,
+    config.telemetry.otlpEndpoint,
     log,
     parts,
   )
@@ -139,7 +139,7 @@ async function build(config: OrderConfig, options: AppOptions, log: Logger, part
         kafka,
         groupId: `order-feed-${config.instanceId}`,
         topics: [topic],
-        handle: orderFeedHandler(bus),
+        handler: orderFeedHandler(bus),
         log: log.child({ component: 'order-feed' }),
         deadLetter: false,
         fromBeginning: false,

@@ -13,9 +13,6 @@ export interface OrderConfig extends BaseConfig {
   serviceToken: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
   /** CA that outbound TLS trusts; unset: plaintext (local). */
   outboundCa: string | undefined
-  health: { intervalMs: number }
-  retention: { outboxDays: number }
-  otlpEndpoint: string | undefined
 }
 
 /** The Order Service's configuration, read once from the environment, validated and frozen. */
@@ -57,9 +54,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
           audience: reader.optional('AUTH_TOKEN_AUDIENCE'),
         },
     outboundCa: reader.optional('OUTBOUND_TLS_CA_FILE'),
-    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
-    retention: { outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }) },
-    otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
   }
   reader.done()
   return freeze(config)

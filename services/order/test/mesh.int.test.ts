@@ -3,7 +3,6 @@ import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LedgerEntryKind, type Account, type LedgerEntry } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import { LineSource, OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import type { Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { createCustomer } from '@brewmesh/customer/test/support.ts'
 import { addFavorite } from '@brewmesh/favorites/test/support.ts'
 import { grant, SEED } from '@brewmesh/loyalty/test/support.ts'
@@ -108,7 +107,7 @@ describe('an order across the mesh', () => {
       { key: order.id, value: completed.value!, headers: { 'event-id': completed.headers!['event-id']!.toString() } },
     ])
     const usualNow = await eventually(async () => {
-      const r = await unary<{ usual?: Usual }>((cb) => mesh.favorites.client.getUsual({ customerId: customer.id }, cb))
+      const r = await mesh.favorites.client.getUsual({ customerId: customer.id })
       expect(r.usual?.completedCount).toBe('1')
       return r.usual
     })

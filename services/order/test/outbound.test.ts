@@ -60,10 +60,13 @@ describe('calls to one dependency', () => {
     const calls = outboundCalls('customer', dep)
     const soon = new Date(Date.now() + 100)
     let seen: Date | undefined
-    await calls.call<string>((_md, opts, cb) => {
-      seen = opts.deadline
-      cb(null, 'ok')
-    }, { deadline: soon })
+    await calls.call<string>(
+      (_md, opts, cb) => {
+        seen = opts.deadline
+        cb(null, 'ok')
+      },
+      { deadline: soon },
+    )
     expect(seen).toEqual(soon)
   })
 })

@@ -143,6 +143,12 @@ export interface BaseConfig {
   rateLimit: { limit: number; windowSeconds: number }
   /** How many calls the server takes at once before it answers RESOURCE_EXHAUSTED (grpc/admission.ts). */
   admission: AdmissionSettings
+  /** How often dependencies are probed for grpc.health.v1. */
+  health: { intervalMs: number }
+  /** Published outbox rows and processed event ids are purged after outboxDays, by a job on `cron` (UTC). */
+  retention: { outboxDays: number; cron: string }
+  /** OTLP endpoint for traces and metrics; unset: nothing is exported. */
+  telemetry: { otlpEndpoint: string | undefined }
 }
 
 export interface ServiceDefaults {
@@ -199,6 +205,12 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       targetLatencyMs: reader.int('ADMISSION_TARGET_LATENCY_MS', 250, { min: 0, max: 60_000 }),
       minInFlight: reader.int('ADMISSION_MIN_IN_FLIGHT', 4, { min: 1 }),
     },
+    health: { intervalMs: reader.int('HEALTH_INTERVAL_MS', 2000, { min: 100 }) },
+    retention: {
+      outboxDays: reader.int('OUTBOX_RETENTION_DAYS', 7, { min: 1, max: 365 }),
+      cron: reader.string('OUTBOX_PURGE_CRON', '17 3 * * *'),
+    },
+    telemetry: { otlpEndpoint: reader.optional('OTEL_EXPORTER_OTLP_ENDPOINT') },
     kafka: {
       brokers: reader.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
       clientId: reader.string('KAFKA_CLIENT_ID', `brewmesh-${service}`),

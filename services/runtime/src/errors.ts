@@ -45,7 +45,7 @@ export const invalid = (violations: FieldViolation[], message = 'invalid request
 export const notFound = (what: string, id: string) => new AppError('not_found', `${what} ${id} not found`)
 export const alreadyExists = (message: string, field?: string) =>
   new AppError('already_exists', message, field ? [{ field, description: message }] : [])
-export const aborted = (message: string) => new AppError('aborted', message)
+export const aborted = (message: string, reason?: string) => new AppError('aborted', message, [], reason ? { reason } : undefined)
 export const precondition = (message: string, reason?: string) => new AppError('precondition', message, [], reason ? { reason } : undefined)
 export const resourceExhausted = (message: string, retryDelayMs: number) =>
   new AppError('resource_exhausted', message, [], { retryDelayMs })

@@ -33,6 +33,29 @@ export function stopInReverse(log: Logger, parts: Stoppable[], partTimeoutMs = 5
   }
 }
 
+/** Parts stopped at the same time (consumers, workers): one waits for the slowest, not for the sum. */
+export function together(name: string, parts: readonly Stoppable[]): Stoppable {
+  return {
+    name,
+    stop: async () => {
+      const failed = (await Promise.allSettled(parts.map((p) => p.stop()))).flatMap((r, i) =>
+        r.status === 'rejected' ? [`${parts[i]!.name}: ${(r.reason as Error)?.message ?? String(r.reason)}`] : [],
+      )
+      if (failed.length > 0) throw new Error(failed.join('; '))
+    },
+  }
+}
+
+/** A value made on first use and shared; a failed attempt is forgotten, so the next use tries again. */
+export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined
+  return () =>
+    (pending ??= make().catch((err: unknown) => {
+      pending = undefined
+      throw err
+    }))
+}
+
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve()

@@ -38,12 +38,12 @@ export function backgroundConsumer(name: string, start: () => Promise<RunningCon
 }
 
 /** A BullMQ queue and worker pair; closing waits for Valkey only while it is up. */
-export function jobPart<T>(queue: Queue<T>, worker: Worker<T>, up: () => boolean, background: AbortController): Stoppable[] {
+export function jobPart<T>(queue: Queue<T>, worker: Worker<T>, up: () => boolean, background?: AbortController): Stoppable[] {
   return [
     {
       name: `${queue.name} queue`,
       stop: async () => {
-        background.abort()
+        background?.abort()
         if (up()) await queue.close()
       },
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AsyncQueue, QueueOverflow } from '../src/async-queue.ts'
+import { AsyncQueue, QueueOverflow } from '../src/streams/async-queue.ts'
 
 async function drain<T>(queue: AsyncQueue<T>): Promise<T[]> {
   const out: T[] = []

@@ -145,6 +145,9 @@ describe('readBaseConfig', () => {
         targetLatencyMs: 250,
         minInFlight: 4,
       },
+      health: { intervalMs: 2000 },
+      retention: { outboxDays: 7, cron: '17 3 * * *' },
+      telemetry: { otlpEndpoint: undefined },
     })
   })
 
@@ -212,7 +215,7 @@ describe('customer readConfig', () => {
     expect(config.postgres).toMatchObject({ database: 'customerdb', schema: 'customer' })
     expect(config.kafka.clientId).toBe('brewmesh-customer')
     expect(config.instanceId).toBe(`${hostname()}-${process.pid}`)
-    expect(config.otlpEndpoint).toBeUndefined()
+    expect(config.telemetry.otlpEndpoint).toBeUndefined()
   })
 
   it('when the config is read, then it is deeply frozen', () => {
@@ -226,7 +229,7 @@ describe('customer readConfig', () => {
     const config = readConfig({ ...AUTH, GRPC_PORT: '6000', CACHE_TTL_SECONDS: '60', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' })
     expect(config.grpc.port).toBe(6000)
     expect(config.cache.ttlSeconds).toBe(60)
-    expect(config.otlpEndpoint).toBe('http://otel:4318')
+    expect(config.telemetry.otlpEndpoint).toBe('http://otel:4318')
   })
 
   it('when base and customer variables are invalid, then one ConfigError names every one', () => {
@@ -235,9 +238,9 @@ describe('customer readConfig', () => {
     )
     expect(err.problems.map((p) => p.split(' ')[0])).toEqual([
       'GRPC_PORT',
-      'CACHE_TTL_SECONDS',
       'HEALTH_INTERVAL_MS',
       'OUTBOX_RETENTION_DAYS',
+      'CACHE_TTL_SECONDS',
     ])
   })
 })

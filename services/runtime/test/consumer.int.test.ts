@@ -1,92 +1,278 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { dropSchema, eventually, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { produceRaw, topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { inject } from 'vitest'
+import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { readBaseConfig, EnvReader } from '../src/config.ts'
 import { createDatabase, type Database } from '../src/db/postgres.ts'
-import { createOutboxTables, markProcessed } from '../src/db/outbox.ts'
+import { claimEvents, createOutboxTables } from '../src/db/outbox.ts'
+import { unavailable } from '../src/errors.ts'
 import { createKafka, ensureTopics } from '../src/kafka/client.ts'
-import { deadLetterTopic, PoisonMessage, startConsumer, type RunningConsumer } from '../src/kafka/consumer.ts'
+import { deadLetterTopic, PoisonMessage, startConsumer, type Consumed, type RunningConsumer } from '../src/kafka/consumer.ts'
 import { headerString } from '../src/kafka/headers.ts'
 import { createLogger } from '../src/logger.ts'
 
-// The idempotent-consumer recipe every service uses: the event id is recorded in the same
-// transaction as the effect, so redelivery changes nothing; unreadable messages go to <topic>.dlq.
+// The batch consumer every service uses: a chunk of messages is applied in one transaction that
+// records its event ids (claimEvents), offsets are committed after it, unreadable messages go to
+// <topic>.dlq alone. Each case has its own topic and consumer group.
 const env = isolatedEnv('customer', inject('infra').env)
 const config = readBaseConfig(new EnvReader(env), { service: 'customer', grpcPort: 0, metricsPort: 0, database: 'customerdb' }, 'test')
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
-const topic = `brewmesh.test.points${config.kafka.topicSuffix}`
-let database: Database<{ points: { event_id: string; amount: number } }>
-let consumer: RunningConsumer
+type Tables = { points: { event_id: string; amount: number; topic: string } }
+let database: Database<Tables>
 const kafka = createKafka(config.kafka, log)
 const producer = kafka.producer()
+const admin = kafka.admin()
+const running: RunningConsumer[] = []
 
 beforeAll(async () => {
   database = createDatabase(config.postgres, log)
   await sql`create schema ${sql.id(config.postgres.schema)}`.execute(database.db)
   await createOutboxTables(database.db)
-  await sql`create table points (event_id text not null, amount integer not null)`.execute(database.db)
-  const admin = kafka.admin()
-  await admin.connect()
-  await ensureTopics(admin, [
-    { topic, numPartitions: 1 },
-    { topic: deadLetterTopic(topic), numPartitions: 1 },
-  ])
-  await admin.disconnect()
-  await producer.connect()
-  consumer = await startConsumer({
-    kafka,
-    groupId: `test-${randomUUID()}`,
-    topics: [topic],
-    producer,
-    log,
-    handle: async ({ message }) => {
-      const body = message.value?.toString() ?? ''
-      if (!/^\d+$/.test(body)) throw new PoisonMessage(`not a number: ${body.slice(0, 20)}`)
-      const eventId = headerString(message.headers, 'event-id')
-      if (!eventId) throw new PoisonMessage('no event-id header')
-      await database.db.transaction().execute(async (trx) => {
-        if (!(await markProcessed(trx, 'points', eventId))) return
-        await trx
-          .insertInto('points')
-          .values({ event_id: eventId, amount: Number(body) })
-          .execute()
-      })
-    },
-  })
-  await consumer.ready
+  await sql`create table points (event_id text not null, amount integer not null, topic text not null)`.execute(database.db)
+  await Promise.all([admin.connect(), producer.connect()])
 })
 afterAll(async () => {
-  await consumer?.stop()
-  await producer.disconnect()
+  for (const c of running) await c.stop()
+  await Promise.all([producer.disconnect(), admin.disconnect()])
   await database?.stop()
   await dropSchema(env)
 })
 
-const total = async () =>
-  Number((await sql<{ s: string | null }>`select sum(amount) as s from points`.execute(database.db)).rows[0]?.s ?? 0)
+interface Points {
+  eventId: string
+  amount: number
+}
+/** What a handler saw: the event ids of each chunk it was given (every attempt). */
+type Calls = string[][]
 
-describe('an idempotent consumer with a dead-letter topic', () => {
-  it('applies an event delivered twice once, dead-letters a malformed message with its reason, and keeps going', async () => {
+/** A fresh topic (and its dead-letter topic). */
+async function newTopic(partitions = 1): Promise<string> {
+  const topic = `brewmesh.test.points.${randomUUID().slice(0, 8)}${config.kafka.topicSuffix}`
+  await ensureTopics(admin, [
+    { topic, numPartitions: partitions },
+    { topic: deadLetterTopic(topic), numPartitions: 1 },
+  ])
+  return topic
+}
+
+const message = (eventId: string, body: string, key = 'k') => ({ key, value: Buffer.from(body), headers: { 'event-id': eventId } })
+const send = (topic: string, messages: ReturnType<typeof message>[]) => producer.send({ topic, messages })
+
+/**
+ * A durable points consumer: decode reads the amount (PoisonMessage unless digits), the chunk is
+ * inserted in one transaction with its event ids; `afterWrite` runs inside that transaction, after
+ * the inserts (to fail it after partial work), `afterCommit` after it committed.
+ */
+async function pointsConsumer(
+  topic: string,
+  options: {
+    groupId?: string
+    calls?: Calls
+    maxAttempts?: number
+    afterWrite?: (items: readonly Consumed<Points>[]) => Promise<void> | void
+    afterCommit?: (items: readonly Consumed<Points>[], applied: number) => Promise<void> | void
+  } = {},
+): Promise<RunningConsumer> {
+  const consumer = await startConsumer<Points>({
+    kafka,
+    groupId: options.groupId ?? `test-${randomUUID()}`,
+    topics: [topic],
+    producer,
+    log,
+    maxAttempts: options.maxAttempts ?? 2,
+    handler: {
+      decode: ({ message: m }) => {
+        const body = m.value?.toString() ?? ''
+        if (!/^\d+$/.test(body)) throw new PoisonMessage(`not a number: ${body.slice(0, 20)}`)
+        const eventId = headerString(m.headers, 'event-id')
+        if (!eventId) throw new PoisonMessage('no event-id header')
+        return { eventId, amount: Number(body) }
+      },
+      handleBatch: async (items) => {
+        options.calls?.push(items.map((i) => i.value.eventId))
+        const applied = await database.db.transaction().execute(async (trx) => {
+          const fresh = await claimEvents(trx, 'points', items, (i) => i.value.eventId)
+          if (fresh.length > 0) {
+            await trx
+              .insertInto('points')
+              .values(fresh.map((i) => ({ event_id: i.value.eventId, amount: i.value.amount, topic })))
+              .execute()
+          }
+          await options.afterWrite?.(items)
+          return fresh.length
+        })
+        await options.afterCommit?.(items, applied)
+      },
+    },
+  })
+  running.push(consumer)
+  await consumer.ready
+  return consumer
+}
+
+const total = async (topic: string) =>
+  Number((await sql<{ s: string | null }>`select sum(amount) as s from points where topic = ${topic}`.execute(database.db)).rows[0]?.s ?? 0)
+/** Rows per event id: 1 for each event applied once. */
+const rowsPerEvent = async (topic: string) => {
+  const { rows } = await sql<{ event_id: string; n: number }>`
+    select event_id, count(*)::int as n from points where topic = ${topic} group by event_id order by event_id`.execute(database.db)
+  return Object.fromEntries(rows.map((r) => [r.event_id, r.n]))
+}
+
+describe('a batch consumer with a dead-letter topic', () => {
+  it('applies a chunk in one transaction, and an event delivered twice, in one chunk and again later, once', async () => {
+    const topic = await newTopic()
+    const calls: Calls = []
+    await pointsConsumer(topic, { calls })
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()]
+    await send(topic, [message(a, '10'), message(a, '10'), message(b, '5')])
+    await eventually(async () => expect(await total(topic)).toBe(15))
+    await send(topic, [message(a, '10'), message(c, '1')])
+    await eventually(async () => expect(await total(topic)).toBe(16))
+    expect(calls[0]).toEqual([a, a, b]) // one chunk held both copies
+    expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries([a, b, c].sort().map((id) => [id, 1])))
+  })
+
+  it('dead-letters a message that does not decode, alone, with its reason; the rest of its chunk is applied once', async () => {
+    const topic = await newTopic()
     const dlq = await topicRecorder(env['KAFKA_BROKERS']!, deadLetterTopic(topic))
-    const first = randomUUID()
-    const last = randomUUID()
-    await produceRaw(env['KAFKA_BROKERS']!, topic, [
-      { key: 'a', value: Buffer.from('10'), headers: { 'event-id': first } },
-      { key: 'a', value: Buffer.from('10'), headers: { 'event-id': first } },
-      { key: 'a', value: Buffer.from('{garbage'), headers: { 'event-id': randomUUID() } },
-      { key: 'a', value: Buffer.from('5'), headers: { 'event-id': last } },
-    ])
-    await eventually(async () => expect(await total()).toBe(15))
+    const calls: Calls = []
+    await pointsConsumer(topic, { calls })
+    const [first, last] = [randomUUID(), randomUUID()]
+    await send(topic, [message(first, '10'), message(randomUUID(), '{garbage'), message(last, '5')])
+    await eventually(async () => expect(await total(topic)).toBe(15))
     const dead = await eventually(() => {
       expect(dlq.messages).toHaveLength(1)
       return dlq.messages[0]!
     })
+    await dlq.stop()
     expect(dead.value?.toString()).toBe('{garbage')
     expect(dead.headers?.['dlq-error']?.toString()).toContain('not a number')
     expect(dead.headers?.['dlq-original-topic']?.toString()).toBe(topic)
+    expect(dead.headers?.['event-id']).toBeDefined() // the original headers travel with it
+    expect(calls).toEqual([[first, last]]) // decoded around the poison, applied in one go
+  })
+
+  it('a message its handler always rejects, in the middle of a chunk, reaches the dead-letter topic alone after maxAttempts; the others are applied once', async () => {
+    const topic = await newTopic()
+    const dlq = await topicRecorder(env['KAFKA_BROKERS']!, deadLetterTopic(topic))
+    const calls: Calls = []
+    const ids = Array.from({ length: 7 }, () => randomUUID())
+    const cursed = ids[3]!
+    // The whole chunk is written, then the handler refuses it: the transaction rolls back.
+    await pointsConsumer(topic, {
+      calls,
+      maxAttempts: 2,
+      afterWrite: (items) => {
+        if (items.some((i) => i.value.eventId === cursed)) throw new Error('cannot apply 13')
+      },
+    })
+    await send(
+      topic,
+      ids.map((id) => message(id, id === cursed ? '13' : '1')),
+    )
+    const dead = await eventually(() => {
+      expect(dlq.messages).toHaveLength(1)
+      return dlq.messages[0]!
+    })
     await dlq.stop()
+    expect(dead.headers?.['event-id']?.toString()).toBe(cursed)
+    expect(dead.headers?.['dlq-error']?.toString()).toBe('cannot apply 13')
+    await eventually(async () => expect(await total(topic)).toBe(6))
+    expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.filter((id) => id !== cursed).map((id) => [id, 1])))
+    expect(calls[0]).toEqual(ids) // first tried as one chunk
+    expect(calls.filter((c) => c.length === 1 && c[0] === cursed)).toHaveLength(2) // then alone, maxAttempts times
+  })
+
+  it('a chunk that fails with a dependency outage after partial work is retried whole and applied once', async () => {
+    const topic = await newTopic()
+    const calls: Calls = []
+    let outage = true
+    await pointsConsumer(topic, {
+      calls,
+      afterWrite: () => {
+        if (outage) {
+          outage = false
+          throw unavailable('the database is unavailable, retry later')
+        }
+      },
+    })
+    const ids = [randomUUID(), randomUUID(), randomUUID()]
+    await send(
+      topic,
+      ids.map((id) => message(id, '2')),
+    )
+    await eventually(async () => expect(await total(topic)).toBe(6))
+    expect(calls).toEqual([ids, ids])
+    expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
+  })
+
+  it('a consumer stopped after its transaction committed but before the offset commit: the chunk comes again and changes nothing', async () => {
+    const topic = await newTopic()
+    const groupId = `test-${randomUUID()}`
+    const ids = Array.from({ length: 5 }, () => randomUUID())
+    let redelivered = 0
+    let crashed: Promise<void> | undefined
+    const first: RunningConsumer = await pointsConsumer(topic, {
+      groupId,
+      afterCommit: () => {
+        // The transaction is committed; the consumer goes away before it can commit the offsets.
+        crashed ??= first.stop()
+        throw new Error('stopped before committing offsets')
+      },
+    })
+    await send(
+      topic,
+      ids.map((id) => message(id, '3')),
+    )
+    await eventually(async () => expect(await total(topic)).toBe(15))
+    await crashed
+    await pointsConsumer(topic, { groupId, afterCommit: (items, applied) => void (redelivered += items.length - applied) })
+    await eventually(() => expect(redelivered).toBe(5)) // the same chunk again, every event already applied
+    expect(await total(topic)).toBe(15)
+    expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
+  })
+
+  it('consumes partitions concurrently, each in offset order', async () => {
+    const topic = await newTopic(3)
+    const perPartition = 20
+    const sent = [0, 1, 2].map((p) => Array.from({ length: perPartition }, (_, i) => ({ partition: p, id: randomUUID(), n: i })))
+    await producer.send({
+      topic,
+      messages: sent.flat().map((m) => ({ partition: m.partition, value: Buffer.from(String(m.n)), headers: { 'event-id': m.id } })),
+    })
+    const seen = new Map<number, number[]>()
+    let active = 0
+    let overlapped = false
+    let bothActive: () => void = () => undefined
+    const overlap = new Promise<void>((resolve) => (bothActive = resolve))
+    const consumer = await startConsumer<number>({
+      kafka,
+      groupId: `test-${randomUUID()}`,
+      topics: [topic],
+      log,
+      deadLetter: false,
+      maxChunk: 5,
+      handler: {
+        decode: ({ message: m }) => Number(m.value?.toString()),
+        handleBatch: async (items) => {
+          active += 1
+          if (active >= 2) {
+            overlapped = true
+            bothActive()
+          }
+          // Each partition's first chunk waits for another partition's to be under way (or gives up).
+          if (!overlapped) await Promise.race([overlap, new Promise((resolve) => setTimeout(resolve, 10_000))])
+          const partition = items[0]!.received.partition
+          seen.set(partition, [...(seen.get(partition) ?? []), ...items.map((i) => i.value)])
+          active -= 1
+        },
+      },
+    })
+    running.push(consumer)
+    await eventually(() => expect([...seen.values()].flat()).toHaveLength(3 * perPartition), { timeoutMs: 30_000 })
+    expect(overlapped).toBe(true)
+    for (const p of [0, 1, 2]) expect(seen.get(p)).toEqual(sent[p]!.map((m) => m.n))
   })
 })

@@ -58,13 +58,6 @@ describe('the contract limits every request is checked against', () => {
     expect(violationsOf(PLACE, place({ lines }))).toEqual([{ field: 'lines', description: 'must have at most 100 elements' }])
   })
 
-  it('when an enum value is not one the enum declares, then it is refused', () => {
-    const request = ListOrdersRequest.fromPartial({ statuses: [1, 99 as never] })
-    expect(violationsOf('brewmesh.order.v1.ListOrdersRequest', request)).toEqual([
-      { field: 'statuses[1]', description: 'is not a value of brewmesh.order.v1.OrderStatus' },
-    ])
-  })
-
   it('when a timestamp is outside 1970 to 9999, or not a time at all, then it is refused', () => {
     const type = 'brewmesh.order.v1.ListOrdersRequest'
     expect(violationsOf(type, ListOrdersRequest.fromPartial({ placedAfter: new Date('2026-01-01T00:00:00Z') }))).toEqual([])

@@ -72,7 +72,13 @@ beforeAll(async () => {
     topics: [topic],
     log,
     deadLetter: false,
-    handle: async () => void (await queue.add('run', traced({}))),
+    handler: {
+      decode: () => undefined,
+      // Each message's job is queued in its own trace, whatever the chunk holds.
+      handleBatch: async (items) => {
+        for (const item of items) await item.inTrace(() => queue.add('run', traced({})))
+      },
+    },
   })
   await consumer.ready
 })

@@ -26,7 +26,11 @@ export class StreamReader<T> {
   private ended = false
   error: ServiceError | undefined
 
-  constructor(stream: ClientReadableStream<T> | NodeJS.EventEmitter) {
+  constructor(stream: ClientReadableStream<T> | NodeJS.EventEmitter | AsyncIterable<T>) {
+    if (Symbol.asyncIterator in stream) {
+      void this.drain(stream as AsyncIterable<T>)
+      return
+    }
     stream.on('data', (m: T) => {
       this.buffered.push(m)
       this.wake()
@@ -40,6 +44,20 @@ export class StreamReader<T> {
       this.ended = true
       this.wake()
     })
+  }
+
+  /** Reads a promise client's stream (an async iterable) into the buffer. */
+  private async drain(messages: AsyncIterable<T>): Promise<void> {
+    try {
+      for await (const m of messages) {
+        this.buffered.push(m)
+        this.wake()
+      }
+    } catch (err) {
+      this.error = err as ServiceError
+    }
+    this.ended = true
+    this.wake()
   }
 
   private wake() {
@@ -84,5 +102,30 @@ export class StreamReader<T> {
 
   get pending(): number {
     return this.buffered.length
+  }
+}
+
+/** Requests a test sends on a stream one at a time (a promise client's client or bidi stream reads them). */
+export function pushable<T>(): AsyncIterable<T> & { push(message: T): void; end(): void } {
+  const queued: T[] = []
+  let ended = false
+  let wake: (() => void) | undefined
+  return {
+    push(message) {
+      queued.push(message)
+      wake?.()
+    },
+    end() {
+      ended = true
+      wake?.()
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const next = queued.shift()
+        if (next !== undefined) yield next
+        else if (ended) return
+        else await new Promise<void>((resolve) => (wake = resolve))
+      }
+    },
   }
 }

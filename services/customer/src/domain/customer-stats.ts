@@ -4,12 +4,14 @@ import { aggregate, statsOf, type CustomerStats } from './stats.ts'
 import { requireUuid } from './validation.ts'
 
 /**
- * Recomputes one customer's statistics from their facts and archived months. Reads only that
- * customer's rows, so a rollup costs what the customer has, not what the table holds.
+ * Recomputes the statistics of some customers from their facts and archived months, with one read
+ * and one write for all of them: a rollup costs what those customers have, not what the tables
+ * hold, and a batch of customers takes the two round trips one customer takes.
  */
-export async function rollup(store: StatsStore, customerId: string, now: Date): Promise<CustomerStats> {
-  const [facts, archived] = await Promise.all([store.facts(customerId), store.archived(customerId)])
-  const stats = statsOf(customerId, aggregate(facts, archived), now)
+export async function rollup(store: StatsStore, customerIds: readonly string[], now: Date): Promise<CustomerStats[]> {
+  if (customerIds.length === 0) return []
+  const history = await store.history(customerIds)
+  const stats = customerIds.map((id) => statsOf(id, aggregate(history.get(id)?.facts ?? [], history.get(id)?.archived), now))
   await store.saveStats(stats)
   return stats
 }

@@ -1,4 +1,4 @@
-import type { CustomerStats, OrderFact, StatsAggregate } from './stats.ts'
+import type { CustomerStats, OrderEventFacts, OrderFact, StatsAggregate } from './stats.ts'
 import type { Address, Customer, CustomerChange } from './customer.ts'
 
 /** What use cases need from storage, implemented by db/customer-store.ts. */
@@ -62,14 +62,25 @@ export interface CustomerDeps {
   newId: () => string
 }
 
+/** What a customer's statistics are computed from. */
+export interface CustomerHistory {
+  facts: OrderFact[]
+  /** The archived months, added up. */
+  archived: StatsAggregate
+}
+
 /** Order facts, monthly archives and rollup results, implemented by db/stats-store.ts. */
 export interface StatsStore {
-  /** Records an order's fact once per event (its id in the same transaction); an older version never overwrites a newer one. */
-  recordFact(consumer: string, eventId: string, fact: OrderFact): Promise<boolean>
-  facts(customerId: string): Promise<OrderFact[]>
-  /** The archived months of a customer, added up. */
-  archived(customerId: string): Promise<StatsAggregate>
-  saveStats(stats: CustomerStats): Promise<void>
+  /**
+   * Records the facts of a chunk of order events in one transaction, each event once (its id
+   * recorded in it); an older version of an order never overwrites a newer one. Returns the ids
+   * of the events that were new.
+   */
+  recordFacts(consumer: string, events: readonly OrderEventFacts[]): Promise<ReadonlySet<string>>
+  /** The facts and archived months of these customers, by customer (one read for all). */
+  history(customerIds: readonly string[]): Promise<Map<string, CustomerHistory>>
+  /** Stores rollup results (one write for all); a result computed earlier than the stored one is not stored. */
+  saveStats(stats: readonly CustomerStats[]): Promise<void>
   stats(customerId: string): Promise<CustomerStats | undefined>
   /** Customers with facts, archives or statistics, in id order after `after`. */
   customers(after: string, limit: number): Promise<string[]>

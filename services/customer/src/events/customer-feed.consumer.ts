@@ -1,26 +1,29 @@
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
-import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
+import { decodeOrPoison, PoisonMessage, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
 import type { CustomerCache } from '../domain/ports.ts'
 import type { ActivityBus } from './activity-bus.ts'
 import { toActivity } from './activities.ts'
 
 /**
  * Every replica reads its own customer events (a consumer group per instance) to drop its cached
- * copy again and to feed WatchCustomer and ActivityFeed streams. Both effects are idempotent, so
- * redelivery is harmless and nothing needs recording in PostgreSQL.
+ * copy again and to feed WatchCustomer and ActivityFeed streams, a chunk at a time. Both effects
+ * are idempotent, so redelivery is harmless and nothing needs recording in PostgreSQL.
  */
-export function customerFeedHandler(deps: { cache: CustomerCache; bus: ActivityBus }) {
-  return async ({ partition, message }: ReceivedMessage): Promise<void> => {
-    if (!message.value) throw new PoisonMessage('customer event without a value')
-    let event: CustomerEvent
-    try {
-      event = CustomerEvent.decode(message.value)
-    } catch (err) {
-      throw new PoisonMessage('customer event is not a brewmesh.customer.v1.CustomerEvent', { cause: err })
-    }
-    if (!event.customerId) throw new PoisonMessage('customer event without customer_id')
-    // A creation cannot make a cached copy stale (any copy was read after it): keep it.
-    if (event.payload?.$case !== 'created') await deps.cache.delete(event.customerId)
-    deps.bus.publish({ activity: toActivity(event), event, position: `${partition}:${message.offset}` })
+export function customerFeedHandler(deps: { cache: CustomerCache; bus: ActivityBus }): BatchHandler<CustomerEvent> {
+  return {
+    decode: (received) => {
+      const event = decodeOrPoison(received, CustomerEvent, 'brewmesh.customer.v1.CustomerEvent')
+      if (!event.customerId) throw new PoisonMessage('customer event without customer_id')
+      return event
+    },
+    handleBatch: async (items) => {
+      // One delete per changed customer, before any stream hears of the chunk. A creation cannot
+      // make a cached copy stale (any copy was read after it): it keeps the copy.
+      const changed = new Set(items.filter((i) => i.value.payload?.$case !== 'created').map((i) => i.value.customerId))
+      await Promise.all([...changed].map((id) => deps.cache.delete(id)))
+      for (const { value: event, received } of items) {
+        deps.bus.publish({ activity: toActivity(event), event, position: `${received.partition}:${received.message.offset}` })
+      }
+    },
   }
 }

@@ -1,53 +1,78 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
+import { traced } from '@brewmesh/runtime/jobs.ts'
+import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka/consumer.ts'
 import type { StatsStore } from '../domain/ports.ts'
-import type { DrinkTally, OrderFact } from '../domain/stats.ts'
+import { factsOf, type OrderEventFacts, type OrderFact, type OrderSnapshot } from '../domain/stats.ts'
+import { isUuid } from '../domain/validation.ts'
+import type { RollupJob } from '../jobs/stats-rollup.ts'
 
 export const STATS_CONSUMER = 'customer-stats'
 
 const STATUS: Record<number, OrderFact['status']> = { 1: 'placed', 2: 'paid', 3: 'preparing', 4: 'ready', 5: 'completed', 6: 'cancelled' }
 const APPROVED = 2
 
-/** What an order contributes to its customer's statistics, from the order an event carries. */
-export function factOf(order: Order): OrderFact {
-  const drinks = new Map<string, DrinkTally>()
-  for (const line of order.lines) {
-    const seen = drinks.get(line.menuItemId)
-    drinks.set(line.menuItemId, { menuItemId: line.menuItemId, name: line.menuItemName, count: (seen?.count ?? 0) + line.quantity })
-  }
+/** The order an event carries, as statistics read it; PoisonMessage for one they can never use. */
+export function snapshotOf(order: Order): OrderSnapshot {
   const status = STATUS[order.status]
   if (!status || !order.placedAt) throw new PoisonMessage(`order ${order.id} has no status or placed_at`)
+  const payerId = order.customerId.toLowerCase()
+  const lines = order.lines.map((line) => ({
+    // A line without a member was for the payer.
+    memberId: (line.memberCustomerId || payerId).toLowerCase(),
+    menuItemId: line.menuItemId,
+    name: line.menuItemName,
+    quantity: line.quantity,
+  }))
+  // Customer ids are uuid columns: one that is not would fail the whole chunk's transaction.
+  if (!isUuid(order.id) || !isUuid(payerId) || lines.some((l) => !isUuid(l.memberId))) {
+    throw new PoisonMessage(`order ${order.id}: order, customer or member id is not a UUID`)
+  }
   return {
-    orderId: order.id,
-    customerId: order.customerId.toLowerCase(),
+    orderId: order.id.toLowerCase(),
+    payerId,
     placedAt: order.placedAt,
     status,
-    spentMinor: order.payment?.status === APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
+    paidMinor: order.payment?.status === APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
     currency: order.total?.currencyCode ?? 'USD',
-    drinks: [...drinks.values()],
     version: order.version,
+    lines,
   }
 }
 
+/** The facts an order event gives; PoisonMessage for an event statistics can never use. */
+export function eventFacts(event: OrderEvent): OrderEventFacts {
+  const p = event.payload
+  const order = p && 'order' in p.value ? p.value.order : undefined
+  const eventId = event.metadata?.eventId
+  if (!eventId || !order?.id || !order.customerId) throw new PoisonMessage('order event without event id, order id or customer id')
+  return { eventId, facts: factsOf(snapshotOf(order)) }
+}
+
 /**
- * Order events (group customer-stats, durable): each becomes the order's fact, once per event,
- * then the customer gets a (deduplicated) rollup job. A rollup that cannot be queued (Valkey down)
- * is caught up by the nightly full rollup.
+ * Order events (group customer-stats, durable), a chunk at a time: the chunk's facts (one per
+ * order and customer: the payer and each member with a drink) are recorded in one transaction
+ * with its event ids, then every customer they touched gets one
+ * (deduplicated, debounced) rollup job, continuing the trace of that customer's last event. A
+ * rollup that cannot be queued (Valkey down) is caught up by the nightly full rollup.
  */
-export function orderStatsHandler(store: StatsStore, scheduleRollup: (customerId: string) => Promise<void>) {
-  return async ({ message }: ReceivedMessage): Promise<void> => {
-    if (!message.value) throw new PoisonMessage('order event without a value')
-    let event: OrderEvent
-    try {
-      event = OrderEvent.decode(message.value)
-    } catch (err) {
-      throw new PoisonMessage('not a brewmesh.order.v1.OrderEvent', { cause: err })
-    }
-    const p = event.payload
-    const order = p && 'order' in p.value ? p.value.order : undefined
-    const eventId = event.metadata?.eventId
-    if (!eventId || !order?.id || !order.customerId) throw new PoisonMessage('order event without event id, order id or customer id')
-    if (await store.recordFact(STATS_CONSUMER, eventId, factOf(order))) await scheduleRollup(order.customerId.toLowerCase())
+export function orderStatsHandler(
+  store: StatsStore,
+  scheduleRollups: (rollups: RollupJob[]) => Promise<void>,
+): BatchHandler<OrderEventFacts> {
+  return {
+    decode: (received) => eventFacts(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: async (items) => {
+      const fresh = await store.recordFacts(
+        STATS_CONSUMER,
+        items.map((i) => i.value),
+      )
+      const lastEventOf = new Map<string, Consumed<OrderEventFacts>>()
+      for (const item of items) {
+        if (fresh.has(item.value.eventId)) for (const fact of item.value.facts) lastEventOf.set(fact.customerId, item)
+      }
+      if (lastEventOf.size > 0)
+        await scheduleRollups([...lastEventOf].map(([customerId, item]) => item.inTrace(() => traced({ customerId }))))
+    },
   }
 }

@@ -21,7 +21,8 @@ export class StatsFeed {
   /** Starts listening on the channel with a connection of its own (subscribers cannot run commands). */
   async listen(subscriber: Valkey): Promise<void> {
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return
+      // Every rollup of every replica comes by: read only those someone here is watching.
+      if (channel !== this.channel || this.byCustomer.size === 0) return
       const s = JSON.parse(message) as CustomerStats & { computedAt: string; firstOrderAt?: string; lastOrderAt?: string }
       const stats: CustomerStats = {
         ...s,

@@ -4,7 +4,7 @@ import type {
   ActivityFeedResponse,
   Subscription,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import { AppError, Violations } from '@brewmesh/runtime/errors.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { isUuid } from '../domain/validation.ts'

@@ -1,5 +1,5 @@
 import type { WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import type { CustomerStats } from '../domain/stats.ts'
 import type { StatsFeed } from '../events/stats-feed.ts'

@@ -3,7 +3,7 @@ import {
   WatchCustomerResponse_ChangeKind as Kind,
   type WatchCustomerResponse,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { getCustomer } from '../domain/customers.ts'
 import type { CustomerDeps } from '../domain/ports.ts'

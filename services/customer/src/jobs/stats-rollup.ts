@@ -1,13 +1,15 @@
 import type { Job, Queue } from 'bullmq'
-import { traced } from '@brewmesh/runtime/jobs.ts'
 import type { Logger } from '@brewmesh/runtime/logger.ts'
 import { rollup } from '../domain/customer-stats.ts'
+import { coalesce } from './coalesce.ts'
 import type { StatsStore } from '../domain/ports.ts'
 import type { CustomerStats } from '../domain/stats.ts'
 
 export const STATS_QUEUE = 'customer-stats'
 
-export type StatsJob = { customerId: string; traceparent?: string } | Record<string, never>
+/** A customer's rollup; the traceparent (runtime jobs.ts traced) continues the trace of the event that caused it. */
+export type RollupJob = { customerId: string; traceparent?: string }
+export type StatsJob = RollupJob | Record<string, never>
 
 export interface StatsJobSettings {
   /** A burst of events for one customer within this long makes one rollup. */
@@ -21,15 +23,20 @@ export interface StatsJobSettings {
 /**
  * One pending rollup per customer: the job is delayed by the debounce window and deduplicated by
  * customer id, so a burst makes one job. An event that arrives while the customer's rollup is
- * already running queues exactly one more (keepLastIfActive), so no update is lost.
+ * already running queues exactly one more (keepLastIfActive), so no update is lost. The rollups
+ * of a chunk of events go to Valkey in one round trip (addBulk).
  */
 export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
-  return async (customerId: string) => {
-    await queue.add('rollup', traced({ customerId }), {
-      delay: debounceMs,
-      // Events while the customer's rollup is running leave one follow-up job (not none, not many).
-      deduplication: { id: `rollup:${customerId}`, keepLastIfActive: true },
-    })
+  return async (rollups: readonly RollupJob[]) => {
+    if (rollups.length === 0) return
+    await queue.addBulk(
+      rollups.map((data) => ({
+        name: 'rollup',
+        data,
+        // Events while the customer's rollup is running leave one follow-up job (not none, not many).
+        opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true } },
+      })),
+    )
   }
 }
 
@@ -39,10 +46,15 @@ export async function scheduleStatsJobs(queue: Queue<StatsJob>, s: StatsJobSetti
   await queue.upsertJobScheduler('archive-nightly', { pattern: s.archiveCron, tz: 'UTC' }, { name: 'archive' })
 }
 
+/** How many jobs one worker runs at once: the rollups among them are computed together (coalesce). */
+export const STATS_CONCURRENCY = 256
+
 /**
- * The processor. `rollup` recomputes one customer; `full-rollup` recomputes every customer (it
- * repairs whatever drifted: a lost rollup job, a hand-edited row); `archive` folds old facts into
- * monthly aggregates, which leaves every customer's statistics as they were.
+ * The processor. `rollup` recomputes one customer, together with the other customers whose rollup
+ * jobs are running at the same time (one read of their facts, one of their archives, one write);
+ * `full-rollup` recomputes every customer, a page at a time (it repairs whatever drifted: a lost
+ * rollup job, a hand-edited row); `archive` folds old facts into monthly aggregates, which leaves
+ * every customer's statistics as they were. Every result is published for WatchCustomerStats.
  */
 export function statsProcessor(
   store: StatsStore,
@@ -51,15 +63,16 @@ export function statsProcessor(
   publish: (stats: CustomerStats) => Promise<void>,
   log: Logger,
 ) {
-  const one = async (customerId: string) => {
-    const stats = await rollup(store, customerId, clock())
-    await publish(stats).catch((err: unknown) => log.warn({ err: (err as Error).message, customerId }, 'stats update not published'))
-    return stats
-  }
+  const announce = async (stats: CustomerStats) =>
+    publish(stats).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message, customerId: stats.customerId }, 'stats update not published'),
+    )
+  const rollupOne = coalesce((customerIds: string[]) => rollup(store, customerIds, clock()))
   return async (job: Job<StatsJob>) => {
     switch (job.name) {
       case 'rollup': {
-        const stats = await one((job.data as { customerId: string }).customerId)
+        const stats = await rollupOne((job.data as RollupJob).customerId)
+        await announce(stats)
         return { customerId: stats.customerId, ordersPlaced: stats.ordersPlaced }
       }
       case 'full-rollup': {
@@ -67,7 +80,7 @@ export function statsProcessor(
         let customers = 0
         for (;;) {
           const page = await store.customers(after, 500)
-          for (const id of page) await one(id)
+          await Promise.all((await rollup(store, page, clock())).map(announce))
           customers += page.length
           if (page.length < 500) return { customers }
           after = page.at(-1) ?? after

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
-import { enqueue, markProcessed, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import { favoriteDrinkKey, type CommittedOperation, type Favorite, type FavoriteChange, type LearnedDrink } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesStore, FavoritesTx } from '../domain/ports.ts'
 import type { FavoritesDb, FavoritesTable } from './schema.ts'
@@ -132,6 +132,17 @@ export function favoritesStore(
         live: await liveOf(trx, customerId),
       }
     },
+    async lockAll(customerIds) {
+      if (customerIds.length === 0) return
+      const ids = [...new Set(customerIds)].sort()
+      await trx
+        .insertInto('customers')
+        .values(ids.map((customer_id) => ({ customer_id, revision: 0, pruned_through: 0 })))
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+      // Locked as they are returned, so in id order.
+      await trx.selectFrom('customers').select('customer_id').where('customer_id', 'in', ids).orderBy('customer_id').forUpdate().execute()
+    },
     async favorite(id) {
       const row = await trx.selectFrom('favorites').selectAll().where('id', '=', id).executeTakeFirst()
       return row && toFavorite(row)
@@ -201,7 +212,7 @@ export function favoritesStore(
       await trx.updateTable('customers').set({ deleted_at: at }).where('customer_id', '=', customerId).execute()
       await trx.deleteFrom('drink_completions').where('customer_id', '=', customerId).execute()
     },
-    markProcessed: (consumer, eventId) => markProcessed(trx, consumer, eventId),
+    claimEvents: (consumer, items, eventIdOf) => claimEvents(trx, consumer, items, eventIdOf),
   })
 
   return {

@@ -1,4 +1,5 @@
-import type { ColumnType, Generated } from 'kysely'
+import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
+import type { ColumnType } from 'kysely'
 import type { DrinkCustomization } from '../domain/favorite.ts'
 
 /** Tables of the favorites schema, as kysely sees them. */
@@ -65,20 +66,4 @@ export interface DrinkCompletionsTable {
   display_name: string
   customization: Json<DrinkCustomization>
   completed_at: Date
-}
-
-export interface OutboxTable {
-  id: Generated<string>
-  topic: string
-  key: string
-  payload: Buffer
-  headers: Json<Record<string, string>>
-  created_at: Generated<Date>
-  published_at: Date | null
-}
-
-export interface ProcessedEventsTable {
-  consumer: string
-  event_id: string
-  processed_at: Generated<Date>
 }

@@ -1,4 +1,4 @@
-import { alreadyExists, precondition } from '@brewmesh/runtime/errors.ts'
+import { alreadyExists, precondition } from '@brewmesh/runtime/errors'
 import {
   byPosition,
   drinkKey,
@@ -11,6 +11,7 @@ import {
   type UpdatableField,
 } from './favorite.ts'
 import type { CustomerFavorites } from './ports.ts'
+import { REASONS } from './reasons.ts'
 
 /** The new values an update writes, for the fields it names. */
 export type FavoritePatch = Partial<Pick<Favorite, 'menuItemId' | 'displayName' | 'customization' | 'nickname' | 'position' | 'pinned'>>
@@ -85,7 +86,7 @@ export class Edit {
   add(input: DrinkInput, id = this.newId()): Favorite {
     const existing = this.withDrink(input.menuItemId, input.customization)
     if (existing) throw alreadyExists(`favorite ${existing.id} is already this drink`, existing.id)
-    if (this.live.size >= FAVORITES_LIMIT) throw precondition(`favorite limit (${FAVORITES_LIMIT}) reached`)
+    if (this.live.size >= FAVORITES_LIMIT) throw precondition(`favorite limit (${FAVORITES_LIMIT}) reached`, REASONS.favoriteLimit)
     const last = Math.max(-1, ...[...this.live.values()].map((f) => f.position))
     const favorite: Favorite = {
       id,

@@ -54,6 +54,10 @@ export const UPDATABLE_FIELDS = ['menu_item_id', 'display_name', 'customization'
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number] | 'pinned'
 
 export const FAVORITES_LIMIT = 100
+/** The highest revision the store keeps (a PostgreSQL integer): a later one is ahead of the server. */
+export const MAX_REVISION = 2_147_483_647
+/** Positions a caller may give; lists keep growing past the last one by one per favorite. */
+export const MAX_POSITION = 1_000_000
 
 export const NO_CUSTOMIZATION: DrinkCustomization = { size: 0, milk: 0, extraShots: 0, syrups: [], temperature: 0, sweetness: 0 }
 

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto'
-import { aborted, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { aborted, invalid, notFound, Violations } from '@brewmesh/runtime/errors'
+import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { patchOf } from './edit.ts'
 import {
   byPosition,
+  FAVORITES_LIMIT,
+  MAX_POSITION,
   UPDATABLE_FIELDS,
   type ChangeOrigin,
   type DrinkInput,
@@ -13,7 +16,9 @@ import {
 import { operate } from './operation.ts'
 import type { FavoritesDeps } from './ports.ts'
 import { usualOf, usualWindow } from './usual.ts'
-import { checkDrink, checkKey, checkUuid, normalizeDrink, requireUuid } from './validation.ts'
+import { checkDrink, checkKey, normalizeDrink } from './validation.ts'
+import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
+import { REASONS } from './reasons.ts'
 
 const requestHash = (customerId: string, input: DrinkInput) =>
   createHash('sha256')
@@ -50,7 +55,7 @@ export async function addFavorite(
 
 /** The customer a favorite belongs to (tombstones included), for authorization; NOT_FOUND when none. */
 export async function favoriteOwner(deps: FavoritesDeps, favoriteId: string, field = 'favorite_id'): Promise<string> {
-  requireUuid(favoriteId, field)
+  uuidOf(favoriteId, field)
   const favorite = await deps.store.transaction((tx) => tx.favorite(favoriteId.toLowerCase()))
   if (!favorite) throw notFound('favorite', favoriteId)
   return favorite.customerId
@@ -73,7 +78,7 @@ export async function updateFavorite(
   mask: readonly string[],
   expectedRevision: number,
 ): Promise<Favorite> {
-  requireUuid(values.id, 'favorite.favorite_id')
+  uuidOf(values.id, 'favorite.favorite_id')
   const fields = readMask(mask, UPDATABLE_FIELDS)
   const input = normalizeDrink({ ...values, position: values.position, pinned: false })
   const v = new Violations()
@@ -84,7 +89,7 @@ export async function updateFavorite(
     const current = edit.get(id)
     if (!current) throw notFound('favorite', id)
     if (expectedRevision > 0 && current.revision !== expectedRevision) {
-      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`)
+      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`, REASONS.revisionMismatch)
     }
     return edit.update(id, patchOf({ ...input, position: input.position ?? current.position }, fields))
   })
@@ -98,13 +103,13 @@ export async function removeFavorite(
   favoriteId: string,
   expectedRevision: number,
 ): Promise<{ favorite: Favorite; revision: number }> {
-  requireUuid(favoriteId, 'favorite_id')
+  uuidOf(favoriteId, 'favorite_id')
   const id = favoriteId.toLowerCase()
   const { result, revision } = await operate(deps, customerId, origin, (edit) => {
     const current = edit.get(id)
     if (!current) throw notFound('favorite', id)
     if (expectedRevision > 0 && current.revision !== expectedRevision) {
-      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`)
+      throw aborted(`favorite ${id} is at revision ${current.revision}, not ${expectedRevision}`, REASONS.revisionMismatch)
     }
     return edit.remove(id, 'removed by customer')
   })
@@ -125,7 +130,7 @@ export async function setUsual(
   const id = favoriteId.toLowerCase()
   const { usual, revision } = await operate(deps, customerId.toLowerCase(), origin, (edit, _tx, state) => {
     if (expectedRevision > 0 && state.revision !== expectedRevision) {
-      throw aborted(`favorites are at revision ${state.revision}, not ${expectedRevision}`)
+      throw aborted(`favorites are at revision ${state.revision}, not ${expectedRevision}`, REASONS.revisionMismatch)
     }
     if (id && !edit.get(id)) throw notFound('favorite', id)
     edit.pin(id || undefined)
@@ -134,7 +139,7 @@ export async function setUsual(
 }
 
 export async function getUsual(deps: FavoritesDeps, customerId: string): Promise<Usual> {
-  requireUuid(customerId, 'customer_id')
+  uuidOf(customerId, 'customer_id')
   const id = customerId.toLowerCase()
   const window = usualWindow(deps.clock(), deps.usualWindowDays)
   // Two single reads side by side; the usual needs no revision, so no snapshot transaction.
@@ -150,41 +155,32 @@ export interface FavoritesPage {
   revision: number
 }
 
-interface PageToken {
-  c: string
-  p: number
-  t: number
-  i: string
-}
+/** Where a page ended: the last favorite's list order (position, creation, id). */
+const tokens = pageTokens((raw) => {
+  const position = positionOf.integer(raw['p'], MAX_POSITION + FAVORITES_LIMIT)
+  const createdAt = positionOf.time(raw['t'])
+  const id = positionOf.id(raw['i'])
+  return position !== undefined && createdAt && id ? { p: position, t: createdAt.getTime(), i: id } : undefined
+})
 
-const encodeToken = (t: PageToken) => Buffer.from(JSON.stringify(t)).toString('base64url')
-
-function decodeToken(token: string, customerId: string): PageToken {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageToken
-    if (t.c === customerId && typeof t.p === 'number' && typeof t.t === 'number' && typeof t.i === 'string') return t
-  } catch {
-    // falls through to the violation
-  }
-  throw invalid([{ field: 'page_token', description: 'is not a page token of this customer_id' }])
-}
-
-export async function listFavorites(deps: FavoritesDeps, customerId: string, pageSize: number, pageToken: string): Promise<FavoritesPage> {
-  const v = new Violations()
-  checkUuid(v, customerId, 'customer_id')
-  v.check(pageSize >= 0 && pageSize <= 100, 'page_size', 'must be 0 to 100')
-  v.throwIfAny()
-  const id = customerId.toLowerCase()
-  const after = pageToken ? decodeToken(pageToken, id) : undefined
+export async function listFavorites(
+  deps: FavoritesDeps,
+  customerId: string,
+  rawPageSize: number,
+  pageToken: string,
+): Promise<FavoritesPage> {
+  const id = uuidOf(customerId, 'customer_id')
+  const size = pageSize(rawPageSize, 50, 100)
+  const after = tokens.decode(pageToken, { customerId: id })
   const { favorites, revision } = await deps.store.live(id)
   const boundary = after && ({ position: after.p, createdAt: new Date(after.t), id: after.i } as Favorite)
   const rest = boundary ? favorites.filter((f) => byPosition(f, boundary) > 0) : favorites
-  const page = rest.slice(0, pageSize || 50)
+  const page = rest.slice(0, size)
   const last = page.at(-1)
   const more = rest.length > page.length && last
   return {
     favorites: page,
-    nextPageToken: more ? encodeToken({ c: id, p: last.position, t: last.createdAt.getTime(), i: last.id }) : '',
+    nextPageToken: more ? tokens.encode({ p: last.position, t: last.createdAt.getTime(), i: last.id }, { customerId: id }) : '',
     revision,
   }
 }

@@ -1,8 +1,9 @@
-import { AppError, invalid, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, invalid, Violations, type FieldViolation } from '@brewmesh/runtime/errors'
 import { FAVORITES_LIMIT, type ChangeOrigin, type DrinkInput, type Favorite } from './favorite.ts'
 import { operate } from './operation.ts'
 import type { FavoritesDeps } from './ports.ts'
-import { checkDrink, checkText, checkUuid, normalizeDrink } from './validation.ts'
+import { checkDrink, checkText, normalizeDrink } from './validation.ts'
+import { checkUuid } from '@brewmesh/runtime/ids'
 
 export interface ImportHeader {
   customerId: string
@@ -13,6 +14,8 @@ export interface ImportRow {
   /** 1-based; 0 when the device did not number it. */
   rowNumber: number
   drink: DrinkInput
+  /** What the contract's limits refused in this row (a NUL byte, an overlong name): reported, not imported. */
+  refused?: readonly FieldViolation[]
 }
 
 export interface ImportFailure {
@@ -85,7 +88,8 @@ export async function importFavorites(
     for (const row of rows) {
       const drink = normalizeDrink(row.drink)
       const v = new Violations()
-      checkDrink(v, drink)
+      for (const refused of row.refused ?? []) v.add(refused.field, refused.description)
+      if (v.list.length === 0) checkDrink(v, drink)
       if (v.list.length > 0) {
         failures.push({
           rowNumber: row.rowNumber,

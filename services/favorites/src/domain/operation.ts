@@ -1,8 +1,9 @@
-import { precondition } from '@brewmesh/runtime/errors.ts'
+import { precondition } from '@brewmesh/runtime/errors'
 import { Edit } from './edit.ts'
 import type { ChangeOrigin, CommittedOperation, Usual } from './favorite.ts'
 import type { CustomerFavorites, FavoritesDeps, FavoritesTx } from './ports.ts'
 import { usualChange, usualOf, usualWindow } from './usual.ts'
+import { REASONS } from './reasons.ts'
 
 export interface OperationResult<T> {
   result: T
@@ -59,7 +60,7 @@ export function operate<T>(
 ): Promise<OperationResult<T>> {
   return deps.store.transaction(async (tx) => {
     const state = await tx.lock(customerId)
-    if (state.deletedAt) throw precondition(`customer ${customerId} was deleted; their favorites cannot change`)
+    if (state.deletedAt) throw precondition(`customer ${customerId} was deleted; their favorites cannot change`, REASONS.customerDeleted)
     const edit = new Edit(state, origin, deps.clock(), deps.newId)
     const result = await work(edit, tx, state)
     return commitEdit(deps, tx, state, edit, origin, result)

@@ -1,4 +1,4 @@
-import type { FieldViolation } from '@brewmesh/runtime/errors.ts'
+import type { FieldViolation } from '@brewmesh/runtime/errors'
 import type { CommittedOperation, DrinkCustomization, Favorite, LearnedDrink } from './favorite.ts'
 
 /** A customer's favorites as read under the customer's lock. */
@@ -43,6 +43,11 @@ export interface CompletedDrink {
 export interface FavoritesTx {
   /** Locks the customer's favorites until the transaction ends and reads them. */
   lock(customerId: string): Promise<CustomerFavorites>
+  /**
+   * Locks these customers' favorites until the transaction ends, in id order (a transaction that
+   * then locks them one by one, in any order, never waits on another in a cycle).
+   */
+  lockAll(customerIds: readonly string[]): Promise<void>
   /** A favorite by id, tombstones included. */
   favorite(id: string): Promise<Favorite | undefined>
   /** Drinks completed since `since`, most completed first (ties: most recent). */
@@ -67,8 +72,11 @@ export interface FavoritesTx {
   recordCompletion(drink: CompletedDrink): Promise<boolean>
   /** Marks the customer deleted and forgets their completed drinks. */
   forgetCustomer(customerId: string, at: Date): Promise<void>
-  /** Records that a consumer applied an event; false when it was applied before. */
-  markProcessed(consumer: string, eventId: string): Promise<boolean>
+  /**
+   * Records that a consumer applied these events (one statement); returns the items to apply:
+   * those whose event was not applied before, each event once, in order.
+   */
+  claimEvents<T>(consumer: string, items: readonly T[], eventIdOf: (item: T) => string): Promise<T[]>
 }
 
 /** Favorites changed after a revision, for replays (WatchFavorites since_revision, SyncFavorites catch-up). */

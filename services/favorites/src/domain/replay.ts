@@ -1,4 +1,4 @@
-import type { Favorite, FavoriteChange, Usual } from './favorite.ts'
+import { MAX_REVISION, type Favorite, type FavoriteChange, type Usual } from './favorite.ts'
 import type { FavoritesDeps } from './ports.ts'
 import { usualOf, usualWindow } from './usual.ts'
 
@@ -32,7 +32,8 @@ export function asChange(f: Favorite, since: number): FavoriteChange {
  * tombstones, or a revision ahead of the server's).
  */
 export async function catchUp(deps: FavoritesDeps, customerId: string, since: number): Promise<CatchUp> {
-  if (since > 0) {
+  // A revision past any the store can hold is ahead of the server: a snapshot, like any other.
+  if (since > 0 && since <= MAX_REVISION) {
     const c = await deps.store.changesSince(customerId, since)
     if (since <= c.revision && since >= c.prunedThrough)
       return { kind: 'changes', changes: c.favorites.map((f) => asChange(f, since)), revision: c.revision }

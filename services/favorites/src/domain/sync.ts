@@ -1,4 +1,4 @@
-import { AppError, Violations, type FieldViolation } from '@brewmesh/runtime/errors.ts'
+import { AppError, Violations, type FieldViolation } from '@brewmesh/runtime/errors'
 import { changedFields, Edit, patchOf } from './edit.ts'
 import {
   UPDATABLE_FIELDS,
@@ -10,7 +10,8 @@ import {
 } from './favorite.ts'
 import { commitEdit } from './operation.ts'
 import type { ClientChangeAck, FavoritesDeps, FavoritesTx } from './ports.ts'
-import { checkDrink, checkKey, checkUuid, normalizeDrink } from './validation.ts'
+import { checkDrink, checkKey, normalizeDrink } from './validation.ts'
+import { checkUuid } from '@brewmesh/runtime/ids'
 
 export type ClientOperation =
   | { kind: 'add'; drink: DrinkInput }

@@ -1,24 +1,11 @@
-import { Violations } from '@brewmesh/runtime/errors.ts'
-import { normalizeSyrups, type DrinkCustomization, type DrinkInput } from './favorite.ts'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+import { type Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
+import { MAX_POSITION, normalizeSyrups, type DrinkCustomization, type DrinkInput } from './favorite.ts'
 
 // Enum ranges from proto/brewmesh/common/v1/drink.proto; 0 is UNSPECIFIED ("as the recipe says").
 const MAX_SIZE = 3
 const MAX_MILK = 7
 const MAX_TEMPERATURE = 4
-
-export const isUuid = (value: string) => UUID.test(value)
-
-export function checkUuid(v: Violations, value: string, field: string): void {
-  v.check(isUuid(value), field, value ? 'must be a UUID' : 'is required')
-}
-
-export function requireUuid(value: string, field: string): void {
-  const v = new Violations()
-  checkUuid(v, value, field)
-  v.throwIfAny()
-}
 
 export function checkText(v: Violations, value: string, field: string, { min = 1, max }: { min?: number; max: number }): void {
   const length = [...value].length
@@ -56,7 +43,7 @@ export function checkDrink(v: Violations, d: DrinkInput, prefix = '', fields?: R
   if (want('customization')) checkCustomization(v, d.customization, at('customization'))
   if (want('nickname')) checkText(v, d.nickname, at('nickname'), { min: 0, max: 40 })
   if (want('position') && d.position !== undefined) {
-    v.check(Number.isInteger(d.position) && d.position >= 0, at('position'), 'must be 0 or more')
+    v.check(Number.isInteger(d.position) && d.position >= 0 && d.position <= MAX_POSITION, at('position'), `must be 0 to ${MAX_POSITION}`)
   }
 }
 

@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import { FavoritesEvent, UsualChanged_Cause } from '@brewmesh/gen/brewmesh/favorites/v1/events.ts'
 import { FavoriteChange_Kind, type FavoriteChange as FavoriteChangeMessage } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import type { Actor as ActorMessage } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
-import type { OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
-import { currentTraceparent, type EventHeaders } from '@brewmesh/runtime/kafka/headers.ts'
+import type { OutboxMessage } from '@brewmesh/runtime/db'
+import { eventEnvelope } from '@brewmesh/runtime/kafka'
 import type { CommittedOperation, FavoriteChange, UsualCause } from '../domain/favorite.ts'
 import { favoriteToProto, usualToProto } from '../proto/favorites-mapper.ts'
-
-export const FAVORITES_EVENTS_TOPIC = 'brewmesh.favorites.events.v1'
 
 const CAUSE: Record<UsualCause, UsualChanged_Cause> = {
   pinned: UsualChanged_Cause.CAUSE_PINNED,
@@ -37,7 +34,6 @@ function payloadOf(c: FavoriteChange): { type: string; payload: FavoritesEvent['
  * touched, then UsualChanged when the usual moved.
  */
 export function toOutboxMessages(topic: string, op: CommittedOperation): OutboxMessage[] {
-  const traceparent = currentTraceparent()
   const parts = op.changes.map(payloadOf)
   if (op.usualChange) {
     const u = op.usualChange
@@ -50,7 +46,7 @@ export function toOutboxMessages(topic: string, op: CommittedOperation): OutboxM
     })
   }
   return parts.map(({ type, payload }) => {
-    const metadata = { eventId: randomUUID(), eventType: type, occurredAt: op.at, source: 'favorites', traceparent: traceparent ?? '' }
+    const { metadata, headers } = eventEnvelope('favorites', type, op.at)
     const event: FavoritesEvent = {
       metadata,
       customerId: op.customerId,
@@ -59,13 +55,6 @@ export function toOutboxMessages(topic: string, op: CommittedOperation): OutboxM
       deviceId: op.origin.deviceId,
       clientChangeId: op.origin.clientChangeId,
       payload,
-    }
-    const headers: EventHeaders = {
-      'event-id': metadata.eventId,
-      'event-type': type,
-      'event-time': op.at.toISOString(),
-      'event-source': 'favorites',
-      ...(traceparent ? { traceparent } : {}),
     }
     return { topic, key: op.customerId, payload: FavoritesEvent.encode(event).finish(), headers: { ...headers } }
   })

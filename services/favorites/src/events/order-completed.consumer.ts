@@ -1,8 +1,9 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
-import { learnFromCompletedOrder, type CompletedOrder } from '../domain/learning.ts'
+import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import type { Logger } from '@brewmesh/runtime/logger'
+import { learnFromCompletedOrders, type CompletedOrder } from '../domain/learning.ts'
 import type { FavoritesDeps } from '../domain/ports.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { customizationFromProto } from '../proto/favorites-mapper.ts'
 
 /** Reads an OrderCompleted into what learning needs; other order events are not for this service. */
@@ -11,7 +12,10 @@ export function completedOrderOf(event: OrderEvent): CompletedOrder | undefined 
   const order = event.payload.value.order
   const eventId = event.metadata?.eventId ?? ''
   if (!eventId) throw new PoisonMessage('order event without metadata.event_id')
-  if (!order?.id || !order.customerId) throw new PoisonMessage('OrderCompleted without order id or customer id')
+  if (!order?.id || !isUuid(order.customerId)) throw new PoisonMessage('OrderCompleted without order id or customer id')
+  // Members are customer ids (uuid columns): one that is not would fail the whole chunk's transaction.
+  if (order.lines.some((l) => l.memberCustomerId && !isUuid(l.memberCustomerId)))
+    throw new PoisonMessage(`order ${order.id}: a member id is not a UUID`)
   return {
     eventId,
     orderId: order.id,
@@ -26,22 +30,19 @@ export function completedOrderOf(event: OrderEvent): CompletedOrder | undefined 
   }
 }
 
-/** The order events consumer (group "favorites"): completed orders count toward the learned usual. */
-export function orderEventsHandler(deps: FavoritesDeps, log: Logger) {
-  return async ({ message }: ReceivedMessage): Promise<void> => {
-    if (!message.value) throw new PoisonMessage('order event without a value')
-    let event: OrderEvent
-    try {
-      event = OrderEvent.decode(message.value)
-    } catch (err) {
-      throw new PoisonMessage('not a brewmesh.order.v1.OrderEvent', { cause: err })
-    }
-    const order = completedOrderOf(event)
-    if (!order) return
-    const applied = await learnFromCompletedOrder(deps, order)
-    log.debug(
-      { orderId: order.orderId, eventId: order.eventId, applied },
-      applied ? 'completed order learned' : 'completed order seen before',
-    )
+/**
+ * The order events consumer (group "favorites"), a chunk at a time: the chunk's completed orders
+ * count toward the learned usual in one transaction; a chunk without one (placed, paid,
+ * cancelled...) touches nothing.
+ */
+export function orderEventsHandler(deps: FavoritesDeps, log: Logger): BatchHandler<CompletedOrder | undefined> {
+  return {
+    decode: (received) => completedOrderOf(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: async (items) => {
+      const completed = relevant(items)
+      if (completed.length === 0) return
+      const applied = await learnFromCompletedOrders(deps, completed)
+      log.debug({ orders: completed.length, applied }, 'completed orders learned')
+    },
   }
 }

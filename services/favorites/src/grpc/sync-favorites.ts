@@ -4,15 +4,14 @@ import type {
   SyncFavoritesRequest,
   SyncFavoritesResponse,
 } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
-import { invalid, Violations, type FieldViolation } from '@brewmesh/runtime/errors.ts'
-import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
+import { invalid, Violations, type FieldViolation } from '@brewmesh/runtime/errors'
+import { AsyncQueue, type FanOut } from '@brewmesh/runtime/streams'
 import type { ChangeOrigin } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesDeps } from '../domain/ports.ts'
 import { asChange, catchUp, ChangeCursor } from '../domain/replay.ts'
 import { applyClientChange, clientChangeIdViolations, type ClientChange, type SyncDevice } from '../domain/sync.ts'
-import { checkText, checkUuid } from '../domain/validation.ts'
-import type { FavoritesBus } from '../events/favorites-bus.ts'
+import { checkText } from '../domain/validation.ts'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { ackToProto, changeToProto, drinkFromProto, favoriteValuesFromProto, snapshotToProto } from '../proto/favorites-mapper.ts'
 
 /** Client changes and feed changes a stream may have pending before it is ended. */
@@ -69,75 +68,65 @@ async function readHello(requests: AsyncIterator<SyncFavoritesRequest>): Promise
  * a device that stores the ack's revision has never skipped one. When the device half-closes, the
  * server acks what it sent and ends the stream.
  */
-export function syncFavorites(
+export async function* syncFavorites(
   deps: FavoritesDeps,
-  bus: FavoritesBus,
-  authorize: (customerId: string) => void,
+  changes: FanOut<FavoriteChangeMessage>,
+  requests: AsyncIterable<SyncFavoritesRequest>,
+  call: { authorize(target: { customerId: string }): void; signal: AbortSignal },
   originOf: (deviceId: string) => ChangeOrigin,
-) {
-  return async (requests: AsyncIterable<SyncFavoritesRequest>, send: Send<SyncFavoritesResponse>, ctx: CallContext): Promise<void> => {
-    const iterator = requests[Symbol.asyncIterator]()
-    const device = await readHello(iterator)
-    authorize(device.customerId)
-    const origin = originOf(device.deviceId)
-    const items = new AsyncQueue<Item>(MAX_PENDING, ctx.signal)
-    const unsubscribe = bus.subscribe(device.customerId, (change) => void items.push({ kind: 'feed', change }))
-    // Not awaited at the end: a stream that fails while the device is idle must not wait for its next message.
-    void (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const m = next.value.message
-        if (m?.$case !== 'change') throw invalid([{ field: 'change', description: 'after hello, send only changes' }])
-        items.push({ kind: 'client', change: clientChangeFromProto(m.value) })
-      }
-      items.push({ kind: 'end' })
-    })().catch((err: unknown) => items.close(err instanceof Error ? err : new Error(String(err))))
-
-    const sendChange = (value: FavoriteChangeMessage) => send({ message: { $case: 'change', value } })
-    try {
-      const start = await catchUp(deps, device.customerId, device.lastRevision)
-      const revision = start.kind === 'snapshot' ? start.snapshot.revision : start.revision
-      const cursor = new ChangeCursor(revision)
-      if (start.kind === 'snapshot') {
-        if (!(await send({ message: { $case: 'snapshot', value: snapshotToProto(start.snapshot) } }))) return
-      } else {
-        for (const c of start.changes)
-          if (!(await sendChange(changeToProto(c, c.favorite.updatedAt, c.favorite.updatedFromDeviceId)))) return
-      }
-      if (!(await send({ message: { $case: 'ready', value: { revision: String(revision), snapshotSent: start.kind === 'snapshot' } } })))
-        return
-
-      for await (const item of items) {
-        if (item.kind === 'end') return
-        if (item.kind === 'feed') {
-          if (cursor.accept(Number(item.change.revision), item.change.favorite?.favoriteId ?? '') && !(await sendChange(item.change)))
-            return
-          continue
-        }
-        const violations = clientChangeIdViolations(item.change)
-        if (violations.length > 0) {
-          const ack = rejectedAck(item.change.clientChangeId, cursor.revision, violations)
-          if (!(await send({ message: { $case: 'ack', value: ackToProto(ack) } }))) return
-          continue
-        }
-        const applied = await applyClientChange(deps, origin, device, item.change)
-        if (applied.committed) {
-          // Changes made elsewhere before this one, not yet here through the feed.
-          const since = cursor.revision
-          const gap = await deps.store.changesSince(device.customerId, Math.max(0, since - 1))
-          for (const f of gap.favorites) {
-            if (f.revision >= applied.ack.revision || !cursor.accept(f.revision, f.id)) continue
-            if (!(await sendChange(changeToProto(asChange(f, since), f.updatedAt, f.updatedFromDeviceId)))) return
-          }
-        }
-        if (!(await send({ message: { $case: 'ack', value: ackToProto(applied.ack) } }))) return
-        for (const c of applied.sideEffects) {
-          if (!(await sendChange(changeToProto(c, c.favorite.updatedAt, device.deviceId, item.change.clientChangeId)))) return
-        }
-        if (applied.committed) cursor.closeAt(applied.ack.revision)
-      }
-    } finally {
-      unsubscribe()
-      items.close()
+): AsyncIterable<SyncFavoritesResponse> {
+  const iterator = requests[Symbol.asyncIterator]()
+  const device = await readHello(iterator)
+  call.authorize({ customerId: device.customerId })
+  const origin = originOf(device.deviceId)
+  const items = new AsyncQueue<Item>(MAX_PENDING, call.signal)
+  const unsubscribe = changes.subscribe(device.customerId, (change) => void items.push({ kind: 'feed', change }))
+  // Not awaited at the end: a stream that fails while the device is idle must not wait for its next message.
+  void (async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const m = next.value.message
+      if (m?.$case !== 'change') throw invalid([{ field: 'change', description: 'after hello, send only changes' }])
+      items.push({ kind: 'client', change: clientChangeFromProto(m.value) })
     }
+    items.push({ kind: 'end' })
+  })().catch((err: unknown) => items.close(err instanceof Error ? err : new Error(String(err))))
+
+  const change = (value: FavoriteChangeMessage): SyncFavoritesResponse => ({ message: { $case: 'change', value } })
+  try {
+    const start = await catchUp(deps, device.customerId, device.lastRevision)
+    const revision = start.kind === 'snapshot' ? start.snapshot.revision : start.revision
+    const cursor = new ChangeCursor(revision)
+    if (start.kind === 'snapshot') yield { message: { $case: 'snapshot', value: snapshotToProto(start.snapshot) } }
+    else for (const c of start.changes) yield change(changeToProto(c, c.favorite.updatedAt, c.favorite.updatedFromDeviceId))
+    yield { message: { $case: 'ready', value: { revision: String(revision), snapshotSent: start.kind === 'snapshot' } } }
+
+    for await (const item of items) {
+      if (item.kind === 'end') return
+      if (item.kind === 'feed') {
+        if (cursor.accept(Number(item.change.revision), item.change.favorite?.favoriteId ?? '')) yield change(item.change)
+        continue
+      }
+      const violations = clientChangeIdViolations(item.change)
+      if (violations.length > 0) {
+        yield { message: { $case: 'ack', value: ackToProto(rejectedAck(item.change.clientChangeId, cursor.revision, violations)) } }
+        continue
+      }
+      const applied = await applyClientChange(deps, origin, device, item.change)
+      if (applied.committed) {
+        // Changes made elsewhere before this one, not yet here through the feed.
+        const since = cursor.revision
+        const gap = await deps.store.changesSince(device.customerId, Math.max(0, since - 1))
+        for (const f of gap.favorites) {
+          if (f.revision >= applied.ack.revision || !cursor.accept(f.revision, f.id)) continue
+          yield change(changeToProto(asChange(f, since), f.updatedAt, f.updatedFromDeviceId))
+        }
+      }
+      yield { message: { $case: 'ack', value: ackToProto(applied.ack) } }
+      for (const c of applied.sideEffects) yield change(changeToProto(c, c.favorite.updatedAt, device.deviceId, item.change.clientChangeId))
+      if (applied.committed) cursor.closeAt(applied.ack.revision)
+    }
+  } finally {
+    unsubscribe()
+    items.close()
   }
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { snapshot } from '@brewmesh/runtime/cache.ts'
-import { enqueue, markProcessed, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
@@ -27,6 +27,17 @@ export function loyaltyStore(
       if (lock) q = q.forUpdate()
       const row = await q.executeTakeFirst()
       return row && toAccount(row)
+    },
+    async lockAccounts(customerIds) {
+      if (customerIds.length === 0) return
+      // Locked as they are returned, so in id order.
+      await trx
+        .selectFrom('accounts')
+        .select('customer_id')
+        .where('customer_id', 'in', customerIds)
+        .orderBy('customer_id')
+        .forUpdate()
+        .execute()
     },
     async insertAccount(account) {
       await trx.insertInto('accounts').values(accountRow(account)).execute()
@@ -138,7 +149,7 @@ export function loyaltyStore(
         .onConflict((oc) => oc.column('order_id').doUpdateSet({ state: s.state, earn_entry_id: s.earnEntryId, updated_at: s.updatedAt }))
         .execute()
     },
-    markProcessed: (consumer, eventId) => markProcessed(trx, consumer, eventId),
+    claimEvents: (consumer, items, eventIdOf) => claimEvents(trx, consumer, items, eventIdOf),
     async claimNotification(customerId, rewardId, entryId) {
       const inserted = await trx
         .insertInto('reward_notifications')

@@ -1,4 +1,5 @@
 import { notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import type { Traced } from '@brewmesh/runtime/traced.ts'
 import { newAccount, post } from './ledger.ts'
 import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
 import { decodeToken, encodeToken, pageSize } from './page-token.ts'
@@ -113,11 +114,19 @@ export interface CustomerFact {
   customerId: string
 }
 
-/** Applies one customer event once: created opens the account, deleted closes it. */
-export async function applyCustomerFact(deps: LoyaltyDeps, fact: CustomerFact): Promise<void> {
+/**
+ * Applies a chunk of customer events in one transaction, each event once (the ids are recorded in
+ * it), in arrival order, each in its own trace: created opens the account, deleted closes it.
+ */
+export async function applyCustomerFacts(deps: LoyaltyDeps, events: readonly Traced<CustomerFact>[]): Promise<void> {
+  if (events.length === 0) return
   await deps.store.transaction(async (tx) => {
-    if (!(await tx.markProcessed(CUSTOMER_CONSUMER, fact.eventId))) return
-    if (fact.kind === 'created') await ensureAccount(deps, tx, fact.customerId)
-    else await closeAccount(deps, tx, fact.customerId, 'customer deleted')
+    const fresh = await tx.claimEvents(CUSTOMER_CONSUMER, events, (e) => e.value.eventId)
+    await tx.lockAccounts(fresh.map((e) => e.value.customerId))
+    for (const { value: fact, inTrace } of fresh) {
+      await inTrace(() =>
+        fact.kind === 'created' ? ensureAccount(deps, tx, fact.customerId) : closeAccount(deps, tx, fact.customerId, 'customer deleted'),
+      )
+    }
   })
 }

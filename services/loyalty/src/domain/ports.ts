@@ -16,6 +16,11 @@ export interface OrderState {
 export interface LoyaltyTx {
   /** With lock, the row stays locked to the end of the transaction: one writer per account. */
   account(customerId: string, lock?: boolean): Promise<Account | undefined>
+  /**
+   * Locks the existing accounts of these customers to the end of the transaction, in id order:
+   * two transactions locking some of the same accounts never wait on each other in a cycle.
+   */
+  lockAccounts(customerIds: readonly string[]): Promise<void>
   insertAccount(account: Account): Promise<void>
   updateAccount(account: Account): Promise<void>
   /** False when an entry with the same (customer, kind, source) exists: nothing is written. */
@@ -34,8 +39,11 @@ export interface LoyaltyTx {
   voidRedemptions(ids: string[]): Promise<void>
   orderState(orderId: string): Promise<OrderState | undefined>
   saveOrderState(state: OrderState): Promise<void>
-  /** Records that a consumer applied an event; false when it was applied before. */
-  markProcessed(consumer: string, eventId: string): Promise<boolean>
+  /**
+   * Records that a consumer applied these events (one statement); returns the items to apply:
+   * those whose event was not applied before, each event once, in order.
+   */
+  claimEvents<T>(consumer: string, items: readonly T[], eventIdOf: (item: T) => string): Promise<T[]>
   /** Claims one reward-available notification; false when it was sent before. */
   claimNotification(customerId: string, rewardId: string, entryId: string): Promise<boolean>
   /** Writes the change to the outbox, in this transaction. */

@@ -1,20 +1,11 @@
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { PoisonMessage, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
-import { applyCustomerFact } from '../domain/accounts.ts'
-import { applyOrderFact, type OrderFact } from '../domain/order-events.ts'
+import { byTopic, decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
+import { applyCustomerFacts, type CustomerFact } from '../domain/accounts.ts'
+import { applyOrderFacts, type OrderFact } from '../domain/order-events.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
 import { isUuid } from '../domain/validation.ts'
-
-function decode<T>(what: string, value: Buffer | null, decoder: (bytes: Uint8Array) => T): T {
-  if (!value) throw new PoisonMessage(`${what} without a value`)
-  try {
-    return decoder(value)
-  } catch (err) {
-    throw new PoisonMessage(`${what} is not a valid protobuf message`, { cause: err })
-  }
-}
 
 /** The order event as a fact loyalty acts on; undefined for payloads loyalty ignores. */
 export function orderFact(event: OrderEvent): OrderFact | undefined {
@@ -45,26 +36,29 @@ export function orderFact(event: OrderEvent): OrderFact | undefined {
   }
 }
 
+/** The customer event as a fact loyalty acts on; undefined for payloads loyalty ignores. */
+export function customerFact(event: CustomerEvent): CustomerFact | undefined {
+  const eventId = event.metadata?.eventId ?? ''
+  if (!eventId) throw new PoisonMessage('customer event without metadata.event_id')
+  const kind = event.payload?.$case
+  if (kind !== 'created' && kind !== 'deleted') return undefined
+  if (!isUuid(event.customerId)) throw new PoisonMessage('customer event without a customer_id UUID')
+  return { kind, eventId, customerId: event.customerId.toLowerCase() }
+}
+
 /**
- * The durable `loyalty` group's handler for the order and customer topics. Each effect and its
- * event id commit in one transaction (domain/), so redelivery changes nothing; a message that can
- * never be applied throws PoisonMessage and goes to `<topic>.dlq`.
+ * The durable `loyalty` group's handler for the order and customer topics, a chunk at a time: the
+ * chunk's facts and their event ids commit in one transaction (domain/), so redelivery changes
+ * nothing; a message that can never be applied throws PoisonMessage and goes to `<topic>.dlq`.
  */
 export function loyaltyInboxHandler(deps: LoyaltyDeps, topics: { orders: string; customers: string }) {
-  return async ({ topic, message }: ReceivedMessage): Promise<void> => {
-    if (topic === topics.orders) {
-      const fact = orderFact(decode('order event', message.value, (b) => OrderEvent.decode(b)))
-      if (fact) await applyOrderFact(deps, fact)
-      return
-    }
-    if (topic === topics.customers) {
-      const event = decode('customer event', message.value, (b) => CustomerEvent.decode(b))
-      const eventId = event.metadata?.eventId ?? ''
-      if (!eventId) throw new PoisonMessage('customer event without metadata.event_id')
-      const kind = event.payload?.$case
-      if (kind !== 'created' && kind !== 'deleted') return
-      if (!isUuid(event.customerId)) throw new PoisonMessage('customer event without a customer_id UUID')
-      await applyCustomerFact(deps, { kind, eventId, customerId: event.customerId.toLowerCase() })
-    }
+  const orders: BatchHandler<OrderFact | undefined> = {
+    decode: (received) => orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: (items) => applyOrderFacts(deps, relevant(items)),
   }
+  const customers: BatchHandler<CustomerFact | undefined> = {
+    decode: (received) => customerFact(decodeOrPoison(received, CustomerEvent, 'brewmesh.customer.v1.CustomerEvent')),
+    handleBatch: (items) => applyCustomerFacts(deps, relevant(items)),
+  }
+  return byTopic({ [topics.orders]: orders, [topics.customers]: customers })
 }

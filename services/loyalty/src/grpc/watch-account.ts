@@ -1,6 +1,6 @@
 import type { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { WatchAccountResponse_ChangeKind as Kind, type WatchAccountResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { getAccount } from '../domain/accounts.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'

@@ -7,7 +7,7 @@ import {
   QueueOrderRemoved_Reason as Removed,
   type BaristaSessionRequest,
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import { AppError, permissionDenied } from '@brewmesh/runtime/errors.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { advanceOrder, claimOrder, releaseOrder } from '../domain/orders.ts'

@@ -1,7 +1,7 @@
 import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/async-queue.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
 import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
 import { isFinal } from '../domain/lifecycle.ts'
 import type { OrderBus } from '../events/order-bus.ts'

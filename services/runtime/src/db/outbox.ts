@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type ColumnType, type Generated, type Kysely } from 'kysely'
 
 /**
  * The transactional outbox: events are rows written in the same transaction as the change
@@ -14,6 +14,24 @@ export interface OutboxMessage {
 
 // Kysely executors of any schema (a db or a transaction) can run these queries.
 type Executor = Kysely<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The outbox table as kysely sees it (every service's schema.ts lists it under `outbox`). */
+export interface OutboxTable {
+  id: Generated<string>
+  topic: string
+  key: string
+  payload: Buffer
+  headers: ColumnType<Record<string, string>, string, string>
+  created_at: Generated<Date>
+  published_at: Date | null
+}
+
+/** Event ids each consumer applied (every service's schema.ts lists it under `processed_events`). */
+export interface ProcessedEventsTable {
+  consumer: string
+  event_id: string
+  processed_at: Generated<Date>
+}
 
 export const outboxChannel = (schema: string) => `${schema}_outbox`
 
@@ -54,17 +72,20 @@ export async function enqueue(trx: Executor, schema: string, messages: OutboxMes
 }
 
 /**
- * Idempotent consumers: records that `consumer` applied `eventId`, in the caller's transaction.
- * Returns false when it was applied before, so the caller skips the effect.
+ * Idempotent consumers: records that `consumer` applied the events of a chunk, with one statement
+ * in the caller's transaction, and returns the items to apply: those whose event was not applied
+ * before, each event once (its first delivery in the chunk), in chunk order.
  */
-export async function markProcessed(trx: Executor, consumer: string, eventId: string): Promise<boolean> {
-  const inserted = await trx
-    .insertInto('processed_events')
-    .values({ consumer, event_id: eventId })
-    .onConflict((oc) => oc.doNothing())
-    .returning('event_id')
-    .executeTakeFirst()
-  return inserted !== undefined
+export async function claimEvents<T>(trx: Executor, consumer: string, items: readonly T[], eventIdOf: (item: T) => string): Promise<T[]> {
+  if (items.length === 0) return []
+  const ids = [...new Set(items.map(eventIdOf))]
+  // One array parameter, not two per row: the statement stays the same size whatever the chunk.
+  const { rows } = await sql<{ event_id: string }>`
+    insert into processed_events (consumer, event_id) select ${consumer}, unnest(${ids}::text[])
+    on conflict do nothing returning event_id`.execute(trx)
+  const fresh = new Set(rows.map((r) => r.event_id))
+  // Set.delete answers true once per id: a second delivery of the same event in the chunk is left out.
+  return items.filter((item) => fresh.delete(eventIdOf(item)))
 }
 
 export interface PurgeResult {

@@ -9,8 +9,9 @@ import type { FieldViolation } from '../errors.ts'
  * The limits the contracts put on every request message (proto/brewmesh/common/v1/limits.proto),
  * read from the descriptor set `buf build` wrote and compiled once per message type into plain
  * checks. One mechanism for every RPC of every service: strings (length, NUL, UTF-8), bytes,
- * repeated and map sizes, timestamps, durations and enum values. Violations name the field by its
- * proto path and never repeat the value.
+ * repeated and map sizes, timestamps and durations. Violations name the field by its proto path
+ * and never repeat the value. Enum values are the services' own rule (each names the fields it
+ * refuses together with its other checks, so a caller sees every problem at once).
  */
 
 const DEFAULT_MAX_LEN = 256
@@ -93,12 +94,6 @@ function bytesCheck(maxLen: number): Check {
   }
 }
 
-function enumCheck(values: ReadonlySet<number>, typeName: string): Check {
-  return (value, path, out) => {
-    if (typeof value === 'number' && !values.has(value)) out.push({ field: path, description: `is not a value of ${typeName}` })
-  }
-}
-
 const timestampCheck: Check = (value, path, out) => {
   if (!(value instanceof Date)) return
   const t = value.getTime()
@@ -151,7 +146,6 @@ function valueCheck(
   const { maxLen } = limitsOf(field)
   if (kind.scalar === 9) return stringCheck(maxLen) // STRING
   if (kind.scalar === 12) return bytesCheck(maxLen) // BYTES
-  if (kind.enum) return enumCheck(new Set(kind.enum.values.map((v) => v.number)), kind.enum.typeName)
   const message = kind.message
   if (!message) return undefined
   switch (message.typeName) {

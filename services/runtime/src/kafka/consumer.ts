@@ -1,11 +1,11 @@
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { classify } from '../grpc/status.ts'
-import { contextOf, inSpan, SpanKind } from '../telemetry/trace.ts'
-import { headerString } from './headers.ts'
 import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
+import type { Traced } from '../traced.ts'
+import { processSpan, type ProcessSpan } from './process-span.ts'
 
-/** Thrown by a handler for a message it can never process: it goes to the dead-letter topic. */
+/** Thrown by decode (or a handler) for a message that can never be applied: it goes to the dead-letter topic. */
 export class PoisonMessage extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -19,11 +19,29 @@ export interface ReceivedMessage {
   message: KafkaMessage
 }
 
-export interface ConsumerOptions {
+/** A decoded message of a chunk; `inTrace` runs work in its CONSUMER span, continuing the producer's trace. */
+export interface Consumed<T> extends Traced<T> {
+  received: ReceivedMessage
+}
+
+/** What a consumer does with its messages: decode each, then apply them a chunk at a time. */
+export interface BatchHandler<T> {
+  /** Reads one message, without I/O; throws PoisonMessage for a message that can never be applied. */
+  decode(received: ReceivedMessage): T
+  /**
+   * Applies a chunk: messages of one partition of one topic, in offset order. A durable consumer
+   * applies the whole chunk in one transaction that records every event id (db/outbox.ts
+   * claimEvents), so a redelivered chunk changes nothing. A chunk of one message runs in that
+   * message's span; with more, effects that belong to one message run in its `inTrace`.
+   */
+  handleBatch(items: readonly Consumed<T>[]): Promise<void>
+}
+
+export interface ConsumerOptions<T> {
   kafka: Kafka
   groupId: string
   topics: string[]
-  handle: (received: ReceivedMessage) => Promise<void>
+  handler: BatchHandler<T>
   log: Logger
   /** Where poison messages go; required unless deadLetter is false. */
   producer?: Producer
@@ -33,6 +51,16 @@ export interface ConsumerOptions {
   fromBeginning?: boolean
   /** Attempts for an unexpected error before the message is dead-lettered. */
   maxAttempts?: number
+  /** Partitions applied at the same time, each in its own order (default 3). */
+  partitionsConsumedConcurrently?: number
+  /** Most messages per chunk, and so per transaction (default 200). */
+  maxChunk?: number
+  /**
+   * Commit offsets (default true). A per-replica fan-out consumer starts at the latest offset every
+   * time, so it keeps none: an empty group without offsets is removed by the broker as soon as its
+   * member leaves, so restarts leave no groups behind.
+   */
+  commitOffsets?: boolean
 }
 
 export interface RunningConsumer {
@@ -44,17 +72,75 @@ export interface RunningConsumer {
 
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`
 
+/** A message's protobuf value, decoded; a missing or unreadable value is a PoisonMessage naming `what`. */
+export function decodeOrPoison<T>(received: ReceivedMessage, decoder: { decode(input: Uint8Array): T }, what: string): T {
+  const value = received.message.value
+  if (!value) throw new PoisonMessage(`${what} without a value`)
+  try {
+    return decoder.decode(value)
+  } catch (err) {
+    throw new PoisonMessage(`not a valid ${what}`, { cause: err })
+  }
+}
+
+/** The items of a chunk that matter: decode gives undefined for the events a consumer ignores. */
+export function relevant<T>(items: readonly Consumed<T | undefined>[]): Traced<T>[] {
+  return items.flatMap(({ value, inTrace }) => (value === undefined ? [] : [{ value, inTrace }]))
+}
+
 /**
- * At-least-once consumption: offsets are committed only after a message's handler finished,
- * so handlers must be idempotent (db/outbox.ts markProcessed). A dependency outage is retried
- * with backoff without limit (nothing is skipped); a poison message, or one failing
- * maxAttempts times for an unknown reason, is sent to `<topic>.dlq` with its error, then skipped.
+ * One consumer group for several topics, each with its own handler: a chunk always comes from one
+ * partition of one topic, so it goes whole to that topic's handler.
  */
-export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
-  const { kafka, groupId, topics, handle, log } = options
+export function byTopic(handlers: Readonly<Record<string, BatchHandler<unknown>>>): BatchHandler<unknown> {
+  const of = (topic: string) => {
+    const handler = handlers[topic]
+    if (!handler) throw new PoisonMessage(`no handler for topic ${topic}`)
+    return handler
+  }
+  return {
+    decode: (received) => of(received.topic).decode(received),
+    handleBatch: async (items) => {
+      const [first] = items
+      if (first) await of(first.received.topic).handleBatch(items)
+    },
+  }
+}
+
+const isTransient = (err: unknown) => {
+  const kind = classify(err)?.kind
+  return kind === 'unavailable' || kind === 'aborted'
+}
+
+interface Tracked<T> extends Consumed<T> {
+  span: ProcessSpan
+}
+
+/**
+ * At-least-once consumption in chunks, with effects exactly once: a chunk's offsets are committed
+ * only after its handler finished (its transaction committed), so a crash re-delivers the chunk,
+ * whose recorded event ids make it change nothing. Partitions are consumed concurrently, each in
+ * order. A message that does not decode goes to `<topic>.dlq` alone. A chunk failing for a
+ * dependency outage is retried whole with backoff, without limit (nothing is skipped); failing for
+ * any other reason, it is retried in halves down to single messages, so a poison message reaches
+ * the dead-letter topic alone (at once for PoisonMessage, after maxAttempts otherwise) and every
+ * other message of the chunk is applied once.
+ */
+export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<RunningConsumer> {
+  const { kafka, groupId, topics, handler, log } = options
+  const maxChunk = options.maxChunk ?? 200
   const maxAttempts = options.maxAttempts ?? 5
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, retry: { retries: 10 } })
-  let running = true
+  const commits = options.commitOffsets ?? true
+  // A fetch waits at most a second for data: stopping waits for the fetch in flight (the default
+  // five seconds made every consumer's stop take five).
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: 1000,
+    retry: { retries: 10 },
+  })
+  const stopping = new AbortController()
   let markReady: () => void = () => undefined
   const ready = new Promise<void>((resolve) => (markReady = resolve))
   consumer.on(consumer.events.GROUP_JOIN, () => markReady())
@@ -85,40 +171,75 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     log.error({ err, topic, partition, offset: message.offset, deadLetterTopic: deadLetterTopic(topic) }, 'message dead-lettered')
   }
 
-  // Each message is handled in a span that continues the trace its producer started.
-  const process = (received: ReceivedMessage) =>
-    inSpan(
-      `${received.topic} process`,
-      SpanKind.CONSUMER,
-      contextOf(headerString(received.message.headers, 'traceparent')),
-      {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': received.topic,
-        'messaging.consumer.group.name': groupId,
-        'messaging.message.id': headerString(received.message.headers, 'event-id') ?? '',
-      },
-      () => attempts(received),
-    )
+  // Dead-letters one message and ends its span as failed.
+  const reject = async (item: { received: ReceivedMessage; span: ProcessSpan }, err: unknown) => {
+    await deadLetter(item.received, err)
+    item.span.end(err)
+  }
 
-  const attempts = async (received: ReceivedMessage) => {
+  const run = (items: readonly Tracked<T>[]) => {
+    const [only] = items
+    return items.length === 1 && only ? only.inTrace(() => handler.handleBatch(items)) : handler.handleBatch(items)
+  }
+
+  // Applies items (in order) with the retry rules above; returns once each is applied or dead-lettered.
+  const apply = async (items: readonly Tracked<T>[], heartbeat: () => Promise<void>): Promise<void> => {
+    if (items.length === 0) return
     let attempt = 0
     let backoff = 200
     for (;;) {
       try {
-        await handle(received)
+        await run(items)
+        for (const item of items) item.span.end()
         return
       } catch (err) {
-        if (err instanceof PoisonMessage) return deadLetter(received, err)
-        const known = classify(err)
-        const transient = known?.kind === 'unavailable' || known?.kind === 'aborted'
-        attempt += transient ? 0 : 1
-        if (attempt >= maxAttempts) return deadLetter(received, err)
-        if (!running) throw err
-        log.warn({ err: (err as Error).message, attempt, transient, offset: received.message.offset }, 'handler failed, retrying')
-        await sleep(backoff)
+        for (const item of items) item.span.attemptFailed(err)
+        if (stopping.signal.aborted) throw err
+        const transient = isTransient(err)
+        if (!transient && items.length > 1) {
+          log.warn(
+            { err: (err as Error).message, messages: items.length, offset: items[0]?.received.message.offset },
+            'chunk failed, retrying it in halves',
+          )
+          const half = Math.ceil(items.length / 2)
+          await apply(items.slice(0, half), heartbeat)
+          await apply(items.slice(half), heartbeat)
+          return
+        }
+        if (!transient) attempt += 1
+        const [only] = items
+        if (only && !transient && (err instanceof PoisonMessage || attempt >= maxAttempts)) return reject(only, err)
+        log.warn(
+          { err: (err as Error).message, attempt, transient, messages: items.length, offset: items[0]?.received.message.offset },
+          'handler failed, retrying',
+        )
+        // A long outage must not cost the partition: the group still hears from this member.
+        await heartbeat()
+        await sleep(backoff, stopping.signal)
+        if (stopping.signal.aborted) throw err
         backoff = Math.min(backoff * 2, 5000)
       }
+    }
+  }
+
+  // Decodes a chunk (poison dead-lettered alone), then applies the rest.
+  const consume = async (topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>) => {
+    const items: Tracked<T>[] = []
+    for (const message of messages) {
+      const received = { topic, partition, message }
+      const span = processSpan(topic, groupId, message)
+      try {
+        items.push({ received, value: handler.decode(received), inTrace: span.inTrace, span })
+      } catch (err) {
+        // Decoding has no I/O: whatever it throws, it throws again. Only the dead-letter topic helps.
+        await reject({ received, span }, err)
+      }
+    }
+    try {
+      await apply(items, heartbeat)
+    } catch (err) {
+      for (const item of items) item.span.end(err)
+      throw err
     }
   }
 
@@ -127,21 +248,18 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      let last: string | undefined
-      try {
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break
-          await process({ topic: batch.topic, partition: batch.partition, message })
-          resolveOffset(message.offset)
-          last = message.offset
-          await heartbeat()
-        }
-      } finally {
-        // One commit per batch: a crash before it re-delivers, which idempotent handlers absorb.
-        if (last !== undefined) {
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
-        }
+      const { topic, partition } = batch
+      for (let start = 0; start < batch.messages.length; start += maxChunk) {
+        if (!isRunning() || isStale() || stopping.signal.aborted) return
+        const chunk = batch.messages.slice(start, start + maxChunk)
+        await consume(topic, partition, chunk, heartbeat)
+        // Only now, with the chunk applied: a crash before this commit re-delivers it, which recorded event ids absorb.
+        const last = chunk[chunk.length - 1]!.offset
+        resolveOffset(last)
+        if (commits) await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }])
+        await heartbeat()
       }
     },
   })
@@ -149,7 +267,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     consumer,
     ready,
     async stop() {
-      running = false
+      stopping.abort()
       await consumer.disconnect()
     },
   }

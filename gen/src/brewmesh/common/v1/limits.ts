@@ -21,10 +21,9 @@ export const protobufFileName = 'brewmesh/common/v1/limits.proto'
  * 256 bytes, a repeated or map field at most 100 elements. Whatever the option says:
  *   - a string holding a NUL character (U+0000), or whose bytes are not valid UTF-8, is refused;
  *   - a google.protobuf.Timestamp must lie from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z;
- *   - a google.protobuf.Duration must lie within +/- 10,000 years;
- *   - an enum value must be one the enum declares.
- * Stricter rules (a UUID, a range, a required field) are the service's own and documented on
- * each field.
+ *   - a google.protobuf.Duration must lie within +/- 10,000 years.
+ * Stricter rules (a UUID, a range, an enum value, a required field) are the service's own and
+ * documented on each field; they are checked after these, all together.
  */
 export interface Limits {
   /** Strings: the most characters (Unicode code points). Bytes: the most bytes. */

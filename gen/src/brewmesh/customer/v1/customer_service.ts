@@ -401,15 +401,23 @@ export interface WatchCustomerStatsResponse {
   stats?: CustomerStats | undefined
 }
 
-/** Statistics of one customer's orders, as of the last rollup. */
+/**
+ * Statistics of one customer's orders, as of the last rollup. A group order counts for the payer
+ * and for every member with a drink in it: in their order counts, peak times and first and last
+ * order. Each drink counts for the member it was for (OrderLine.member_customer_id); the money
+ * counts for the payer, who paid.
+ */
 export interface CustomerStats {
   customerId: string
+  /** Orders the customer placed or had a drink in. */
   ordersPlaced: string
   ordersCompleted: string
   ordersCancelled: string
-  /** Approved payments. */
+  /** Approved payments of the orders the customer paid for. */
   totalSpent?: Money | undefined
+  /** total_spent divided by the number of orders with an approved payment. */
   averageOrderValue?: Money | undefined
+  /** The five drinks the customer had most, from completed orders: their own drinks only. */
   topDrinks: DrinkCount[]
   peakTimes: PeakTime[]
   firstOrderAt?: Date | undefined

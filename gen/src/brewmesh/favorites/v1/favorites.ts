@@ -90,8 +90,8 @@ export interface Favorite {
   nickname: string
   /**
    * Ordering key, >= 0: lists show lower first, ties by created_at then favorite_id. Not dense and
-   * not unique, so moving one favorite never rewrites the others. AddFavorite without a position
-   * puts it last (the largest position + 1).
+   * not unique, so moving one favorite never rewrites the others. Callers give 0 to 1,000,000;
+   * AddFavorite without a position puts it last (the largest position + 1).
    */
   position: number
   /**

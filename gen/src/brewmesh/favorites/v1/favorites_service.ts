@@ -56,7 +56,7 @@ export interface AddFavoriteRequest {
   customization?: DrinkCustomization | undefined
   /** 0 to 40 characters. */
   nickname: string
-  /** Where to list it (>= 0); unset puts it last. */
+  /** Where to list it, 0 to 1,000,000 (INVALID_ARGUMENT otherwise); unset puts it last. */
   position?: number | undefined
   /** True: also pin it as the usual (unpinning any other), in the same revision. */
   pinned: boolean
@@ -152,7 +152,7 @@ export interface WatchFavoritesRequest {
   /**
    * 0: start with a snapshot. > 0: start with every change after this revision instead, in
    * revision order, then live changes; when the server no longer has them (tombstones pruned) or
-   * the revision is ahead of the server's, a snapshot is sent instead.
+   * the revision is ahead of the server's (however large), a snapshot is sent instead.
    */
   sinceRevision: string
 }
@@ -193,7 +193,7 @@ export interface ImportFavoriteRow {
   customization?: DrinkCustomization | undefined
   /** 0 to 40 characters. */
   nickname: string
-  /** Unset: after the favorites already there, in row order. */
+  /** 0 to 1,000,000. Unset: after the favorites already there, in row order. */
   position?: number | undefined
   /** True: pin it as the usual. When several rows are pinned the last one wins. */
   pinned: boolean
@@ -267,7 +267,7 @@ export interface AddFavoriteOperation {
   customization?: DrinkCustomization | undefined
   /** 0 to 40 characters. */
   nickname: string
-  /** Unset puts it last. */
+  /** 0 to 1,000,000; unset puts it last. */
   position?: number | undefined
   pinned: boolean
 }

@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely'
-import { createOutboxTables } from '@brewmesh/runtime/db/outbox.ts'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -67,5 +66,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute()
   await sql`create index drink_completions_recent on drink_completions (customer_id, completed_at)`.execute(db)
 
-  await createOutboxTables(db)
+  // The outbox and the processed-event ids, as runtime created them when this migration was
+  // written: inlined, so later changes to shared code never change an applied migration.
+  await db.schema
+    .createTable('outbox')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('payload', 'bytea', (c) => c.notNull())
+    .addColumn('headers', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('published_at', 'timestamptz')
+    .execute()
+  await sql`create index outbox_pending on outbox (id) where published_at is null`.execute(db)
+  await db.schema
+    .createTable('processed_events')
+    .addColumn('consumer', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+    .execute()
 }

@@ -1,0 +1,13 @@
+// The Kafka area of runtime: consumers' handlers and the envelope of the events producers write.
+export {
+  byTopic,
+  deadLetterTopic,
+  decodeOrPoison,
+  PoisonMessage,
+  relevant,
+  type BatchHandler,
+  type Consumed,
+  type ReceivedMessage,
+} from './consumer.ts'
+export { eventEnvelope, headerString, type EventHeaders } from './headers.ts'
+export type { Traced } from '../traced.ts'
