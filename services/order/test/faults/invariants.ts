@@ -1,6 +1,5 @@
 import { CUSTOMER_EVENTS_TOPIC } from '@brewmesh/customer/src/events/customer-events.ts'
 import { STATS_CONSUMER } from '@brewmesh/customer/src/events/order-stats.consumer.ts'
-import { CONSUMER_GROUP as FAVORITES_GROUP } from '@brewmesh/favorites/src/app.ts'
 import { INBOX_GROUP as LOYALTY_GROUP } from '@brewmesh/loyalty/src/app.ts'
 import { sqlQuery } from '@brewmesh/testkit/env.ts'
 import { groupLag, messagesIn, withAdmin } from '@brewmesh/testkit/kafka.ts'
@@ -26,6 +25,9 @@ export interface CheckInput {
   mesh: Mesh
   clients: Clients
 }
+
+/** The Favorites Service's durable consumer (its declaration names it; the group is the name plus the topic suffix). */
+const FAVORITES_GROUP = 'favorites'
 
 const COMPLETED = 5
 const CANCELLED = 6
