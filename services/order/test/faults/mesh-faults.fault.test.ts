@@ -48,6 +48,9 @@ beforeAll(async () => {
       PAYMENT_SUCCESS_PERCENT: '90',
       STATS_ROLLUP_DEBOUNCE_MS: '300',
       HEALTH_INTERVAL_MS: '1000',
+      // Loyalty: a reservation whose placement was given up is released after a minute, not 15,
+      // so "no RESERVED redemption without its order" can hold within the settle bound.
+      RESERVATION_HOLD_MINUTES: '1',
     })
   envs = Object.fromEntries(SERVICES.map((service) => [service, each(service)])) as Record<Service, Record<string, string>>
   await Promise.all(SERVICES.map((service) => migrateProcess(service, envs![service])))

@@ -44,6 +44,9 @@ export interface PhaseResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** A line of progress on the run's output: a phase is minutes long, and CI shows where it stands. */
+const progress = (replicas: number, what: string) =>
+  process.stdout.write(`[faults] ${new Date().toISOString().slice(11, 19)} ${replicas} replica(s): ${what}\n`)
 
 /**
  * One phase: `replicas` of every service, a world of their own, the load and the barista running
@@ -53,6 +56,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export async function runPhase(ctx: PhaseContext, replicas: number): Promise<PhaseResult> {
   const { mesh, settings: s } = ctx
   const deployedAt = Date.now()
+  progress(replicas, 'deploying')
   await mesh.deploy(replicas, `g${replicas}`)
   const deployStarts = mesh.starts.filter((x) => x.at >= deployedAt)
   const clients = connect(
@@ -80,6 +84,7 @@ export async function runPhase(ctx: PhaseContext, replicas: number): Promise<Pha
       if (previous) previous.endedAt = now
       const w: FaultWindow = { name, kind, needs, startedAt: now, restoredAt: now, recoveredAt: now, endedAt: now, notes: [] }
       windows.push(w)
+      progress(replicas, name)
       return w
     }
 
@@ -95,6 +100,7 @@ export async function runPhase(ctx: PhaseContext, replicas: number): Promise<Pha
       w.recoveredAt = await recovered(ctx, log, w)
       await sleep(s.calmMs)
     }
+    progress(replicas, 'load stopping, then the invariants')
     await load.stop(s.drainMs)
     const loadStoppedAt = Date.now()
     windows.at(-1)!.endedAt = loadStoppedAt
@@ -114,6 +120,10 @@ export async function runPhase(ctx: PhaseContext, replicas: number): Promise<Pha
       findings = await check(input)
     }
     const settleMs = Date.now() - loadStoppedAt
+    progress(
+      replicas,
+      `settled in ${(settleMs / 1000).toFixed(0)} s${findings.some((f) => f.violations.length > 0) ? ' (some invariants do not hold)' : ''}`,
+    )
     await barista.stop()
     await lag.stop()
     const groupsAtEnd = await lagOfEveryGroup(ctx.kafka.brokers).catch(() => ({}))

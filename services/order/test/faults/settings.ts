@@ -32,18 +32,22 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
-    ratePerSecond: number(env, 'FAULTS_RATE', 20),
+    // 8 orders/s is what the mesh (four services, or eight processes, and a Kafka broker) keeps up
+    // with on a shared 2-core CI machine, barista included: at the 20/s most placements are
+    // shed (RESOURCE_EXHAUSTED) before any fault and the barista falls minutes behind, so the
+    // figures measure the overload, not the faults. FAULTS_RATE=20 runs the driver.
+    ratePerSecond: number(env, 'FAULTS_RATE', 8),
     giveUpMs: number(env, 'FAULTS_GIVE_UP_S', 60) * 1000,
     households: 6,
     customerCancelShare: 0.03,
     baristaCancelShare: 0.08,
-    warmupMs: 10_000,
+    warmupMs: 6000,
     kafkaDownMs: number(env, 'FAULTS_KAFKA_DOWN_S', 30) * 1000,
     valkeyDownMs: number(env, 'FAULTS_VALKEY_DOWN_S', 10) * 1000,
-    recoveryBoundMs: 90_000,
-    calmMs: number(env, 'FAULTS_CALM_S', 8) * 1000,
-    drainMs: 60_000,
-    settleMs: number(env, 'FAULTS_SETTLE_S', 240) * 1000,
+    recoveryBoundMs: 60_000,
+    calmMs: number(env, 'FAULTS_CALM_S', 4) * 1000,
+    drainMs: 30_000,
+    settleMs: number(env, 'FAULTS_SETTLE_S', 180) * 1000,
     logDir: env['FAULTS_LOG_DIR'] || undefined,
   }
 }
