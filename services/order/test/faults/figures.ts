@@ -214,8 +214,10 @@ function targets(phases: PhaseResult[]): string[] {
       } else {
         const calls = within(p.calls, w.startedAt, w.restoredAt)
         const failed = calls.filter((c) => c.code !== Code.OK).length
+        const notShed = calls.filter((c) => c.code !== Code.OK && c.code !== Code.RESOURCE_EXHAUSTED).length
         out.push(
-          `- two replicas, ${w.name}, under 1 % of calls fail while it is down: ${verdict(failed < calls.length / 100)} (${pct(failed, calls.length)})`,
+          `- two replicas, ${w.name}, under 1 % of calls fail while it is down: ${verdict(failed < calls.length / 100)} ` +
+            `(${pct(failed, calls.length)}; without RESOURCE_EXHAUSTED, the calls admission control shed: ${pct(notShed, calls.length)})`,
         )
       }
     }
