@@ -48,6 +48,8 @@ beforeAll(async () => {
       PAYMENT_SUCCESS_PERCENT: '90',
       STATS_ROLLUP_DEBOUNCE_MS: '300',
       HEALTH_INTERVAL_MS: '1000',
+      // The services' own default, not the test kit's 2 s: a SIGTERM under load drains as deployed.
+      SHUTDOWN_GRACE_MS: '10000',
       // Loyalty: a reservation whose placement was given up is released after a minute, not 15,
       // so "no RESERVED redemption without its order" can hold within the settle bound.
       RESERVATION_HOLD_MINUTES: '1',
