@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config'
 // provisioned once by the testkit's global setup); `traced` (span assertions, with tracing set up
 // before any module loads), after it; `fuzz` (the mesh as four processes under fuzzed requests,
 // services/testkit/src/fuzz), alone so its deadlines measure the services rather than the load of
-// other tests; and `disruptive`, outage drills that stop the shared Kafka broker, alone at the end.
-// Projects with different worker limits need their own groupOrder.
+// other tests; `disruptive`, outage drills that stop the shared Kafka broker, alone after that; and
+// `faults`, the mesh under load through crashes and outages of its own private Kafka and Valkey,
+// alone at the end (it keeps both cores busy). Projects with different worker limits need their own
+// groupOrder.
 export default defineConfig({
   test: {
     projects: [
@@ -13,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['services/*/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/*.fuzz.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/*.fuzz.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -66,6 +68,20 @@ export default defineConfig({
           maxWorkers: 1,
           fileParallelism: false,
           sequence: { groupOrder: 4 },
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['services/*/test/**/*.fault.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          // One phase is about five minutes of load and faults, then the mesh settles (bounded).
+          testTimeout: 1_200_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 5 },
         },
       },
     ],

@@ -3,33 +3,57 @@
 # migrations, then the services as background processes (logs in .stack/logs/), and shows
 # them answering grpcurl, and the edge (services/edge, :8080) answering curl. Run again to
 # restart the services on the current code.
-#   bash scripts/up.sh          up, then a grpcurl demo
-#   bash scripts/up.sh down     stop the services (the stack keeps running: scripts/stack.sh down)
+#   bash scripts/up.sh                 up, then a grpcurl demo
+#   bash scripts/up.sh --replicas 2    two replicas of every service: the second on port+100 (gRPC
+#                                      and metrics), the Order Service balancing over both of each
+#   bash scripts/up.sh down            stop the services and the edge (the stack keeps running: scripts/stack.sh down)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 LOGS="$REPO/.stack/logs"
 RUN="$REPO/.stack/run"
-# service name, package dir, default gRPC port
-SERVICES=("customer services/customer 50052" "favorites services/favorites 50054" "loyalty services/loyalty 50053" "order services/order 50051")
+# service name, package dir, default gRPC port, default metrics port
+SERVICES=("customer services/customer 50052 9462" "favorites services/favorites 50054 9464" "loyalty services/loyalty 50053 9463" "order services/order 50051 9461")
 log() { printf '[up] %s\n' "$*" >&2; }
+usage() { log "usage: bash scripts/up.sh [--replicas N (1-9, default 1)] | down"; exit 2; }
 
+REPLICAS=1
+ACTION=up
+while (($#)); do
+  case $1 in
+    down) ACTION=down ;;
+    --replicas) [[ ${2:-} =~ ^[1-9]$ ]] || usage; REPLICAS=$2; shift ;;
+    --replicas=*) REPLICAS=${1#--replicas=}; [[ $REPLICAS =~ ^[1-9]$ ]] || usage ;;
+    *) usage ;;
+  esac
+  shift
+done
+
+# Replica r (1-based) of a service listens on its port + 100 * (r - 1), gRPC and metrics alike;
+# its pid file is <name>.pid for the first and <name>-<r>.pid for the others, its log likewise.
+port_of() { echo $(($1 + 100 * ($2 - 1))); }
+suffix_of() { (($1 == 1)) || printf -- '-%s' "$1"; }
+
+# Every replica a pid file names, whatever --replicas the mesh was started with.
 stop_services() {
-  local entry name pid
-  for entry in "edge services/edge 8080" "${SERVICES[@]}"; do
-    read -r name _ _ <<<"$entry"
-    pid="$(cat "$RUN/$name.pid" 2>/dev/null || true)"
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-      log "$name: stopping (pid $pid, SIGTERM: graceful shutdown)"
-      kill -TERM "$pid"
-      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$RUN/$name.pid"
+  local entry name file pid
+  for entry in "edge services/edge 8080 9465" "${SERVICES[@]}"; do
+    read -r name _ _ _ <<<"$entry"
+    for file in "$RUN/$name.pid" "$RUN/$name"-[0-9].pid; do
+      [[ -e $file ]] || continue
+      pid="$(cat "$file" 2>/dev/null || true)"
+      if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        log "$name$(basename "$file" .pid | sed "s/^$name//"): stopping (pid $pid, SIGTERM: graceful shutdown)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+      rm -f "$file"
+    done
   done
 }
 
-if [[ ${1:-} == down ]]; then stop_services; exit 0; fi
+if [[ $ACTION == down ]]; then stop_services; exit 0; fi
 
 bash scripts/bootstrap.sh grpcurl
 export PATH="$REPO/.stack/bin:$PATH"
@@ -47,29 +71,47 @@ mint() { node_modules/.bin/node scripts/mint-token.ts "$@"; }
 mint --role service --sub order >"$REPO/.stack/dev-keys/order.token"
 export SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/order.token"
 
+# The Order Service calls every replica of the others: an ipv4: target listing them all, over
+# which its channels balance round robin (services/order/src/clients/outbound.ts).
+targets() {
+  local r list=""
+  for r in $(seq 1 "$REPLICAS"); do list+="${list:+,}127.0.0.1:$(port_of "$1" "$r")"; done
+  echo "ipv4:$list"
+}
+export CUSTOMER_SERVICE_ADDR FAVORITES_SERVICE_ADDR LOYALTY_SERVICE_ADDR
+CUSTOMER_SERVICE_ADDR="$(targets 50052)" FAVORITES_SERVICE_ADDR="$(targets 50054)" LOYALTY_SERVICE_ADDR="$(targets 50053)"
+
 for entry in "${SERVICES[@]}"; do
-  read -r name dir port <<<"$entry"
+  read -r name dir port metrics <<<"$entry"
   log "$name: migrating (DB_NAME=${name}db, schema $name)"
   (cd "$dir" && DB_NAME="${name}db" pnpm --silent migrate >>"$LOGS/$name.log" 2>&1) \
     || { tail -n 20 "$LOGS/$name.log" >&2; log "ERROR: $name migrations failed (log: $LOGS/$name.log)"; exit 1; }
-  log "$name: starting on :$port (log: $LOGS/$name.log)"
-  # node itself (not `pnpm start`, which would not pass SIGTERM on), so the pid file holds the
-  # process that shuts down gracefully. Same command as the package's start script.
-  (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" exec nohup setsid "$REPO/node_modules/node/bin/node" \
-    --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/$name.log" 2>&1 </dev/null &
-    echo $! >"$RUN/$name.pid")
+  for r in $(seq 1 "$REPLICAS"); do
+    replica="$name$(suffix_of "$r")"
+    log "$replica: starting on :$(port_of "$port" "$r") (log: $LOGS/$replica.log)"
+    # node itself (not `pnpm start`, which would not pass SIGTERM on), so the pid file holds the
+    # process that shuts down gracefully. Same command as the package's start script.
+    (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" INSTANCE_ID="$replica-$(hostname)" \
+      GRPC_PORT="$(port_of "$port" "$r")" METRICS_PORT="$(port_of "$metrics" "$r")" \
+      exec nohup setsid "$REPO/node_modules/node/bin/node" \
+      --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/$replica.log" 2>&1 </dev/null &
+      echo $! >"$RUN/$replica.pid")
+  done
 done
 
 for entry in "${SERVICES[@]}"; do
-  read -r name _ port <<<"$entry"
-  for i in $(seq 1 100); do
-    if grpcurl -plaintext -max-time 2 "127.0.0.1:$port" grpc.health.v1.Health/Check 2>/dev/null | grep -q SERVING; then break; fi
-    pid="$(cat "$RUN/$name.pid")"
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOGS/$name.log" >&2; log "ERROR: $name exited (log: $LOGS/$name.log)"; exit 1; }
-    ((i == 100)) && { tail -n 30 "$LOGS/$name.log" >&2; log "ERROR: $name not SERVING after 20 s"; exit 1; }
-    sleep 0.2
+  read -r name _ port _ <<<"$entry"
+  for r in $(seq 1 "$REPLICAS"); do
+    replica="$name$(suffix_of "$r")" at="$(port_of "$port" "$r")"
+    for i in $(seq 1 100); do
+      if grpcurl -plaintext -max-time 2 "127.0.0.1:$at" grpc.health.v1.Health/Check 2>/dev/null | grep -q SERVING; then break; fi
+      pid="$(cat "$RUN/$replica.pid")"
+      kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOGS/$replica.log" >&2; log "ERROR: $replica exited (log: $LOGS/$replica.log)"; exit 1; }
+      ((i == 100)) && { tail -n 30 "$LOGS/$replica.log" >&2; log "ERROR: $replica not SERVING after 20 s"; exit 1; }
+      sleep 0.2
+    done
+    log "$replica: SERVING on 127.0.0.1:$at"
   done
-  log "$name: SERVING on 127.0.0.1:$port"
 done
 
 # The edge: the public API for curl, browsers and apps (gRPC, gRPC-Web, Connect) on :8080.
@@ -127,10 +169,19 @@ printf '\n$ grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d {usual + 
 order_id="$(sed -n 's/^    "id": "\([0-9a-f-]*\)".*/\1/p' <<<"$placed" | head -n1)"
 sleep 3 # the mock processor answers after PAYMENT_DELAY_MS (2 s); 80 % are approved
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$order_id\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder
+REPLICA_NOTE=""
+if ((REPLICAS > 1)); then
+  REPLICA_NOTE="
+[up] $REPLICAS replicas of each, replica r on port + 100 * (r - 1) for gRPC and metrics: Order on $(targets 50051 | sed 's/^ipv4://; s/127.0.0.1//g'), Customer, Loyalty and Favorites alike.
+[up] the Order Service balances round robin over every replica of the others ($CUSTOMER_SERVICE_ADDR, ...).
+[up] grpcurl talks to one address; a client balances over a service's replicas with a target listing them and round_robin:
+[up]   new OrderServiceClient('$(targets 50051)', credentials.createInsecure(), { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) })
+[up] kill one replica (kill -9 \$(cat $RUN/order-2.pid)) and calls through that target keep working."
+fi
 cat >&2 <<MSG
 
 [up] the mesh is up. Order :50051, Customer :50052, Loyalty :50053, Favorites :50054 (metrics on :9461-9464/metrics),
-[up] the edge on :8080 (curl, browsers: http://localhost:8080/app/, gRPC; metrics on :9465/metrics)
+[up] the edge on :8080 (curl, browsers: http://localhost:8080/app/, gRPC; metrics on :9465/metrics)$REPLICA_NOTE
 [up] ready to paste (tokens valid 12 h; more with: pnpm mint-token --role customer|barista|support|operator|service --sub <id>):
 
 export PATH="$REPO/.stack/bin:\$PATH"

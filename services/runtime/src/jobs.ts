@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job, type Processor } from 'bullmq'
 import type { Meter } from '@opentelemetry/api'
 import { currentTraceparent } from './kafka/headers.ts'
+import { keepTrying } from './lifecycle.ts'
 import { contextOf, inSpan, SpanKind } from './telemetry/trace.ts'
 import type { Logger } from './logger.ts'
 import type { Valkey } from './valkey.ts'
@@ -90,4 +91,35 @@ export function queueMetrics(meter: Meter, service: string, pairs: readonly AnyQ
     worker.on('completed', (job: Job) => record(job, 'completed'))
     worker.on('failed', (job: Job | undefined) => record(job, 'failed'))
   }
+}
+
+/**
+ * Upserts job schedulers (cron jobs) now, retrying until Valkey takes them, and again every time
+ * the jobs connection is ready after a reconnect. A Valkey that comes back empty (a restart
+ * without persistence, a failover to an empty replica) has lost them, and nothing else puts them
+ * back before the service restarts: the fault suite saw Loyalty's reservation hold stop releasing
+ * after Valkey was restarted. Upserting is idempotent (replicas starting together already rely on it).
+ */
+export function keepScheduled(connection: Valkey, name: string, upsert: () => Promise<void>, signal: AbortSignal, log: Logger): void {
+  let running = false
+  let again = false
+  const run = (): void => {
+    if (signal.aborted) return
+    if (running) {
+      again = true // a reconnect while upserting: what was upserted may be gone already
+      return
+    }
+    running = true
+    void keepTrying(name, upsert, signal, log).finally(() => {
+      running = false
+      if (again) {
+        again = false
+        run()
+      }
+    })
+  }
+  connection.on('ready', run)
+  signal.addEventListener('abort', () => connection.off('ready', run), { once: true })
+  if (connection.status !== 'ready') return // its first 'ready' runs it
+  run()
 }

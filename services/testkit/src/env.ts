@@ -66,6 +66,6 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 2
 }
 
 /** Runs one SQL statement in the test's database (assertions on tables the service owns). */
-export async function sqlQuery<Row>(env: Record<string, string>, text: string): Promise<Row[]> {
-  return withClient(env, async (client) => (await client.query(text)).rows as Row[], env['DB_SCHEMA'])
+export async function sqlQuery<Row>(env: Record<string, string>, text: string, values: unknown[] = []): Promise<Row[]> {
+  return withClient(env, async (client) => (await client.query(text, values)).rows as Row[], env['DB_SCHEMA'])
 }

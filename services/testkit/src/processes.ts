@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { credentials } from '@grpc/grpc-js'
 import {
@@ -7,16 +8,31 @@ import {
   type HealthCheckResponse,
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
 import { REPO_ROOT } from './infra.ts'
+import { reaper } from './reaper.ts'
 
 /** A service running as its own Node process, as in production (main.ts, telemetry preloaded). */
 export interface ServiceProcess {
   name: string
   port: number
+  pid: number
   output: () => string
+  /** Resolves once the process has exited, with its exit code (null when a signal ended it). */
+  exited: Promise<number | null>
   /** False once the process has exited (or was killed), whatever the reason. */
   running(): boolean
   /** SIGTERM, then the exit code (0 after a graceful shutdown). */
   stop(): Promise<number | null>
+  /** Sends a signal (SIGKILL: a crash) and resolves once the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<number | null>
+}
+
+export interface ProcessOptions {
+  /** How long it may take to become SERVING. */
+  timeoutMs?: number
+  /** Every line it writes is appended here too (the in-memory output keeps only the last 20 KB). */
+  logFile?: string
+  /** Everything the process writes (stdout and stderr), as it comes: output() keeps only the end. */
+  onOutput?: (text: string) => void
 }
 
 function run(dir: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -50,48 +66,56 @@ async function serving(port: number, timeoutMs: number): Promise<boolean> {
   }
 }
 
-export interface StartOptions {
-  /** How long the process may take to become SERVING. */
-  timeoutMs?: number
-  /** Everything the process writes (stdout and stderr), as it comes: output() keeps only the end. */
-  onOutput?: (text: string) => void
-}
-
 /** Starts `services/<service>/src/main.ts` with its environment and waits until it is SERVING. */
 export async function startProcess(
   service: string,
   port: number,
   env: Record<string, string>,
-  { timeoutMs = 60_000, onOutput }: StartOptions = {},
+  options: ProcessOptions = {},
 ): Promise<ServiceProcess> {
+  const { timeoutMs = 60_000, logFile, onOutput } = options
   const child = run(`services/${service}`, ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
     ...env,
     GRPC_PORT: String(port),
   })
+  const pid = child.pid!
+  reaper.watchPid(pid)
   let output = ''
   const keep = (text: string) => {
     output = (output + text).slice(-20_000)
+    if (logFile) appendFileSync(logFile, text)
     onOutput?.(text)
   }
   // Decoded as streams, so a character split between two chunks stays whole.
   child.stdout?.setEncoding('utf8').on('data', keep)
   child.stderr?.setEncoding('utf8').on('data', keep)
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      reaper.forgetPid(pid)
+      resolve(code)
+    }),
+  )
   const up = await Promise.race([serving(port, timeoutMs), exited.then(() => false)])
   if (!up) {
     child.kill('SIGKILL')
     throw new Error(`${service} did not become SERVING on ${port}:\n${output.slice(-3000)}`)
   }
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    child.kill(signal)
+    return exited
+  }
   return {
     name: service,
     port,
+    pid,
     output: () => output,
+    exited,
     running: () => child.exitCode === null && child.signalCode === null,
+    kill,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode
-      child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-      const code = await exited
+      const code = await kill('SIGTERM')
       clearTimeout(timer)
       return code
     },

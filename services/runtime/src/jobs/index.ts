@@ -1,2 +1,2 @@
 // The BullMQ area of runtime: job data that carries the trace of whoever queued it.
-export { traced } from '../jobs.ts'
+export { keepScheduled, traced } from '../jobs.ts'

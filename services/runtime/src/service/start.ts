@@ -6,7 +6,7 @@ import { purgeOutbox } from '../db/outbox.ts'
 import { createDatabase, poolMetrics } from '../db/postgres.ts'
 import { createGrpcServer } from '../grpc/server.ts'
 import { startHealthMonitor } from '../health.ts'
-import { createQueue, createWorker, queueMetrics } from '../jobs.ts'
+import { createQueue, createWorker, keepScheduled, queueMetrics } from '../jobs.ts'
 import { createKafka, createProducer, ensureTopics, topicName } from '../kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '../kafka/consumer.ts'
 import { createOutboxRelay } from '../kafka/outbox-relay.ts'
@@ -158,7 +158,8 @@ async function start<DB>(
     const q = queue(job.queue)
     if (job.schedules?.length) {
       const schedules = job.schedules
-      void keepTrying(
+      keepScheduled(
+        jobsConnection,
         `${job.queue} schedulers`,
         async () => {
           for (const s of schedules) await q.upsertJobScheduler(s.id, { pattern: s.cron, tz: 'UTC' }, { name: s.job })

@@ -18,8 +18,9 @@ export declare const file_brewmesh_order_v1_order_service: GenFile
  */
 export declare type PlaceOrderRequest = Message<'brewmesh.order.v1.PlaceOrderRequest'> & {
   /**
-   * Idempotency key (UUID recommended), required. The same key with the same request returns the
-   * order placed first; with a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; scoped to customer_id
+   * (two customers' identical keys are two orders). The same key with the same request returns
+   * the order placed first; with a different request it is INVALID_ARGUMENT.
    *
    * @generated from field: string request_id = 1;
    */
@@ -33,7 +34,8 @@ export declare type PlaceOrderRequest = Message<'brewmesh.order.v1.PlaceOrderReq
   customerId: string
 
   /**
-   * 1 to 20 lines. member_customer_id must be empty (or equal customer_id) here.
+   * 1 to 20 lines (INVALID_ARGUMENT lines otherwise; the contract check before the handler stops
+   * at the default 100). member_customer_id must be empty (or equal customer_id) here.
    *
    * @generated from field: repeated brewmesh.order.v1.OrderLineInput lines = 3;
    */
@@ -42,7 +44,7 @@ export declare type PlaceOrderRequest = Message<'brewmesh.order.v1.PlaceOrderReq
   /**
    * Loyalty rewards to redeem, 0 to 5, each must apply to this order (FAILED_PRECONDITION with the
    * reason otherwise). Empty: no reward. Loyalty down while rewards are asked: UNAVAILABLE, safe to
-   * retry with the same request_id.
+   * retry with the same request_id. Each a UUID.
    *
    * @generated from field: repeated string reward_ids = 4;
    */
@@ -85,7 +87,7 @@ export declare const PlaceOrderResponseSchema: GenMessage<PlaceOrderResponse>
  */
 export declare type OrderLineInput = Message<'brewmesh.order.v1.OrderLineInput'> & {
   /**
-   * 1 to 20; 0 means 1.
+   * 1 to 20; 0 (unset) means 1.
    *
    * @generated from field: int32 quantity = 1;
    */
@@ -209,8 +211,9 @@ export declare const PlaceGroupOrderRequestSchema: GenMessage<PlaceGroupOrderReq
  */
 export declare type GroupOrderHeader = Message<'brewmesh.order.v1.GroupOrderHeader'> & {
   /**
-   * Idempotency key, required: a retried stream with the same key and the same lines returns the
-   * same order; with different lines it is INVALID_ARGUMENT.
+   * Idempotency key, required, at most 128 characters, scoped to customer_id: a retried stream with
+   * the same key and the same lines returns the same order; with different lines it is
+   * INVALID_ARGUMENT.
    *
    * @generated from field: string request_id = 1;
    */
@@ -301,14 +304,15 @@ export declare const GetOrderResponseSchema: GenMessage<GetOrderResponse>
  */
 export declare type ListOrdersRequest = Message<'brewmesh.order.v1.ListOrdersRequest'> & {
   /**
-   * 1 to 500; 0 means 50.
+   * 1 to 100; 0 means 50. More is INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number
 
   /**
-   * From a previous response's next_page_token; must come with the same filters.
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters (INVALID_ARGUMENT page_token otherwise, also for a token the server did not make).
    *
    * @generated from field: string page_token = 2;
    */
@@ -336,14 +340,14 @@ export declare type ListOrdersRequest = Message<'brewmesh.order.v1.ListOrdersReq
   statuses: OrderStatus[]
 
   /**
-   * Only orders placed at or after this time, when set.
+   * Only orders placed at or after this time, when set (1970 to 9999, INVALID_ARGUMENT otherwise).
    *
    * @generated from field: google.protobuf.Timestamp placed_after = 6;
    */
   placedAfter?: Timestamp | undefined
 
   /**
-   * Only orders placed before this time, when set.
+   * Only orders placed before this time, when set (1970 to 9999, INVALID_ARGUMENT otherwise).
    *
    * @generated from field: google.protobuf.Timestamp placed_before = 7;
    */
@@ -384,8 +388,8 @@ export declare const ListOrdersResponseSchema: GenMessage<ListOrdersResponse>
  */
 export declare type CancelOrderRequest = Message<'brewmesh.order.v1.CancelOrderRequest'> & {
   /**
-   * Idempotency key, required. Cancelling an order that is already CANCELLED returns it unchanged
-   * whatever the key; READY or COMPLETED is FAILED_PRECONDITION.
+   * Idempotency key, at most 128 characters. Cancelling an order that is already CANCELLED returns
+   * it unchanged whatever the key; READY or COMPLETED is FAILED_PRECONDITION (ILLEGAL_TRANSITION).
    *
    * @generated from field: string request_id = 1;
    */
@@ -399,7 +403,7 @@ export declare type CancelOrderRequest = Message<'brewmesh.order.v1.CancelOrderR
   id: string
 
   /**
-   * Required, 1 to 500 characters; stored as Order.cancel_reason and sent in the event.
+   * Why, 0 to 200 characters; stored as Order.cancel_reason and sent in the event.
    *
    * @generated from field: string reason = 3;
    */
@@ -440,10 +444,11 @@ export declare type AdvanceOrderRequest = Message<'brewmesh.order.v1.AdvanceOrde
   id: string
 
   /**
-   * Required: the status the caller sees (PAID, PREPARING or READY); the order moves to the next
-   * one. If the order is already in that next status (a retry) it is returned unchanged; any
-   * other mismatch is FAILED_PRECONDITION naming the current status. PLACED is never advanced
-   * here: only the payment processor makes an order PAID.
+   * Required: the status the caller sees (PAID, PREPARING or READY; anything else is
+   * INVALID_ARGUMENT); the order moves to the next one. If the order is already in that next
+   * status (a retry) it is returned unchanged; any other mismatch is FAILED_PRECONDITION with
+   * reason STATUS_MISMATCH (ORDER_CANCELLED for a cancelled order), never to be retried as is.
+   * PLACED is never advanced here: only the payment processor makes an order PAID.
    *
    * @generated from field: brewmesh.order.v1.OrderStatus expected_status = 2;
    */
@@ -573,14 +578,15 @@ export declare const WatchOrderResponse_ChangeKindSchema: GenEnum<WatchOrderResp
  */
 export declare type ListMenuItemsRequest = Message<'brewmesh.order.v1.ListMenuItemsRequest'> & {
   /**
-   * 1 to 500; 0 means 100.
+   * 1 to 100; 0 means 100. More is INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number
 
   /**
-   * From a previous response's next_page_token; must come with the same filters.
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters (INVALID_ARGUMENT page_token otherwise).
    *
    * @generated from field: string page_token = 2;
    */
@@ -671,10 +677,12 @@ export declare const GetMenuItemResponseSchema: GenMessage<GetMenuItemResponse>
  */
 export declare type BaristaSessionRequest = Message<'brewmesh.order.v1.BaristaSessionRequest'> & {
   /**
-   * Required on every message: a client-chosen UUID, echoed on the answer. A command id already
-   * answered for this barista (also on an earlier stream, for at least 24 hours) gets the same
-   * answer again and is not applied twice, so a client may resend unanswered commands after a
-   * reconnect.
+   * Required on every message: a client-chosen UUID (36 characters), echoed on the answer. A
+   * command id already answered for this barista (also on an earlier stream, for at least 24
+   * hours) gets the same answer again and is not applied twice, so a client may resend unanswered
+   * commands after a reconnect. A message whose command_id is not a UUID, or that breaks another
+   * limit, is answered rejected INVALID_COMMAND (command_id echoed only when it is a UUID) and the
+   * stream goes on.
    *
    * @generated from field: string command_id = 1;
    */
@@ -765,7 +773,8 @@ export declare const BaristaJoinSchema: GenMessage<BaristaJoin>
  */
 export declare type ClaimOrderCommand = Message<'brewmesh.order.v1.ClaimOrderCommand'> & {
   /**
-   * The order to claim; empty claims the first order in the queue (rejected QUEUE_EMPTY if none).
+   * The order to claim (a UUID; anything else is rejected INVALID_COMMAND); empty claims the first
+   * order in the queue (rejected QUEUE_EMPTY if none).
    *
    * @generated from field: string order_id = 1;
    */
@@ -783,15 +792,16 @@ export declare const ClaimOrderCommandSchema: GenMessage<ClaimOrderCommand>
  */
 export declare type AdvanceOrderCommand = Message<'brewmesh.order.v1.AdvanceOrderCommand'> & {
   /**
-   * Required: an order this barista holds.
+   * Required: a UUID (rejected INVALID_COMMAND otherwise), an order this barista holds.
    *
    * @generated from field: string order_id = 1;
    */
   orderId: string
 
   /**
-   * Required: the status the barista sees (PREPARING or READY); mismatch is rejected
-   * STATUS_MISMATCH with the current order.
+   * Required: the status the barista sees (PREPARING or READY), as in AdvanceOrder: an order
+   * already in the next status comes back unchanged (advanced, or removed when COMPLETED); any
+   * other mismatch is rejected STATUS_MISMATCH.
    *
    * @generated from field: brewmesh.order.v1.OrderStatus expected_status = 2;
    */
@@ -1181,7 +1191,8 @@ export enum BaristaCommandRejected_Reason {
   ALREADY_JOINED = 2,
 
   /**
-   * No command, or a required field missing (message says which).
+   * No command, a command_id that is not a UUID, a field missing or malformed (the message names
+   * the field, never its value).
    *
    * @generated from enum value: REASON_INVALID_COMMAND = 3;
    */
@@ -1243,8 +1254,10 @@ export declare const BaristaCommandRejected_ReasonSchema: GenEnum<BaristaCommand
  * The mesh's main client: calls CustomerService (customer exists and is active), FavoritesService
  * (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order events topic
  * (brewmesh.order.events.v1) every other service consumes.
- * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; an illegal status
- * transition is FAILED_PRECONDITION.
+ * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; every
+ * FAILED_PRECONDITION carries a google.rpc.ErrorInfo reason (listed in services/order/README.md),
+ * e.g. ILLEGAL_TRANSITION, STATUS_MISMATCH, or the Loyalty service's own reason for a reward it
+ * refused (QUOTE_ISSUE_INSUFFICIENT_POINTS). Messages name fields, never repeat their values.
  *
  * @generated from service brewmesh.order.v1.OrderService
  */
