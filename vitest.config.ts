@@ -15,7 +15,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['services/*/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/*.fuzz.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
+          exclude: [
+            '**/*.int.test.ts',
+            '**/*.disrupt.test.ts',
+            '**/*.traced.test.ts',
+            '**/*.fuzz.test.ts',
+            '**/*.fault.test.ts',
+            '**/node_modules/**',
+          ],
         },
       },
       {

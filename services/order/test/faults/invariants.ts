@@ -1,9 +1,8 @@
-import { CUSTOMER_EVENTS_TOPIC } from '@brewmesh/customer/src/events/customer-events.ts'
 import { STATS_CONSUMER } from '@brewmesh/customer/src/events/order-stats.consumer.ts'
-import { INBOX_GROUP as LOYALTY_GROUP } from '@brewmesh/loyalty/src/app.ts'
+import { OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { sqlQuery } from '@brewmesh/testkit/env.ts'
 import { groupLag, messagesIn, withAdmin } from '@brewmesh/testkit/kafka.ts'
-import { ORDER_EVENTS_TOPIC } from '../../src/events/order-events.ts'
 import type { Clients } from './clients.ts'
 import type { Placement } from './load.ts'
 import { SERVICES, type Mesh, type Service } from './mesh.ts'
@@ -26,11 +25,15 @@ export interface CheckInput {
   clients: Clients
 }
 
-/** The Favorites Service's durable consumer (its declaration names it; the group is the name plus the topic suffix). */
+// The durable consumers, as the services declare them (the group is the name plus the topic suffix).
 const FAVORITES_GROUP = 'favorites'
+const LOYALTY_GROUP = 'loyalty'
+const ORDER_EVENTS_TOPIC = TOPICS.orderEvents
+const CUSTOMER_EVENTS_TOPIC = TOPICS.customerEvents
 
-const COMPLETED = 5
-const CANCELLED = 6
+// orders.status holds the contract's OrderStatus numbers.
+const COMPLETED: number = OrderStatus.ORDER_STATUS_COMPLETED
+const CANCELLED: number = OrderStatus.ORDER_STATUS_CANCELLED
 const FINAL = [COMPLETED, CANCELLED]
 
 interface OrderRow {
