@@ -18,7 +18,7 @@ import {
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { migrateCustomer, startApp } from '@brewmesh/customer/src/app.ts'
 import { readConfig } from '@brewmesh/customer/src/config.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
+import { createLogger } from '@brewmesh/runtime/logger'
 import type { RunningService } from '@brewmesh/runtime/service'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'

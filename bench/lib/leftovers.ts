@@ -1,6 +1,6 @@
-import { createKafka } from '@brewmesh/runtime/kafka/client.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { closeValkey, createValkey } from '@brewmesh/runtime/valkey.ts'
+import { createKafka } from '@brewmesh/runtime/kafka'
+import { createLogger } from '@brewmesh/runtime/logger'
+import { closeValkey, createValkey } from '@brewmesh/runtime/valkey'
 import type { InfraEnv } from '@brewmesh/testkit/infra.ts'
 
 // What isolated services leave on the shared servers besides their schemas: topics named with

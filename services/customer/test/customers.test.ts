@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AppError, alreadyExists, unavailable } from '@brewmesh/runtime/errors.ts'
+import { AppError, alreadyExists, unavailable } from '@brewmesh/runtime/errors'
 import type { Address, Customer, CustomerChange, ProfileInput } from '../src/domain/customer.ts'
 import { createCustomer, listCustomers, setActive, updateCustomer, type ListRequest } from '../src/domain/customers.ts'
 import { importCustomers, MAX_REPORTED_FAILURES, type ImportRow } from '../src/domain/import-customers.ts'

@@ -2,10 +2,10 @@ import { Queue } from 'bullmq'
 import { Redis } from 'iovalkey'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
+import { createDatabase } from '@brewmesh/runtime/db'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
+import { purgeOutbox } from '@brewmesh/runtime/db'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 let svc: Running

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { clientCredentials, withServiceToken } from '@brewmesh/runtime/auth/outbound.ts'
+import { clientCredentials, withServiceToken } from '@brewmesh/runtime/auth'
 import { createClient } from '@brewmesh/sdk/client.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 

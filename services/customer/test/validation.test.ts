@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AppError, type Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, type Violations } from '@brewmesh/runtime/errors'
 import type { AddressInput, DrinkCustomization, ProfileInput } from '../src/domain/customer.ts'
 import { isUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { addressViolations, normalizeAddress, normalizeProfile, profileViolations as violationsOf } from '../src/domain/validation.ts'

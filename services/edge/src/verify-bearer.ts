@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect'
-import type { Principal } from '@brewmesh/runtime/auth/principal.ts'
-import type { TokenVerifier } from '@brewmesh/runtime/auth/verifier.ts'
+import type { Principal } from '@brewmesh/runtime/auth'
+import type { TokenVerifier } from '@brewmesh/runtime/auth'
 
 /**
  * The caller's bearer token, checked as the services check it (runtime's verifier: signature,

@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import {
-  clientChannelCredentials,
-  clientCredentials,
-  tokenFile,
-  withServiceToken,
-  type TokenSource,
-} from '@brewmesh/runtime/auth/outbound.ts'
+import { clientChannelCredentials, clientCredentials, tokenFile, withServiceToken, type TokenSource } from '@brewmesh/runtime/auth'
 import type { Logger } from '@brewmesh/runtime/logger'
 import { migrateSchema, served, startService, type RunningService } from '@brewmesh/runtime/service'
 import { FanOut } from '@brewmesh/runtime/streams'

@@ -1,7 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { describe, expect, it } from 'vitest'
 import { AppError, resourceExhausted } from '@brewmesh/runtime/errors'
-import { toServiceError } from '@brewmesh/runtime/grpc/status.ts'
+import { toServiceError } from '@brewmesh/runtime/grpc'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { dependencyCalls, dependencyError } from '../src/clients/dependency.ts'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
-import { spans, SpanKind, type ReadableSpan } from '@brewmesh/runtime/telemetry/in-memory.ts'
+import { spans, SpanKind, type ReadableSpan } from '@brewmesh/runtime/testing/tracing'
 import { eventually } from '@brewmesh/testkit/env.ts'
 import { addFavorite, createCustomer, grant, MENU_IDS, place, placeRequest, SEED, startMesh, usual, type Mesh } from './support.ts'
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { STAFF_ROLES } from '@brewmesh/runtime/auth/principal.ts'
+import { STAFF_ROLES } from '@brewmesh/runtime/auth'
 import type { Rule } from '@brewmesh/runtime/grpc'
 import { customer } from './principals.ts'
 import type { TokenClaims } from './tokens.ts'

@@ -2,3 +2,4 @@
 export { messageViolations, type Call, type Handler, type Route, type Routes } from './routes.ts'
 export type { Rule, Target } from '../auth/access.ts'
 export type { Principal, StaffRole } from '../auth/principal.ts'
+export { toServiceError } from './status.ts'

@@ -11,3 +11,4 @@ export {
 } from './consumer.ts'
 export { eventEnvelope, headerString, type EventHeaders } from './headers.ts'
 export type { Traced } from '../traced.ts'
+export { createKafka, ensureTopics, topicName } from './client.ts'

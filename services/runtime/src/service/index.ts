@@ -10,4 +10,4 @@ export {
   type ServiceDeclaration,
 } from './declaration.ts'
 export { runMigration, runService, migrateSchema } from '../service.ts'
-export { lazy, sleep, withTimeout, type Stoppable } from '../lifecycle.ts'
+export { lazy, sleep, stopInReverse, withTimeout, type Stoppable } from '../lifecycle.ts'

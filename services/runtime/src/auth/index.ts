@@ -1,0 +1,12 @@
+// The auth area of runtime: the identity a service calls others with, and token verification for
+// a process that is not a declared service (the edge). Route rules live in the grpc area.
+export {
+  clientChannelCredentials,
+  clientCredentials,
+  forwardedAuthorization,
+  tokenFile,
+  withServiceToken,
+  type TokenSource,
+} from './outbound.ts'
+export { createTokenVerifier, type TokenVerifier } from './verifier.ts'
+export { STAFF_ROLES, type Principal, type StaffRole } from './principal.ts'
