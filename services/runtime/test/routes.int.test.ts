@@ -18,7 +18,7 @@ import { createTokenVerifier } from '../src/auth/verifier.ts'
 import { resourceExhausted } from '../src/errors.ts'
 import { createGrpcServer, type GrpcServer } from '../src/grpc/server.ts'
 import { implement, messageViolations, type Routes } from '../src/grpc/routes.ts'
-import { StreamRegistry } from '../src/grpc/calls.ts'
+import { StreamRegistry } from '../src/grpc/stream-registry.ts'
 import { createLogger } from '../src/logger.ts'
 
 const ME = '8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10'

@@ -15,7 +15,7 @@ import type { Principal } from '../auth/principal.ts'
 import { invalid, permissionDenied, unauthenticated, type FieldViolation } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { RateLimiter } from '../rate-limit.ts'
-import type { StreamRegistry } from './calls.ts'
+import type { StreamRegistry } from './stream-registry.ts'
 import { decodeStrictly, requestTypeOf, violationsOf } from './contract.ts'
 import { toServiceError } from './status.ts'
 

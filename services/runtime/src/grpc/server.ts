@@ -7,7 +7,7 @@ import type { Meter } from '@opentelemetry/api'
 import { descriptorSetPath } from '@brewmesh/gen/descriptors.ts'
 import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
-import { callAdapters, StreamRegistry, type CallAdapters } from './calls.ts'
+import { StreamRegistry } from './stream-registry.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { interceptCalls } from './interceptors.ts'
 import { createAdmission, type AdmissionSettings } from './admission.ts'
@@ -35,7 +35,6 @@ export interface GrpcServerOptions {
 export interface GrpcServer {
   server: Server
   health: HealthImplementation
-  calls: CallAdapters
   streams: StreamRegistry
   add(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void
   /** Serves a generated service from its route table (grpc/routes.ts). */
@@ -112,7 +111,6 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     server,
     health,
     streams,
-    calls: callAdapters(log, streams),
     add(definition, implementation) {
       server.addService(definition, implementation)
       // '/brewmesh.customer.v1.CustomerService/GetCustomer' -> 'brewmesh.customer.v1.CustomerService'
