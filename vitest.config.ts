@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['services/*/test/**/*.test.ts'],
+          include: ['services/*/test/**/*.test.ts', 'deploy/tools/*/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/node_modules/**'],
         },
       },

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The JavaScript half of scripts/deploy-check.sh:
+ *   node deploy/tools/validate/src/main.ts k8s FILE...                 rendered manifests against the schemas
+ *   node deploy/tools/validate/src/main.ts devcontainer FILE SCHEMA    devcontainer.json
+ *   node deploy/tools/validate/src/main.ts observability REPO          dashboards, Prometheus, Collector
+ * Exits 1 naming every problem, 2 on a usage error.
+ */
+import { validateDevcontainer } from './devcontainer.ts'
+import { validateK8s } from './k8s.ts'
+import { validateObservability } from './observability.ts'
+import type { Report } from './report.ts'
+
+const USAGE = 'usage: main.ts k8s FILE... | devcontainer FILE SCHEMA | observability REPO'
+
+async function run([mode, ...args]: string[]): Promise<Report | undefined> {
+  const [first, second] = args
+  if (mode === 'k8s' && args.length) return validateK8s(args)
+  if (mode === 'devcontainer' && first && second) return validateDevcontainer(first, second)
+  if (mode === 'observability' && first) return validateObservability(first)
+  return undefined
+}
+
+const report = await run(process.argv.slice(2))
+if (!report) {
+  console.error(USAGE)
+  process.exit(2)
+}
+for (const p of report.problems) console.error(`[validate] ${p}`)
+if (!report.problems.length) console.log(`[validate] ${report.summary}`)
+process.exit(report.problems.length ? 1 : 0)
