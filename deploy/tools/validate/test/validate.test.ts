@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { prometheusRule, validateAlertRules } from '../src/alert-rules.ts'
 import { validateDevcontainer } from '../src/devcontainer.ts'
 import { validateK8s } from '../src/k8s.ts'
 import { balanced, validateObservability } from '../src/observability.ts'
@@ -126,5 +127,25 @@ describe('observability', () => {
     expect(balanced('sum(rate(x_total[5m])) by (service)')).toBe(true)
     expect(balanced('sum(rate(x_total[5m]) by (service)')).toBe(false)
     expect(balanced(')(')).toBe(false)
+  })
+})
+
+describe('alert rules', () => {
+  const rules = join(REPO, 'deploy/prometheus/rules/brewmesh.rules.yml')
+
+  it('when the PrometheusRule is generated from the rules file, then it passes', () => {
+    const dir = scratch()
+    const object = file(dir, 'prometheus-rule.yaml', prometheusRule(rules))
+    expect(validateAlertRules(rules, object).problems).toEqual([])
+  })
+
+  it('the checked-in PrometheusRule carries the rules file', () => {
+    expect(validateAlertRules(rules, join(REPO, 'deploy/k8s/base/monitoring/prometheus-rule.yaml')).problems).toEqual([])
+  })
+
+  it('when an alert was changed in one file only, then it names the file to regenerate', () => {
+    const dir = scratch()
+    const object = file(dir, 'prometheus-rule.yaml', prometheusRule(rules).replace('> 1000', '> 5000'))
+    expect(validateAlertRules(rules, object).problems).toEqual([expect.stringContaining('its groups differ from')])
   })
 })
