@@ -176,6 +176,7 @@ check_alerting() {
   local rules=deploy/prometheus/rules/brewmesh.rules.yml
   promtool check rules "$rules" >&2 || die "$rules does not parse"
   (cd deploy/prometheus/rules && promtool test rules brewmesh.test.yml) >&2 || die "the alert rule tests failed (above)"
+  promtool check config deploy/observe/prometheus.yml >&2 || die "deploy/observe/prometheus.yml (scripts/observe.sh) is not valid"
   "$(node_bin)" "$VALIDATE" alert-rules "$rules" deploy/k8s/base/monitoring/prometheus-rule.yaml >&2 ||
     die "the Kubernetes PrometheusRule is not the rules file (above)"
 }

@@ -2,8 +2,11 @@
 # Brings the mesh up on this machine: set-up, PostgreSQL + Valkey + Kafka (scripts/stack.sh),
 # migrations, then the services as background processes (logs in .stack/logs/), and shows
 # them answering grpcurl. Run again to restart the services on the current code.
-#   bash scripts/up.sh          up, then a grpcurl demo
-#   bash scripts/up.sh down     stop the services (the stack keeps running: scripts/stack.sh down)
+#   bash scripts/up.sh             up, then a grpcurl demo
+#   bash scripts/up.sh --observe   the same with Jaeger (traces) and Prometheus (metrics, alert rules)
+#                                  as local processes (scripts/observe.sh), the services tracing to Jaeger
+#   bash scripts/up.sh down        stop the services and, if running, Jaeger and Prometheus (the stack
+#                                  keeps running: scripts/stack.sh down)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
@@ -28,7 +31,13 @@ stop_services() {
   done
 }
 
-if [[ ${1:-} == down ]]; then stop_services; exit 0; fi
+OBSERVE=false
+case "${1:-}" in
+  down) stop_services; bash scripts/observe.sh down; exit 0 ;;
+  --observe) OBSERVE=true ;;
+  '') ;;
+  *) log "usage: bash scripts/up.sh [--observe|down]"; exit 2 ;;
+esac
 
 bash scripts/bootstrap.sh grpcurl
 export PATH="$REPO/.stack/bin:$PATH"
@@ -37,6 +46,13 @@ bash scripts/stack.sh up
 source .stack/env
 mkdir -p "$LOGS" "$RUN"
 stop_services
+if $OBSERVE; then
+  bash scripts/observe.sh up
+  # Tracing is opt-in: with a traces endpoint the runtime loads the OpenTelemetry SDK (OTLP over
+  # HTTP to Jaeger). Only traces: Prometheus scrapes the metrics (OTEL_EXPORTER_OTLP_ENDPOINT would
+  # push them too, to a Jaeger that takes none).
+  export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:4318/v1/traces
+fi
 # Development tokens: the services trust .stack/dev-keys/public.pem (issuer brewmesh-dev).
 node_modules/.bin/node scripts/mint-token.ts --ensure-keys
 export AUTH_PUBLIC_KEY_FILE="$REPO/.stack/dev-keys/public.pem" AUTH_ISSUER=brewmesh-dev AUTH_AUDIENCE=brewmesh
@@ -128,3 +144,10 @@ grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_
 
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG
+if $OBSERVE; then
+  cat >&2 <<MSG
+[up] traces:  http://127.0.0.1:16686/search?service=order   (this order: http://127.0.0.1:16686/search?service=order&tags=%7B%22rpc.method%22%3A%22PlaceOrder%22%7D)
+[up] metrics: http://127.0.0.1:9090   e.g. sum by (event_type, outcome) (outbox_published_total); alerts: http://127.0.0.1:9090/alerts
+[up] repair:  pnpm ops dlq list brewmesh.order.events.v1   pnpm ops jobs failed loyalty   (README, "Operating brewmesh")
+MSG
+fi
