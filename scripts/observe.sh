@@ -8,7 +8,8 @@
 #
 # Jaeger v1.76.0 is built from the Go module proxy into .stack/observe/bin (its module has replace
 # directives, so `go install pkg@version` refuses it: the module is downloaded and built in place;
-# first build about 5 min). Prometheus and promtool come from Debian's `prometheus` package
+# first build 5-25 min depending on the machine). It has the query API but no UI: the UI assets are
+# an npm build that the Go module does not carry. Prometheus and promtool come from Debian's `prometheus` package
 # (apt-get install, once; its own service is masked first so it does not start). Config:
 # deploy/observe/{jaeger.yaml,prometheus.yml}. Data: .stack/observe (traces in memory).
 set -euo pipefail
@@ -97,7 +98,7 @@ up() {
   start ops-exporter http://127.0.0.1:9465/metrics env METRICS_HOST=127.0.0.1 METRICS_PORT=9465 \
     "$REPO/node_modules/node/bin/node" services/ops/src/main.ts exporter
   cat >&2 <<MSG
-[observe] traces:  $JAEGER_URL  (Jaeger UI; services send OTLP to http://127.0.0.1:4318)
+[observe] traces:  $JAEGER_URL/api/traces?service=order  (Jaeger's query API: a Go-built Jaeger has no UI; services send OTLP to http://127.0.0.1:4318)
 [observe] metrics: $PROMETHEUS_URL  (alerts: $PROMETHEUS_URL/alerts; targets: $PROMETHEUS_URL/targets)
 [observe] stop:    bash scripts/observe.sh down
 MSG

@@ -146,7 +146,7 @@ grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_
 MSG
 if $OBSERVE; then
   cat >&2 <<MSG
-[up] traces:  http://127.0.0.1:16686/search?service=order   (this order: http://127.0.0.1:16686/search?service=order&tags=%7B%22rpc.method%22%3A%22PlaceOrder%22%7D)
+[up] traces:  curl -s 'http://127.0.0.1:16686/api/traces?service=order&lookback=1h'   (Jaeger's API; no UI in a Go-built Jaeger: README)
 [up] metrics: http://127.0.0.1:9090   e.g. sum by (event_type, outcome) (outbox_published_total); alerts: http://127.0.0.1:9090/alerts
 [up] repair:  pnpm ops dlq list brewmesh.order.events.v1   pnpm ops jobs failed loyalty   (README, "Operating brewmesh")
 MSG
