@@ -95,7 +95,7 @@ up() {
     --web.listen-address=127.0.0.1:9090 --web.enable-lifecycle
   # shellcheck disable=SC1091
   [[ -f .stack/env ]] && source .stack/env
-  start ops-exporter http://127.0.0.1:9465/metrics env METRICS_HOST=127.0.0.1 METRICS_PORT=9465 \
+  start ops-exporter http://127.0.0.1:9466/metrics env METRICS_HOST=127.0.0.1 METRICS_PORT=9466 \
     "$REPO/node_modules/node/bin/node" services/ops/src/main.ts exporter
   cat >&2 <<MSG
 [observe] traces:  $JAEGER_URL/api/traces?service=order  (Jaeger's query API: a Go-built Jaeger has no UI; services send OTLP to http://127.0.0.1:4318)

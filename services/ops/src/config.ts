@@ -25,7 +25,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       port: reader.int('VALKEY_PORT', 6379, { min: 1, max: 65535 }),
       keyPrefix: reader.string('VALKEY_KEY_PREFIX', 'brewmesh'),
     },
-    metrics: { port: reader.int('METRICS_PORT', 9465, { min: 0, max: 65535 }), host: reader.string('METRICS_HOST', '0.0.0.0') },
+    metrics: { port: reader.int('METRICS_PORT', 9466, { min: 0, max: 65535 }), host: reader.string('METRICS_HOST', '0.0.0.0') },
     log: { level: reader.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info') },
   }
   reader.done()

@@ -9,7 +9,7 @@ import { failedJobs, queuePrefix, queuesOf, retryFailedJobs } from './failed-job
 import { ofDeployment } from './kafka-state.ts'
 
 const USAGE = `usage: pnpm ops <command>   (the services' environment: KAFKA_BROKERS, KAFKA_TOPIC_SUFFIX, VALKEY_*)
-  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9465) /metrics
+  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9466) /metrics
   dlq list TOPIC                           the dead letters of TOPIC (e.g. brewmesh.order.events.v1), decoded
   dlq replay TOPIC POSITION...             send them back to TOPIC (positions as listed: <partition>:<offset>)
   jobs failed SERVICE [QUEUE...]           failed jobs of a service's queues (all of them by default)
