@@ -6,7 +6,18 @@ import importX from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['gen/src/**', 'node_modules/**', '**/node_modules/**', '.stack/**'] },
+  {
+    ignores: [
+      'gen/src/**',
+      'gen/es/**',
+      'services/sdk/dist/**',
+      'services/sdk/.build/**',
+      'services/edge/web/dist/**',
+      'node_modules/**',
+      '**/node_modules/**',
+      '.stack/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config'
 
 // Projects: `unit` (pure domain rules, no I/O); `integration` (real PostgreSQL, Valkey and Kafka,
 // provisioned once by the testkit's global setup); `traced` (span assertions, with tracing set up
-// before any module loads), after it; and `disruptive`, outage drills that stop the shared Kafka
-// broker, alone at the end. Projects with different worker limits need their own groupOrder.
+// before any module loads), after it; `fuzz` (the mesh as four processes under fuzzed requests,
+// services/testkit/src/fuzz), alone so its deadlines measure the services rather than the load of
+// other tests; and `disruptive`, outage drills that stop the shared Kafka broker, alone at the end.
+// Projects with different worker limits need their own groupOrder.
 export default defineConfig({
   test: {
     projects: [
@@ -11,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['services/*/test/**/*.test.ts', 'deploy/tools/*/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.disrupt.test.ts', '**/*.traced.test.ts', '**/*.fuzz.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -43,6 +45,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'fuzz',
+          include: ['services/*/test/**/*.fuzz.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        test: {
           name: 'disruptive',
           include: ['services/*/test/**/*.disrupt.test.ts'],
           globalSetup: ['services/testkit/src/global-setup.ts'],
@@ -51,7 +65,7 @@ export default defineConfig({
           pool: 'forks',
           maxWorkers: 1,
           fileParallelism: false,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

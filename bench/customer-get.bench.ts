@@ -16,9 +16,10 @@ import {
   GetCustomerResponse,
   type CreateCustomerRequest,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { migrateCustomer, startApp, type App } from '@brewmesh/customer/src/app.ts'
+import { migrateCustomer, startApp } from '@brewmesh/customer/src/app.ts'
 import { readConfig } from '@brewmesh/customer/src/config.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
+import type { RunningService } from '@brewmesh/runtime/service'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { unary } from '@brewmesh/testkit/grpc.ts'
@@ -218,12 +219,12 @@ async function main(): Promise<void> {
   note(`infra from ${source}; schema ${env['DB_SCHEMA']}; migrating`)
   await migrateCustomer(config, createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' }))
 
-  let app: App | undefined
+  let app: RunningService | undefined
   let echo: EchoServer | undefined
   let client: CustomerServiceClient | undefined
   try {
     app = await startApp(config)
-    const feed = await Promise.race([app.feedReady.then(() => 'ready'), new Promise((r) => setTimeout(r, 30_000, 'not ready').unref())])
+    const feed = await Promise.race([app.ready.then(() => 'ready'), new Promise((r) => setTimeout(r, 30_000, 'not ready').unref())])
     if (feed !== 'ready') note('the customer event feed did not join its group within 30 s; measuring anyway')
     client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure(), { interceptors: [bearer(token)] })
     const c = client

@@ -20,18 +20,19 @@ import { performance } from 'node:perf_hooks'
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js'
 import { CustomerServiceClient, type WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { migrateCustomer, ORDER_EVENTS_TOPIC, startApp, type App } from '@brewmesh/customer/src/app.ts'
+import { migrateCustomer, startApp } from '@brewmesh/customer/src/app.ts'
 import { readConfig } from '@brewmesh/customer/src/config.ts'
-import { CUSTOMER_EVENTS_TOPIC } from '@brewmesh/customer/src/events/customer-events.ts'
 import { STATS_CONSUMER } from '@brewmesh/customer/src/events/order-stats.consumer.ts'
 import { STATS_QUEUE } from '@brewmesh/customer/src/jobs/stats-rollup.ts'
 import { createKafka, ensureTopics, topicName } from '@brewmesh/runtime/kafka/client.ts'
 import { deadLetterTopic } from '@brewmesh/runtime/kafka/consumer.ts'
 import { createLogger } from '@brewmesh/runtime/logger.ts'
+import type { RunningService } from '@brewmesh/runtime/service'
 import { closeValkey, createValkey, type Valkey } from '@brewmesh/runtime/valkey.ts'
 import { orderCompleted, orderEvent, testOrder, type ContractMessage } from '@brewmesh/testkit/contract-events.ts'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { ensureInfra } from './lib/infra.ts'
 import { interruptOnSignals } from './lib/interrupt.ts'
@@ -526,14 +527,14 @@ async function main(): Promise<void> {
   const db = pgClient(env, 'brewmesh-bench-stats')
   const jobsConnection = createValkey(config.valkey, log, 'jobs')
   const tap = new RollupTap(createValkey(config.valkey, log, 'subscriber'))
-  const orderTopic = topicName(config.kafka, ORDER_EVENTS_TOPIC)
+  const orderTopic = topicName(config.kafka, TOPICS.orderEvents)
   // The service's own queue (same name and prefix as in app.ts), for the rollup-capacity runs.
   const serviceQueue = new bullmq.Queue(STATS_QUEUE, { connection: jobsConnection, prefix: `${config.valkey.keyPrefix}:${config.service}` })
-  let app: App | undefined
+  let app: RunningService | undefined
   let client: CustomerServiceClient | undefined
   try {
     app = await startApp(config)
-    await within(app.statsReady, 60_000, 'order stats consumer group join')
+    await within(app.ready, 60_000, 'order stats consumer group join')
     await Promise.all([admin.connect(), producer.connect(), db.connect(), serviceQueue.waitUntilReady()])
     await tap.listen(`${config.valkey.keyPrefix}:customer-stats`)
     client = new CustomerServiceClient(`127.0.0.1:${app.grpcPort}`, credentials.createInsecure(), { interceptors: [bearer(token)] })
@@ -618,7 +619,7 @@ async function main(): Promise<void> {
     await serviceQueue.close().catch(() => undefined)
     await producer.disconnect().catch(() => undefined)
     await admin
-      .deleteTopics({ topics: [orderTopic, deadLetterTopic(orderTopic), topicName(config.kafka, CUSTOMER_EVENTS_TOPIC)] })
+      .deleteTopics({ topics: [orderTopic, deadLetterTopic(orderTopic), topicName(config.kafka, TOPICS.customerEvents)] })
       .catch(() => undefined)
     await admin.disconnect().catch(() => undefined)
     await db.end().catch(() => undefined)

@@ -21,7 +21,7 @@ import type { Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
 import { LoyaltyServiceClient } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import type { Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import { OrderServiceClient, type OrderLineInput } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import type { MenuItem, Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { OrderStatus, type MenuItem, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 
 export interface DemoClients {
   customer: CustomerServiceClient
@@ -212,7 +212,8 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
         tally(cancelled, placed)
         continue
       }
-      for (let step = 0; step < 3; step++) await call((md, cb) => c.order.advanceOrder({ id: placed.id, expectedStatus: 0 }, md, cb))
+      for (const expectedStatus of [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
+        await call((md, cb) => c.order.advanceOrder({ id: placed.id, expectedStatus }, md, cb))
       tally(completed, placed)
     }
   }

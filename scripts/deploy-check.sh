@@ -11,7 +11,8 @@
 #                   kustomize, then each object decoded strictly into the Kubernetes API
 #                   types (unknown fields fail), checked against the Kubernetes JSON schemas
 #                   (kubernetes-models; cert-manager's for Certificates) and against
-#                   brewmesh's rules (probes, non-root, resources, references between objects)
+#                   brewmesh's rules (probes, non-root, resources, references between objects),
+#                   and the edge: in every overlay, and behind an Ingress with TLS in production
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
@@ -155,6 +156,7 @@ check_k8s() {
   done < <(find deploy/k8s/overlays -name kustomization.yaml | sort)
   ((${#rendered[@]})) || die "no overlays under deploy/k8s/overlays"
   "$(node_bin)" "$VALIDATE" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
+  "$(node_bin)" "$VALIDATE" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
 }
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T0=$SECONDS
 bash scripts/bootstrap.sh grpcurl
+bash scripts/chromium.sh # Debian's chromium for the edge's browser test
 export PATH="$PWD/.stack/bin:$PATH"
 pnpm check
 bash scripts/stack.sh up

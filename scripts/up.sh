@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings the mesh up on this machine: set-up, PostgreSQL + Valkey + Kafka (scripts/stack.sh),
 # migrations, then the services as background processes (logs in .stack/logs/), and shows
-# them answering grpcurl. Run again to restart the services on the current code.
+# them answering grpcurl, and the edge (services/edge, :8080) answering curl. Run again to
+# restart the services on the current code.
 #   bash scripts/up.sh             up, then a grpcurl demo
 #   bash scripts/up.sh --observe   the same with Jaeger (traces) and Prometheus (metrics, alert rules)
 #                                  as local processes (scripts/observe.sh), the services tracing to Jaeger
@@ -18,7 +19,7 @@ log() { printf '[up] %s\n' "$*" >&2; }
 
 stop_services() {
   local entry name pid
-  for entry in "${SERVICES[@]}"; do
+  for entry in "edge services/edge 8080" "${SERVICES[@]}"; do
     read -r name _ _ <<<"$entry"
     pid="$(cat "$RUN/$name.pid" 2>/dev/null || true)"
     if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
@@ -87,6 +88,20 @@ for entry in "${SERVICES[@]}"; do
   log "$name: SERVING on 127.0.0.1:$port"
 done
 
+# The edge: the public API for curl, browsers and apps (gRPC, gRPC-Web, Connect) on :8080.
+log "edge: building the web page (services/edge/web/dist), starting on :8080 (log: $LOGS/edge.log)"
+(cd services/edge && "$REPO/node_modules/node/bin/node" scripts/build-web.ts >>"$LOGS/edge.log" 2>&1)
+(cd services/edge && EDGE_CORS_ORIGINS="${EDGE_CORS_ORIGINS:-http://localhost:5173}" OTEL_SERVICE_NAME=edge exec nohup setsid \
+  "$REPO/node_modules/node/bin/node" --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/edge.log" 2>&1 </dev/null &
+  echo $! >"$RUN/edge.pid")
+for i in $(seq 1 100); do
+  curl -sf -o /dev/null http://127.0.0.1:8080/readyz && break
+  kill -0 "$(cat "$RUN/edge.pid")" 2>/dev/null || { tail -n 30 "$LOGS/edge.log" >&2; log "ERROR: edge exited (log: $LOGS/edge.log)"; exit 1; }
+  ((i == 100)) && { tail -n 30 "$LOGS/edge.log" >&2; log "ERROR: edge not ready after 20 s"; exit 1; }
+  sleep 0.2
+done
+log "edge: ready on 127.0.0.1:8080 ($(curl -s http://127.0.0.1:8080/readyz))"
+
 demo() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 OPERATOR="$(mint --role operator --sub ops-demo)"
 BARISTA="$(mint --role barista --sub barista-demo)"
@@ -104,6 +119,10 @@ printf '\n$ grpcurl -plaintext -H "authorization: Bearer $OPERATOR" -d {...} 127
 id="$(sed -n 's/^ *"id": "\([0-9a-f-]*\)".*/\1/p' <<<"$created" | head -n1)"
 CUSTOMER="$(mint --role customer --sub "$id" --household "$HOUSEHOLD")"
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$id\"}" 127.0.0.1:50052 brewmesh.customer.v1.CustomerService/GetCustomer
+# The same call from outside the mesh: curl through the edge (Connect, JSON over HTTP/1.1).
+demo curl -sS http://127.0.0.1:8080/brewmesh.customer.v1.CustomerService/GetCustomer -H "authorization: Bearer $CUSTOMER" \
+  -H 'content-type: application/json' -d "{\"id\":\"$id\"}"
+echo >&2
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
   -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"menu_item_id\":\"$LATTE\",\"display_name\":\"Caffè Latte\",\"customization\":{\"size\":\"DRINK_SIZE_MEDIUM\",\"milk\":\"MILK_TYPE_OAT\"},\"pinned\":true}" \
   127.0.0.1:50054 brewmesh.favorites.v1.FavoritesService/AddFavorite
@@ -126,13 +145,16 @@ sleep 3 # the mock processor answers after PAYMENT_DELAY_MS (2 s); 80 % are appr
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$order_id\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder
 cat >&2 <<MSG
 
-[up] the mesh is up. Order :50051, Customer :50052, Loyalty :50053, Favorites :50054 (metrics on :9461-9464/metrics)
+[up] the mesh is up. Order :50051, Customer :50052, Loyalty :50053, Favorites :50054 (metrics on :9461-9464/metrics),
+[up] the edge on :8080 (curl, browsers: http://localhost:8080/app/, gRPC; metrics on :9465/metrics)
 [up] ready to paste (tokens valid 12 h; more with: pnpm mint-token --role customer|barista|support|operator|service --sub <id>):
 
 export PATH="$REPO/.stack/bin:\$PATH"
 export CUSTOMER_TOKEN='$CUSTOMER'   # demo customer $id, household $HOUSEHOLD
 export BARISTA_TOKEN='$BARISTA'
 export OPERATOR_TOKEN='$OPERATOR'
+export EDGE=http://localhost:8080 CUSTOMER_ID=$id
+curl -sS "\$EDGE/brewmesh.customer.v1.CustomerService/GetCustomer" -H "authorization: Bearer \$CUSTOMER_TOKEN" -H 'content-type: application/json' -d '{"id":"$id"}'
 grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
 grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$id"}' localhost:50052 brewmesh.customer.v1.CustomerService/GetCustomer
 grpcurl -plaintext -H "authorization: Bearer \$OPERATOR_TOKEN" -d '{"household_id":"$HOUSEHOLD"}' localhost:50052 brewmesh.customer.v1.CustomerService/ListCustomers

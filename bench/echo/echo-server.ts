@@ -5,6 +5,7 @@ import {
   ServerCredentials,
   type sendUnaryData,
   type ServerUnaryCall,
+  type ServerWritableStream,
   type ServiceDefinition,
 } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
@@ -48,6 +49,10 @@ export async function startEchoServer(options: { host?: string; port?: number; p
   server.addService(loaded.brewmesh.bench.echo.v1.EchoService.service, {
     echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUnaryData<EchoResponse>) {
       callback(null, { id: call.request.id, payload })
+    },
+    watch(call: ServerWritableStream<EchoRequest, EchoResponse>) {
+      call.write({ id: call.request.id, payload })
+      call.on('cancelled', () => call.end())
     },
   })
   const bound = await new Promise<number>((resolve, reject) =>

@@ -1,18 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { randomUUID } from 'node:crypto'
-import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { freePort, type InfraEnv } from '@brewmesh/testkit/infra.ts'
-import { migrateProcess, startProcess, type ServiceProcess } from '@brewmesh/testkit/processes.ts'
+import type { InfraEnv } from '@brewmesh/testkit/infra.ts'
+import { MESH_SERVICES, startMesh as startProcesses, type MeshService } from '@brewmesh/testkit/mesh.ts'
 import type { TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { deleteKeysWith, deleteTopicsWith } from './leftovers.ts'
 import { note } from './log.ts'
 import { childWithEnv } from './processes.ts'
 
-/** In start order: the Order Service calls the other three. */
-export const MESH_SERVICES = ['customer', 'favorites', 'loyalty', 'order'] as const
-export type MeshService = (typeof MESH_SERVICES)[number]
+export { MESH_SERVICES, type MeshService }
 
 /** The four services as separate Node processes (main.ts with the telemetry preload, as deployed). */
 export interface Mesh {
@@ -23,7 +16,7 @@ export interface Mesh {
   topicSuffix: string
   /** The last lines each process wrote (LOG_LEVEL decides how much), for a report on a failure. */
   output(service: MeshService): string
-  /** SIGTERM in reverse start order, then drops the schemas, deletes the topics and the keys. */
+  /** SIGTERM, then drops the schemas, deletes the topics and the keys. */
   stop(): Promise<void>
 }
 
@@ -31,51 +24,35 @@ const perService = <T>(value: (service: MeshService) => T) =>
   Object.fromEntries(MESH_SERVICES.map((s) => [s, value(s)])) as Record<MeshService, T>
 
 /**
- * Starts the mesh the way services/order/test/mesh-processes.int.test.ts does: each service with
- * isolatedEnv and a shared topic suffix, trusting `issuer`, the Order Service calling the others
- * with a service token from a file. `extra` goes into every service's environment.
+ * Starts the mesh as the tests do (testkit's startMesh: isolated schemas, a shared topic suffix,
+ * `issuer` trusted, the Order Service calling the others with a service token from a file) with
+ * `extra` in every service's environment. Stopping also removes what a bench leaves on the shared
+ * servers besides its schemas: topics and keys.
  */
 export async function startMesh(infra: InfraEnv, issuer: TestIssuer, extra: Record<string, string>): Promise<Mesh> {
-  const topicSuffix = `.p${randomUUID().replaceAll('-', '').slice(0, 10)}`
-  const ports = perService(() => 0)
-  for (const service of MESH_SERVICES) ports[service] = await freePort()
-  const tokenDir = mkdtempSync(join(tmpdir(), 'brewmesh-bench-'))
-  const tokenFile = join(tokenDir, 'order.token')
-  writeFileSync(tokenFile, await issuer.mint({ sub: 'order', roles: ['service'] }, { expiresIn: 12 * 3600 }))
-  const envs = perService((service) =>
-    isolatedEnv(service, infra, {
-      ...issuer.env,
-      KAFKA_TOPIC_SUFFIX: topicSuffix,
-      SERVICE_TOKEN_FILE: tokenFile,
-      CUSTOMER_SERVICE_ADDR: `dns:///127.0.0.1:${ports.customer}`,
-      FAVORITES_SERVICE_ADDR: `dns:///127.0.0.1:${ports.favorites}`,
-      LOYALTY_SERVICE_ADDR: `dns:///127.0.0.1:${ports.loyalty}`,
-      ...extra,
-    }),
-  )
-  const running: ServiceProcess[] = []
+  const mesh = await startProcesses(infra, issuer, { env: extra })
+  const failed = (what: string) => (err: unknown) => void note(`could not ${what}: ${(err as Error).message}`)
   const stop = async () => {
-    for (const p of [...running].reverse()) {
-      const code = await p.stop()
-      if (code !== 0) note(`${p.name} exited with ${code} after SIGTERM:\n${p.output().slice(-2000)}`)
+    const codes = await mesh.stop().catch(failed('stop the mesh and drop its schemas'))
+    for (const service of MESH_SERVICES) {
+      const code = codes?.[service]
+      if (codes && code !== 0) note(`${service} exited with ${code} after SIGTERM:\n${mesh.processes[service].output().slice(-2000)}`)
     }
-    const failed = (what: string) => (err: unknown) => void note(`could not ${what}: ${(err as Error).message}`)
     let keys = 0
-    for (const env of Object.values(envs)) {
-      await dropSchema(env).catch(failed(`drop schema ${env['DB_SCHEMA']}`))
+    for (const env of Object.values(mesh.envs))
       keys += (await deleteKeysWith(infra, env['VALKEY_KEY_PREFIX']!).catch(failed('delete keys'))) ?? 0
-    }
-    const topics = (await deleteTopicsWith(infra, topicSuffix).catch(failed('delete topics'))) ?? 0
+    const topics = (await deleteTopicsWith(infra, mesh.topicSuffix).catch(failed('delete topics'))) ?? 0
     note(`mesh stopped; dropped ${MESH_SERVICES.length} schemas, ${topics} topics, ${keys} keys`)
-    rmSync(tokenDir, { recursive: true, force: true })
   }
   try {
-    for (const service of MESH_SERVICES) {
-      await migrateProcess(service, envs[service])
-      running.push(await startProcess(service, ports[service], envs[service]))
+    return {
+      ports: mesh.ports,
+      envs: mesh.envs,
+      pids: perService((service) => pidOf(service, mesh.envs[service])),
+      topicSuffix: mesh.topicSuffix,
+      output: (service) => mesh.processes[service].output(),
+      stop,
     }
-    const output = (service: MeshService) => running.find((p) => p.name === service)?.output() ?? ''
-    return { ports, envs, pids: perService((service) => pidOf(service, envs[service])), topicSuffix, output, stop }
   } catch (err) {
     await stop()
     throw err

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
 import type { StatsJobSettings } from './jobs/stats-rollup.ts'
 
 export interface CustomerConfig extends BaseConfig {
+  /** How long a customer stays in Valkey (`customer:{id}`) after a read filled it. */
   cache: { ttlSeconds: number }
-  /** Published outbox rows and processed-event ids are purged after this many days. */
+  /** The statistics jobs: rollup debounce, archive age, and the nightly full rollup and archive schedules. */
   stats: StatsJobSettings
 }
 

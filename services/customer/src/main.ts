@@ -1,4 +1,4 @@
-import { runService } from '@brewmesh/runtime/service.ts'
+import { runService } from '@brewmesh/runtime/service'
 import { startApp } from './app.ts'
 import { readConfig } from './config.ts'
 

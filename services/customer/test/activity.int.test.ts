@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Activity_Kind, type ActivityFeedResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { Activity_Kind, type ActivityFeedRequest, type ActivityFeedResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { orderEvent, publish, testOrder } from '@brewmesh/testkit/contract-events.ts'
-import { StreamReader } from '@brewmesh/testkit/grpc.ts'
-import { LOYALTY_EVENTS_TOPIC, ORDER_EVENTS_TOPIC } from '../src/app.ts'
+import { pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -34,18 +34,19 @@ describe('ActivityFeed with order and loyalty activity', () => {
     const household = randomUUID()
     const parent = await createCustomer(svc.client, { householdId: household })
     const child = await createCustomer(svc.client, { householdId: household })
-    const feed = svc.client.activityFeed()
-    const reader = new StreamReader<ActivityFeedResponse>(feed)
-    feed.write({ action: { $case: 'subscribe', value: { target: { $case: 'householdId', value: household } } } })
+    const feed = pushable<ActivityFeedRequest>()
+    const done = new AbortController()
+    const reader = new StreamReader<ActivityFeedResponse>(svc.client.activityFeed(feed, { signal: done.signal }))
+    feed.push({ action: { $case: 'subscribe', value: { target: { $case: 'householdId', value: household } } } })
     expect((await reader.next()).message?.$case).toBe('ack')
 
     const order = testOrder({ customerId: parent.id, householdId: household })
     const placed = orderEvent(order, { $case: 'placed', value: { order } })
-    await publish(brokers, ORDER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX'], [placed, placed]) // delivered twice
+    await publish(brokers, TOPICS.orderEvents + env['KAFKA_TOPIC_SUFFIX'], [placed, placed]) // delivered twice
     const earned = pointsEarned(child.id, 45)
-    await publish(brokers, LOYALTY_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX'], [earned])
+    await publish(brokers, TOPICS.loyaltyEvents + env['KAFKA_TOPIC_SUFFIX'], [earned])
     const stranger = testOrder({ customerId: randomUUID(), householdId: randomUUID() })
-    await publish(brokers, ORDER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX'], [
+    await publish(brokers, TOPICS.orderEvents + env['KAFKA_TOPIC_SUFFIX'], [
       orderEvent(stranger, { $case: 'placed', value: { order: stranger } }),
     ])
 
@@ -57,6 +58,6 @@ describe('ActivityFeed with order and loyalty activity', () => {
       [Activity_Kind.KIND_LOYALTY, child.id, 'earned 45 points (balance 45)'],
     ])
     await expect(reader.next(1500)).rejects.toThrow(/no message/) // no duplicate, nothing from another household
-    feed.cancel()
+    done.abort()
   })
 })

@@ -1,14 +1,11 @@
-import { credentials, status, type ClientWritableStream } from '@grpc/grpc-js'
+import { credentials, status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ImportCustomersRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import {
-  HealthCheckResponse_ServingStatus as Serving,
-  HealthClient,
-  type HealthCheckResponse,
-} from '@brewmesh/gen/grpc/health/v1/health.ts'
-import { retryDelayOf } from '@brewmesh/runtime/grpc/status.ts'
+import { HealthCheckResponse_ServingStatus as Serving, HealthService } from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
+import { retryDelayOf } from '@brewmesh/sdk/errors.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 // Two calls at once, none waiting; one open stream.
@@ -19,10 +16,10 @@ const env = customerEnv({
   ADMISSION_RETRY_AFTER_MS: '300',
 })
 let svc: Running
-let health: HealthClient
+let health: PromiseClient<typeof HealthService>
 beforeAll(async () => {
   svc = await startCustomer(env, { waitForFeed: false })
-  health = new HealthClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure())
+  health = createClient(HealthService, svc.address, credentials.createInsecure())
 })
 afterAll(async () => {
   health?.close()
@@ -30,16 +27,12 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const servingStatus = () =>
-  unary<HealthCheckResponse>((cb) => health.check({ service: 'brewmesh.customer.v1.CustomerService' }, cb)).then((r) => r.status)
+const servingStatus = () => health.check({ service: 'brewmesh.customer.v1.CustomerService' }).then((r) => r.status)
 
 /** An import left open: a client-streaming call holds its slot until it is half-closed. */
-function openImport(): { call: ClientWritableStream<ImportCustomersRequest>; done: Promise<unknown> } {
-  let call!: ClientWritableStream<ImportCustomersRequest>
-  const done = new Promise((resolve, reject) => {
-    call = svc.client.importCustomers((err, response) => (err ? reject(err) : resolve(response)))
-  })
-  return { call, done }
+function openImport() {
+  const rows = pushable<ImportCustomersRequest>()
+  return { rows, done: svc.client.importCustomers(rows) }
 }
 
 describe('admission control', () => {
@@ -48,7 +41,7 @@ describe('admission control', () => {
     const imports = [openImport(), openImport()]
     // Both imports have reached the handler once the server counts them.
     await eventually(async () => {
-      const err = await failure(unary((cb) => svc.client.getCustomer({ id: customer.id }, cb)))
+      const err = await failure(svc.client.getCustomer({ id: customer.id }))
       expect(err.code).toBe(status.RESOURCE_EXHAUSTED)
       expect(err.details).toMatch(/calls are in progress/)
       const delay = retryDelayOf(err)
@@ -57,24 +50,22 @@ describe('admission control', () => {
     })
     expect(await servingStatus()).toBe(Serving.SERVING)
 
-    for (const { call } of imports) call.end()
+    for (const { rows } of imports) rows.end()
     await Promise.all(imports.map((i) => i.done))
-    const read = await unary<{ customer?: { id: string } }>((cb) => svc.client.getCustomer({ id: customer.id }, cb))
+    const read = await svc.client.getCustomer({ id: customer.id })
     expect(read.customer?.id).toBe(customer.id)
   })
 
   it('when the stream bound is reached, then another stream is refused while unary calls still get through', async () => {
     const customer = await createCustomer(svc.client)
-    const first = svc.client.watchCustomer({ id: customer.id })
-    const snapshot = new StreamReader(first)
+    const first = new AbortController()
+    const snapshot = new StreamReader(svc.client.watchCustomer({ id: customer.id }, { signal: first.signal }))
     expect(await snapshot.next()).toBeDefined()
 
     const refused = await new StreamReader(svc.client.watchCustomer({ id: customer.id })).end()
     expect(refused?.code).toBe(status.RESOURCE_EXHAUSTED)
     expect(retryDelayOf(refused)).toBeGreaterThan(0)
-    expect((await unary<{ customer?: { id: string } }>((cb) => svc.client.getCustomer({ id: customer.id }, cb))).customer?.id).toBe(
-      customer.id,
-    )
-    first.cancel()
+    expect((await svc.client.getCustomer({ id: customer.id })).customer?.id).toBe(customer.id)
+    first.abort()
   })
 })

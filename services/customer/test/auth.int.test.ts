@@ -3,241 +3,112 @@ import { createServer, type Server } from 'node:http'
 import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CustomerServiceClient,
-  type ActivityFeedResponse,
-  type CustomerServiceClient as Client,
-} from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import {
+  CustomerServiceService,
+  type ActivityFeedRequest,
+  type ActivityFeedResponse,
+} from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
+import { accessCases } from '@brewmesh/testkit/access-matrix.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { customer } from '@brewmesh/testkit/principals.ts'
 import { bearer, signToken, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
+import { ACCESS } from '../src/grpc/access.ts'
+import {
+  cleanup,
+  createCustomer,
+  customerEnv,
+  newAddress,
+  newCustomerRequest,
+  startCustomer,
+  type CustomerClient,
+  type Running,
+} from './support.ts'
 
 let svc: Running
 const env = customerEnv()
 const household = randomUUID()
 let member: Customer // the customer the calls are about
-let sibling: Customer // same household
 let stranger: Customer // another household
 let addressId: string
 
 beforeAll(async () => {
   svc = await startCustomer(env, { waitForFeed: false })
   member = await createCustomer(svc.client, { householdId: household })
-  sibling = await createCustomer(svc.client, { householdId: household })
   stranger = await createCustomer(svc.client, { householdId: randomUUID() })
-  const created = await unary<{ address?: { id: string } }>((cb) =>
-    svc.client.createAddress(
-      {
-        address: {
-          id: '',
-          customerId: member.id,
-          street: '1 Main St',
-          city: 'Springfield',
-          stateProvince: 'IL',
-          postalCode: '12345',
-          countryCode: 'US',
-          label: '',
-        },
-      },
-      cb,
-    ),
-  )
-  addressId = created.address!.id
+  addressId = (await svc.client.createAddress({ address: newAddress(member.id) })).address!.id
 })
 afterAll(async () => {
   await svc?.stop()
   await cleanup(env)
 })
 
-const anonymous = () => new CustomerServiceClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure())
-const withToken = (token: string) =>
-  new CustomerServiceClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure(), { interceptors: [bearer(token)] })
-const customerToken = (c: Customer): TokenClaims => ({ sub: c.id, roles: ['customer'], household_id: c.householdId })
-
-/** Each RPC as a call whose outcome is a status code (OK or the refusal), about `member`. */
-type Call = (client: Client) => Promise<unknown>
-const streamStatus = (stream: NodeJS.EventEmitter & { cancel(): void }) =>
-  new Promise<void>((resolve, reject) => {
-    stream.on('data', () => {
-      stream.cancel()
-      resolve()
-    })
-    stream.on('error', (err: ServiceError) => (err.code === status.CANCELLED ? resolve() : reject(err)))
-    stream.on('end', () => resolve())
-  })
-const RPCS: Record<string, { call: Call; wrongRole: TokenClaims; otherCustomer: boolean }> = {
-  GetCustomer: {
-    call: (c) => unary((cb) => c.getCustomer({ id: member.id }, cb)),
-    wrongRole: { sub: 'loyalty-x', roles: ['service'] },
-    otherCustomer: true,
-  },
-  UpdateCustomer: {
-    call: (c) =>
-      unary((cb) =>
-        c.updateCustomer({ customer: { ...member, displayName: 'Auth' }, updateMask: ['display_name'], expectedVersion: 0 }, cb),
-      ),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  ListCustomers: {
-    call: (c) => unary((cb) => c.listCustomers({ pageSize: 5, pageToken: '', householdId: household }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  ActivateCustomer: {
-    call: (c) => unary((cb) => c.activateCustomer({ id: member.id }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  DeactivateCustomer: {
-    call: (c) => unary((cb) => c.deactivateCustomer({ id: stranger.id, reason: '' }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  RecordLogin: {
-    call: (c) => unary((cb) => c.recordLogin({ id: member.id }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  CreateAddress: {
-    call: (c) =>
-      unary((cb) =>
-        c.createAddress(
-          {
-            address: {
-              id: '',
-              customerId: member.id,
-              street: '2 Elm St',
-              city: 'Springfield',
-              stateProvince: 'IL',
-              postalCode: '12345',
-              countryCode: 'US',
-              label: '',
-            },
-          },
-          cb,
-        ),
-      ),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  ListAddresses: {
-    call: (c) => unary((cb) => c.listAddresses({ customerId: member.id }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  UpdateAddress: {
-    call: (c) =>
-      unary((cb) =>
-        c.updateAddress(
-          {
-            address: {
-              id: addressId,
-              customerId: '',
-              street: '',
-              city: 'Shelbyville',
-              stateProvince: '',
-              postalCode: '',
-              countryCode: '',
-              label: '',
-            },
-            updateMask: ['city'],
-          },
-          cb,
-        ),
-      ),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  WatchCustomer: {
-    call: (c) => streamStatus(c.watchCustomer({ id: member.id })),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  ImportCustomers: {
-    call: (c) =>
-      new Promise((resolve, reject) => {
-        const call = c.importCustomers((err, res) => (err ? reject(err) : resolve(res)))
-        call.write({ ...newCustomerRequest(), rowNumber: '1' })
-        call.end()
-      }),
-    wrongRole: { sub: 's1', roles: ['support'] },
-    otherCustomer: true,
-  },
-  ActivityFeed: {
-    call: (c) =>
-      new Promise<void>((resolve, reject) => {
-        const call = c.activityFeed()
-        const reader = new StreamReader(call)
-        call.write({ action: { $case: 'subscribe', value: { target: { $case: 'customerId', value: member.id } } } })
-        reader.next().then(() => {
-          call.cancel()
-          resolve()
-        }, reject)
-      }),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  CreateCustomer: {
-    call: (c) => unary((cb) => c.createCustomer(newCustomerRequest(), cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
-  DeleteAddress: {
-    call: (c) => unary((cb) => c.deleteAddress({ id: randomUUID() }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: false,
-  },
-  DeleteCustomer: {
-    call: (c) => unary((cb) => c.deleteCustomer({ id: member.id, expectedVersion: 999 }, cb)),
-    wrongRole: { sub: 'b1', roles: ['barista'] },
-    otherCustomer: true,
-  },
+const clients: CustomerClient[] = []
+const withToken = (token?: string, at = svc.address) => {
+  const c = createClient(CustomerServiceService, at, credentials.createInsecure(), token ? { interceptors: [bearer(token)] } : {})
+  clients.push(c)
+  return c
 }
+afterAll(() => clients.forEach((c) => c.close()))
 
-/** The token each RPC's rule admits. */
-const RIGHT: Record<string, () => TokenClaims> = {
-  GetCustomer: () => customerToken(sibling), // a household member
-  UpdateCustomer: () => customerToken(member),
-  ListCustomers: () => customerToken(sibling),
-  ActivateCustomer: () => ({ sub: 's1', roles: ['support'] }),
-  DeactivateCustomer: () => ({ sub: 'op', roles: ['operator'] }),
-  RecordLogin: () => ({ sub: 'identity', roles: ['service'] }),
-  CreateAddress: () => customerToken(member),
-  ListAddresses: () => ({ sub: 'order', roles: ['service'] }),
-  UpdateAddress: () => customerToken(member),
-  WatchCustomer: () => customerToken(sibling),
-  ImportCustomers: () => ({ sub: 'op', roles: ['operator'] }),
-  ActivityFeed: () => customerToken(sibling),
-  CreateCustomer: () => ({ sub: 'identity', roles: ['service'] }),
-  DeleteAddress: () => ({ sub: 's1', roles: ['support'] }),
-  DeleteCustomer: () => customerToken(member),
-}
-const codeOf = async (p: Promise<unknown>) =>
+const customerToken = (c: Customer): TokenClaims => customer(c.id, c.householdId)
+const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => status.OK,
     (err: ServiceError) => err.code,
   )
+/** A stream's outcome: its first message (then the call is cancelled), or its status. */
+const firstOf = async (messages: AsyncIterable<unknown>) => {
+  for await (const _ of messages) return
+}
+const subscribe = (target: NonNullable<ActivityFeedRequest['action']>['value']['target']): ActivityFeedRequest => ({
+  action: { $case: 'subscribe', value: { target } },
+})
+
+/** Every RPC, about `member` (or their address). */
+const RPCS: Record<keyof typeof ACCESS, (c: CustomerClient) => Promise<unknown>> = {
+  CreateCustomer: (c) => c.createCustomer(newCustomerRequest()),
+  GetCustomer: (c) => c.getCustomer({ id: member.id }),
+  UpdateCustomer: (c) =>
+    c.updateCustomer({ customer: { ...member, displayName: 'Auth' }, updateMask: ['display_name'], expectedVersion: 0 }),
+  // A stale expected version: authorized, then ABORTED, so the customer stays for the other cases.
+  DeleteCustomer: (c) => c.deleteCustomer({ id: member.id, expectedVersion: 999 }),
+  ListCustomers: (c) => c.listCustomers({ pageSize: 5, pageToken: '', householdId: household }),
+  ActivateCustomer: (c) => c.activateCustomer({ id: member.id }),
+  DeactivateCustomer: (c) => c.deactivateCustomer({ id: stranger.id, reason: '' }),
+  RecordLogin: (c) => c.recordLogin({ id: member.id }),
+  CreateAddress: (c) => c.createAddress({ address: newAddress(member.id) }),
+  ListAddresses: (c) => c.listAddresses({ customerId: member.id }),
+  UpdateAddress: (c) =>
+    c.updateAddress({ address: { ...newAddress(member.id), id: addressId, city: 'Shelbyville' }, updateMask: ['city'] }),
+  // An address of the member's own for each call, so an allowed deletion leaves the next case one.
+  DeleteAddress: async (c) => c.deleteAddress({ id: (await svc.client.createAddress({ address: newAddress(member.id) })).address!.id }),
+  WatchCustomer: (c) => firstOf(c.watchCustomer({ id: member.id })),
+  ImportCustomers: (c) => c.importCustomers([{ ...newCustomerRequest(), rowNumber: '1' }]),
+  ActivityFeed: (c) => firstOf(c.activityFeed([subscribe({ $case: 'customerId', value: member.id })])),
+  GetCustomerStats: (c) => c.getCustomerStats({ customerId: member.id }),
+  WatchCustomerStats: (c) => firstOf(c.watchCustomerStats({ customerId: member.id })),
+}
 
 describe('authentication and authorization, for every CustomerService RPC', () => {
-  for (const [rpc, spec] of Object.entries(RPCS)) {
-    it(`${rpc}: no token and an expired token are UNAUTHENTICATED; another customer and a wrong role are PERMISSION_DENIED; the right token passes`, async () => {
-      expect(await codeOf(spec.call(anonymous()))).toBe(status.UNAUTHENTICATED)
-      const expired = await svc.issuer.mint(RIGHT[rpc]!(), { expiresIn: -120 })
-      expect(await codeOf(spec.call(withToken(expired)))).toBe(status.UNAUTHENTICATED)
-      if (spec.otherCustomer)
-        expect(await codeOf(spec.call(withToken(await svc.issuer.mint(customerToken(stranger)))))).toBe(status.PERMISSION_DENIED)
-      expect(await codeOf(spec.call(withToken(await svc.issuer.mint(spec.wrongRole))))).toBe(status.PERMISSION_DENIED)
-      const outcome = await codeOf(spec.call(withToken(await svc.issuer.mint(RIGHT[rpc]!()))))
-      // DeleteCustomer with a stale version and DeleteAddress of an unknown id get past authorization.
-      expect(outcome).toBe(rpc === 'DeleteCustomer' ? status.ABORTED : rpc === 'DeleteAddress' ? status.NOT_FOUND : status.OK)
+  for (const [rpc, call] of Object.entries(RPCS) as [keyof typeof ACCESS, (c: CustomerClient) => Promise<unknown>][]) {
+    it(`${rpc}: no token and an expired token are UNAUTHENTICATED; every caller its access rule names passes, every other is PERMISSION_DENIED`, async () => {
+      expect(await codeOf(call(withToken()))).toBe(status.UNAUTHENTICATED)
+      expect(await codeOf(call(withToken(await svc.issuer.mint(customerToken(member), { expiresIn: -120 }))))).toBe(status.UNAUTHENTICATED)
+      const passed = rpc === 'DeleteCustomer' ? status.ABORTED : status.OK
+      for (const c of accessCases(ACCESS[rpc], member.id, household)) {
+        // ListCustomers is about a household, not a customer: the matrix's customer is a member of it.
+        const allowed = c.allowed || (rpc === 'ListCustomers' && c.who === 'the customer')
+        const code = await codeOf(call(withToken(await svc.issuer.mint(c.claims))))
+        expect({ caller: c.who, code }).toEqual({ caller: c.who, code: allowed ? passed : status.PERMISSION_DENIED })
+      }
     })
   }
 
   it('refuses tokens from another issuer or audience, not yet valid, or with a bad signature', async () => {
     const claims = customerToken(member)
-    const call = (token: string) => codeOf(unary((cb) => withToken(token).getCustomer({ id: member.id }, cb)))
+    const call = (token: string) => codeOf(withToken(token).getCustomer({ id: member.id }))
     expect(await call(await svc.issuer.mint(claims, { issuer: 'someone-else' }))).toBe(status.UNAUTHENTICATED)
     expect(await call(await svc.issuer.mint(claims, { audience: 'other-api' }))).toBe(status.UNAUTHENTICATED)
     expect(await call(await svc.issuer.mint(claims, { notBefore: 3600 }))).toBe(status.UNAUTHENTICATED)
@@ -248,23 +119,23 @@ describe('authentication and authorization, for every CustomerService RPC', () =
   })
 
   it('does not tell a customer which ids exist outside their household', async () => {
-    const asMember = await svc.clientAs(customerToken(member))
-    const unknown = await codeOf(unary((cb) => asMember.getCustomer({ id: randomUUID() }, cb)))
-    const existing = await codeOf(unary((cb) => asMember.getCustomer({ id: stranger.id }, cb)))
+    const asMember = await svc.as(customerToken(member))
+    const unknown = await codeOf(asMember.getCustomer({ id: randomUUID() }))
+    const existing = await codeOf(asMember.getCustomer({ id: stranger.id }))
     expect([unknown, existing]).toEqual([status.PERMISSION_DENIED, status.PERMISSION_DENIED])
   })
 
   it('checks every subscription a feed adds, not only the first', async () => {
-    const feed = (await svc.clientAs(customerToken(member))).activityFeed()
-    const reader = new StreamReader<ActivityFeedResponse>(feed)
-    feed.write({ action: { $case: 'subscribe', value: { target: { $case: 'householdId', value: household } } } })
+    const requests = pushable<ActivityFeedRequest>()
+    const reader = new StreamReader<ActivityFeedResponse>((await svc.as(customerToken(member))).activityFeed(requests))
+    requests.push(subscribe({ $case: 'householdId', value: household }))
     expect((await reader.next()).message?.$case).toBe('ack')
-    feed.write({ action: { $case: 'subscribe', value: { target: { $case: 'customerId', value: stranger.id } } } })
+    requests.push(subscribe({ $case: 'customerId', value: stranger.id }))
     expect((await reader.end())?.code).toBe(status.PERMISSION_DENIED)
   })
 
   it('leaves health and reflection open without a token', async () => {
-    const err = await failure(unary((cb) => anonymous().getCustomer({ id: member.id }, cb)))
+    const err = await failure(withToken().getCustomer({ id: member.id }))
     expect(err.code).toBe(status.UNAUTHENTICATED)
     expect(svc.app.health.dependencies.get('postgres')).toBe(true)
   })
@@ -290,16 +161,8 @@ describe('keys from a JWKS endpoint', () => {
     const url = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`
     const rotEnv = { ...env, INSTANCE_ID: `${env['INSTANCE_ID']}-jwks`, AUTH_JWKS_URL: url, AUTH_PUBLIC_KEY: '' }
     rotating = await startCustomer(rotEnv, { migrate: false, waitForFeed: false })
-    const address = `127.0.0.1:${rotating.app.grpcPort}`
-    const get = (token: string) =>
-      codeOf(
-        unary((cb) =>
-          new CustomerServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(token)] }).getCustomer(
-            { id: member.id },
-            cb,
-          ),
-        ),
-      )
+    const address = rotating.address
+    const get = (token: string) => codeOf(withToken(token, address).getCustomer({ id: member.id }))
     const staff = { sub: 's1', roles: ['support'] }
 
     expect(await get(await signToken(first.privateKey, 'RS256', 'k1', staff))).toBe(status.OK)

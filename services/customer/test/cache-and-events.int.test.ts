@@ -1,17 +1,13 @@
 import { Redis } from 'iovalkey'
 import { credentials } from '@grpc/grpc-js'
-import {
-  HealthCheckResponse_ServingStatus as Serving,
-  HealthClient,
-  type HealthCheckResponse,
-} from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { HealthCheckResponse_ServingStatus as Serving, HealthService } from '@brewmesh/gen/grpc/health/v1/health.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Customer as CustomerMessage, type Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { Customer as CustomerMessage } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { CUSTOMER_EVENTS_TOPIC } from '../src/events/customer-events.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -21,7 +17,7 @@ const env = customerEnv()
 beforeAll(async () => {
   svc = await startCustomer(env)
   valkey = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']) })
-  recorder = await topicRecorder(env['KAFKA_BROKERS']!, CUSTOMER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX'])
+  recorder = await topicRecorder(env['KAFKA_BROKERS']!, TOPICS.customerEvents + env['KAFKA_TOPIC_SUFFIX'])
 })
 afterAll(async () => {
   await recorder?.stop()
@@ -30,7 +26,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const get = (s: Running, id: string) => unary<{ customer?: Customer }>((cb) => s.client.getCustomer({ id }, cb)).then((r) => r.customer!)
+const get = (s: Running, id: string) => s.client.getCustomer({ id }).then((r) => r.customer!)
 const metric = async (s: Running, name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${s.app.metricsPort}/metrics`)).text()
   const line = text.split('\n').find((l) => l.startsWith(name))
@@ -57,9 +53,7 @@ describe('the customer cache', () => {
   it('drops the cached copy on a change, so the next read sees it', async () => {
     const c = await createCustomer(svc.client)
     await get(svc, c.id)
-    await unary((cb) =>
-      svc.client.updateCustomer({ customer: { ...c, displayName: 'Changed' }, updateMask: ['display_name'], expectedVersion: 0 }, cb),
-    )
+    await svc.client.updateCustomer({ customer: { ...c, displayName: 'Changed' }, updateMask: ['display_name'], expectedVersion: 0 })
     expect(await valkey.exists(`customer:${c.id}`)).toBe(0)
     expect((await get(svc, c.id)).displayName).toBe('Changed')
   })
@@ -69,9 +63,7 @@ describe('the customer cache', () => {
     const stale = Buffer.from(CustomerMessage.encode({ ...c, displayName: 'Stale' }).finish())
     // Hold the event back: pause the relay, change, then plant the stale copy a racing replica would write.
     await svc.app.relay.stop(0)
-    await unary((cb) =>
-      svc.client.updateCustomer({ customer: { ...c, displayName: 'Fresh' }, updateMask: ['display_name'], expectedVersion: 0 }, cb),
-    )
+    await svc.client.updateCustomer({ customer: { ...c, displayName: 'Fresh' }, updateMask: ['display_name'], expectedVersion: 0 })
     await valkey.set(`customer:${c.id}`, stale, 'EX', 300)
     expect((await get(svc, c.id)).displayName).toBe('Stale')
     svc.app.relay.start()
@@ -81,14 +73,21 @@ describe('the customer cache', () => {
 
 describe('call metrics', () => {
   it('counts calls by method and status code and times them, under the service prefix', async () => {
+    // Counted from where the file's earlier cases left them (they read customers too).
+    const calls = async (code: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${svc.app.metricsPort}/metrics`)).text()
+      const line = new RegExp(`^customer_service_requests_total\\{method="GetCustomer",code="${code}"\\} (\\d+)$`, 'm').exec(text)
+      return { text, count: Number(line?.[1] ?? 0) }
+    }
+    const [ok, invalid] = [(await calls('OK')).count, (await calls('INVALID_ARGUMENT')).count]
     const c = await createCustomer(svc.client)
     await get(svc, c.id)
     await get(svc, c.id).catch(() => undefined)
-    await unary((cb) => svc.client.getCustomer({ id: 'nope' }, cb)).catch(() => undefined)
-    const text = await (await fetch(`http://127.0.0.1:${svc.app.metricsPort}/metrics`)).text()
-    expect(text).toMatch(/^customer_service_requests_total\{method="GetCustomer",code="OK"\} [2-9]/m)
-    expect(text).toMatch(/^customer_service_requests_total\{method="GetCustomer",code="INVALID_ARGUMENT"\} 1$/m)
-    expect(text).toMatch(/^customer_service_duration_seconds_bucket\{method="CreateCustomer",code="OK",le="0.1"\} \d+/m)
+    await svc.client.getCustomer({ id: 'nope' }).catch(() => undefined)
+    expect((await calls('OK')).count).toBe(ok + 2)
+    const after = await calls('INVALID_ARGUMENT')
+    expect(after.count).toBe(invalid + 1)
+    expect(after.text).toMatch(/^customer_service_duration_seconds_bucket\{method="CreateCustomer",code="OK",le="0.1"\} \d+/m)
   })
 })
 
@@ -104,8 +103,8 @@ describe('with Valkey down', () => {
       expect(down.app.health.dependencies.get('valkey')).toBe(false)
       expect(await down.app.health.refresh()).toBe('SERVING')
       // grpc.health.v1 says what is degraded: the dependency has a status of its own.
-      const health = new HealthClient(`127.0.0.1:${down.app.grpcPort}`, credentials.createInsecure())
-      const status = (service: string) => unary<HealthCheckResponse>((cb) => health.check({ service }, cb)).then((r) => r.status)
+      const health = createClient(HealthService, down.address, credentials.createInsecure())
+      const status = (service: string) => health.check({ service }).then((r) => r.status)
       expect(await status('')).toBe(Serving.SERVING)
       expect(await status('dependency/valkey')).toBe(Serving.NOT_SERVING)
       expect(await status('dependency/postgres')).toBe(Serving.SERVING)
@@ -120,12 +119,10 @@ describe('with Valkey down', () => {
 describe('customer events', () => {
   it('publishes each change once, in order, keyed by customer id, with headers matching the payload', async () => {
     const c = await createCustomer(svc.client)
-    await unary((cb) =>
-      svc.client.updateCustomer({ customer: { ...c, email: `NEW.${c.email}` }, updateMask: ['email'], expectedVersion: 1 }, cb),
-    )
-    await unary((cb) => svc.client.deactivateCustomer({ id: c.id, reason: 'closed' }, cb))
-    await unary((cb) => svc.client.activateCustomer({ id: c.id }, cb))
-    await unary((cb) => svc.client.deleteCustomer({ id: c.id, expectedVersion: 0 }, cb))
+    await svc.client.updateCustomer({ customer: { ...c, email: `NEW.${c.email}` }, updateMask: ['email'], expectedVersion: 1 })
+    await svc.client.deactivateCustomer({ id: c.id, reason: 'closed' })
+    await svc.client.activateCustomer({ id: c.id })
+    await svc.client.deleteCustomer({ id: c.id, expectedVersion: 0 })
 
     const mine = await eventually(() => {
       const list = recorder.messages.filter((m) => m.key?.toString() === c.id)

@@ -4,6 +4,7 @@ import type { Address, Customer, CustomerChange, ProfileInput } from '../src/dom
 import { createCustomer, listCustomers, setActive, updateCustomer, type ListRequest } from '../src/domain/customers.ts'
 import { importCustomers, MAX_REPORTED_FAILURES, type ImportRow } from '../src/domain/import-customers.ts'
 import type { CustomerCache, CustomerDeps, CustomerPage, CustomerQuery, CustomerStore, CustomerTx } from '../src/domain/ports.ts'
+import { KNOWN_ENUMS } from '../src/proto/known-enums.ts'
 
 const HOUSEHOLD_A = '3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f'
 const HOUSEHOLD_B = '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d'
@@ -122,6 +123,7 @@ function setup() {
     cache,
     clock: () => NOW,
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    enums: KNOWN_ENUMS,
   }
   return { store, cache, deps }
 }
@@ -221,6 +223,27 @@ describe('listCustomers page tokens', () => {
     expect(store.queries).toEqual([])
   })
 
+  /** A token of this listing with its position changed: what a client that edits tokens sends. */
+  const forged = (token: string, position: Record<string, unknown>) => {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p: Record<string, unknown> }
+    return Buffer.from(JSON.stringify({ ...parsed, p: { ...parsed.p, ...position } })).toString('base64url')
+  }
+
+  it.each([
+    ['a date past the year 9999', { registeredAt: '+275760-09-13T00:00:00.000Z' }],
+    ['a date before 1970', { registeredAt: '1969-12-31T23:59:59.999Z' }],
+    ['no date', { registeredAt: null }],
+    ['an id that is not a UUID', { id: '------------------------------------' }],
+    ['an id that is a number', { id: 7 }],
+  ])('when a token has the shape and filters of this listing but %s, then page_token is refused before any query', async (_, position) => {
+    const { deps, store } = setup()
+    const token = await firstToken(deps, store, { householdId: HOUSEHOLD_A })
+    const err = await appError(listCustomers(deps, request({ householdId: HOUSEHOLD_A, pageToken: forged(token, position) })))
+    expect(err.kind).toBe('invalid')
+    expect(fieldsOf(err)).toEqual(['page_token'])
+    expect(store.queries).toHaveLength(1)
+  })
+
   it('when the page size or household is out of range, then both are named', async () => {
     const { deps } = setup()
     const err = await appError(listCustomers(deps, request({ pageSize: 501, householdId: 'family' })))
@@ -254,12 +277,14 @@ describe('updateCustomer', () => {
     expect(cache.deleted).toEqual([created.id])
   })
 
-  it('when the mask names a path that cannot be updated, then update_mask is refused and nothing changes', async () => {
+  it('when the mask names a path that cannot be updated, then update_mask is refused naming the path by position, and nothing changes', async () => {
     const { deps, store, created } = await seeded()
     const err = await appError(updateCustomer(deps, created.id, profile({ displayName: 'X' }), ['display_name', 'customer.active'], 0))
     expect(err.kind).toBe('invalid')
     expect(fieldsOf(err)).toEqual(['update_mask'])
-    expect(err.violations[0]?.description).toContain('"customer.active" cannot be updated')
+    expect(err.violations[0]?.description).toContain('paths[1] cannot be updated')
+    // The caller's path is not repeated back (it may be long: it would all go into the trailers).
+    expect(JSON.stringify([err.message, err.violations])).not.toContain('customer.active')
     expect(store.customersById.get(created.id)).toEqual(created)
     expect(store.events).toEqual([])
   })
@@ -284,6 +309,7 @@ describe('updateCustomer', () => {
     const { deps, store, created } = await seeded()
     const err = await appError(updateCustomer(deps, created.id, profile({ displayName: 'Countess' }), ['display_name'], 7))
     expect(err.kind).toBe('aborted')
+    expect(err.reason).toBe('VERSION_MISMATCH')
     expect(store.customersById.get(created.id)?.version).toBe(1)
     expect(store.events).toEqual([])
   })

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { UPDATABLE_FIELDS, type Address, type Customer } from '../src/domain/customer.ts'
-import { addressChanges, customerChanges, renderCustomerField } from '../src/domain/field-changes.ts'
+import { addressChanges, customerChanges as changesOf, renderCustomerField as render } from '../src/domain/field-changes.ts'
+import { KNOWN_ENUMS } from '../src/proto/known-enums.ts'
+
+const customerChanges = (before: Customer, after: Customer, fields: Parameters<typeof changesOf>[2]) =>
+  changesOf(before, after, fields, KNOWN_ENUMS)
+const renderCustomerField = (c: Customer, field: Parameters<typeof render>[1]) => render(c, field, KNOWN_ENUMS)
 
 const HOUSEHOLD = '3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f'
 const ADDRESS_ID = '9b1c2d3e-4f50-4a1b-9c2d-3e4f5a6b7c8d'

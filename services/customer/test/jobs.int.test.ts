@@ -3,10 +3,9 @@ import { Redis } from 'iovalkey'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from '@brewmesh/runtime/db/postgres.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
+import { createLogger } from '@brewmesh/runtime/logger'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { OUTBOX_PURGE_QUEUE } from '../src/jobs/outbox-purge.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -23,7 +22,8 @@ describe('the outbox purge job', () => {
   it('is scheduled once in BullMQ on Valkey, however many replicas start', async () => {
     const second = await startCustomer({ ...env, INSTANCE_ID: `${env['INSTANCE_ID']}-2` }, { migrate: false, waitForFeed: false })
     const connection = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']), maxRetriesPerRequest: null })
-    const queue = new Queue(OUTBOX_PURGE_QUEUE, { connection: connection, prefix: `${env['VALKEY_KEY_PREFIX']}:customer` })
+    // runtime's outbox purge, named after the service
+    const queue = new Queue('customer-outbox-purge', { connection: connection, prefix: `${env['VALKEY_KEY_PREFIX']}:customer` })
     try {
       const schedulers = await eventually(async () => {
         const list = await queue.getJobSchedulers()

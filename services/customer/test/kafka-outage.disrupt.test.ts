@@ -3,7 +3,7 @@ import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { controlKafka } from '@brewmesh/testkit/infra.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { CUSTOMER_EVENTS_TOPIC } from '../src/events/customer-events.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 // Stops the shared broker, so this file runs alone (the `disruptive` project runs after the rest).
@@ -40,7 +40,7 @@ describe('a Kafka outage', () => {
       await eventually(async () => expect(await pending()).toBe(0), { timeoutMs: 90_000, intervalMs: 500 })
       await eventually(() => expect(svc.app.health.dependencies.get('kafka')).toBe(true))
 
-      const recorder = await topicRecorder(env['KAFKA_BROKERS']!, CUSTOMER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX'])
+      const recorder = await topicRecorder(env['KAFKA_BROKERS']!, TOPICS.customerEvents + env['KAFKA_TOPIC_SUFFIX'])
       try {
         const ids = created.map((c) => c.id)
         // At least once: a send the broker took just as it went down may be repeated after it is

@@ -1,13 +1,14 @@
-import { credentials, Metadata, status } from '@grpc/grpc-js'
+import { credentials, status } from '@grpc/grpc-js'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   HealthCheckResponse_ServingStatus as Serving,
-  HealthClient,
+  HealthService,
   type HealthCheckResponse,
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import type { WatchCustomerResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { startTcpProxy } from '@brewmesh/testkit/tcp-proxy.ts'
 import { SERVICE_NAME } from '../src/app.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer } from './support.ts'
@@ -15,9 +16,9 @@ import { cleanup, createCustomer, customerEnv, startCustomer } from './support.t
 const env = customerEnv()
 afterAll(() => cleanup(env))
 
-const healthOf = (port: number) => new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure())
-const check = (client: HealthClient, service = '') =>
-  unary<HealthCheckResponse>((cb) => client.check({ service }, cb)).then((r) => r.status)
+type HealthClient = PromiseClient<typeof HealthService>
+const healthOf = (port: number) => createClient(HealthService, `127.0.0.1:${port}`, credentials.createInsecure())
+const check = (client: HealthClient, service = '') => client.check({ service }).then((r) => r.status)
 
 describe('health and a PostgreSQL outage', () => {
   it('goes NOT_SERVING with UNAVAILABLE calls while PostgreSQL is unreachable, and recovers by itself', async () => {
@@ -35,20 +36,21 @@ describe('health and a PostgreSQL outage', () => {
       expect((await watch.next()).status).toBe(Serving.NOT_SERVING)
       expect(await check(health)).toBe(Serving.NOT_SERVING)
       const err = await failure(
-        unary((cb) =>
-          svc.client.createCustomer(
-            { ...c, requestId: '', username: 'new_user_x', email: 'x@y.io', phone: '', dietaryRestrictions: [], householdId: '' },
-            cb,
-          ),
-        ),
+        svc.client.createCustomer({
+          ...c,
+          requestId: '',
+          username: 'new_user_x',
+          email: 'x@y.io',
+          phone: '',
+          dietaryRestrictions: [],
+          householdId: '',
+        }),
       )
       expect(err.code).toBe(status.UNAVAILABLE)
 
       await proxy.restore()
       expect((await watch.next()).status).toBe(Serving.SERVING)
-      await eventually(async () =>
-        expect((await unary<{ customer?: { id: string } }>((cb) => svc.client.getCustomer({ id: c.id }, cb))).customer?.id).toBe(c.id),
-      )
+      await eventually(async () => expect((await svc.client.getCustomer({ id: c.id })).customer?.id).toBe(c.id))
       health.close()
     } finally {
       await svc.stop()
@@ -80,7 +82,7 @@ describe('graceful shutdown', () => {
     expect((await health.next()).status).toBe(Serving.NOT_SERVING)
     expect((await watch.end())?.code).toBe(status.UNAVAILABLE)
     await stopping
-    const refused = await failure(unary((cb) => svc.client.getCustomer({ id: c.id }, new Metadata(), { deadline: Date.now() + 2000 }, cb)))
+    const refused = await failure(svc.client.getCustomer({ id: c.id }, { deadline: Date.now() + 2000 }))
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code)
     svc.client.close()
   })

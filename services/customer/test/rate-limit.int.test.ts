@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { retryDelayOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { retryDelayOf } from '@brewmesh/sdk/errors.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
+import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
 import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
 
 let svc: Running
@@ -17,25 +18,23 @@ afterAll(async () => {
 
 describe('the per-caller write limit', () => {
   it('refuses the fourth write in a window with RESOURCE_EXHAUSTED and RetryInfo, per caller, leaving reads alone', async () => {
-    const support = await svc.clientAs({ sub: `support-${Date.now()}`, roles: ['support'] })
+    const support = await svc.as({ sub: `support-${Date.now()}`, roles: ['support'] })
     const created: Customer[] = []
     for (let i = 0; i < 3; i++) created.push(await createCustomer(support))
-    const err = await failure(unary((cb) => support.createCustomer(newCustomerRequest(), cb)))
+    const err = await failure(support.createCustomer(newCustomerRequest()))
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED)
     const delay = retryDelayOf(err)
     expect(delay).toBeGreaterThan(0)
     expect(delay).toBeLessThanOrEqual(60_000)
 
     // Reads are not limited, and another caller has its own budget.
-    expect((await unary<{ customer?: Customer }>((cb) => support.getCustomer({ id: created[0]!.id }, cb))).customer?.id).toBe(
-      created[0]!.id,
-    )
-    const colleague = await svc.clientAs({ sub: `support-other-${Date.now()}`, roles: ['support'] })
+    expect((await support.getCustomer({ id: created[0]!.id })).customer?.id).toBe(created[0]!.id)
+    const colleague = await svc.as({ sub: `support-other-${Date.now()}`, roles: ['support'] })
     expect((await createCustomer(colleague)).id).toBeTruthy()
   })
 
   it('does not limit service identities', async () => {
-    const identity = await svc.clientAs({ sub: 'identity', roles: ['service'] })
+    const identity = await svc.as(PRINCIPALS.identityService)
     for (let i = 0; i < 5; i++) expect((await createCustomer(identity)).id).toBeTruthy()
   })
 })

@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CustomerServiceClient } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { clientCredentials, withServiceToken } from '@brewmesh/runtime/auth/outbound.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
 // The Order Service's way of calling: its own identity from an OAuth2 token endpoint (client
@@ -43,18 +42,16 @@ describe('service-to-service calls', () => {
   it('carry the service identity from client credentials, fetched once and reused', async () => {
     const c = await createCustomer(svc.client)
     const source = clientCredentials({ tokenUrl: tokenUrl(), clientId: 'order', clientSecret: 's3cret' })
-    const asOrder = new CustomerServiceClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure(), {
+    const asOrder = createClient(CustomerServiceService, svc.address, credentials.createInsecure(), {
       interceptors: [withServiceToken(source)],
     })
     const before = tokenRequests
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () => unary<{ customer?: Customer }>((cb) => asOrder.getCustomer({ id: c.id }, cb))),
-    )
+    const results = await Promise.all(Array.from({ length: 5 }, () => asOrder.getCustomer({ id: c.id })))
     expect(results.every((r) => r.customer?.id === c.id)).toBe(true)
     expect(tokenRequests - before).toBe(1)
     expect(lastAuthorization).toBe(`Basic ${Buffer.from('order:s3cret').toString('base64')}`)
     // "order" may read customers but not change them.
-    const denied = await unary((cb) => asOrder.deactivateCustomer({ id: c.id, reason: '' }, cb)).catch((e: ServiceError) => e)
+    const denied = await asOrder.deactivateCustomer({ id: c.id, reason: '' }).catch((e: ServiceError) => e)
     expect((denied as ServiceError).code).toBe(status.PERMISSION_DENIED)
     asOrder.close()
   })
@@ -63,12 +60,12 @@ describe('service-to-service calls', () => {
     endpointUp = false
     try {
       const source = clientCredentials({ tokenUrl: tokenUrl(), clientId: 'order', clientSecret: 's3cret' })
-      const asOrder = new CustomerServiceClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure(), {
+      const asOrder = createClient(CustomerServiceService, svc.address, credentials.createInsecure(), {
         interceptors: [withServiceToken(source)],
       })
-      const err = (await unary((cb) => asOrder.listCustomers({ pageSize: 1, pageToken: '', householdId: '' }, cb)).catch(
-        (e: ServiceError) => e,
-      )) as ServiceError
+      const err = (await asOrder
+        .listCustomers({ pageSize: 1, pageToken: '', householdId: '' })
+        .catch((e: ServiceError) => e)) as ServiceError
       expect(err.code).toBe(status.UNAVAILABLE)
       expect(err.details).toContain('no service token')
       asOrder.close()

@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CustomerStats, WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import type { WatchCustomerStatsResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { randomUUID } from 'node:crypto'
 import { OrderKind } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import {
@@ -14,9 +14,9 @@ import {
   type ContractMessage,
 } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { ORDER_EVENTS_TOPIC } from '../src/app.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { STATS_QUEUE } from '../src/jobs/stats-rollup.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
@@ -25,10 +25,9 @@ let queue: Queue
 let events: QueueEvents
 const env = customerEnv({ STATS_ARCHIVE_AFTER_DAYS: '30', STATS_ROLLUP_DEBOUNCE_MS: '300' })
 const brokers = env['KAFKA_BROKERS']!
-const topic = ORDER_EVENTS_TOPIC + env['KAFKA_TOPIC_SUFFIX']
+const topic = TOPICS.orderEvents + env['KAFKA_TOPIC_SUFFIX']
 beforeAll(async () => {
   svc = await startCustomer(env)
-  await svc.app.statsReady
   const connection = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']), maxRetriesPerRequest: null })
   const prefix = `${env['VALKEY_KEY_PREFIX']}:customer`
   queue = new Queue(STATS_QUEUE, { connection, prefix })
@@ -77,8 +76,7 @@ const groupOrder = (payerId: string, lines: ReturnType<typeof drink>[]) => {
 // One key: the messages share a partition, so the consumer takes them as one chunk, in order.
 const suffix = env['KAFKA_TOPIC_SUFFIX']!
 const together = (messages: ContractMessage[]) => messages.map((m) => ({ ...m, key: `chunk-${suffix}` }))
-const statsOf = (customerId: string) =>
-  unary<{ stats?: CustomerStats }>((cb) => svc.client.getCustomerStats({ customerId }, cb)).then((r) => r.stats!)
+const statsOf = (customerId: string) => svc.client.getCustomerStats({ customerId }).then((r) => r.stats!)
 const runJob = async (name: string): Promise<unknown> => (await queue.add(name, {})).waitUntilFinished(events, 30_000) as Promise<unknown>
 
 describe('order events into statistics', () => {

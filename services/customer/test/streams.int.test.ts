@@ -5,12 +5,12 @@ import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import {
   Activity_Kind,
   WatchCustomerResponse_ChangeKind as Kind,
+  type ActivityFeedRequest,
   type ActivityFeedResponse,
   type ImportCustomersRequest,
-  type ImportCustomersResponse,
   type WatchCustomerResponse,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { cleanup, createCustomer, customerEnv, newCustomerRequest, startCustomer, type Running } from './support.ts'
 
 // Two replicas of the service on one schema and one topic: changes made through one must reach
@@ -28,9 +28,7 @@ afterAll(async () => {
 })
 
 const rename = (client: Running['client'], c: Customer, displayName: string) =>
-  unary<{ customer?: Customer }>((cb) =>
-    client.updateCustomer({ customer: { ...c, displayName }, updateMask: ['display_name'], expectedVersion: 0 }, cb),
-  )
+  client.updateCustomer({ customer: { ...c, displayName }, updateMask: ['display_name'], expectedVersion: 0 })
 
 describe('WatchCustomer (server streaming)', () => {
   it('sends a snapshot, then changes made through another replica, and ends after the delete', async () => {
@@ -45,10 +43,10 @@ describe('WatchCustomer (server streaming)', () => {
     expect(updated.customer).toMatchObject({ displayName: 'Grace', version: 2 })
     expect(updated.changes).toEqual([{ field: 'display_name', oldValue: c.displayName, newValue: 'Grace' }])
 
-    await unary((cb) => a.client.deactivateCustomer({ id: c.id, reason: 'holiday' }, cb))
+    await a.client.deactivateCustomer({ id: c.id, reason: 'holiday' })
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_DEACTIVATED)
 
-    await unary((cb) => a.client.deleteCustomer({ id: c.id, expectedVersion: 0 }, cb))
+    await a.client.deleteCustomer({ id: c.id, expectedVersion: 0 })
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_DELETED)
     expect(await watch.end()).toBeUndefined()
   })
@@ -66,11 +64,7 @@ describe('WatchCustomer (server streaming)', () => {
 
 describe('ImportCustomers (client streaming)', () => {
   const importRows = (client: Running['client'], rows: Partial<ImportCustomersRequest>[]) =>
-    new Promise<ImportCustomersResponse>((resolve, reject) => {
-      const call = client.importCustomers((err, res) => (err ? reject(err) : resolve(res)))
-      for (const row of rows) call.write({ ...newCustomerRequest(), rowNumber: '0', ...row })
-      call.end()
-    })
+    client.importCustomers(rows.map((row) => ({ ...newCustomerRequest(), rowNumber: '0', ...row })))
 
   it('creates, updates and reports bad rows by number without stopping', async () => {
     const existing = await createCustomer(a.client)
@@ -89,7 +83,7 @@ describe('ImportCustomers (client streaming)', () => {
       { rowNumber: '2', reason: expect.stringContaining('email') as string, fields: ['email'] },
       { rowNumber: '5', reason: expect.stringContaining('username') as string, fields: ['username'] },
     ])
-    const after = await unary<{ customer?: Customer }>((cb) => a.client.getCustomer({ id: existing.id }, cb))
+    const after = await a.client.getCustomer({ id: existing.id })
     expect(after.customer!.displayName).toBe('Imported')
   })
 
@@ -102,9 +96,12 @@ describe('ImportCustomers (client streaming)', () => {
 })
 
 describe('ActivityFeed (bidirectional)', () => {
+  /** A feed the test writes to (`call.write`) and cancels (`call.cancel`), read message by message. */
   const open = (client: Running['client']) => {
-    const call = client.activityFeed()
-    return { call, reader: new StreamReader<ActivityFeedResponse>(call) }
+    const requests = pushable<ActivityFeedRequest>()
+    const cancelled = new AbortController()
+    const reader = new StreamReader<ActivityFeedResponse>(client.activityFeed(requests, { signal: cancelled.signal }))
+    return { call: { write: requests.push, cancel: () => cancelled.abort() }, reader }
   }
 
   it('streams a household’s activity from any replica, and stops after unsubscribe', async () => {

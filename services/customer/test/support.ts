@@ -1,67 +1,65 @@
-import { inject } from 'vitest'
-import { CustomerServiceClient, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
-import { bearer, testIssuer, type TestIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { migrateCustomer, startApp, type App } from '../src/app.ts'
+import { credentials } from '@grpc/grpc-js'
+import type { Address, Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { CustomerServiceService, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
+import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
+import { cleanupEnv, startTestService, testEnv, type ServiceUnderTest, type TestService } from '@brewmesh/testkit/service.ts'
+import { bearer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
+import { migrateCustomer, startApp, type AppOptions } from '../src/app.ts'
 import { readConfig, type CustomerConfig } from '../src/config.ts'
-import { clientChannelCredentials } from '@brewmesh/runtime/auth/outbound.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
 
-export interface Running {
-  app: App
-  /** A client with a staff token (support + operator): allowed everything staff may do. */
-  client: CustomerServiceClient
-  issuer: TestIssuer
-  /** A client calling with a token for these claims. */
-  clientAs(claims: TokenClaims): Promise<CustomerServiceClient>
-  config: CustomerConfig
-  env: Record<string, string>
-  stop(): Promise<void>
-}
+export type CustomerClient = PromiseClient<typeof CustomerServiceService>
+
+export type Running = TestService<typeof CustomerServiceService, CustomerConfig>
 
 /** A fresh isolated environment (own schema, topics, key prefix) on the shared test servers. */
-export function customerEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return isolatedEnv('customer', inject('infra').env, extra)
-}
+export const customerEnv = (extra: Record<string, string> = {}) => testEnv('customer', extra)
 
-export const STAFF: TokenClaims = { sub: 'staff-test', roles: ['support', 'operator'] }
+/** The staff token every test client starts with (support + operator): allowed everything staff may do. */
+export const STAFF: TokenClaims = PRINCIPALS.staff
 
-/** Migrates and starts the Customer service in-process on port 0; with `tls` (the CA to trust) its clients use TLS. */
+const customer = (options: AppOptions): ServiceUnderTest<typeof CustomerServiceService, CustomerConfig> => ({
+  name: 'customer',
+  definition: CustomerServiceService,
+  readConfig,
+  migrate: migrateCustomer,
+  start: (config) => startApp(config, options),
+})
+
+/**
+ * Migrates and starts the Customer service in-process on port 0, waiting until its consumers joined
+ * their groups (unless `waitForFeed` is false); with `tls` (the CA to trust) its clients use TLS.
+ */
 export async function startCustomer(
   env: Record<string, string>,
-  options: { migrate?: boolean; waitForFeed?: boolean; tls?: Buffer } = {},
+  options: AppOptions & { migrate?: boolean; waitForFeed?: boolean; tls?: Buffer } = {},
 ): Promise<Running> {
-  const issuer = await testIssuer()
-  const config = readConfig({ ...issuer.env, ...env })
-  if (options.migrate !== false) await migrateCustomer(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
-  const app = await startApp(config)
-  if (options.waitForFeed !== false) await app.feedReady
-  const address = `127.0.0.1:${app.grpcPort}`
-  const clients: CustomerServiceClient[] = []
-  const clientAs = async (claims: TokenClaims) => {
-    const channel = clientChannelCredentials({ ca: options.tls?.toString() })
-    const c = new CustomerServiceClient(address, channel, { interceptors: [bearer(await issuer.mint(claims))] })
+  const { migrate, waitForFeed, tls, ...app } = options
+  const svc = await startTestService(customer(app), env, { migrate: migrate !== false, ready: waitForFeed !== false })
+  return tls ? overTls(svc, tls) : svc
+}
+
+/** The same service, with clients that trust `ca` (the testkit's clients are plaintext). */
+async function overTls(svc: Running, ca: Buffer): Promise<Running> {
+  const clients: CustomerClient[] = []
+  const as = async (claims: TokenClaims) => {
+    const token = await svc.issuer.mint(claims)
+    const c = createClient(CustomerServiceService, svc.address, credentials.createSsl(ca), { interceptors: [bearer(token)] })
     clients.push(c)
     return c
   }
-  const client = await clientAs(STAFF)
   return {
-    app,
-    client,
-    issuer,
-    clientAs,
-    config,
-    env,
+    ...svc,
+    client: await as(STAFF),
+    as,
     async stop() {
       for (const c of clients) c.close()
-      await app.stop()
+      await svc.stop()
     },
   }
 }
 
-export const cleanup = (env: Record<string, string>) => dropSchema(env)
+export const cleanup = cleanupEnv
 
 let counter = 0
 /** A valid create request with unique username and email. */
@@ -83,7 +81,23 @@ export function newCustomerRequest(overrides: Partial<CreateCustomerRequest> = {
   }
 }
 
-export async function createCustomer(client: CustomerServiceClient, overrides: Partial<CreateCustomerRequest> = {}): Promise<Customer> {
-  const response = await unary<{ customer?: Customer }>((cb) => client.createCustomer(newCustomerRequest(overrides), cb))
-  return response.customer!
+export async function createCustomer(client: CustomerClient, overrides: Partial<CreateCustomerRequest> = {}): Promise<Customer> {
+  return (await client.createCustomer(newCustomerRequest(overrides))).customer!
+}
+
+/** A valid address of `customerId` for CreateAddress (or the overrides). */
+export function newAddress(customerId: string, overrides: Partial<Address> = {}): Address {
+  return {
+    id: '',
+    customerId,
+    street: '1 Main St',
+    city: 'Springfield',
+    stateProvince: 'IL',
+    postalCode: '12345',
+    countryCode: 'US',
+    label: 'home',
+    createdAt: undefined,
+    updatedAt: undefined,
+    ...overrides,
+  }
 }

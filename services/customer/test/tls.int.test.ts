@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { credentials, Metadata, status } from '@grpc/grpc-js'
+import { credentials, status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CustomerServiceClient } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { bearer } from '@brewmesh/testkit/tokens.ts'
 import { cleanup, createCustomer, customerEnv, STAFF, startCustomer, type Running } from './support.ts'
 
@@ -32,10 +33,8 @@ describe('TLS on the gRPC server', () => {
     const c = await createCustomer(svc.client)
     expect(c.id).toBeTruthy()
     const token = await svc.issuer.mint(STAFF)
-    const plaintext = new CustomerServiceClient(`127.0.0.1:${svc.app.grpcPort}`, credentials.createInsecure(), {
-      interceptors: [bearer(token)],
-    })
-    const err = await failure(unary((cb) => plaintext.getCustomer({ id: c.id }, new Metadata(), { deadline: Date.now() + 3000 }, cb)))
+    const plaintext = createClient(CustomerServiceService, svc.address, credentials.createInsecure(), { interceptors: [bearer(token)] })
+    const err = await failure(plaintext.getCustomer({ id: c.id }, { deadline: Date.now() + 3000 }))
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(err.code)
     plaintext.close()
   })

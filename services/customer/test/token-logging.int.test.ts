@@ -2,8 +2,8 @@ import { Writable } from 'node:stream'
 import { credentials } from '@grpc/grpc-js'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CustomerServiceClient } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
+import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { migrateCustomer, startApp } from '../src/app.ts'
 import { readConfig } from '../src/config.ts'
@@ -31,9 +31,9 @@ describe('logs', () => {
     const address = `127.0.0.1:${app.grpcPort}`
     try {
       for (const token of [good, expired, `${good.slice(0, -3)}xyz`]) {
-        const client = new CustomerServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(token)] })
-        await unary((cb) => client.createCustomer(newCustomerRequest(), cb)).catch(() => undefined)
-        await unary((cb) => client.getCustomer({ id: 'not-a-uuid' }, cb)).catch(() => undefined)
+        const client = createClient(CustomerServiceService, address, credentials.createInsecure(), { interceptors: [bearer(token)] })
+        await client.createCustomer(newCustomerRequest()).catch(() => undefined)
+        await client.getCustomer({ id: 'not-a-uuid' }).catch(() => undefined)
         client.close()
       }
     } finally {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { AppError, type Violations } from '@brewmesh/runtime/errors.ts'
 import type { AddressInput, DrinkCustomization, ProfileInput } from '../src/domain/customer.ts'
-import { addressViolations, isUuid, normalizeAddress, normalizeProfile, profileViolations, requireUuid } from '../src/domain/validation.ts'
+import { isUuid, uuidOf } from '@brewmesh/runtime/ids'
+import { addressViolations, normalizeAddress, normalizeProfile, profileViolations as violationsOf } from '../src/domain/validation.ts'
+import { KNOWN_ENUMS } from '../src/proto/known-enums.ts'
+
+const profileViolations = (p: ProfileInput, only?: ReadonlySet<string>) => violationsOf(p, KNOWN_ENUMS, only)
 
 const HOUSEHOLD = '3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f'
 
@@ -371,7 +375,7 @@ describe('addressViolations', () => {
   })
 })
 
-describe('isUuid and requireUuid', () => {
+describe("the ids the service takes (runtime's isUuid and uuidOf)", () => {
   it('when the value is a version 1-8 RFC 4122 UUID in either case, then it is a UUID', () => {
     expect(isUuid(HOUSEHOLD)).toBe(true)
     expect(isUuid(HOUSEHOLD.toUpperCase())).toBe(true)
@@ -390,12 +394,12 @@ describe('isUuid and requireUuid', () => {
     expect(isUuid(value)).toBe(false)
   })
 
-  it('when requireUuid gets a UUID, then it does not throw', () => {
-    expect(() => requireUuid(HOUSEHOLD, 'id')).not.toThrow()
+  it('when uuidOf gets a UUID, then it does not throw, and gives it lower-cased', () => {
+    expect(uuidOf(HOUSEHOLD.toUpperCase(), 'id')).toBe(HOUSEHOLD)
   })
 
-  it('when requireUuid gets something else, then it throws invalid naming the given field', () => {
-    expect(() => requireUuid('42', 'customer.id')).toThrow(
+  it('when uuidOf gets something else, then it throws invalid naming the given field', () => {
+    expect(() => uuidOf('42', 'customer.id')).toThrow(
       expect.objectContaining({ kind: 'invalid', violations: [{ field: 'customer.id', description: 'must be a UUID' }] }),
     )
   })

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
 import type { LoyaltyRules } from './domain/rules.ts'
 
 export interface LoyaltyConfig extends BaseConfig {
   rules: LoyaltyRules
+  /** When the points expiry job runs (UTC cron). */
   expiry: { cron: string }
+  /** When the reservation hold job runs (UTC cron). */
   reservationHold: { cron: string }
-  /** Published outbox rows and processed-event ids are purged after this many days. */
 }
 
 /** The Loyalty service's configuration, read once from the environment, validated and frozen. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError } from '@brewmesh/runtime/config.ts'
+import { ConfigError } from '@brewmesh/runtime/config'
 import { readConfig } from '../src/config.ts'
 
 const AUTH = { AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
-import { AccountStatus, LedgerEntryKind, RedemptionState, type Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import type {
-  ListTransactionsResponse,
-  RedeemRewardResponse,
-  ReleaseRedemptionsResponse,
-} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { AccountStatus, LedgerEntryKind, RedemptionState } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import {
   customerEvent,
@@ -20,8 +15,9 @@ import {
   type ContractMessage,
 } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { errorReasonOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { produceRaw, topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { brokers, cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
 
@@ -29,11 +25,11 @@ let svc: Running
 let recorder: Awaited<ReturnType<typeof topicRecorder>>
 const env = loyaltyEnv()
 const suffix = env['KAFKA_TOPIC_SUFFIX']!
-const ORDERS = `brewmesh.order.events.v1${suffix}`
-const CUSTOMERS = `brewmesh.customer.events.v1${suffix}`
+const ORDERS = TOPICS.orderEvents + suffix
+const CUSTOMERS = TOPICS.customerEvents + suffix
 beforeAll(async () => {
   svc = await startLoyalty(env)
-  recorder = await topicRecorder(brokers(), `brewmesh.loyalty.events.v1${suffix}`)
+  recorder = await topicRecorder(brokers(), TOPICS.loyaltyEvents + suffix)
 })
 afterAll(async () => {
   await recorder?.stop()
@@ -41,12 +37,9 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const getAccount = (customerId: string) =>
-  unary<{ account?: Account }>((cb) => svc.client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const getAccount = (customerId: string) => svc.client.getAccount({ customerId }).then((r) => r.account!)
 const ledger = (customerId: string) =>
-  unary<ListTransactionsResponse>((cb) =>
-    svc.client.listTransactions({ customerId, pageSize: 100, pageToken: '', kinds: [], orderId: '' }, cb),
-  ).then((r) => r.entries)
+  svc.client.listTransactions({ customerId, pageSize: 100, pageToken: '', kinds: [], orderId: '' }).then((r) => r.entries)
 const kinds = async (customerId: string) => (await ledger(customerId)).map((e) => e.kind).reverse()
 const eventsOf = (customerId: string) =>
   recorder.messages.filter((m) => m.key?.toString() === customerId).map((m) => LoyaltyEvent.decode(m.value!))
@@ -58,12 +51,13 @@ const usd = (amountMinor: number) => ({ amountMinor: String(amountMinor), curren
 
 async function reserveFreeDrink(customerId: string, orderId: string) {
   await grant(svc, customerId, 1500)
-  return unary<RedeemRewardResponse>((cb) =>
-    svc.order.redeemReward(
-      { requestId: randomUUID(), customerId, rewardId: SEED.freeDrink, orderId, cart: cart([['espresso', 450, 1]]) },
-      cb,
-    ),
-  )
+  return svc.order.redeemReward({
+    requestId: randomUUID(),
+    customerId,
+    rewardId: SEED.freeDrink,
+    orderId,
+    cart: cart([['espresso', 450, 1]]),
+  })
 }
 
 describe('order completed', () => {
@@ -262,6 +256,7 @@ describe('customer events', () => {
     const refused = await failure(grant(svc, customerId, 5))
     expect(refused.code).toBe(status.FAILED_PRECONDITION)
     expect(refused.details).toContain('LEDGER_REFUSAL_ACCOUNT_CLOSED')
+    expect(errorReasonOf(refused)).toBe('LEDGER_REFUSAL_ACCOUNT_CLOSED')
     const late = orderCompleted(testOrder({ customerId, total: usd(900) }))
     await publish(brokers(), ORDERS, [late])
     await applied(late.headers['event-id']!)
@@ -272,8 +267,7 @@ describe('customer events', () => {
 })
 
 describe('ReleaseRedemptions (a placement that failed)', () => {
-  const release = (customerId: string, orderId: string) =>
-    unary<ReleaseRedemptionsResponse>((cb) => svc.order.releaseRedemptions({ customerId, orderId, reason: '' }, cb))
+  const release = (customerId: string, orderId: string) => svc.order.releaseRedemptions({ customerId, orderId, reason: '' })
 
   it('gives the reserved points back at once, and a retry of the same placement reserves afresh', async () => {
     const customerId = await openAccount(svc)
@@ -281,9 +275,7 @@ describe('ReleaseRedemptions (a placement that failed)', () => {
     const requestId = randomUUID()
     await grant(svc, customerId, 1500)
     const redeem = () =>
-      unary<RedeemRewardResponse>((cb) =>
-        svc.order.redeemReward({ requestId, customerId, rewardId: SEED.freeDrink, orderId, cart: cart([['espresso', 450, 1]]) }, cb),
-      )
+      svc.order.redeemReward({ requestId, customerId, rewardId: SEED.freeDrink, orderId, cart: cart([['espresso', 450, 1]]) })
     const first = (await redeem()).redemption!
 
     const { released } = await release(customerId, orderId)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { credentials, Metadata, status } from '@grpc/grpc-js'
+import { credentials, status } from '@grpc/grpc-js'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   HealthCheckResponse_ServingStatus as Serving,
@@ -8,7 +8,7 @@ import {
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
 import type { WatchAccountResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { startTcpProxy } from '@brewmesh/testkit/tcp-proxy.ts'
 import { SERVICE_NAME } from '../src/app.ts'
 import { cleanup, grant, loyaltyEnv, openAccount, startLoyalty } from './support.ts'
@@ -60,9 +60,7 @@ describe('graceful shutdown', () => {
     expect((await watch.end())?.code).toBe(status.UNAVAILABLE)
     await stopping
     expect(await pending()).toBe(0)
-    const refused = await failure(
-      unary((cb) => svc.client.getAccount({ customerId: randomUUID() }, new Metadata(), { deadline: Date.now() + 2000 }, cb)),
-    )
+    const refused = await failure(svc.client.getAccount({ customerId: randomUUID() }, { deadline: Date.now() + 2000 }))
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code)
     svc.client.close()
   })

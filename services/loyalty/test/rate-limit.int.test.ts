@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import { retryDelayOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
-import { cart, cleanup, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
+import { retryDelayOf } from '@brewmesh/sdk/errors.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
+import { cart, cleanup, loyaltyEnv, openAccount, SEED, startLoyalty, type LoyaltyClient, type Running } from './support.ts'
 
 let svc: Running
 const env = loyaltyEnv({ RATE_LIMIT_WRITES: '3', RATE_LIMIT_WINDOW_SECONDS: '60' })
@@ -20,26 +19,27 @@ describe('the per-caller write limit', () => {
   it('refuses the fourth write in a window with RESOURCE_EXHAUSTED and RetryInfo, per caller, leaving reads alone', async () => {
     const id = await openAccount(svc)
     const support = await svc.clientAs({ sub: `support-${randomUUID()}`, roles: ['support'] })
-    const adjust = (client: Running['client']) =>
-      unary((cb) => client.adjustPoints({ requestId: randomUUID(), customerId: id, points: '1500', reason: 'promo' }, cb))
+    const adjust = (client: LoyaltyClient) =>
+      client.adjustPoints({ requestId: randomUUID(), customerId: id, points: '1500', reason: 'promo' })
     for (let i = 0; i < 3; i++) await adjust(support)
     const err = await failure(adjust(support))
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED)
     expect(retryDelayOf(err)).toBeGreaterThan(0)
-    expect((await unary<{ account?: Account }>((cb) => support.getAccount({ customerId: id }, cb))).account?.balance).toBe('4500')
+    expect((await support.getAccount({ customerId: id })).account?.balance).toBe('4500')
     await adjust(await svc.clientAs({ sub: `support-${randomUUID()}`, roles: ['support'] }))
   })
 
   it('does not limit the Order Service', async () => {
     const id = await openAccount(svc)
-    await unary((cb) => svc.client.adjustPoints({ requestId: randomUUID(), customerId: id, points: '2000', reason: 'promo' }, cb))
+    await svc.client.adjustPoints({ requestId: randomUUID(), customerId: id, points: '2000', reason: 'promo' })
     for (let i = 0; i < 5; i++) {
-      await unary((cb) =>
-        svc.order.redeemReward(
-          { requestId: randomUUID(), customerId: id, rewardId: SEED.dollarOff, orderId: randomUUID(), cart: cart([['espresso', 450, 1]]) },
-          cb,
-        ),
-      )
+      await svc.order.redeemReward({
+        requestId: randomUUID(),
+        customerId: id,
+        rewardId: SEED.dollarOff,
+        orderId: randomUUID(),
+        cart: cart([['espresso', 450, 1]]),
+      })
     }
   })
 })

@@ -1,23 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  LedgerEntryKind,
-  QuoteIssue,
-  RedemptionState,
-  Tier,
-  type Account,
-  type LedgerEntry,
-} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import type {
-  ListRewardsResponse,
-  ListTransactionsResponse,
-  QuoteRewardsResponse,
-  RedeemRewardRequest,
-  RedeemRewardResponse,
-} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import { errorReasonOf, fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { LedgerEntryKind, QuoteIssue, RedemptionState, Tier, type LedgerEntry } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import type { RedeemRewardRequest } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
 
 let svc: Running
@@ -30,8 +17,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const getAccount = (customerId: string, client = svc.client) =>
-  unary<{ account?: Account }>((cb) => client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const getAccount = (customerId: string, client = svc.client) => client.getAccount({ customerId }).then((r) => r.account!)
 const fields = (err: unknown) => fieldViolationsOf(err).map((v) => v.field)
 
 describe('GetAccount', () => {
@@ -80,7 +66,7 @@ describe('AdjustPoints', () => {
   })
 
   it('reports every invalid field at once, and NOT_FOUND for an unknown account', async () => {
-    const err = await failure(unary((cb) => svc.client.adjustPoints({ requestId: '', customerId: 'x', points: '0', reason: ' ' }, cb)))
+    const err = await failure(svc.client.adjustPoints({ requestId: '', customerId: 'x', points: '0', reason: ' ' }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fields(err).sort()).toEqual(['customer_id', 'points', 'reason', 'request_id'])
     expect((await failure(grant(svc, randomUUID(), 5))).code).toBe(status.NOT_FOUND)
@@ -89,7 +75,7 @@ describe('AdjustPoints', () => {
   it('is for staff only: a customer cannot adjust even their own account', async () => {
     const id = await openAccount(svc)
     const own = await svc.clientAs({ sub: id, roles: ['customer'] })
-    const err = await failure(unary((cb) => own.adjustPoints({ requestId: randomUUID(), customerId: id, points: '10', reason: 'me' }, cb)))
+    const err = await failure(own.adjustPoints({ requestId: randomUUID(), customerId: id, points: '10', reason: 'me' }))
     expect(err.code).toBe(status.PERMISSION_DENIED)
   })
 })
@@ -100,7 +86,7 @@ describe('ListTransactions', () => {
     for (let i = 1; i <= 5; i++) await grant(svc, id, i)
     await grant(svc, id, -1)
     const list = (pageToken: string, pageSize = 4, kinds: LedgerEntryKind[] = []) =>
-      unary<ListTransactionsResponse>((cb) => svc.client.listTransactions({ customerId: id, pageSize, pageToken, kinds, orderId: '' }, cb))
+      svc.client.listTransactions({ customerId: id, pageSize, pageToken, kinds, orderId: '' })
     const first = await list('')
     expect(first.entries.map((e) => e.points)).toEqual(['-1', '5', '4', '3'])
     const second = await list(first.nextPageToken)
@@ -117,13 +103,9 @@ describe('ListTransactions', () => {
     const id = await openAccount(svc)
     const other = await openAccount(svc)
     const own = await svc.clientAs({ sub: id, roles: ['customer'] })
-    const mine = await unary<ListTransactionsResponse>((cb) =>
-      own.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' }, cb),
-    )
+    const mine = await own.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' })
     expect(mine.entries).toEqual([])
-    const err = await failure(
-      unary((cb) => own.listTransactions({ customerId: other, pageSize: 0, pageToken: '', kinds: [], orderId: '' }, cb)),
-    )
+    const err = await failure(own.listTransactions({ customerId: other, pageSize: 0, pageToken: '', kinds: [], orderId: '' }))
     expect(err.code).toBe(status.PERMISSION_DENIED)
   })
 })
@@ -132,29 +114,30 @@ describe('ListRewards and QuoteRewards', () => {
   it('lists the seeded catalog cheapest first with the customer affordability', async () => {
     const id = await openAccount(svc)
     await grant(svc, id, 900)
-    const all = await unary<ListRewardsResponse>((cb) =>
-      svc.client.listRewards({ pageSize: 0, pageToken: '', customerId: id, onlyAffordable: false, includeInactive: false }, cb),
-    )
+    const all = await svc.client.listRewards({ pageSize: 0, pageToken: '', customerId: id, onlyAffordable: false, includeInactive: false })
     expect(all.rewards.map((r) => r.reward?.costPoints)).toEqual(['400', '800', '1000', '1500', '2500'])
     expect(all.rewards.map((r) => r.affordable)).toEqual([true, true, false, false, false])
     expect(all.rewards[2]).toMatchObject({ pointsShort: '100', issue: QuoteIssue.QUOTE_ISSUE_INSUFFICIENT_POINTS })
     expect(all.balance).toBe('900')
-    const affordable = await unary<ListRewardsResponse>((cb) =>
-      svc.client.listRewards({ pageSize: 1, pageToken: '', customerId: id, onlyAffordable: true, includeInactive: false }, cb),
-    )
+    const affordable = await svc.client.listRewards({
+      pageSize: 1,
+      pageToken: '',
+      customerId: id,
+      onlyAffordable: true,
+      includeInactive: false,
+    })
     expect(affordable.rewards.map((r) => r.reward?.id)).toEqual([SEED.dollarOff])
-    const next = await unary<ListRewardsResponse>((cb) =>
-      svc.client.listRewards(
-        { pageSize: 1, pageToken: affordable.nextPageToken, customerId: id, onlyAffordable: true, includeInactive: false },
-        cb,
-      ),
-    )
+    const next = await svc.client.listRewards({
+      pageSize: 1,
+      pageToken: affordable.nextPageToken,
+      customerId: id,
+      onlyAffordable: true,
+      includeInactive: false,
+    })
     expect(next.rewards.map((r) => r.reward?.id)).toEqual([SEED.tenPercent])
     expect(next.nextPageToken).toBe('')
     const err = await failure(
-      unary((cb) =>
-        svc.client.listRewards({ pageSize: 0, pageToken: '', customerId: '', onlyAffordable: true, includeInactive: false }, cb),
-      ),
+      svc.client.listRewards({ pageSize: 0, pageToken: '', customerId: '', onlyAffordable: true, includeInactive: false }),
     )
     expect(fields(err)).toEqual(['customer_id'])
   })
@@ -162,33 +145,26 @@ describe('ListRewards and QuoteRewards', () => {
   it('quotes a cart: chosen rewards with their discount, issues instead of errors, suggestions', async () => {
     const id = await openAccount(svc)
     await grant(svc, id, 1600)
-    const { quote } = await unary<QuoteRewardsResponse>((cb) =>
-      svc.order.quoteRewards(
-        {
-          customerId: id,
-          cart: cart(
-            [
-              ['espresso', 450, 1],
-              ['espresso', 550, 1],
-            ],
-            [SEED.freeDrink, SEED.dollarOff],
-          ),
-        },
-        cb,
+    const { quote } = await svc.order.quoteRewards({
+      customerId: id,
+      cart: cart(
+        [
+          ['espresso', 450, 1],
+          ['espresso', 550, 1],
+        ],
+        [SEED.freeDrink, SEED.dollarOff],
       ),
-    )
+    })
     expect(quote?.chosen.map((q) => [q.applicable, q.discount?.amountMinor, q.issue])).toEqual([
       [true, '550', QuoteIssue.QUOTE_ISSUE_UNSPECIFIED],
       [false, '0', QuoteIssue.QUOTE_ISSUE_INSUFFICIENT_POINTS],
     ])
     expect(quote).toMatchObject({ pointsRequired: '1500', balance: '1600', totalDiscount: { amountMinor: '550', currencyCode: 'USD' } })
     const invalid = await failure(
-      unary((cb) =>
-        svc.order.quoteRewards(
-          { customerId: id, cart: { ...cart([['espresso', 450, 1]]), subtotal: { amountMinor: '1', currencyCode: 'USD' } } },
-          cb,
-        ),
-      ),
+      svc.order.quoteRewards({
+        customerId: id,
+        cart: { ...cart([['espresso', 450, 1]]), subtotal: { amountMinor: '1', currencyCode: 'USD' } },
+      }),
     )
     expect(invalid.code).toBe(status.INVALID_ARGUMENT)
     expect(fields(invalid)).toEqual(['cart.subtotal'])
@@ -197,12 +173,13 @@ describe('ListRewards and QuoteRewards', () => {
 
 describe('RedeemReward', () => {
   const redeem = (r: Partial<RedeemRewardRequest> & { customerId: string }) =>
-    unary<RedeemRewardResponse>((cb) =>
-      svc.order.redeemReward(
-        { requestId: randomUUID(), rewardId: SEED.freeDrink, orderId: randomUUID(), cart: cart([['espresso', 450, 1]]), ...r },
-        cb,
-      ),
-    )
+    svc.order.redeemReward({
+      requestId: randomUUID(),
+      rewardId: SEED.freeDrink,
+      orderId: randomUUID(),
+      cart: cart([['espresso', 450, 1]]),
+      ...r,
+    })
 
   it('reserves the cost against the order once per request_id', async () => {
     const id = await openAccount(svc)
@@ -231,10 +208,9 @@ describe('RedeemReward', () => {
     const short = await failure(redeem({ customerId: id }))
     expect(short.code).toBe(status.FAILED_PRECONDITION)
     expect(short.details).toContain('QUOTE_ISSUE_INSUFFICIENT_POINTS')
+    expect(errorReasonOf(short)).toBe('QUOTE_ISSUE_INSUFFICIENT_POINTS')
     expect((await failure(redeem({ customerId: id, rewardId: randomUUID() }))).code).toBe(status.NOT_FOUND)
-    const ledger = await unary<ListTransactionsResponse>((cb) =>
-      svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' }, cb),
-    )
+    const ledger = await svc.client.listTransactions({ customerId: id, pageSize: 0, pageToken: '', kinds: [], orderId: '' })
     expect(ledger.entries.map((e: LedgerEntry) => e.kind)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_ADJUST])
   })
 
@@ -242,12 +218,13 @@ describe('RedeemReward', () => {
     const id = await openAccount(svc)
     const own = await svc.clientAs({ sub: id, roles: ['customer'] })
     const err = await failure(
-      unary((cb) =>
-        own.redeemReward(
-          { requestId: randomUUID(), customerId: id, rewardId: SEED.freeDrink, orderId: randomUUID(), cart: cart([['espresso', 450, 1]]) },
-          cb,
-        ),
-      ),
+      own.redeemReward({
+        requestId: randomUUID(),
+        customerId: id,
+        rewardId: SEED.freeDrink,
+        orderId: randomUUID(),
+        cart: cart([['espresso', 450, 1]]),
+      }),
     )
     expect(err.code).toBe(status.PERMISSION_DENIED)
   })
@@ -259,18 +236,13 @@ describe('concurrent writes to one account', () => {
     await grant(svc, id, 1500)
     const attempts = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
-        unary<RedeemRewardResponse>((cb) =>
-          svc.order.redeemReward(
-            {
-              requestId: randomUUID(),
-              customerId: id,
-              rewardId: SEED.freeDrink,
-              orderId: randomUUID(),
-              cart: cart([['espresso', 450, 1]]),
-            },
-            cb,
-          ),
-        ),
+        svc.order.redeemReward({
+          requestId: randomUUID(),
+          customerId: id,
+          rewardId: SEED.freeDrink,
+          orderId: randomUUID(),
+          cart: cart([['espresso', 450, 1]]),
+        }),
       ),
     )
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1)

@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientDuplexStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LedgerEntryKind, RedemptionState, Tier, type Account, type Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import { LedgerEntryKind, RedemptionState, Tier, type Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
 import {
   CheckoutStepError_Reason as Reason,
   LedgerRefusal,
   WatchAccountResponse_ChangeKind as Kind,
   type AdjustPointsBatchRequest,
-  type AdjustPointsBatchResponse,
   type CheckoutSessionRequest,
   type CheckoutSessionResponse,
   type WatchAccountResponse,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type Running } from './support.ts'
+import { fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { customerEvent, publish } from '@brewmesh/testkit/contract-events.ts'
+import { failure, pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { brokers, cart, cleanup, grant, loyaltyEnv, openAccount, SEED, startLoyalty, type LoyaltyClient, type Running } from './support.ts'
 
 // Two replicas on one schema and one topic: changes made through one must reach streams opened
 // on the other, which only Kafka connects.
@@ -30,8 +32,7 @@ afterAll(async () => {
   await cleanup(env)
 })
 
-const getAccount = (customerId: string) =>
-  unary<{ account?: Account }>((cb) => a.client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const getAccount = (customerId: string) => a.client.getAccount({ customerId }).then((r) => r.account!)
 
 describe('WatchAccount (server streaming)', () => {
   it('sends the snapshot, then balance, tier and newly affordable rewards changed through another replica', async () => {
@@ -58,12 +59,10 @@ describe('WatchAccount (server streaming)', () => {
   })
 
   it('ends with the CLOSED message when the account closes, and answers NOT_FOUND for an unknown account', async () => {
-    const { customerEvent, publish } = await import('@brewmesh/testkit/contract-events.ts')
-    const { brokers } = await import('./support.ts')
     const id = await openAccount(a)
     const watch = new StreamReader<WatchAccountResponse>(b.client.watchAccount({ customerId: id }))
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_SNAPSHOT)
-    await publish(brokers(), `brewmesh.customer.events.v1${env['KAFKA_TOPIC_SUFFIX']}`, [customerEvent('deleted', { id })])
+    await publish(brokers(), TOPICS.customerEvents + env['KAFKA_TOPIC_SUFFIX'], [customerEvent('deleted', { id })])
     expect((await watch.next()).kind).toBe(Kind.CHANGE_KIND_CLOSED)
     expect(await watch.end()).toBeUndefined()
     const unknown = new StreamReader<WatchAccountResponse>(a.client.watchAccount({ customerId: randomUUID() }))
@@ -72,12 +71,8 @@ describe('WatchAccount (server streaming)', () => {
 })
 
 describe('AdjustPointsBatch (client streaming)', () => {
-  const send = (client: Running['client'], messages: AdjustPointsBatchRequest['message'][]) =>
-    new Promise<AdjustPointsBatchResponse>((resolve, reject) => {
-      const call = client.adjustPointsBatch((err, res) => (err ? reject(err) : resolve(res)))
-      for (const message of messages) call.write({ message })
-      call.end()
-    })
+  const send = (client: LoyaltyClient, messages: AdjustPointsBatchRequest['message'][]) =>
+    client.adjustPointsBatch(messages.map((message) => ({ message })))
   const line = (lineId: string, customerId: string, points: number, reason = '') => ({
     $case: 'line' as const,
     value: { lineNumber: '0', lineId, customerId, points: String(points), reason },
@@ -111,6 +106,39 @@ describe('AdjustPointsBatch (client streaming)', () => {
     expect(reused.failures[0]?.refusal).toBe(LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED)
   })
 
+  it('reports a line the contract limits refuse (a NUL, a reason past 500 characters) as a failed line and applies the others', async () => {
+    const x = await openAccount(a)
+    const header = { $case: 'header' as const, value: { batchId: randomUUID(), defaultReason: 'limits' } }
+    const run = (middle: ReturnType<typeof line>) => send(a.client, [header, line(randomUUID(), x, 1), middle, line(randomUUID(), x, 1)])
+
+    const nul = await run(line(randomUUID(), x, 1, 'bad\u0000reason'))
+    expect(nul).toMatchObject({ received: '3', applied: '2', failed: '1', netPoints: '2' })
+    expect(nul.failures).toEqual([
+      expect.objectContaining({ lineNumber: '2', refusal: LedgerRefusal.LEDGER_REFUSAL_INVALID, customerId: x, fields: ['reason'] }),
+    ])
+
+    // 300 characters are within the contract's 500: before, the runtime's default 256 ended the stream after line 1.
+    expect(await run(line(randomUUID(), x, 1, 'r'.repeat(300)))).toMatchObject({ received: '3', applied: '3', failed: '0' })
+
+    const long = await run(line(randomUUID(), x, 1, 'r'.repeat(501)))
+    expect(long).toMatchObject({ received: '3', applied: '2', failed: '1' })
+    expect(long.failures[0]).toMatchObject({ lineNumber: '2', refusal: LedgerRefusal.LEDGER_REFUSAL_INVALID, fields: ['reason'] })
+    expect(long.failures[0]?.reason).not.toContain('rrrr')
+
+    // An overlong line id is not echoed back in the failure.
+    const id = await run(line('l'.repeat(129), x, 1))
+    expect(id.failures[0]).toMatchObject({ lineId: '', customerId: x, fields: ['line_id'] })
+    expect((await getAccount(x)).balance).toBe('9')
+  })
+
+  it('ends with INVALID_ARGUMENT naming the field when the header breaks the limits', async () => {
+    const err = await failure(
+      send(a.client, [{ $case: 'header', value: { batchId: randomUUID(), defaultReason: 'x\u0000' } }, line('l1', randomUUID(), 1)]),
+    )
+    expect(err.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['header.default_reason'])
+  })
+
   it('ends with INVALID_ARGUMENT when the header is missing, and is for operators only', async () => {
     const err = await failure(send(a.client, [line('l1', randomUUID(), 1)]))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
@@ -123,9 +151,10 @@ describe('AdjustPointsBatch (client streaming)', () => {
 
 describe('CheckoutSession (bidirectional)', () => {
   /** A session: send a step, read its answer. */
-  function session(client: Running['client']) {
-    const call: ClientDuplexStream<CheckoutSessionRequest, CheckoutSessionResponse> = client.checkoutSession()
-    const reader = new StreamReader<CheckoutSessionResponse>(call)
+  function session(client: LoyaltyClient) {
+    const requests = pushable<CheckoutSessionRequest>()
+    const reader = new StreamReader<CheckoutSessionResponse>(client.checkoutSession(requests))
+    const call = { write: (m: CheckoutSessionRequest) => requests.push(m), end: () => requests.end() }
     let sequence = 0
     return {
       reader,
@@ -278,6 +307,39 @@ describe('CheckoutSession (bidirectional)', () => {
     ])
     expect(await s.reader.end()).toBeUndefined()
     expect(await getAccount(id)).toMatchObject({ balance: '1600', reservedPoints: '0' })
+  })
+
+  it('answers a step the contract limits refuse with a step error naming the field, and the session goes on', async () => {
+    const id = await openAccount(a)
+    const s = session(a.order)
+    await s.step({ $case: 'open', value: { customerId: id } })
+    const long = cart([['espresso', 450, 1]])
+    long.items[0]!.lineId = 'l'.repeat(129)
+    expect((await s.step(withCart(long))).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_CART, fieldViolations: [{ field: 'cart.cart.items[0].line_id' }] },
+    })
+    const tooMany = cart(
+      [['espresso', 450, 1]],
+      Array.from({ length: 6 }, () => SEED.dollarOff),
+    )
+    expect((await s.step(withCart(tooMany))).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_CART, fieldViolations: [{ field: 'cart.cart.chosen_reward_ids' }] },
+    })
+    expect((await s.step(withCart(cart([['espresso', 450, 1]])))).result?.$case).toBe('quote')
+    expect(
+      (await s.step({ $case: 'commit', value: { requestId: 'r'.repeat(121), orderId: randomUUID(), cartSequence: '4' } })).result,
+    ).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_COMMIT, fieldViolations: [{ field: 'commit.request_id' }] },
+    })
+    expect((await s.step({ $case: 'cancel', value: { reason: 'bye\u0000' } })).result).toMatchObject({
+      $case: 'error',
+      value: { reason: Reason.REASON_INVALID_COMMIT, fieldViolations: [{ field: 'cancel.reason' }] },
+    })
+    expect((await s.step({ $case: 'cancel', value: { reason: 'bye' } })).result?.$case).toBe('cancelled')
+    expect(await s.reader.end()).toBeUndefined()
   })
 
   it('ends with NOT_FOUND when the account does not exist, and is for the Order Service only', async () => {

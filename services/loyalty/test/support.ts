@@ -1,91 +1,91 @@
 import { randomUUID } from 'node:crypto'
 import { inject } from 'vitest'
-import { LoyaltyServiceClient, type AdjustPointsResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import { clientChannelCredentials } from '@brewmesh/runtime/auth/outbound.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
-import { publish, customerEvent } from '@brewmesh/testkit/contract-events.ts'
-import { bearer, testIssuer, type TestIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { migrateLoyalty, startApp, type App, type AppOptions } from '../src/app.ts'
+import {
+  LoyaltyServiceService,
+  type AdjustPointsResponse,
+  type LoyaltyServiceClient,
+} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import type { PromiseClient } from '@brewmesh/sdk/client.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { customerEvent, publish } from '@brewmesh/testkit/contract-events.ts'
+import { eventually } from '@brewmesh/testkit/env.ts'
+import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
+import { cleanupEnv, startTestService, testEnv, type ServiceUnderTest, type TestService } from '@brewmesh/testkit/service.ts'
+import type { TokenClaims } from '@brewmesh/testkit/tokens.ts'
+import { migrateLoyalty, startApp, type AppOptions } from '../src/app.ts'
 import { readConfig, type LoyaltyConfig } from '../src/config.ts'
 
-export interface Running {
-  app: App
-  /** A client with an operator + support staff token. */
-  client: LoyaltyServiceClient
+export type LoyaltyClient = PromiseClient<typeof LoyaltyServiceService>
+
+type UnaryName = 'getAccount' | 'listTransactions' | 'listRewards' | 'quoteRewards' | 'redeemReward' | 'releaseRedemptions' | 'adjustPoints'
+
+/**
+ * The staff promise client whose unary methods also still take a callback last: the Order
+ * Service's tests call `unary((cb) => mesh.loyalty.client.getAccount(request, cb))` until they move
+ * to promise clients (then this goes, and `client` is a plain LoyaltyClient).
+ */
+export type LoyaltyClientWithCallbacks = LoyaltyClient & Pick<LoyaltyServiceClient, UnaryName>
+
+function withCallbacks(client: LoyaltyClient): LoyaltyClientWithCallbacks {
+  const methods: Record<string, unknown> = { ...client }
+  for (const [name, method] of Object.entries(LoyaltyServiceService)) {
+    if (method.requestStream || method.responseStream) continue
+    const call = client[name as UnaryName] as (request: unknown, options?: unknown) => Promise<unknown>
+    methods[name] = (request: unknown, last?: unknown) => {
+      if (typeof last !== 'function') return call(request, last)
+      const callback = last as (err: unknown, response?: unknown) => void
+      void call(request).then((response) => callback(null, response), callback)
+    }
+  }
+  return methods as LoyaltyClientWithCallbacks
+}
+
+export interface Running extends TestService<typeof LoyaltyServiceService, LoyaltyConfig> {
+  client: LoyaltyClientWithCallbacks
   /** A client with the Order Service's identity. */
-  order: LoyaltyServiceClient
-  issuer: TestIssuer
-  clientAs(claims: TokenClaims): Promise<LoyaltyServiceClient>
-  config: LoyaltyConfig
-  env: Record<string, string>
-  stop(): Promise<void>
+  order: LoyaltyClient
+  /** A client calling with a token for these claims. */
+  clientAs(claims: TokenClaims): Promise<LoyaltyClient>
 }
 
 /** A fresh isolated environment (own schema, topics, key prefix) on the shared test servers. */
-export function loyaltyEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return isolatedEnv('loyalty', inject('infra').env, extra)
-}
+export const loyaltyEnv = (extra: Record<string, string> = {}) => testEnv('loyalty', extra)
 
 export const brokers = () => inject('infra').env['KAFKA_BROKERS']
 
-export const STAFF: TokenClaims = { sub: 'staff-test', roles: ['support', 'operator'] }
-export const ORDER_SERVICE: TokenClaims = { sub: 'order', roles: ['service'] }
+export const STAFF: TokenClaims = PRINCIPALS.staff
+export const ORDER_SERVICE: TokenClaims = PRINCIPALS.orderService
 
-/** Migrates and starts the Loyalty service in-process on port 0. */
+const loyalty = (options: AppOptions): ServiceUnderTest<typeof LoyaltyServiceService, LoyaltyConfig> => ({
+  name: 'loyalty',
+  definition: LoyaltyServiceService,
+  readConfig,
+  migrate: migrateLoyalty,
+  start: (config) => startApp(config, options),
+})
+
+/** Migrates and starts the Loyalty service in-process on port 0, waiting until its consumers joined (unless waitForKafka is false). */
 export async function startLoyalty(
   env: Record<string, string>,
   options: { migrate?: boolean; waitForKafka?: boolean } & AppOptions = {},
 ): Promise<Running> {
-  const issuer = await testIssuer()
-  const config = readConfig({ ...issuer.env, ...env })
-  const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
-  if (options.migrate !== false) await migrateLoyalty(config, log)
-  const app = await startApp(config, options.clock ? { clock: options.clock } : {})
-  if (options.waitForKafka !== false) await Promise.all([app.feedReady, app.inboxReady])
-  const address = `127.0.0.1:${app.grpcPort}`
-  const clients: LoyaltyServiceClient[] = []
-  const clientAs = async (claims: TokenClaims) => {
-    const c = new LoyaltyServiceClient(address, clientChannelCredentials({ ca: undefined }), {
-      interceptors: [bearer(await issuer.mint(claims))],
-    })
-    clients.push(c)
-    return c
-  }
-  const client = await clientAs(STAFF)
-  const order = await clientAs(ORDER_SERVICE)
-  return {
-    app,
-    client,
-    order,
-    issuer,
-    clientAs,
-    config,
-    env,
-    async stop() {
-      for (const c of clients) c.close()
-      await app.stop()
-    },
-  }
+  const svc = await startTestService(loyalty(options), env, { migrate: options.migrate !== false, ready: options.waitForKafka !== false })
+  return { ...svc, client: withCallbacks(svc.client), order: await svc.as(ORDER_SERVICE), clientAs: svc.as }
 }
 
-export const cleanup = (env: Record<string, string>) => dropSchema(env)
+export const cleanup = cleanupEnv
 
 /** Opens an account through the real path: a CustomerCreated event on the customer topic. */
 export async function openAccount(svc: Running, customerId = randomUUID()): Promise<string> {
-  await publish(brokers(), `brewmesh.customer.events.v1${svc.env['KAFKA_TOPIC_SUFFIX']}`, [customerEvent('created', { id: customerId })])
-  const { eventually } = await import('@brewmesh/testkit/env.ts')
-  await eventually(() => unary((cb) => svc.client.getAccount({ customerId }, cb)))
+  await publish(brokers(), TOPICS.customerEvents + svc.env['KAFKA_TOPIC_SUFFIX'], [customerEvent('created', { id: customerId })])
+  await eventually(() => svc.client.getAccount({ customerId }))
   return customerId
 }
 
 /** Gives a customer points through AdjustPoints. */
-export function grant(svc: Running, customerId: string, points: number, requestId = randomUUID()) {
-  return unary<AdjustPointsResponse>((cb) =>
-    svc.client.adjustPoints({ requestId, customerId, points: String(points), reason: 'test grant' }, cb),
-  )
+export function grant(svc: Running, customerId: string, points: number | bigint, requestId = randomUUID()): Promise<AdjustPointsResponse> {
+  return svc.client.adjustPoints({ requestId, customerId, points: String(points), reason: 'test grant' })
 }
 
 export const SEED = {

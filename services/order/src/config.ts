@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config.ts'
-import type { Dependency } from './clients/outbound.ts'
+import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
+import type { Dependency } from './clients/dependency.ts'
 import type { PaymentSettings } from './domain/ports.ts'
 
 export interface OrderConfig extends BaseConfig {
@@ -8,6 +8,8 @@ export interface OrderConfig extends BaseConfig {
   taxRateBps: number
   currency: string
   payment: PaymentSettings & { sweepCron: string; concurrency: number }
+  /** When answers to barista commands older than a day are forgotten (UTC cron). */
+  baristaCommands: { purgeCron: string }
   dependencies: { customer: Dependency; favorites: Dependency; loyalty: Dependency }
   /** The Order Service's own identity for outbound calls: a token file (rotated by the platform) or OAuth2 client credentials. */
   serviceToken: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
@@ -40,6 +42,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       sweepCron: reader.string('PAYMENT_SWEEP_CRON', '* * * * *'),
       concurrency: reader.int('PAYMENT_CONCURRENCY', 16, { min: 1, max: 256 }),
     },
+    baristaCommands: { purgeCron: reader.string('BARISTA_COMMANDS_PURGE_CRON', '47 3 * * *') },
     dependencies: {
       customer: dependency('customer', 50052),
       favorites: dependency('favorites', 50054),

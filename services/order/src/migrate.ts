@@ -1,5 +1,5 @@
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { runMigration } from '@brewmesh/runtime/service.ts'
+import { createLogger } from '@brewmesh/runtime/logger'
+import { runMigration } from '@brewmesh/runtime/service'
 import { migrateOrder } from './app.ts'
 import { readConfig } from './config.ts'
 

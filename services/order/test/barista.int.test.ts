@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { status, type ClientDuplexStream } from '@grpc/grpc-js'
+import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import {
   BaristaCommandRejected_Reason as Reject,
   type BaristaSessionRequest,
   type BaristaSessionResponse,
-  type OrderServiceClient,
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { place, placeRequest, startMesh, type Mesh } from './support.ts'
+import { pushable, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { createCustomer, place, placeRequest, startMesh, type Mesh, type OrderClient } from './support.ts'
 
 let mesh: Mesh
 beforeAll(async () => {
@@ -23,20 +21,31 @@ afterAll(async () => {
 
 /** A barista's tablet: a session stream and everything it received. */
 class Tablet {
-  readonly call: ClientDuplexStream<BaristaSessionRequest, BaristaSessionResponse>
+  readonly requests = pushable<BaristaSessionRequest>()
   readonly received: BaristaSessionResponse[] = []
-  readonly reader: StreamReader<BaristaSessionResponse>
+  private readonly connection = new AbortController()
 
-  constructor(client: OrderServiceClient, baristaId: string) {
-    this.call = client.baristaSession()
-    this.call.on('data', (m: BaristaSessionResponse) => this.received.push(m))
-    this.reader = new StreamReader<BaristaSessionResponse>(this.call)
+  constructor(client: OrderClient, baristaId: string) {
+    const responses = client.baristaSession(this.requests, { signal: this.connection.signal })
+    void (async () => {
+      for await (const m of responses) this.received.push(m)
+    })().catch(() => undefined)
     this.send({ $case: 'join', value: { baristaId, displayName: baristaId } })
   }
 
   send(command: BaristaSessionRequest['command'], commandId: string = randomUUID()): string {
-    this.call.write({ commandId, command })
+    this.requests.push({ commandId, command })
     return commandId
+  }
+
+  /** Half-closes the session: the server ends it. */
+  end(): void {
+    this.requests.end()
+  }
+
+  /** The connection drops (the tablet goes away without a word). */
+  drop(): void {
+    this.connection.abort()
   }
 
   answer(commandId: string): Promise<BaristaSessionResponse> {
@@ -62,7 +71,7 @@ async function paidOrder(): Promise<Order> {
   const customer = await createCustomer(mesh.customer.client)
   const order = await place(mesh.order.client, placeRequest(customer.id))
   await eventually(async () => {
-    const r = await unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id: order.id }, cb))
+    const r = await mesh.order.client.getOrder({ id: order.id })
     expect(r.order?.status).toBe(OrderStatus.ORDER_STATUS_PAID)
   })
   return order
@@ -71,8 +80,8 @@ async function paidOrder(): Promise<Order> {
 describe('BaristaSession', () => {
   it('two baristas on two replicas: paid orders arrive in both queues, only one claim wins, the other sees it taken', async () => {
     const replica = await mesh.startOrder()
-    const maria = new Tablet(await mesh.order.clientAs({ sub: 'maria', roles: ['barista'] }), 'maria')
-    const sam = new Tablet(await replica.clientAs({ sub: 'sam', roles: ['barista'] }), 'sam')
+    const maria = new Tablet(await mesh.order.as({ sub: 'maria', roles: ['barista'] }), 'maria')
+    const sam = new Tablet(await replica.as({ sub: 'sam', roles: ['barista'] }), 'sam')
     await eventually(() => expect(maria.received.map((m) => m.event?.$case)).toEqual(['snapshot', 'resumed']))
     await eventually(() => expect(sam.received.map((m) => m.event?.$case)).toEqual(['snapshot', 'resumed']))
 
@@ -106,28 +115,36 @@ describe('BaristaSession', () => {
       $case: 'advanced',
       value: { order: { status: OrderStatus.ORDER_STATUS_READY }, previousStatus: OrderStatus.ORDER_STATUS_PREPARING },
     })
-    const mismatch = await winner.answer(
+    // Advancing from PREPARING again (a new command, a stale screen) finds READY reached: unchanged.
+    const retried = await winner.answer(
       winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_PREPARING } }),
     )
-    expect(mismatch.event).toMatchObject({ $case: 'rejected', value: { reason: Reject.REASON_STATUS_MISMATCH } })
+    expect(retried.event).toEqual(ready.event)
+    const mismatch = await winner.answer(
+      winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_PAID } }),
+    )
+    expect(mismatch.event).toMatchObject({
+      $case: 'rejected',
+      value: { reason: Reject.REASON_STATUS_MISMATCH, order: { id: order.id, status: OrderStatus.ORDER_STATUS_READY } },
+    })
     const done = await winner.answer(
       winner.send({ $case: 'advance', value: { orderId: order.id, expectedStatus: OrderStatus.ORDER_STATUS_READY } }),
     )
     expect(done.event).toMatchObject({ $case: 'removed', value: { order: { status: OrderStatus.ORDER_STATUS_COMPLETED } } })
     await loser.pushed(order.id, 'removed')
-    maria.call.end()
-    sam.call.end()
+    maria.end()
+    sam.end()
   })
 
   it('a barista who reconnects gets the orders they hold back; a released order returns to the queue', async () => {
     const order = await paidOrder()
-    const first = new Tablet(await mesh.order.clientAs({ sub: 'lee', roles: ['barista'] }), 'lee')
+    const first = new Tablet(await mesh.order.as({ sub: 'lee', roles: ['barista'] }), 'lee')
     const claimId = randomUUID()
     const claimed = await first.answer(first.send({ $case: 'claim', value: { orderId: order.id } }, claimId))
     expect(claimed.event?.$case).toBe('claimed')
-    first.call.cancel()
+    first.drop()
 
-    const again = new Tablet(await mesh.order.clientAs({ sub: 'lee', roles: ['barista'] }), 'lee')
+    const again = new Tablet(await mesh.order.as({ sub: 'lee', roles: ['barista'] }), 'lee')
     const resumed = await eventually(() => {
       const m = again.received.find((r) => r.event?.$case === 'resumed')
       if (!m) throw new Error('not resumed yet')
@@ -137,7 +154,7 @@ describe('BaristaSession', () => {
     // The claim resent after the reconnect (the tablet never saw its answer): the same answer, applied once.
     const resent = await again.answer(again.send({ $case: 'claim', value: { orderId: order.id } }, claimId))
     expect(resent).toEqual(claimed)
-    const now = await unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id: order.id }, cb))
+    const now = await mesh.order.client.getOrder({ id: order.id })
     expect(now.order?.version).toBe((claimed.event?.value as { order: Order }).order.version)
     const released = await again.answer(again.send({ $case: 'release', value: { orderId: order.id, reason: 'machine down' } }))
     expect(released.event).toMatchObject({
@@ -147,19 +164,19 @@ describe('BaristaSession', () => {
     const snapshot = await again.answer(again.send({ $case: 'refresh', value: {} }))
     expect(snapshot.event).toMatchObject({ $case: 'snapshot' })
     expect((snapshot.event?.value as { queue: Order[] }).queue.map((o) => o.id)).toContain(order.id)
-    again.call.end()
+    again.end()
   })
 
   it('rejects commands before join, and a staff token joining as someone else ends the stream', async () => {
-    const client = await mesh.order.clientAs({ sub: 'kim', roles: ['barista'] })
-    const call = client.baristaSession()
-    const reader = new StreamReader<BaristaSessionResponse>(call)
-    call.write({ commandId: 'c1', command: { $case: 'claim', value: { orderId: randomUUID() } } })
+    const client = await mesh.order.as({ sub: 'kim', roles: ['barista'] })
+    const requests = pushable<BaristaSessionRequest>()
+    const reader = new StreamReader<BaristaSessionResponse>(client.baristaSession(requests))
+    requests.push({ commandId: randomUUID(), command: { $case: 'claim', value: { orderId: randomUUID() } } })
     expect((await reader.next()).event).toMatchObject({ $case: 'rejected', value: { reason: Reject.REASON_NOT_JOINED } })
-    call.write({ commandId: 'c2', command: { $case: 'join', value: { baristaId: 'somebody-else', displayName: '' } } })
+    requests.push({ commandId: randomUUID(), command: { $case: 'join', value: { baristaId: 'somebody-else', displayName: '' } } })
     expect((await reader.end())?.code).toBe(status.PERMISSION_DENIED)
-    const customer = await mesh.order.clientAs({ sub: randomUUID(), roles: ['customer'] })
-    const refused = new StreamReader(customer.baristaSession())
+    const customer = await mesh.order.as({ sub: randomUUID(), roles: ['customer'] })
+    const refused = new StreamReader(customer.baristaSession(pushable<BaristaSessionRequest>()))
     expect((await refused.end())?.code).toBe(status.PERMISSION_DENIED)
   })
 })

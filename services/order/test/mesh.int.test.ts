@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LedgerEntryKind, type Account, type LedgerEntry } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import { LineSource, OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
-import { addFavorite } from '@brewmesh/favorites/test/support.ts'
-import { grant, SEED } from '@brewmesh/loyalty/test/support.ts'
+import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import { LedgerEntryKind, type LedgerEntry } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
+import { LineSource, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { publish } from '@brewmesh/testkit/contract-events.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { failure, unary } from '@brewmesh/testkit/grpc.ts'
+import { failure } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+import { addFavorite, createCustomer, grant, MENU_IDS, place, placeRequest, SEED, startMesh, usual, type Mesh } from './support.ts'
 
 let mesh: Mesh
 let orderTopic: string
 beforeAll(async () => {
   mesh = await startMesh()
-  orderTopic = `brewmesh.order.events.v1${mesh.order.env['KAFKA_TOPIC_SUFFIX']}`
+  orderTopic = `${TOPICS.orderEvents}${mesh.order.env['KAFKA_TOPIC_SUFFIX']}`
 })
 afterAll(async () => {
   await mesh?.stop()
@@ -31,24 +30,22 @@ const OAT_LATTE: DrinkCustomization = {
   temperature: 0,
   sweetness: 0,
 }
-const get = (id: string) => unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id }, cb)).then((r) => r.order!)
+const get = (id: string) => mesh.order.client.getOrder({ id }).then((r) => r.order!)
 const until = (id: string, s: OrderStatus) => eventually(async () => expect((await get(id)).status).toBe(s))
 const advanceToCompleted = async (id: string) => {
-  for (let i = 0; i < 3; i++) await unary((cb) => mesh.order.client.advanceOrder({ id, expectedStatus: 0 }, cb))
+  for (const expectedStatus of [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
+    await mesh.order.client.advanceOrder({ id, expectedStatus })
 }
-const account = (customerId: string) =>
-  unary<{ account?: Account }>((cb) => mesh.loyalty.client.getAccount({ customerId }, cb)).then((r) => r.account!)
+const account = (customerId: string) => mesh.loyalty.client.getAccount({ customerId }).then((r) => r.account!)
 const entries = (customerId: string, orderId: string) =>
-  unary<{ entries: LedgerEntry[] }>((cb) =>
-    mesh.loyalty.client.listTransactions({ customerId, pageSize: 100, pageToken: '', kinds: [], orderId }, cb),
-  ).then((r) => r.entries)
+  mesh.loyalty.client.listTransactions({ customerId, pageSize: 100, pageToken: '', kinds: [], orderId }).then((r) => r.entries)
 const kindsOf = (list: LedgerEntry[]) => list.map((e) => e.kind).sort()
 
 /** A customer with an account holding `points` and a pinned oat latte as their usual. */
 async function regular(points: number) {
   const customer = await createCustomer(mesh.customer.client)
   await eventually(() => account(customer.id)) // opened from CustomerCreated
-  await grant(mesh.loyalty, customer.id, points)
+  await grant(mesh.loyalty.client, customer.id, points)
   const favorite = await addFavorite(mesh.favorites.client, customer.id, {
     menuItemId: MENU_IDS.latte,
     customization: OAT_LATTE,
@@ -137,7 +134,7 @@ describe('an order across the mesh', () => {
     await place(mesh.order.client, request)
     expect((await account(customer.id)).reservedPoints).toBe('400')
     await until(order.id, OrderStatus.ORDER_STATUS_PAID)
-    await unary((cb) => mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'wrong store' }, cb))
+    await mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'wrong store' })
     await eventually(async () => expect(await account(customer.id)).toMatchObject({ balance: '1000', reservedPoints: '0' }))
   })
 
@@ -146,9 +143,9 @@ describe('an order across the mesh', () => {
     const request = placeRequest(customer.id, { rewardIds: [SEED.freeDrink] })
     const err = await failure(place(mesh.order.client, request))
     expect(err.code).toBe(status.FAILED_PRECONDITION)
-    const list = await unary<{ orders: Order[] }>((cb) =>
-      mesh.order.client.listOrders({ pageSize: 5, pageToken: '', customerId: customer.id, householdId: '', statuses: [] }, cb),
-    )
+    // Loyalty's own reason, passed on as the ErrorInfo reason: an app reads it, never the text.
+    expect(errorReasonOf(err)).toBe('QUOTE_ISSUE_INSUFFICIENT_POINTS')
+    const list = await mesh.order.client.listOrders({ pageSize: 5, pageToken: '', customerId: customer.id, householdId: '', statuses: [] })
     expect(list.orders).toEqual([])
   })
 

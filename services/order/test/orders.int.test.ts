@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { OrderStatus, PaymentStatus, type MenuItem, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { OrderStatus, PaymentStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
-import { fieldViolationsOf } from '@brewmesh/runtime/grpc/status.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { failure, StreamReader, unary } from '@brewmesh/testkit/grpc.ts'
-import { latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
+import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
 
 let mesh: Mesh
 beforeAll(async () => {
@@ -18,28 +17,21 @@ afterAll(async () => {
   await mesh?.stop()
 })
 
-const get = (id: string) => unary<{ order?: Order }>((cb) => mesh.order.client.getOrder({ id }, cb)).then((r) => r.order!)
-const advance = (id: string, expectedStatus: OrderStatus = 0) =>
-  unary<{ order?: Order }>((cb) => mesh.order.client.advanceOrder({ id, expectedStatus }, cb)).then((r) => r.order!)
+const get = (id: string) => mesh.order.client.getOrder({ id }).then((r) => r.order!)
+const advance = (id: string, expectedStatus: OrderStatus) => mesh.order.client.advanceOrder({ id, expectedStatus }).then((r) => r.order!)
 const paid = (id: string) => eventually(async () => expect((await get(id)).status).toBe(OrderStatus.ORDER_STATUS_PAID))
 
 describe('the menu', () => {
   it('lists items by category, availability and position, and gets one', async () => {
-    const all = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: false }, cb),
-    )
+    const all = await mesh.order.client.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: false })
     expect(all.items.length).toBeGreaterThanOrEqual(12)
-    const tea = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: 'tea', availableOnly: true }, cb),
-    )
+    const tea = await mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: 'tea', availableOnly: true })
     expect(tea.items.map((i) => i.name)).toEqual(['Chai Latte', 'Earl Grey'])
-    const available = await unary<{ items: MenuItem[] }>((cb) =>
-      mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: '', availableOnly: true }, cb),
-    )
+    const available = await mesh.order.client.listMenuItems({ pageSize: 0, pageToken: '', category: '', availableOnly: true })
     expect(available.items.some((i) => i.id === MENU_IDS.pumpkinSpice)).toBe(false)
-    const item = await unary<{ item?: MenuItem }>((cb) => mesh.order.client.getMenuItem({ id: MENU_IDS.latte }, cb))
+    const item = await mesh.order.client.getMenuItem({ id: MENU_IDS.latte })
     expect(item.item).toMatchObject({ name: 'Caffè Latte', basePrice: { amountMinor: '450', currencyCode: 'USD' } })
-    expect((await failure(unary((cb) => mesh.order.client.getMenuItem({ id: randomUUID() }, cb)))).code).toBe(status.NOT_FOUND)
+    expect((await failure(mesh.order.client.getMenuItem({ id: randomUUID() }))).code).toBe(status.NOT_FOUND)
   })
 })
 
@@ -79,9 +71,7 @@ describe('PlaceOrder', () => {
     const request = placeRequest(customer.id)
     const orders = await Promise.all(Array.from({ length: 8 }, () => place(mesh.order.client, request)))
     expect(new Set(orders.map((o) => o.id)).size).toBe(1)
-    const list = await unary<{ orders: Order[] }>((cb) =>
-      mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] }, cb),
-    )
+    const list = await mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] })
     expect(list.orders).toHaveLength(1)
     const err = await failure(place(mesh.order.client, { ...request, lines: [latte(3)] }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
@@ -132,20 +122,26 @@ describe('PlaceOrder', () => {
   })
 
   it('refuses with FAILED_PRECONDITION: an unknown or inactive customer, an unavailable drink, no usual', async () => {
-    expect((await failure(place(mesh.order.client, placeRequest(randomUUID())))).code).toBe(status.FAILED_PRECONDITION)
+    const unknown = await failure(place(mesh.order.client, placeRequest(randomUUID())))
+    expect([unknown.code, errorReasonOf(unknown)]).toEqual([status.FAILED_PRECONDITION, 'CUSTOMER_NOT_FOUND'])
     const inactive = await createCustomer(mesh.customer.client)
-    await unary((cb) => mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' }, cb))
-    expect((await failure(place(mesh.order.client, placeRequest(inactive.id)))).details).toContain('not active')
+    await mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' })
+    const notActive = await failure(place(mesh.order.client, placeRequest(inactive.id)))
+    expect(notActive.details).toContain('not active')
+    expect(errorReasonOf(notActive)).toBe('CUSTOMER_INACTIVE')
     const customer = await createCustomer(mesh.customer.client)
     const seasonal = {
       quantity: 1,
       memberCustomerId: '',
       item: { $case: 'drink' as const, value: { menuItemId: MENU_IDS.pumpkinSpice, customization: undefined } },
     }
-    expect((await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [seasonal] })))).details).toContain('not available')
+    const unavailable = await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [seasonal] })))
+    expect(unavailable.details).toContain('not available')
+    expect(errorReasonOf(unavailable)).toBe('ITEM_UNAVAILABLE')
     const noUsual = await failure(place(mesh.order.client, placeRequest(customer.id, { lines: [usual()] })))
     expect(noUsual.code).toBe(status.FAILED_PRECONDITION)
     expect(noUsual.details).toContain('no usual')
+    expect(errorReasonOf(noUsual)).toBe('NO_USUAL')
   })
 })
 
@@ -159,9 +155,10 @@ describe('the lifecycle', () => {
     expect(await watch.next()).toMatchObject({ kind: Kind.CHANGE_KIND_SNAPSHOT, order: { status: OrderStatus.ORDER_STATUS_PAID } })
 
     const stale = await failure(advance(order.id, OrderStatus.ORDER_STATUS_READY))
-    expect(stale.code).toBe(status.ABORTED)
+    expect(stale.code).toBe(status.FAILED_PRECONDITION)
+    expect(errorReasonOf(stale)).toBe('STATUS_MISMATCH')
     await advance(order.id, OrderStatus.ORDER_STATUS_PAID)
-    await advance(order.id)
+    await advance(order.id, OrderStatus.ORDER_STATUS_PREPARING)
     const done = await advance(order.id, OrderStatus.ORDER_STATUS_READY)
     expect(done).toMatchObject({ status: OrderStatus.ORDER_STATUS_COMPLETED, version: 5 })
     expect(done.completedAt).toBeInstanceOf(Date)
@@ -172,22 +169,20 @@ describe('the lifecycle', () => {
       [Kind.CHANGE_KIND_STATUS_CHANGED, OrderStatus.ORDER_STATUS_COMPLETED],
     ])
     expect(await watch.end()).toBeUndefined() // the stream ends with OK once the order is final
-    expect((await failure(advance(order.id))).code).toBe(status.FAILED_PRECONDITION)
-    const cancel = await failure(
-      unary((cb) => mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }, cb)),
-    )
-    expect(cancel.code).toBe(status.FAILED_PRECONDITION)
+    // A retry of the last step finds it done: the order unchanged. Any other mismatch is refused.
+    expect(await advance(order.id, OrderStatus.ORDER_STATUS_READY)).toEqual(done)
+    const past = await failure(advance(order.id, OrderStatus.ORDER_STATUS_PAID))
+    expect([past.code, errorReasonOf(past)]).toEqual([status.FAILED_PRECONDITION, 'STATUS_MISMATCH'])
+    const cancel = await failure(mesh.order.client.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'late' }))
+    expect([cancel.code, errorReasonOf(cancel)]).toEqual([status.FAILED_PRECONDITION, 'ILLEGAL_TRANSITION'])
   })
 
   it('cancels a paid order with a refund, by the customer, and a retried cancel changes nothing', async () => {
     const customer = await createCustomer(mesh.customer.client)
     const order = await place(mesh.order.client, placeRequest(customer.id))
     await paid(order.id)
-    const mine = await mesh.order.clientAs({ sub: customer.id, roles: ['customer'] })
-    const cancel = () =>
-      unary<{ order?: Order }>((cb) => mine.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'changed my mind' }, cb)).then(
-        (r) => r.order!,
-      )
+    const mine = await mesh.order.as({ sub: customer.id, roles: ['customer'] })
+    const cancel = () => mine.cancelOrder({ requestId: randomUUID(), id: order.id, reason: 'changed my mind' }).then((r) => r.order!)
     const cancelled = await cancel()
     expect(cancelled).toMatchObject({
       status: OrderStatus.ORDER_STATUS_CANCELLED,
@@ -221,11 +216,9 @@ describe('ListOrders', () => {
     const ids: string[] = []
     for (let i = 0; i < 3; i++) ids.push((await place(mesh.order.client, placeRequest(customer.id))).id)
     await Promise.all(ids.map(paid))
-    await advance(ids[0]!)
+    await advance(ids[0]!, OrderStatus.ORDER_STATUS_PAID)
     const list = (pageSize: number, pageToken = '', statuses: OrderStatus[] = []) =>
-      unary<{ orders: Order[]; nextPageToken: string }>((cb) =>
-        mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses }, cb),
-      )
+      mesh.order.client.listOrders({ pageSize, pageToken, customerId: customer.id, householdId: '', statuses })
     const first = await list(2)
     const second = await list(2, first.nextPageToken)
     expect([...first.orders, ...second.orders].map((o) => o.id)).toEqual([...ids].reverse())

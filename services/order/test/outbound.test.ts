@@ -1,9 +1,9 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { describe, expect, it } from 'vitest'
-import { AppError, resourceExhausted } from '@brewmesh/runtime/errors.ts'
+import { AppError, resourceExhausted } from '@brewmesh/runtime/errors'
 import { toServiceError } from '@brewmesh/runtime/grpc/status.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { dependencyError, outboundCalls } from '../src/clients/outbound.ts'
+import { createLogger } from '@brewmesh/runtime/logger'
+import { dependencyCalls, dependencyError } from '../src/clients/dependency.ts'
 
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
 
@@ -33,37 +33,34 @@ describe('calls to one dependency', () => {
   const budget = { deadline: undefined }
 
   it('when as many calls as allowed are in flight, then the next one is refused at once with RESOURCE_EXHAUSTED', async () => {
-    const calls = outboundCalls('favorites', dep)
+    const calls = dependencyCalls('favorites', dep)
     const pending: (() => void)[] = []
-    const hang = () =>
-      calls.call<string>((_md, _opts, cb) => {
-        pending.push(() => cb(null, 'ok'))
-      }, budget)
+    const hang = () => calls.call(() => new Promise<string>((resolve) => pending.push(() => resolve('ok'))), budget)
     const first = hang()
     const second = hang()
-    const refused = await calls.call<string>(() => undefined, budget).catch((err: unknown) => err)
+    const refused = await calls.call(() => Promise.resolve('never'), budget).catch((err: unknown) => err)
     expect(refused).toBeInstanceOf(AppError)
     expect((refused as AppError).kind).toBe('resource_exhausted')
     for (const answer of pending) answer()
     expect(await Promise.all([first, second])).toEqual(['ok', 'ok'])
     // The slots are free again.
-    expect(await calls.call<string>((_md, _opts, cb) => cb(null, 'again'), budget)).toBe('again')
+    expect(await calls.call(() => Promise.resolve('again'), budget)).toBe('again')
   })
 
   it('when a read finds nothing, then find answers undefined instead of failing', async () => {
-    const calls = outboundCalls('customer', dep)
+    const calls = dependencyCalls('customer', dep)
     const notFound = Object.assign(new Error('no'), { code: status.NOT_FOUND, details: 'no', metadata: new Metadata() })
-    expect(await calls.find<string>((_md, _opts, cb) => cb(notFound), budget)).toBeUndefined()
+    expect(await calls.find(() => Promise.reject(notFound), budget)).toBeUndefined()
   })
 
   it('uses the earlier of the caller deadline and the dependency timeout', async () => {
-    const calls = outboundCalls('customer', dep)
+    const calls = dependencyCalls('customer', dep)
     const soon = new Date(Date.now() + 100)
-    let seen: Date | undefined
-    await calls.call<string>(
-      (_md, opts, cb) => {
-        seen = opts.deadline
-        cb(null, 'ok')
+    let seen: Date | number | undefined
+    await calls.call(
+      (options) => {
+        seen = options.deadline
+        return Promise.resolve('ok')
       },
       { deadline: soon },
     )

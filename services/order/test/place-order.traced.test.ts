@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCustomer } from '@brewmesh/customer/test/support.ts'
-import { addFavorite } from '@brewmesh/favorites/test/support.ts'
-import { grant, SEED } from '@brewmesh/loyalty/test/support.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { spans, SpanKind, type ReadableSpan } from '@brewmesh/runtime/telemetry/in-memory.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
-import { MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+import { addFavorite, createCustomer, grant, MENU_IDS, place, placeRequest, SEED, startMesh, usual, type Mesh } from './support.ts'
 
 // Issue 7's proof: one PlaceOrder yields one trace across the Order Service, its gRPC calls,
 // PostgreSQL, the Kafka produce, each consumer and the BullMQ jobs it triggers.
@@ -22,14 +19,14 @@ const idOf = (s: ReadableSpan) => s.spanContext().spanId
 describe('one PlaceOrder, one trace', () => {
   it('reaches the other services, PostgreSQL, Kafka, every consumer and the jobs, as descendants of the PlaceOrder server span', async () => {
     const customer = await createCustomer(mesh.customer.client)
-    await eventually(() => unary((cb) => mesh.loyalty.client.getAccount({ customerId: customer.id }, cb)))
-    await grant(mesh.loyalty, customer.id, 1000)
+    await eventually(() => mesh.loyalty.client.getAccount({ customerId: customer.id }))
+    await grant(mesh.loyalty.client, customer.id, 1000)
     await addFavorite(mesh.favorites.client, customer.id, { menuItemId: MENU_IDS.latte, pinned: true })
     spans.reset()
 
     const order = await place(mesh.order.client, placeRequest(customer.id, { lines: [usual()], rewardIds: [SEED.dollarOff] }))
     const suffix = mesh.order.env['KAFKA_TOPIC_SUFFIX']!
-    const topic = `brewmesh.order.events.v1${suffix}`
+    const topic = `${TOPICS.orderEvents}${suffix}`
 
     const all = await eventually(
       () => {

@@ -1,85 +1,120 @@
 import { randomUUID } from 'node:crypto'
-import { credentials } from '@grpc/grpc-js'
-import { inject } from 'vitest'
-import { OrderServiceClient, type OrderLineInput, type PlaceOrderRequest } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import type { ServiceDefinition } from '@grpc/grpc-js'
+import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
+import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import { CustomerServiceService, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import type { Favorite } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
+import { FavoritesServiceService, type AddFavoriteRequest } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { DrinkSize, MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { createLogger } from '@brewmesh/runtime/logger.ts'
-import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
-import { unary } from '@brewmesh/testkit/grpc.ts'
-import { bearer, testIssuer, type TokenClaims } from '@brewmesh/testkit/tokens.ts'
-import { customerEnv, startCustomer, type Running as Customer } from '@brewmesh/customer/test/support.ts'
-import { favoritesEnv, startFavorites, type Running as Favorites } from '@brewmesh/favorites/test/support.ts'
-import { loyaltyEnv, startLoyalty, type Running as Loyalty } from '@brewmesh/loyalty/test/support.ts'
-import { migrateOrder, startApp, type App } from '../src/app.ts'
-import { readConfig } from '../src/config.ts'
-import { MENU_IDS } from '../src/db/menu-seed.ts'
+import {
+  OrderServiceService,
+  type OrderLineInput,
+  type PlaceGroupOrderRequest,
+  type PlaceOrderRequest,
+} from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import type { RunningService } from '@brewmesh/runtime/service'
+import type { PromiseClient } from '@brewmesh/sdk/client.ts'
+import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
+import { cleanupEnv, startTestService, testEnv, type ServiceUnderTest, type TestService } from '@brewmesh/testkit/service.ts'
+import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { migrateCustomer, startApp as startCustomerApp } from '@brewmesh/customer/src/app.ts'
+import { readConfig as readCustomerConfig, type CustomerConfig } from '@brewmesh/customer/src/config.ts'
+import { migrateFavorites, startApp as startFavoritesApp } from '@brewmesh/favorites/src/app.ts'
+import { readConfig as readFavoritesConfig, type FavoritesConfig } from '@brewmesh/favorites/src/config.ts'
+import { migrateLoyalty, startApp as startLoyaltyApp } from '@brewmesh/loyalty/src/app.ts'
+import { readConfig as readLoyaltyConfig, type LoyaltyConfig } from '@brewmesh/loyalty/src/config.ts'
+import { migrateOrder, startApp } from '../src/app.ts'
+import { readConfig, type OrderConfig } from '../src/config.ts'
 
-export { MENU_IDS }
+/** Drinks of the menu the first migration seeds (src/db/migrations/0001_orders.ts), by name. */
+export const MENU_IDS = {
+  latte: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f601',
+  cappuccino: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f602',
+  flatWhite: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f603',
+  mocha: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f604',
+  americano: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f605',
+  espresso: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f606',
+  drip: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f607',
+  coldBrew: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f608',
+  chaiLatte: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f609',
+  earlGrey: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60a',
+  hotChocolate: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60b',
+  pumpkinSpice: '6f1c2a3b-4d5e-4f60-8a71-b2c3d4e5f60c',
+} as const
 
-export const STAFF: TokenClaims = { sub: 'support-1', roles: ['support', 'operator'] }
-export const BARISTA: TokenClaims = { sub: 'barista-1', roles: ['barista'] }
+/** Rewards of the catalog the Loyalty service's first migration seeds. */
+export const SEED = {
+  freeDrink: '7a1c3e10-0001-4a6b-9d1e-3f2a1b000001',
+  dollarOff: '7a1c3e10-0002-4a6b-9d1e-3f2a1b000002',
+  tenPercent: '7a1c3e10-0003-4a6b-9d1e-3f2a1b000003',
+} as const
 
-export interface OrderNode {
-  app: App
-  address: string
-  client: OrderServiceClient
-  clientAs(claims: TokenClaims): Promise<OrderServiceClient>
-  env: Record<string, string>
-  stop(): Promise<void>
-}
+export type OrderClient = PromiseClient<typeof OrderServiceService>
+export type CustomerClient = PromiseClient<typeof CustomerServiceService>
+export type LoyaltyClient = PromiseClient<typeof LoyaltyServiceService>
+export type FavoritesClient = PromiseClient<typeof FavoritesServiceService>
+
+export type OrderNode = TestService<typeof OrderServiceService, OrderConfig>
 
 /** The whole mesh in this process: Customer, Favorites and Loyalty for real, and the Order Service calling them over gRPC. */
 export interface Mesh {
-  customer: Customer
-  favorites: Favorites
-  loyalty: Loyalty
+  customer: TestService<typeof CustomerServiceService, CustomerConfig>
+  favorites: TestService<typeof FavoritesServiceService, FavoritesConfig>
+  loyalty: TestService<typeof LoyaltyServiceService, LoyaltyConfig>
   order: OrderNode
   /** Another Order Service replica (same schema and topic); `extra` overrides its environment. */
   startOrder(extra?: Record<string, string>): Promise<OrderNode>
   stop(): Promise<void>
 }
 
-export async function startOrderNode(env: Record<string, string>, migrate = true): Promise<OrderNode> {
+/**
+ * A started service as the testkit expects it. Customer and Loyalty resolve their consumers'
+ * readiness under their own names until they are declared services too; waiting for every one of
+ * them is what `ready` means.
+ */
+function running(app: object): RunningService {
+  const named = app as Record<string, unknown>
+  const waits = ['ready', 'feedReady', 'statsReady', 'inboxReady'].map((k) => named[k]).filter((p) => p instanceof Promise)
+  return { ...(app as RunningService), ready: Promise.all(waits).then(() => undefined) }
+}
+
+function service<S extends ServiceDefinition, Config>(
+  name: ServiceUnderTest<S, Config>['name'],
+  definition: S,
+  readConfig: (env: Record<string, string | undefined>) => Config,
+  migrate: ServiceUnderTest<S, Config>['migrate'],
+  start: (config: Config) => Promise<object>,
+): ServiceUnderTest<S, Config> {
+  return { name, definition, readConfig, migrate, start: async (config) => running(await start(config)) }
+}
+
+const customerService = service('customer', CustomerServiceService, readCustomerConfig, migrateCustomer, (c) => startCustomerApp(c))
+const favoritesService = service('favorites', FavoritesServiceService, readFavoritesConfig, migrateFavorites, (c) => startFavoritesApp(c))
+const loyaltyService = service('loyalty', LoyaltyServiceService, readLoyaltyConfig, migrateLoyalty, (c) => startLoyaltyApp(c))
+// The Order Service's own identity for its calls to the others, minted by the test issuer.
+const orderService = service('order', OrderServiceService, readConfig, migrateOrder, async (config) => {
   const issuer = await testIssuer()
-  const config = readConfig({ ...issuer.env, ...env })
-  if (migrate) await migrateOrder(config, createLogger({ level: 'silent', service: 'test', instanceId: 'test' }))
-  // The Order Service's own identity for its calls to the others, minted by the test issuer.
-  const app = await startApp(config, { serviceToken: { token: () => issuer.mint({ sub: 'order', roles: ['service'] }) } })
-  await app.ready
-  const address = `127.0.0.1:${app.grpcPort}`
-  const clients: OrderServiceClient[] = []
-  const clientAs = async (claims: TokenClaims) => {
-    const c = new OrderServiceClient(address, credentials.createInsecure(), { interceptors: [bearer(await issuer.mint(claims))] })
-    clients.push(c)
-    return c
-  }
-  return {
-    app,
-    address,
-    client: await clientAs(STAFF),
-    clientAs,
-    env,
-    async stop() {
-      for (const c of clients) c.close()
-      await app.stop()
-    },
-  }
+  return startApp(config, { serviceToken: { token: () => issuer.mint(PRINCIPALS.orderService) } })
+})
+
+export function startOrderNode(env: Record<string, string>, migrate = true): Promise<OrderNode> {
+  return startTestService(orderService, env, { migrate })
 }
 
 export async function startMesh(orderExtra: Record<string, string> = {}): Promise<Mesh> {
   // One topic suffix for the four services, so order events reach the consumers; own schemas each.
   const suffix = `.m${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const shared = { KAFKA_TOPIC_SUFFIX: suffix }
-  const customer = await startCustomer(customerEnv(shared), { waitForFeed: false })
-  const favorites = await startFavorites(favoritesEnv(shared))
-  const loyalty = await startLoyalty(loyaltyEnv(shared))
-  const orderEnv = isolatedEnv('order', inject('infra').env, {
+  const customer = await startTestService(customerService, testEnv('customer', shared), { ready: false })
+  const favorites = await startTestService(favoritesService, testEnv('favorites', shared))
+  const loyalty = await startTestService(loyaltyService, testEnv('loyalty', shared))
+  const orderEnv = testEnv('order', {
     ...shared,
-    CUSTOMER_SERVICE_ADDR: `127.0.0.1:${customer.app.grpcPort}`,
-    FAVORITES_SERVICE_ADDR: `127.0.0.1:${favorites.app.grpcPort}`,
-    LOYALTY_SERVICE_ADDR: `127.0.0.1:${loyalty.app.grpcPort}`,
-    SERVICE_TOKEN_FILE: '/dev/null', // replaced by the test issuer's token (startOrderNode)
+    CUSTOMER_SERVICE_ADDR: customer.address,
+    FAVORITES_SERVICE_ADDR: favorites.address,
+    LOYALTY_SERVICE_ADDR: loyalty.address,
+    SERVICE_TOKEN_FILE: '/dev/null', // replaced by the test issuer's token (orderService)
     PAYMENT_DELAY_MS: '0',
     PAYMENT_SUCCESS_PERCENT: '100',
     ...orderExtra,
@@ -100,28 +135,80 @@ export async function startMesh(orderExtra: Record<string, string> = {}): Promis
       for (const r of replicas) await r.stop()
       await order.stop()
       await Promise.all([loyalty.stop(), favorites.stop(), customer.stop()])
-      await Promise.all([dropSchema(order.env), dropSchema(loyalty.env), dropSchema(favorites.env), dropSchema(customer.env)])
+      await Promise.all([order.env, loyalty.env, favorites.env, customer.env].map(cleanupEnv))
     },
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The other services' data, made through their public API.
+// ---------------------------------------------------------------------------------------------
+
+let counter = 0
+/** A new customer (unique username and email), optionally in a household. */
+export async function createCustomer(client: CustomerClient, overrides: Partial<CreateCustomerRequest> = {}): Promise<Customer> {
+  counter += 1
+  const tag = `${process.pid}${Date.now().toString(36)}${counter}`
+  const request: CreateCustomerRequest = {
+    requestId: '',
+    username: `user_${tag}`,
+    displayName: `Member ${counter}`,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: `ada.${tag}@example.com`,
+    phone: '+14155550123',
+    preferences: undefined,
+    dietaryRestrictions: [],
+    householdId: '',
+    ...overrides,
+  }
+  return (await client.createCustomer(request)).customer!
+}
+
+/** Gives a customer points (an operator's AdjustPoints). */
+export const grant = (client: LoyaltyClient, customerId: string, points: number) =>
+  client.adjustPoints({ requestId: randomUUID(), customerId, points: String(points), reason: 'test grant' })
+
+/** Saves a favorite for a customer (a medium oat latte unless the overrides say otherwise). */
+export async function addFavorite(
+  client: FavoritesClient,
+  customerId: string,
+  overrides: Partial<AddFavoriteRequest> = {},
+): Promise<Favorite> {
+  const request: AddFavoriteRequest = {
+    requestId: randomUUID(),
+    customerId,
+    menuItemId: MENU_IDS.latte,
+    displayName: 'Caffè Latte',
+    customization: OAT_LATTE.customization,
+    nickname: '',
+    position: undefined,
+    pinned: false,
+    ...overrides,
+  }
+  return (await client.addFavorite(request)).favorite!
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders.
+// ---------------------------------------------------------------------------------------------
+
+const OAT_LATTE: { menuItemId: string; customization: DrinkCustomization } = {
+  menuItemId: MENU_IDS.latte,
+  customization: {
+    size: DrinkSize.DRINK_SIZE_MEDIUM,
+    milk: MilkType.MILK_TYPE_OAT,
+    extraShots: 0,
+    syrups: [],
+    temperature: 0,
+    sweetness: 0,
+  },
 }
 
 export const latte = (quantity = 1, memberCustomerId = ''): OrderLineInput => ({
   quantity,
   memberCustomerId,
-  item: {
-    $case: 'drink',
-    value: {
-      menuItemId: MENU_IDS.latte,
-      customization: {
-        size: DrinkSize.DRINK_SIZE_MEDIUM,
-        milk: MilkType.MILK_TYPE_OAT,
-        extraShots: 0,
-        syrups: [],
-        temperature: 0,
-        sweetness: 0,
-      },
-    },
-  },
+  item: { $case: 'drink', value: { ...OAT_LATTE, customization: { ...OAT_LATTE.customization } } },
 })
 export const usual = (memberCustomerId = ''): OrderLineInput => ({ quantity: 1, memberCustomerId, item: { $case: 'usual', value: {} } })
 
@@ -129,5 +216,22 @@ export function placeRequest(customerId: string, overrides: Partial<PlaceOrderRe
   return { requestId: randomUUID(), customerId, lines: [latte()], rewardIds: [], note: '', ...overrides }
 }
 
-export const place = (client: OrderServiceClient, request: PlaceOrderRequest) =>
-  unary<{ order?: Order }>((cb) => client.placeOrder(request, cb)).then((r) => r.order!)
+export const place = (client: OrderClient, request: PlaceOrderRequest) => client.placeOrder(request).then((r) => r.order!)
+
+/** A group order: the header, then one message per line. */
+export function placeGroup(
+  client: OrderClient,
+  header: { requestId: string; customerId: string; rewardIds?: string[] },
+  lines: OrderLineInput[],
+): Promise<Order> {
+  const messages: PlaceGroupOrderRequest[] = [
+    {
+      message: {
+        $case: 'header',
+        value: { requestId: header.requestId, customerId: header.customerId, rewardIds: header.rewardIds ?? [], note: '' },
+      },
+    },
+    ...lines.map((line): PlaceGroupOrderRequest => ({ message: { $case: 'line', value: line } })),
+  ]
+  return client.placeGroupOrder(messages).then((r) => r.order!)
+}

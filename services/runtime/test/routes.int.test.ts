@@ -17,7 +17,8 @@ import { bearer, testIssuer, type TestIssuer } from '@brewmesh/testkit/tokens.ts
 import { createTokenVerifier } from '../src/auth/verifier.ts'
 import { resourceExhausted } from '../src/errors.ts'
 import { createGrpcServer, type GrpcServer } from '../src/grpc/server.ts'
-import { messageViolations, type Routes } from '../src/grpc/routes.ts'
+import { implement, messageViolations, type Routes } from '../src/grpc/routes.ts'
+import { StreamRegistry } from '../src/grpc/calls.ts'
 import { createLogger } from '../src/logger.ts'
 
 const ME = '8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10'
@@ -148,7 +149,7 @@ const failure = async (work: Promise<unknown>): Promise<ServiceError> => {
 describe('a route', () => {
   it('when the request breaks the contract limits, then it is INVALID_ARGUMENT naming the field, before any handler or check', async () => {
     const me = await clientAs({ sub: ME, roles: ['customer'] })
-    const err = await failure(me.getCustomer({ id: `${ME}\0` }))
+    const err = await failure(me.getCustomer({ id: `${ME.slice(0, 8)}\0` }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(err)).toEqual([{ field: 'id', description: 'must not contain a NUL character' }])
   })
@@ -170,6 +171,39 @@ describe('a route', () => {
     )
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(err)).toEqual([{ field: 'id', description: 'is not valid UTF-8' }])
+  })
+
+  it('when the bytes are not a message at all, then grpc-js answers INTERNAL and the server is told, to count and log it', async () => {
+    const raw = new Client(address, credentials.createInsecure(), {
+      interceptors: [bearer(await issuer.mint({ sub: 'support-1', roles: ['support'] }))],
+    })
+    clients.push(raw)
+    // Field 1, length 16, and one byte of it: truncated.
+    const garbage = Buffer.from([0x0a, 0x10, 0x01])
+    const err = await new Promise<ServiceError>((resolve) =>
+      raw.makeUnaryRequest(
+        '/brewmesh.customer.v1.CustomerService/GetCustomer',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        garbage,
+        new Metadata(),
+        (e) => resolve(e!),
+      ),
+    )
+    expect(err.code).toBe(status.INTERNAL)
+
+    const told: string[] = []
+    const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
+    const served = implement(CustomerServiceService, routes as Routes<typeof CustomerServiceService>, {
+      log,
+      streams: new StreamRegistry(),
+      limitWrites: async () => undefined,
+      unparseable: (rpc) => told.push(rpc),
+    })
+    expect(() => served.definition.getCustomer.requestDeserialize(garbage)).toThrow()
+    expect(told).toEqual(['GetCustomer'])
+    expect(served.definition.getCustomer.requestDeserialize(Buffer.from([0x0a, 0x01, 0x41]))).toMatchObject({ id: 'A' })
+    expect(told).toEqual(['GetCustomer'])
   })
 
   it('authorizes before the handler: a customer reaches their own record, not another one; staff by role', async () => {

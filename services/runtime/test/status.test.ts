@@ -1,7 +1,7 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js'
 import { describe, expect, it, vi } from 'vitest'
 import { AppError, type ErrorKind } from '../src/errors.ts'
-import { fieldViolationsOf, toServiceError } from '../src/grpc/status.ts'
+import { errorReasonOf, fieldViolationsOf, toServiceError } from '../src/grpc/status.ts'
 import { createLogger } from '../src/logger.ts'
 
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
@@ -67,6 +67,7 @@ describe('toServiceError', () => {
     const e = toServiceError(withCode('could not serialize access', sqlState), log, {})
     expect(e.code).toBe(Code.ABORTED)
     expect(e.details).toBe('concurrent modification, retry')
+    expect(errorReasonOf(e)).toBe('CONCURRENT_MODIFICATION')
   })
 
   it('when PostgreSQL reports another SQLSTATE such as a unique violation, then it is INTERNAL', () => {

@@ -13,6 +13,8 @@ export interface ServiceProcess {
   name: string
   port: number
   output: () => string
+  /** False once the process has exited (or was killed), whatever the reason. */
+  running(): boolean
   /** SIGTERM, then the exit code (0 after a graceful shutdown). */
   stop(): Promise<number | null>
 }
@@ -48,20 +50,32 @@ async function serving(port: number, timeoutMs: number): Promise<boolean> {
   }
 }
 
+export interface StartOptions {
+  /** How long the process may take to become SERVING. */
+  timeoutMs?: number
+  /** Everything the process writes (stdout and stderr), as it comes: output() keeps only the end. */
+  onOutput?: (text: string) => void
+}
+
 /** Starts `services/<service>/src/main.ts` with its environment and waits until it is SERVING. */
 export async function startProcess(
   service: string,
   port: number,
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  { timeoutMs = 60_000, onOutput }: StartOptions = {},
 ): Promise<ServiceProcess> {
   const child = run(`services/${service}`, ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
     ...env,
     GRPC_PORT: String(port),
   })
   let output = ''
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)))
+  const keep = (text: string) => {
+    output = (output + text).slice(-20_000)
+    onOutput?.(text)
+  }
+  // Decoded as streams, so a character split between two chunks stays whole.
+  child.stdout?.setEncoding('utf8').on('data', keep)
+  child.stderr?.setEncoding('utf8').on('data', keep)
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   const up = await Promise.race([serving(port, timeoutMs), exited.then(() => false)])
   if (!up) {
@@ -72,6 +86,7 @@ export async function startProcess(
     name: service,
     port,
     output: () => output,
+    running: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (child.exitCode !== null) return child.exitCode
       child.kill('SIGTERM')

@@ -1,5 +1,5 @@
 import { Customer as CustomerMessage } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import type { ByteCache } from '@brewmesh/runtime/cache.ts'
+import type { ByteCache } from '@brewmesh/runtime/cache'
 import type { Customer } from '../domain/customer.ts'
 import type { CustomerCache } from '../domain/ports.ts'
 import { customerFromProto, customerToProto } from '../proto/customer-mapper.ts'

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
-import { alreadyExists } from '@brewmesh/runtime/errors.ts'
-import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { alreadyExists } from '@brewmesh/runtime/errors'
 import type { Address, Customer, CustomerChange } from '../domain/customer.ts'
 import type { CustomerPage, CustomerQuery, CustomerStore, CustomerTx } from '../domain/ports.ts'
 import type { AddressesTable, CustomerDb, CustomersTable } from './schema.ts'

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
 
 /** Tables of the customer schema, as kysely sees them. */
 export interface CustomerDb {
@@ -85,20 +86,4 @@ export interface IdempotencyKeysTable {
   request_hash: string
   customer_id: string
   created_at: Generated<Date>
-}
-
-export interface OutboxTable {
-  id: Generated<string>
-  topic: string
-  key: string
-  payload: Buffer
-  headers: ColumnType<Record<string, string>, string, string>
-  created_at: Generated<Date>
-  published_at: Date | null
-}
-
-export interface ProcessedEventsTable {
-  consumer: string
-  event_id: string
-  processed_at: Generated<Date>
 }

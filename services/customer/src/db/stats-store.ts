@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
-import { claimEvents } from '@brewmesh/runtime/db/outbox.ts'
+import { claimEvents } from '@brewmesh/runtime/db'
 import type { CustomerHistory, StatsStore } from '../domain/ports.ts'
 import {
   aggregate,

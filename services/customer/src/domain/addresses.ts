@@ -1,17 +1,19 @@
-import { notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { notFound, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { ADDRESS_FIELDS, type Address, type AddressField, type AddressInput } from './customer.ts'
 import { addressChanges } from './field-changes.ts'
 import type { CustomerDeps } from './ports.ts'
-import { addressViolations, normalizeAddress, requireUuid } from './validation.ts'
+import { addressViolations, normalizeAddress } from './validation.ts'
 
 const MAX_ADDRESSES = 20
 
 /** Address changes bump the owner's version too, so watchers and caches see one ordered history. */
-export async function createAddress(deps: CustomerDeps, customerId: string, raw: AddressInput): Promise<Address> {
+export async function createAddress(deps: CustomerDeps, rawCustomerId: string, raw: AddressInput): Promise<Address> {
   const input = normalizeAddress(raw)
   const v = addressViolations(input)
-  v.check(/^[0-9a-f-]{36}$/i.test(customerId), 'address.customer_id', 'must be a UUID')
+  checkUuid(v, rawCustomerId, 'address.customer_id')
   v.throwIfAny()
+  const customerId = rawCustomerId.toLowerCase()
   const address = await deps.store.transaction(async (tx) => {
     const owner = await tx.customer(customerId, 'for_update')
     if (!owner) throw notFound('customer', customerId)
@@ -29,22 +31,23 @@ export async function createAddress(deps: CustomerDeps, customerId: string, raw:
   return address
 }
 
-export async function listAddresses(deps: CustomerDeps, customerId: string): Promise<Address[]> {
-  requireUuid(customerId, 'customer_id')
+export async function listAddresses(deps: CustomerDeps, rawCustomerId: string): Promise<Address[]> {
+  const customerId = uuidOf(rawCustomerId, 'customer_id')
   const owner = await deps.store.customer(customerId)
   if (!owner) throw notFound('customer', customerId)
   return deps.store.addresses(customerId)
 }
 
-export async function updateAddress(deps: CustomerDeps, id: string, raw: AddressInput, maskPaths: string[]): Promise<Address> {
-  requireUuid(id, 'address.id')
+export async function updateAddress(deps: CustomerDeps, rawId: string, raw: AddressInput, maskPaths: string[]): Promise<Address> {
+  const id = uuidOf(rawId, 'address.id')
   const v = new Violations()
   if (maskPaths.length === 0) v.add('update_mask', 'name at least one field to update')
   const fields = maskPaths.map((p) => p.replace(/^address\./, ''))
-  for (const f of fields) {
+  fields.forEach((f, i) => {
+    // Named by position, never repeated: a caller's text does not go back into an error.
     if (!(ADDRESS_FIELDS as readonly string[]).includes(f))
-      v.add('update_mask', `"${f}" cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
-  }
+      v.add('update_mask', `paths[${i}] cannot be updated; allowed: ${ADDRESS_FIELDS.join(', ')}`)
+  })
   v.throwIfAny()
   const input = normalizeAddress(raw)
   addressViolations(input, new Set(fields)).throwIfAny()
@@ -86,8 +89,8 @@ function addressPatch(a: AddressInput, field: AddressField): Partial<Address> {
   }
 }
 
-export async function deleteAddress(deps: CustomerDeps, id: string): Promise<void> {
-  requireUuid(id, 'id')
+export async function deleteAddress(deps: CustomerDeps, rawId: string): Promise<void> {
+  const id = uuidOf(rawId, 'id')
   const customerId = await deps.store.transaction(async (tx) => {
     const current = await tx.address(id, 'for_update')
     if (!current) throw notFound('address', id)
@@ -103,8 +106,8 @@ export async function deleteAddress(deps: CustomerDeps, id: string): Promise<voi
 }
 
 /** The customer an address belongs to (for authorization before a change). */
-export async function addressOwner(deps: CustomerDeps, id: string, field = 'address.id'): Promise<string> {
-  requireUuid(id, field)
+export async function addressOwner(deps: CustomerDeps, rawId: string, field = 'address.id'): Promise<string> {
+  const id = uuidOf(rawId, field)
   const address = await deps.store.transaction((tx) => tx.address(id))
   if (!address) throw notFound('address', id)
   return address.customerId

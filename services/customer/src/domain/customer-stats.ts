@@ -1,7 +1,7 @@
-import { notFound } from '@brewmesh/runtime/errors.ts'
+import { notFound } from '@brewmesh/runtime/errors'
+import { uuidOf } from '@brewmesh/runtime/ids'
 import type { StatsStore } from './ports.ts'
 import { aggregate, statsOf, type CustomerStats } from './stats.ts'
-import { requireUuid } from './validation.ts'
 
 /**
  * Recomputes the statistics of some customers from their facts and archived months, with one read
@@ -23,8 +23,7 @@ export async function customerStats(
   exists: (id: string) => Promise<boolean>,
   now: Date,
 ): Promise<CustomerStats> {
-  requireUuid(customerId, 'customer_id')
-  const id = customerId.toLowerCase()
+  const id = uuidOf(customerId, 'customer_id')
   const stats = await store.stats(id)
   if (stats) return stats
   if (!(await exists(id))) throw notFound('customer', id)

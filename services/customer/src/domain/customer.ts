@@ -86,6 +86,21 @@ export type CustomerChange =
   | { kind: 'address_updated'; customer: Customer; address: Address; changes: FieldChange[] }
   | { kind: 'address_removed'; customer: Customer; address: Address }
 
+/**
+ * What the rules know of the contract's enums (DrinkSize, MilkType, Temperature,
+ * DietaryRestriction): the values a request may carry, and the name a dietary restriction has in a
+ * FieldChange. domain/ loads no generated code, so proto/known-enums.ts builds this from the
+ * generated enums: a value added to the contract needs no change here.
+ */
+export interface KnownEnums {
+  /** The values a drink customization may hold (UNSPECIFIED, the default, included). */
+  size: ReadonlySet<number>
+  milk: ReadonlySet<number>
+  temperature: ReadonlySet<number>
+  /** The restrictions a customer may have (UNSPECIFIED is none), by value, with their short names ("DAIRY_FREE"). */
+  dietary: ReadonlyMap<number, string>
+}
+
 export const UPDATABLE_FIELDS = [
   'username',
   'display_name',

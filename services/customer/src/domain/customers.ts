@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
-import { aborted, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid, isUuid, uuidOf } from '@brewmesh/runtime/ids'
+import { pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { UPDATABLE_FIELDS, type Customer, type ProfileInput, type UpdatableField } from './customer.ts'
 import { customerChanges } from './field-changes.ts'
 import type { CustomerDeps, CustomerPage, CustomerQuery, CustomerTx } from './ports.ts'
-import { normalizeProfile, profileViolations, requireUuid } from './validation.ts'
+import { normalizeProfile, profileViolations } from './validation.ts'
 
 /** Builds a new customer from a normalized, valid profile. */
 export function newCustomer(input: ProfileInput, id: string, now: Date): Customer {
@@ -36,7 +38,7 @@ const requestHash = (input: ProfileInput) => createHash('sha256').update(JSON.st
 
 export async function createCustomer(deps: CustomerDeps, requestId: string, raw: ProfileInput): Promise<Customer> {
   const input = normalizeProfile(raw)
-  const v = profileViolations(input)
+  const v = profileViolations(input, deps.enums)
   v.check(requestId.length <= 128, 'request_id', 'must have at most 128 characters')
   v.throwIfAny()
   const hash = requestHash(input)
@@ -60,8 +62,8 @@ export async function createCustomer(deps: CustomerDeps, requestId: string, raw:
   })
 }
 
-export async function getCustomer(deps: CustomerDeps, id: string): Promise<Customer> {
-  requireUuid(id, 'id')
+export async function getCustomer(deps: CustomerDeps, rawId: string): Promise<Customer> {
+  const id = uuidOf(rawId, 'id')
   const cached = await deps.cache.get(id)
   if (cached) return cached
   const customer = await deps.store.customer(id)
@@ -70,12 +72,17 @@ export async function getCustomer(deps: CustomerDeps, id: string): Promise<Custo
   return customer
 }
 
+/** The google.rpc.ErrorInfo reason of an ABORTED for a stale expected_version (the client re-reads, then retries). */
+export const VERSION_MISMATCH = 'VERSION_MISMATCH'
+
 /** Loads a customer for change, checking the caller's expected version (0: any). */
 async function lockedCustomer(tx: CustomerTx, id: string, expectedVersion: number) {
   const current = await tx.customer(id, 'for_update')
   if (!current) throw notFound('customer', id)
   if (expectedVersion > 0 && current.version !== expectedVersion) {
-    throw aborted(`customer ${id} is at version ${current.version}, not ${expectedVersion}: re-read and retry`)
+    throw new AppError('aborted', `customer ${id} is at version ${current.version}, not ${expectedVersion}: re-read and retry`, [], {
+      reason: VERSION_MISMATCH,
+    })
   }
   return current
 }
@@ -89,15 +96,15 @@ async function changing<T extends { id: string }>(deps: CustomerDeps, work: () =
 
 export async function updateCustomer(
   deps: CustomerDeps,
-  id: string,
+  rawId: string,
   raw: ProfileInput,
   maskPaths: string[],
   expectedVersion: number,
 ): Promise<Customer> {
-  requireUuid(id, 'customer.id')
+  const id = uuidOf(rawId, 'customer.id')
   const fields = parseMask(maskPaths)
   const input = normalizeProfile(raw)
-  const v = profileViolations(input, new Set(fields))
+  const v = profileViolations(input, deps.enums, new Set(fields))
   v.list.forEach((violation) => (violation.field = `customer.${violation.field}`))
   v.throwIfAny()
   return changing(deps, () =>
@@ -106,7 +113,7 @@ export async function updateCustomer(
       const patch = profileFields(input)
       const next: Customer = { ...current }
       for (const field of fields) Object.assign(next, pick(patch, field))
-      const changes = customerChanges(current, next, fields)
+      const changes = customerChanges(current, next, fields, deps.enums)
       if (changes.length === 0) return current
       const updated = { ...next, version: current.version + 1, updatedAt: deps.clock() }
       await tx.updateCustomer(updated)
@@ -119,12 +126,13 @@ export async function updateCustomer(
 function parseMask(paths: string[]): UpdatableField[] {
   const v = new Violations()
   if (paths.length === 0) v.add('update_mask', 'name at least one field to update')
-  for (const path of paths) {
+  paths.forEach((path, i) => {
     const field = path.startsWith('customer.') ? path.slice('customer.'.length) : path
+    // Named by position, never repeated: a caller's text does not go back into an error.
     if (!(UPDATABLE_FIELDS as readonly string[]).includes(field)) {
-      v.add('update_mask', `"${path}" cannot be updated; allowed: ${UPDATABLE_FIELDS.join(', ')}`)
+      v.add('update_mask', `paths[${i}] cannot be updated; allowed: ${UPDATABLE_FIELDS.join(', ')}`)
     }
-  }
+  })
   v.throwIfAny()
   return [...new Set(paths.map((p) => p.replace(/^customer\./, '') as UpdatableField))]
 }
@@ -152,8 +160,8 @@ function pick(p: ReturnType<typeof profileFields>, field: UpdatableField): Parti
   }
 }
 
-export async function deleteCustomer(deps: CustomerDeps, id: string, expectedVersion: number): Promise<void> {
-  requireUuid(id, 'id')
+export async function deleteCustomer(deps: CustomerDeps, rawId: string, expectedVersion: number): Promise<void> {
+  const id = uuidOf(rawId, 'id')
   await changing(deps, () =>
     deps.store.transaction(async (tx) => {
       const current = await lockedCustomer(tx, id, expectedVersion)
@@ -165,8 +173,8 @@ export async function deleteCustomer(deps: CustomerDeps, id: string, expectedVer
   )
 }
 
-export async function setActive(deps: CustomerDeps, id: string, active: boolean, reason = ''): Promise<Customer> {
-  requireUuid(id, 'id')
+export async function setActive(deps: CustomerDeps, rawId: string, active: boolean, reason = ''): Promise<Customer> {
+  const id = uuidOf(rawId, 'id')
   new Violations().check([...reason].length <= 500, 'reason', 'must have at most 500 characters').throwIfAny()
   return changing(deps, () =>
     deps.store.transaction(async (tx) => {
@@ -180,15 +188,15 @@ export async function setActive(deps: CustomerDeps, id: string, active: boolean,
   )
 }
 
-export async function recordLogin(deps: CustomerDeps, id: string): Promise<Customer> {
-  requireUuid(id, 'id')
+export async function recordLogin(deps: CustomerDeps, rawId: string): Promise<Customer> {
+  const id = uuidOf(rawId, 'id')
   return changing(deps, () =>
     deps.store.transaction(async (tx) => {
       const current = await lockedCustomer(tx, id, 0)
       const now = deps.clock()
       const updated = { ...current, lastLoginAt: now, version: current.version + 1, updatedAt: now }
       await tx.updateCustomer(updated)
-      await tx.record({ kind: 'updated', customer: updated, changes: customerChanges(current, updated, ['last_login_at']) })
+      await tx.record({ kind: 'updated', customer: updated, changes: customerChanges(current, updated, ['last_login_at'], deps.enums) })
       return updated
     }),
   )
@@ -201,35 +209,30 @@ export interface ListRequest {
   active: boolean | undefined
 }
 
+/**
+ * ListCustomers positions: the last customer's registration time and id. Both are checked when a
+ * token comes back (a time in range, a UUID), so a forged token is INVALID_ARGUMENT page_token,
+ * never a query on garbage.
+ */
+const tokens = pageTokens((raw) => {
+  const registeredAt = positionOf.time(raw['registeredAt'])
+  const id = raw['id']
+  return registeredAt && typeof id === 'string' && isUuid(id) ? { registeredAt, id: id.toLowerCase() } : undefined
+})
+
 /** Keyset paging on (registered_at, id); the token also pins the filters it was made for. */
 export async function listCustomers(deps: CustomerDeps, request: ListRequest): Promise<{ customers: Customer[]; nextPageToken: string }> {
   const v = new Violations()
-  v.check(request.pageSize >= 0 && request.pageSize <= 500, 'page_size', 'must be 0 to 500')
-  if (request.householdId) v.check(/^[0-9a-f-]{36}$/i.test(request.householdId), 'household_id', 'must be a UUID')
+  v.check(Number.isInteger(request.pageSize) && request.pageSize >= 0 && request.pageSize <= 500, 'page_size', 'must be 0 to 500')
+  if (request.householdId) checkUuid(v, request.householdId, 'household_id')
   v.throwIfAny()
-  const filter = `${request.householdId.toLowerCase()}|${String(request.active)}`
+  const filters = { householdId: request.householdId.toLowerCase(), active: request.active ?? null }
   const query: CustomerQuery = {
     limit: request.pageSize || 50,
-    after: request.pageToken ? decodePageToken(request.pageToken, filter) : undefined,
-    householdId: request.householdId.toLowerCase() || undefined,
+    after: tokens.decode(request.pageToken, filters),
+    householdId: filters.householdId || undefined,
     active: request.active,
   }
   const page: CustomerPage = await deps.store.customers(query)
-  return { customers: page.customers, nextPageToken: page.next ? encodePageToken(page.next, filter) : '' }
-}
-
-function encodePageToken(next: { registeredAt: Date; id: string }, filter: string): string {
-  return Buffer.from(JSON.stringify({ r: next.registeredAt.toISOString(), i: next.id, f: filter })).toString('base64url')
-}
-
-function decodePageToken(token: string, filter: string): { registeredAt: Date; id: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { r: string; i: string; f: string }
-    const registeredAt = new Date(parsed.r)
-    if (parsed.f !== filter) throw new Error('filters changed')
-    if (Number.isNaN(registeredAt.getTime()) || typeof parsed.i !== 'string') throw new Error('malformed')
-    return { registeredAt, id: parsed.i }
-  } catch {
-    throw invalid([{ field: 'page_token', description: 'is not a token from a previous call with the same filters' }])
-  }
+  return { customers: page.customers, nextPageToken: page.next ? tokens.encode(page.next, filters) : '' }
 }

@@ -1,6 +1,4 @@
-import type { Address, AddressField, Customer, FieldChange, UpdatableField } from './customer.ts'
-
-const DIETARY_NAMES = ['UNSPECIFIED', 'DAIRY_FREE', 'NUT_ALLERGY', 'GLUTEN_FREE', 'SOY_FREE', 'VEGAN', 'SUGAR_FREE', 'CAFFEINE_FREE']
+import type { Address, AddressField, Customer, FieldChange, KnownEnums, UpdatableField } from './customer.ts'
 
 /** JSON with object keys sorted, so equal values render equally whatever order storage returned. */
 function canonicalJson(value: unknown): string {
@@ -9,8 +7,8 @@ function canonicalJson(value: unknown): string {
   )
 }
 
-/** A field's value as text, the way FieldChange carries it. */
-export function renderCustomerField(c: Customer, field: UpdatableField | 'last_login_at'): string {
+/** A field's value as text, the way FieldChange carries it (enums by name; a number the contract does not name, as the number). */
+export function renderCustomerField(c: Customer, field: UpdatableField | 'last_login_at', enums: KnownEnums): string {
   switch (field) {
     case 'username':
       return c.username
@@ -27,7 +25,7 @@ export function renderCustomerField(c: Customer, field: UpdatableField | 'last_l
     case 'preferences':
       return canonicalJson(c.preferences)
     case 'dietary_restrictions':
-      return c.dietaryRestrictions.map((d) => DIETARY_NAMES[d] ?? String(d)).join(',')
+      return c.dietaryRestrictions.map((d) => enums.dietary.get(d) ?? String(d)).join(',')
     case 'household_id':
       return c.householdId ?? ''
     case 'last_login_at':
@@ -35,10 +33,15 @@ export function renderCustomerField(c: Customer, field: UpdatableField | 'last_l
   }
 }
 
-export function customerChanges(before: Customer, after: Customer, fields: readonly (UpdatableField | 'last_login_at')[]): FieldChange[] {
+export function customerChanges(
+  before: Customer,
+  after: Customer,
+  fields: readonly (UpdatableField | 'last_login_at')[],
+  enums: KnownEnums,
+): FieldChange[] {
   return fields.flatMap((field) => {
-    const oldValue = renderCustomerField(before, field)
-    const newValue = renderCustomerField(after, field)
+    const oldValue = renderCustomerField(before, field, enums)
+    const newValue = renderCustomerField(after, field, enums)
     return oldValue === newValue ? [] : [{ field, oldValue, newValue }]
   })
 }

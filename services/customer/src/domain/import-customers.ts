@@ -1,4 +1,4 @@
-import { AppError } from '@brewmesh/runtime/errors.ts'
+import { AppError, type FieldViolation } from '@brewmesh/runtime/errors'
 import { UPDATABLE_FIELDS, type Customer, type ProfileInput } from './customer.ts'
 import { newCustomer } from './customers.ts'
 import { customerChanges } from './field-changes.ts'
@@ -9,6 +9,8 @@ export interface ImportRow {
   /** 0: numbered by arrival. */
   rowNumber: number
   profile: ProfileInput
+  /** What the contract's limits refused in this row (a NUL byte, an overlong name): reported, not imported. */
+  refused?: readonly FieldViolation[]
 }
 
 export interface ImportSummary {
@@ -73,8 +75,12 @@ export async function importCustomers(deps: CustomerDeps, rows: AsyncIterable<Im
   for await (const row of rows) {
     summary.received += 1
     const rowNumber = row.rowNumber || summary.received
+    if (row.refused?.length) {
+      fail(rowNumber, new AppError('invalid', 'invalid row', row.refused))
+      continue
+    }
     const input = normalizeProfile(row.profile)
-    const violations = profileViolations(input)
+    const violations = profileViolations(input, deps.enums)
     if (violations.list.length > 0) {
       fail(rowNumber, new AppError('invalid', 'invalid row', violations.list))
       continue
@@ -107,7 +113,7 @@ async function applyRow(deps: CustomerDeps, tx: CustomerTx, input: ProfileInput)
     dietaryRestrictions: input.dietaryRestrictions,
     householdId: input.householdId || null,
   }
-  const changes = customerChanges(current, next, UPDATABLE_FIELDS)
+  const changes = customerChanges(current, next, UPDATABLE_FIELDS, deps.enums)
   if (changes.length === 0) return { outcome: 'unchanged', id: current.id }
   const updated = { ...next, version: current.version + 1, updatedAt: deps.clock() }
   await tx.updateCustomer(updated)

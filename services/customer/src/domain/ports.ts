@@ -1,5 +1,5 @@
 import type { CustomerStats, OrderEventFacts, OrderFact, StatsAggregate } from './stats.ts'
-import type { Address, Customer, CustomerChange } from './customer.ts'
+import type { Address, Customer, CustomerChange, KnownEnums } from './customer.ts'
 
 /** What use cases need from storage, implemented by db/customer-store.ts. */
 export interface CustomerTx {
@@ -60,6 +60,7 @@ export interface CustomerDeps {
   cache: CustomerCache
   clock: () => Date
   newId: () => string
+  enums: KnownEnums
 }
 
 /** What a customer's statistics are computed from. */

@@ -1,25 +1,13 @@
-import { Violations } from '@brewmesh/runtime/errors.ts'
+import { Violations } from '@brewmesh/runtime/errors'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { COUNTRY_CODES } from './country-codes.ts'
-import type { AddressInput, DrinkCustomization, Preferences, ProfileInput } from './customer.ts'
+import type { AddressInput, DrinkCustomization, KnownEnums, Preferences, ProfileInput } from './customer.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 const USERNAME = /^[a-z0-9_.-]{3,32}$/
 // Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the mail system's job.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const E164 = /^\+[1-9]\d{6,14}$/
 const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{0,14}[A-Za-z0-9]$|^[A-Za-z0-9]$/
-
-// Enum ranges from proto/brewmesh/{common,customer}/v1; 0 is UNSPECIFIED.
-const MAX_SIZE = 3
-const MAX_MILK = 7
-const MAX_TEMPERATURE = 4
-const MAX_DIETARY = 7
-
-export const isUuid = (value: string) => UUID.test(value)
-
-export function requireUuid(value: string, field: string): void {
-  if (!isUuid(value)) new Violations().add(field, 'must be a UUID').throwIfAny()
-}
 
 function text(v: Violations, value: string, field: string, { min = 1, max }: { min?: number; max: number }) {
   const length = [...value].length
@@ -27,18 +15,18 @@ function text(v: Violations, value: string, field: string, { min = 1, max }: { m
   else if (length > max) v.add(field, `must have at most ${max} characters`)
 }
 
-function customization(v: Violations, c: DrinkCustomization, prefix: string) {
-  v.check(c.size >= 0 && c.size <= MAX_SIZE, `${prefix}.size`, 'unknown drink size')
-  v.check(c.milk >= 0 && c.milk <= MAX_MILK, `${prefix}.milk`, 'unknown milk type')
-  v.check(c.temperature >= 0 && c.temperature <= MAX_TEMPERATURE, `${prefix}.temperature`, 'unknown temperature')
+function customization(v: Violations, c: DrinkCustomization, prefix: string, enums: KnownEnums) {
+  v.check(enums.size.has(c.size), `${prefix}.size`, 'unknown drink size')
+  v.check(enums.milk.has(c.milk), `${prefix}.milk`, 'unknown milk type')
+  v.check(enums.temperature.has(c.temperature), `${prefix}.temperature`, 'unknown temperature')
   v.check(Number.isInteger(c.extraShots) && c.extraShots >= 0 && c.extraShots <= 4, `${prefix}.extra_shots`, 'must be 0 to 4')
   v.check(Number.isInteger(c.sweetness) && c.sweetness >= 0 && c.sweetness <= 5, `${prefix}.sweetness`, 'must be 0 to 5')
   v.check(c.syrups.length <= 5, `${prefix}.syrups`, 'at most 5 syrups')
   c.syrups.forEach((s, i) => text(v, s, `${prefix}.syrups[${i}]`, { max: 40 }))
 }
 
-function preferences(v: Violations, p: Preferences, field: string) {
-  if (p.defaultCustomization) customization(v, p.defaultCustomization, `${field}.default_customization`)
+function preferences(v: Violations, p: Preferences, field: string, enums: KnownEnums) {
+  if (p.defaultCustomization) customization(v, p.defaultCustomization, `${field}.default_customization`, enums)
   v.check(p.likes.length <= 10, `${field}.likes`, 'at most 10 likes')
   p.likes.forEach((like, i) => text(v, like, `${field}.likes[${i}]`, { max: 30 }))
 }
@@ -64,7 +52,7 @@ export function normalizeProfile(input: ProfileInput): ProfileInput {
 }
 
 /** Checks the given fields of a normalized profile (all of them by default). */
-export function profileViolations(p: ProfileInput, fields?: ReadonlySet<string>): Violations {
+export function profileViolations(p: ProfileInput, enums: KnownEnums, fields?: ReadonlySet<string>): Violations {
   const v = new Violations()
   const want = (f: string) => !fields || fields.has(f)
   if (want('username')) v.check(USERNAME.test(p.username), 'username', 'must be 3 to 32 characters of a-z, 0-9, _ . -')
@@ -76,11 +64,9 @@ export function profileViolations(p: ProfileInput, fields?: ReadonlySet<string>)
     else v.check(EMAIL.test(p.email) && p.email.length <= 254, 'email', 'must be an email address')
   }
   if (want('phone') && p.phone) v.check(E164.test(p.phone), 'phone', 'must be E.164, e.g. +14155550123')
-  if (want('preferences') && p.preferences) preferences(v, p.preferences, 'preferences')
+  if (want('preferences') && p.preferences) preferences(v, p.preferences, 'preferences', enums)
   if (want('dietary_restrictions')) {
-    p.dietaryRestrictions.forEach((d, i) =>
-      v.check(Number.isInteger(d) && d >= 1 && d <= MAX_DIETARY, `dietary_restrictions[${i}]`, 'unknown dietary restriction'),
-    )
+    p.dietaryRestrictions.forEach((d, i) => v.check(enums.dietary.has(d), `dietary_restrictions[${i}]`, 'unknown dietary restriction'))
   }
   if (want('household_id') && p.householdId) v.check(isUuid(p.householdId), 'household_id', 'must be a UUID or empty')
   return v

@@ -2,6 +2,7 @@ import { Activity_Kind, type Activity } from '@brewmesh/gen/brewmesh/customer/v1
 import type { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import type { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
+import { OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import type { Money } from '@brewmesh/gen/brewmesh/common/v1/money.ts'
 
 // What customer, order and loyalty events look like in an activity feed: one line each.
@@ -56,7 +57,8 @@ export function summarizeOrder(event: OrderEvent): string | undefined {
     case 'paymentProcessed':
       return p.value.approved ? `payment approved: ${amount(p.value.amount)}` : `payment declined: ${p.value.declineReason}`
     case 'statusChanged':
-      return p.value.status === 4 ? 'order ready for pickup' : p.value.status === 3 ? 'order being prepared' : undefined
+      if (p.value.status === OrderStatus.ORDER_STATUS_READY) return 'order ready for pickup'
+      return p.value.status === OrderStatus.ORDER_STATUS_PREPARING ? 'order being prepared' : undefined
     case 'completed':
       return 'order completed'
     case 'cancelled':

@@ -1,49 +1,43 @@
-import { Activity_Kind, type Activity } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import type { Activity } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { decodeOrPoison, PoisonMessage, type BatchHandler, type ReceivedMessage } from '@brewmesh/runtime/kafka/consumer.ts'
-import type { ActivityBus } from './activity-bus.ts'
+import { decodeOrPoison, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import { getCustomer } from '../domain/customers.ts'
+import type { CustomerDeps } from '../domain/ports.ts'
 import { loyaltyActivity, orderActivity } from './activities.ts'
+import { publishActivity, type Feed } from './feed.ts'
+
+// Every replica reads the order and loyalty topics (per replica, from the latest offset) to put
+// their activity in ActivityFeed streams. Streams drop activity they already sent, so redelivery is
+// harmless.
+
+/** Order events: each one a feed shows, to its customer's and household's streams. */
+export function orderActivityHandler(feed: Feed): BatchHandler<Activity | undefined> {
+  return {
+    decode: (received) => orderActivity(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    handleBatch: async (items) => {
+      for (const { value: activity } of relevant(items)) publishActivity(feed, { activity })
+    },
+  }
+}
 
 /**
- * Every replica reads the order and loyalty topics (a group per instance, from the latest offset)
- * to put their activity in ActivityFeed streams. Loyalty events name only the customer: the
- * household comes from the customer's profile (through the cache), looked up once per customer
- * and chunk, so household subscribers see it too. Streams drop activity they already sent, so
- * redelivery is harmless.
+ * Loyalty events name only the customer: the household comes from the customer's profile (through
+ * the cache), looked up once per customer and chunk, so household subscribers see them too.
  */
-export function activityHandler(
-  topics: { orders: string; loyalty: string },
-  bus: ActivityBus,
-  householdOf: (customerId: string) => Promise<string>,
-): BatchHandler<Activity | undefined> {
-  // The activity a message shows, if any; a loyalty activity's household is filled in per chunk.
-  const activityOf = (received: ReceivedMessage): Activity | undefined => {
-    if (received.topic === topics.orders) return orderActivity(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent'))
-    if (received.topic !== topics.loyalty) return undefined
-    const event = decodeOrPoison(received, LoyaltyEvent, 'brewmesh.loyalty.v1.LoyaltyEvent')
-    return event.customerId ? loyaltyActivity(event, '') : undefined
-  }
+export function loyaltyActivityHandler(feed: Feed, deps: CustomerDeps): BatchHandler<Activity | undefined> {
+  const householdOf = async (customerId: string) => (await getCustomer(deps, customerId).catch(() => undefined))?.householdId ?? ''
   return {
     decode: (received) => {
-      try {
-        return activityOf(received)
-      } catch (err) {
-        if (err instanceof RangeError || err instanceof TypeError) {
-          throw new PoisonMessage(`not a brewmesh event on ${received.topic}`, { cause: err })
-        }
-        throw err
-      }
+      const event = decodeOrPoison(received, LoyaltyEvent, 'brewmesh.loyalty.v1.LoyaltyEvent')
+      return event.customerId ? loyaltyActivity(event, '') : undefined
     },
     handleBatch: async (items) => {
-      const needHousehold = new Set(items.flatMap((i) => (i.value?.kind === Activity_Kind.KIND_LOYALTY ? [i.value.customerId] : [])))
-      const households = new Map(await Promise.all([...needHousehold].map(async (id) => [id, await householdOf(id)] as const)))
-      for (const { value: activity, received } of items) {
-        if (!activity) continue
-        const householdId =
-          activity.kind === Activity_Kind.KIND_LOYALTY ? (households.get(activity.customerId) ?? '') : activity.householdId
-        bus.publish({ activity: { ...activity, householdId }, position: `${received.partition}:${received.message.offset}` })
-      }
+      const activities = relevant(items).map((i) => i.value)
+      const customers = [...new Set(activities.map((a) => a.customerId))]
+      const households = new Map(await Promise.all(customers.map(async (id) => [id, await householdOf(id)] as const)))
+      for (const activity of activities)
+        publishActivity(feed, { activity: { ...activity, householdId: households.get(activity.customerId) ?? '' } })
     },
   }
 }

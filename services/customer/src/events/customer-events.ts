@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
-import type { OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
-import { currentTraceparent, type EventHeaders } from '@brewmesh/runtime/kafka/headers.ts'
+import type { OutboxMessage } from '@brewmesh/runtime/db'
+import { eventEnvelope } from '@brewmesh/runtime/kafka'
 import type { CustomerChange } from '../domain/customer.ts'
 import { addressToProto, customerToProto } from '../proto/customer-mapper.ts'
-
-export const CUSTOMER_EVENTS_TOPIC = 'brewmesh.customer.events.v1'
 
 const TYPE_NAMES: Record<CustomerChange['kind'], string> = {
   created: 'brewmesh.customer.v1.CustomerCreated',
@@ -40,29 +37,15 @@ function payloadOf(change: CustomerChange): CustomerEvent['payload'] {
   }
 }
 
-/** A domain change as the protobuf event and Kafka headers the outbox relay will publish. */
+/** A domain change as the protobuf event and Kafka headers the outbox relay will publish (key: the customer id). */
 export function toOutboxMessage(topic: string, change: CustomerChange, now = new Date()): OutboxMessage {
-  const traceparent = currentTraceparent()
-  const metadata = {
-    eventId: randomUUID(),
-    eventType: TYPE_NAMES[change.kind],
-    occurredAt: now,
-    source: 'customer',
-    traceparent: traceparent ?? '',
-  }
+  const { metadata, headers } = eventEnvelope('customer', TYPE_NAMES[change.kind], now)
   const event: CustomerEvent = {
     metadata,
     customerId: change.customer.id,
     householdId: change.customer.householdId ?? '',
     version: change.customer.version,
     payload: payloadOf(change),
-  }
-  const headers: EventHeaders = {
-    'event-id': metadata.eventId,
-    'event-type': metadata.eventType,
-    'event-time': now.toISOString(),
-    'event-source': 'customer',
-    ...(traceparent ? { traceparent } : {}),
   }
   return { topic, key: change.customer.id, payload: CustomerEvent.encode(event).finish(), headers: { ...headers } }
 }

@@ -1,20 +1,28 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { traced } from '@brewmesh/runtime/jobs.ts'
-import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka/consumer.ts'
+import { OrderStatus, PaymentStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { isUuid } from '@brewmesh/runtime/ids'
+import { traced } from '@brewmesh/runtime/jobs'
+import { decodeOrPoison, PoisonMessage, type BatchHandler, type Consumed } from '@brewmesh/runtime/kafka'
 import type { StatsStore } from '../domain/ports.ts'
 import { factsOf, type OrderEventFacts, type OrderFact, type OrderSnapshot } from '../domain/stats.ts'
-import { isUuid } from '../domain/validation.ts'
 import type { RollupJob } from '../jobs/stats-rollup.ts'
 
+/** The durable group of the statistics consumer, and the name its event ids are recorded under. */
 export const STATS_CONSUMER = 'customer-stats'
 
-const STATUS: Record<number, OrderFact['status']> = { 1: 'placed', 2: 'paid', 3: 'preparing', 4: 'ready', 5: 'completed', 6: 'cancelled' }
-const APPROVED = 2
+/** An order's status as a fact records it (order_facts.status). */
+const STATUS: ReadonlyMap<number, OrderFact['status']> = new Map([
+  [OrderStatus.ORDER_STATUS_PLACED, 'placed'],
+  [OrderStatus.ORDER_STATUS_PAID, 'paid'],
+  [OrderStatus.ORDER_STATUS_PREPARING, 'preparing'],
+  [OrderStatus.ORDER_STATUS_READY, 'ready'],
+  [OrderStatus.ORDER_STATUS_COMPLETED, 'completed'],
+  [OrderStatus.ORDER_STATUS_CANCELLED, 'cancelled'],
+])
 
 /** The order an event carries, as statistics read it; PoisonMessage for one they can never use. */
 export function snapshotOf(order: Order): OrderSnapshot {
-  const status = STATUS[order.status]
+  const status = STATUS.get(order.status)
   if (!status || !order.placedAt) throw new PoisonMessage(`order ${order.id} has no status or placed_at`)
   const payerId = order.customerId.toLowerCase()
   const lines = order.lines.map((line) => ({
@@ -33,7 +41,7 @@ export function snapshotOf(order: Order): OrderSnapshot {
     payerId,
     placedAt: order.placedAt,
     status,
-    paidMinor: order.payment?.status === APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
+    paidMinor: order.payment?.status === PaymentStatus.PAYMENT_STATUS_APPROVED ? Number(order.payment.amount?.amountMinor ?? 0) : 0,
     currency: order.total?.currencyCode ?? 'USD',
     version: order.version,
     lines,
@@ -52,9 +60,8 @@ export function eventFacts(event: OrderEvent): OrderEventFacts {
 /**
  * Order events (group customer-stats, durable), a chunk at a time: the chunk's facts (one per
  * order and customer: the payer and each member with a drink) are recorded in one transaction
- * with its event ids, then every customer they touched gets one
- * (deduplicated, debounced) rollup job, continuing the trace of that customer's last event. A
- * rollup that cannot be queued (Valkey down) is caught up by the nightly full rollup.
+ * with its event ids, then every customer they touched gets one (deduplicated, debounced) rollup
+ * job, continuing the trace of that customer's last event.
  */
 export function orderStatsHandler(
   store: StatsStore,

@@ -3,12 +3,10 @@ import {
   WatchCustomerResponse_ChangeKind as Kind,
   type WatchCustomerResponse,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
-import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
+import { AsyncQueue } from '@brewmesh/runtime/streams'
 import { getCustomer } from '../domain/customers.ts'
 import type { CustomerDeps } from '../domain/ports.ts'
-import { requireUuid } from '../domain/validation.ts'
-import type { ActivityBus } from '../events/activity-bus.ts'
+import { followActivity, type Feed } from '../events/feed.ts'
 import { customerToProto } from '../proto/customer-mapper.ts'
 
 /** Events a slow watcher may fall behind by before its stream is ended. */
@@ -39,29 +37,32 @@ export function watchUpdate(event: CustomerEvent): WatchCustomerResponse | undef
 
 /**
  * Server streaming: subscribes before reading the snapshot, so no change falls between the two;
- * events at or below the snapshot's version are dropped, later ones are sent in order.
+ * events at or below the snapshot's version are dropped, later ones are sent in order. Ends after
+ * the deletion.
  */
-export function watchCustomer(deps: CustomerDeps, bus: ActivityBus) {
-  return async (request: { id: string }, send: Send<WatchCustomerResponse>, ctx: CallContext): Promise<void> => {
-    requireUuid(request.id, 'id')
-    const queue = new AsyncQueue<CustomerEvent>(MAX_PENDING, ctx.signal)
-    const unsubscribe = bus.subscribe({ customerId: request.id }, ({ event }) => void (event && queue.push(event)))
-    try {
-      const snapshot = await getCustomer(deps, request.id)
-      let last = customerToProto(snapshot)
-      if (!(await send({ kind: Kind.CHANGE_KIND_SNAPSHOT, customer: last, changes: [], changedAt: snapshot.updatedAt }))) return
-      for await (const event of queue) {
-        if (event.version <= last.version) continue
-        const update = watchUpdate(event)
-        if (!update) continue
-        // Address events carry the address, not the customer: the customer is unchanged but its version.
-        update.customer ??= { ...last, version: event.version, updatedAt: update.changedAt }
-        last = update.customer
-        if (!(await send(update))) return
-        if (update.kind === Kind.CHANGE_KIND_DELETED) return
-      }
-    } finally {
-      unsubscribe()
+export async function* watchCustomer(
+  deps: CustomerDeps,
+  feed: Feed,
+  customerId: string,
+  signal: AbortSignal,
+): AsyncIterable<WatchCustomerResponse> {
+  const queue = new AsyncQueue<CustomerEvent>(MAX_PENDING, signal)
+  const unsubscribe = followActivity(feed, { customerId }, ({ event }) => void (event && queue.push(event)))
+  try {
+    const snapshot = await getCustomer(deps, customerId)
+    let last = customerToProto(snapshot)
+    yield { kind: Kind.CHANGE_KIND_SNAPSHOT, customer: last, changes: [], changedAt: snapshot.updatedAt }
+    for await (const event of queue) {
+      if (event.version <= last.version) continue
+      const update = watchUpdate(event)
+      if (!update) continue
+      // Address events carry the address, not the customer: the customer is unchanged but its version.
+      update.customer ??= { ...last, version: event.version, updatedAt: update.changedAt }
+      last = update.customer
+      yield update
+      if (update.kind === Kind.CHANGE_KIND_DELETED) return
     }
+  } finally {
+    unsubscribe()
   }
 }

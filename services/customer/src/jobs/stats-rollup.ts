@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
+import type { Logger } from '@brewmesh/runtime/logger'
+import { withTimeout } from '@brewmesh/runtime/service'
 import { rollup } from '../domain/customer-stats.ts'
 import { coalesce } from './coalesce.ts'
 import type { StatsStore } from '../domain/ports.ts'
@@ -7,7 +8,7 @@ import type { CustomerStats } from '../domain/stats.ts'
 
 export const STATS_QUEUE = 'customer-stats'
 
-/** A customer's rollup; the traceparent (runtime jobs.ts traced) continues the trace of the event that caused it. */
+/** A customer's rollup; the traceparent (runtime's traced()) continues the trace of the event that caused it. */
 export type RollupJob = { customerId: string; traceparent?: string }
 export type StatsJob = RollupJob | Record<string, never>
 
@@ -24,12 +25,18 @@ export interface StatsJobSettings {
  * One pending rollup per customer: the job is delayed by the debounce window and deduplicated by
  * customer id, so a burst makes one job. An event that arrives while the customer's rollup is
  * already running queues exactly one more (keepLastIfActive), so no update is lost. The rollups
- * of a chunk of events go to Valkey in one round trip (addBulk).
+ * of a chunk of events go to Valkey in one round trip (addBulk). With Valkey away they are not
+ * queued, so the consumer never waits for it: the facts are kept, and the nightly full rollup
+ * catches up.
  */
-export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
+export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number, jobsUp: () => boolean, log: Logger) {
   return async (rollups: readonly RollupJob[]) => {
     if (rollups.length === 0) return
-    await queue.addBulk(
+    if (!jobsUp()) {
+      log.warn({ customers: rollups.length }, 'rollups not queued: Valkey is away')
+      return
+    }
+    const queued = queue.addBulk(
       rollups.map((data) => ({
         name: 'rollup',
         data,
@@ -37,13 +44,10 @@ export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number) {
         opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true } },
       })),
     )
+    await withTimeout(queued, 1000, 'queueing rollups').catch((err: unknown) =>
+      log.warn({ err: (err as Error).message, customers: rollups.length }, 'rollups not queued'),
+    )
   }
-}
-
-/** The schedulers (upserted, so replicas never duplicate them): the nightly full rollup and the archive. */
-export async function scheduleStatsJobs(queue: Queue<StatsJob>, s: StatsJobSettings): Promise<void> {
-  await queue.upsertJobScheduler('full-rollup-nightly', { pattern: s.fullRollupCron, tz: 'UTC' }, { name: 'full-rollup' })
-  await queue.upsertJobScheduler('archive-nightly', { pattern: s.archiveCron, tz: 'UTC' }, { name: 'archive' })
 }
 
 /** How many jobs one worker runs at once: the rollups among them are computed together (coalesce). */
@@ -68,7 +72,7 @@ export function statsProcessor(
       log.warn({ err: (err as Error).message, customerId: stats.customerId }, 'stats update not published'),
     )
   const rollupOne = coalesce((customerIds: string[]) => rollup(store, customerIds, clock()))
-  return async (job: Job<StatsJob>) => {
+  return async (job: Job<unknown>) => {
     switch (job.name) {
       case 'rollup': {
         const stats = await rollupOne((job.data as RollupJob).customerId)

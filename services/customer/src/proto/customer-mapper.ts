@@ -4,7 +4,9 @@ import type {
   Customer as CustomerMessage,
   DrinkPreferences,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
+import type { ImportCustomersResponse } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { Address, AddressInput, Customer, Preferences, ProfileInput } from '../domain/customer.ts'
+import type { ImportSummary } from '../domain/import-customers.ts'
 
 /** Between domain objects and generated protobuf messages, used by gRPC handlers, events and the cache. */
 
@@ -74,18 +76,20 @@ export function preferencesFromProto(p: DrinkPreferences | undefined): Preferenc
   }
 }
 
-/** The profile fields of a create/import/update request. */
-export function profileFromProto(m: Omit<ProfileInput, 'preferences'> & { preferences?: DrinkPreferences | undefined }): ProfileInput {
+/** The profile fields of a create/import/update request (all empty when the message is missing). */
+export function profileFromProto(
+  m: (Omit<ProfileInput, 'preferences'> & { preferences?: DrinkPreferences | undefined }) | undefined,
+): ProfileInput {
   return {
-    username: m.username,
-    displayName: m.displayName,
-    firstName: m.firstName,
-    lastName: m.lastName,
-    email: m.email,
-    phone: m.phone,
-    preferences: preferencesFromProto(m.preferences),
-    dietaryRestrictions: [...m.dietaryRestrictions],
-    householdId: m.householdId,
+    username: m?.username ?? '',
+    displayName: m?.displayName ?? '',
+    firstName: m?.firstName ?? '',
+    lastName: m?.lastName ?? '',
+    email: m?.email ?? '',
+    phone: m?.phone ?? '',
+    preferences: preferencesFromProto(m?.preferences),
+    dietaryRestrictions: [...(m?.dietaryRestrictions ?? [])],
+    householdId: m?.householdId ?? '',
   }
 }
 
@@ -101,5 +105,16 @@ export function addressInputFromProto(m: AddressMessage | undefined): AddressInp
     postalCode: m?.postalCode ?? '',
     countryCode: m?.countryCode ?? '',
     label: m?.label ?? '',
+  }
+}
+
+export function importSummaryToProto(s: ImportSummary): ImportCustomersResponse {
+  return {
+    received: String(s.received),
+    created: String(s.created),
+    updated: String(s.updated),
+    unchanged: String(s.unchanged),
+    failed: String(s.failed),
+    failures: s.failures.map((f) => ({ rowNumber: String(f.rowNumber), reason: f.reason, fields: f.fields })),
   }
 }

@@ -1,11 +1,15 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { snapshot } from '@brewmesh/runtime/cache.ts'
-import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { snapshot } from '@brewmesh/runtime/cache'
+import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
+import { concurrentModification } from '../domain/reasons.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
 import type { LoyaltyDb } from './schema.ts'
 
+// A serialization failure or a deadlock: a concurrent write that won, ABORTED with its reason.
+const PG_CONCURRENT = new Set(['40001', '40P01'])
+const concurrent = (err: unknown) => err instanceof Error && PG_CONCURRENT.has(String((err as { code?: unknown }).code))
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
@@ -165,7 +169,13 @@ export function loyaltyStore(
   })
 
   return {
-    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+    transaction: (work) =>
+      db
+        .transaction()
+        .execute((trx) => work(txFor(trx)))
+        .catch((err: unknown) => {
+          throw concurrent(err) ? concurrentModification('a concurrent write to the account won; retry', err) : err
+        }),
     async account(customerId) {
       const row = await db.selectFrom('accounts').selectAll().where('customer_id', '=', customerId).executeTakeFirst()
       return row && toAccount(row)

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
 
 /** Tables of the loyalty schema, as kysely sees them. bigint columns read as strings. */
 export interface LoyaltyDb {
@@ -103,20 +104,4 @@ export interface RewardNotificationsTable {
   reward_id: string
   entry_id: string
   created_at: Generated<Date>
-}
-
-export interface OutboxTable {
-  id: Generated<string>
-  topic: string
-  key: string
-  payload: Buffer
-  headers: ColumnType<Record<string, string>, string, string>
-  created_at: Generated<Date>
-  published_at: Date | null
-}
-
-export interface ProcessedEventsTable {
-  consumer: string
-  event_id: string
-  processed_at: Generated<Date>
 }

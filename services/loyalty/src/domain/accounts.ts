@@ -1,14 +1,13 @@
-import { notFound, Violations } from '@brewmesh/runtime/errors.ts'
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import { notFound, Violations } from '@brewmesh/runtime/errors'
+import type { Traced } from '@brewmesh/runtime/kafka'
+import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
+import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { newAccount, post } from './ledger.ts'
 import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
-import { decodeToken, encodeToken, pageSize } from './page-token.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
-import { checkUuid, requireUuid } from './validation.ts'
 
 export async function getAccount(deps: LoyaltyDeps, customerId: string): Promise<Account> {
-  requireUuid(customerId, 'customer_id')
-  const account = await deps.store.account(customerId.toLowerCase())
+  const account = await deps.store.account(uuidOf(customerId, 'customer_id'))
   if (!account) throw notFound('loyalty account of customer', customerId)
   return account
 }
@@ -23,6 +22,13 @@ export interface TransactionsRequest {
   createdBefore: Date | undefined
 }
 
+/** Where a page of the ledger ended: the last entry's time and id (newest first). */
+const entryPages = pageTokens((raw) => {
+  const createdAt = positionOf.time(raw['t'])
+  const id = positionOf.id(raw['id'])
+  return createdAt && id ? { t: createdAt, id } : undefined
+})
+
 /** Newest first; the token pins the position, so entries written while paging appear on no page. */
 export async function listTransactions(
   deps: LoyaltyDeps,
@@ -31,14 +37,13 @@ export async function listTransactions(
   const v = new Violations()
   checkUuid(v, r.customerId, 'customer_id')
   r.kinds.forEach((k, i) => v.check(k !== undefined, `kinds[${i}]`, 'must be a known kind, not UNSPECIFIED'))
-  v.check(r.orderId.length <= 128, 'order_id', 'must have at most 128 characters')
   if (r.createdAfter && r.createdBefore) v.check(r.createdAfter < r.createdBefore, 'created_before', 'must be after created_after')
   v.throwIfAny()
   const limit = pageSize(r.pageSize, 50, 500)
   const customerId = r.customerId.toLowerCase()
   const kinds = [...new Set(r.kinds as EntryKind[])].sort()
   const filters = [customerId, kinds, r.orderId, r.createdAfter?.toISOString(), r.createdBefore?.toISOString()]
-  const position = decodeToken(r.pageToken, filters)
+  const position = entryPages.decode(r.pageToken, filters)
   await getAccount(deps, customerId)
   const entries = await deps.store.entries({
     customerId,
@@ -47,11 +52,11 @@ export async function listTransactions(
     orderId: r.orderId || undefined,
     createdAfter: r.createdAfter,
     createdBefore: r.createdBefore,
-    before: position ? { createdAt: new Date(String(position['t'])), id: String(position['id']) } : undefined,
+    before: position && { createdAt: position.t, id: position.id },
   })
   const page = entries.slice(0, limit)
   const last = page.at(-1)
-  const nextPageToken = entries.length > limit && last ? encodeToken({ t: last.createdAt.toISOString(), id: last.id }, filters) : ''
+  const nextPageToken = entries.length > limit && last ? entryPages.encode({ t: last.createdAt, id: last.id }, filters) : ''
   return { entries: page, nextPageToken }
 }
 

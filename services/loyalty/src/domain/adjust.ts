@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, Violations } from '@brewmesh/runtime/errors.ts'
-import { accountClosed, lockedAccount, post, withCrossings } from './ledger.ts'
+import { AppError, invalid, Violations, type FieldViolation } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
+import { accountClosed, headroom, lockedAccount, post, tooMany, withCrossings } from './ledger.ts'
 import type { Account, Actor, LedgerEntry } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
-import { checkText, checkUuid, parsePoints } from './validation.ts'
+import { concurrentModification } from './reasons.ts'
+import { checkText, NON_ZERO_POINTS, parsePoints } from './validation.ts'
 
 export interface AdjustRequest {
   requestId: string
@@ -27,7 +29,7 @@ export async function adjustPoints(deps: LoyaltyDeps, actor: Actor, r: AdjustReq
   checkText(v, r.requestId, 'request_id', 128)
   checkUuid(v, r.customerId, 'customer_id')
   const points = parsePoints(r.points)
-  v.check(points !== undefined && points !== 0, 'points', 'must be a non-zero integer')
+  v.check(points !== undefined && points !== 0, 'points', NON_ZERO_POINTS)
   checkText(v, r.reason.trim(), 'reason', 500)
   v.throwIfAny()
   const customerId = r.customerId.toLowerCase()
@@ -52,14 +54,15 @@ export async function adjustPoints(deps: LoyaltyDeps, actor: Actor, r: AdjustReq
         requestHash: hash,
         activity: true,
       })
-      if (!posted) throw new AppError('aborted', 'a concurrent adjustment with this request_id won; retry')
+      if (!posted) throw concurrentModification('a concurrent adjustment with this request_id won; retry')
       crossings.push(...posted.crossings)
       return { entry: posted.entry, account: posted.account }
     }),
   )
 }
 
-export type LedgerRefusal = 'balance_would_be_negative' | 'account_not_found' | 'account_closed' | 'invalid' | 'line_id_reused'
+export type LedgerRefusal =
+  'balance_would_be_negative' | 'balance_would_exceed_maximum' | 'account_not_found' | 'account_closed' | 'invalid' | 'line_id_reused'
 
 export interface BatchLine {
   lineNumber: number
@@ -67,6 +70,8 @@ export interface BatchLine {
   customerId: string
   points: string
   reason: string
+  /** What the contract's limits refused in this line (a NUL, an overlong reason), named within the line: reported, not applied. */
+  refused?: readonly FieldViolation[]
 }
 
 export type BatchMessage = { header: { batchId: string; defaultReason: string } } | { line: BatchLine } | { empty: true }
@@ -86,7 +91,8 @@ export interface BatchSummary {
   applied: number
   duplicates: number
   failed: number
-  netPoints: number
+  /** Exact: the lines' points, each within MAX_AMOUNT, may add up past it. */
+  netPoints: bigint
   failures: BatchFailure[]
 }
 
@@ -101,7 +107,7 @@ const MAX_REPORTED_FAILURES = 1000
  */
 export async function adjustPointsBatch(deps: LoyaltyDeps, actor: Actor, messages: AsyncIterable<BatchMessage>): Promise<BatchSummary> {
   let header: { batchId: string; defaultReason: string } | undefined
-  const summary: BatchSummary = { batchId: '', received: 0, applied: 0, duplicates: 0, failed: 0, netPoints: 0, failures: [] }
+  const summary: BatchSummary = { batchId: '', received: 0, applied: 0, duplicates: 0, failed: 0, netPoints: 0n, failures: [] }
   for await (const message of messages) {
     if ('header' in message) {
       if (header) throw invalid([{ field: 'header', description: 'must be sent exactly once, first' }])
@@ -117,11 +123,13 @@ export async function adjustPointsBatch(deps: LoyaltyDeps, actor: Actor, message
     if (!('line' in message)) throw invalid([{ field: 'message', description: 'send a header or a line' }])
     summary.received += 1
     if (summary.received > MAX_BATCH_LINES) throw invalid([{ field: 'line', description: `at most ${MAX_BATCH_LINES} lines per batch` }])
-    const line = { ...message.line, lineNumber: message.line.lineNumber || summary.received }
+    // A line number the caller set is echoed back as it came: 1 to MAX_AMOUNT, else the server counts.
+    const numbered = Number.isSafeInteger(message.line.lineNumber) && message.line.lineNumber > 0
+    const line = { ...message.line, lineNumber: numbered ? message.line.lineNumber : summary.received }
     const outcome = await applyLine(deps, actor, header, line)
     if (outcome.kind === 'applied') {
       summary.applied += 1
-      summary.netPoints += outcome.points
+      summary.netPoints += BigInt(outcome.points)
     } else if (outcome.kind === 'duplicate') {
       summary.duplicates += 1
     } else {
@@ -142,17 +150,29 @@ async function applyLine(
   header: { batchId: string; defaultReason: string },
   line: BatchLine,
 ): Promise<LineOutcome> {
+  // A value the limits refused is not echoed back in the failure.
+  const refused = new Set((line.refused ?? []).map((r) => r.field))
   const fail = (refusal: LedgerRefusal, reason: string, fields: string[] = []): LineOutcome => ({
     kind: 'failed',
-    failure: { lineNumber: line.lineNumber, lineId: line.lineId, customerId: line.customerId, refusal, reason, fields },
+    failure: {
+      lineNumber: line.lineNumber,
+      lineId: refused.has('line_id') ? '' : line.lineId,
+      customerId: refused.has('customer_id') ? '' : line.customerId,
+      refusal,
+      reason,
+      fields,
+    },
   })
   const v = new Violations()
-  checkText(v, line.lineId, 'line_id', 128)
-  checkUuid(v, line.customerId, 'customer_id')
+  for (const r of line.refused ?? []) v.add(r.field, r.description)
   const points = parsePoints(line.points)
-  v.check(points !== undefined && points !== 0, 'points', 'must be a non-zero integer')
   const reason = line.reason.trim() || header.defaultReason
-  checkText(v, reason, 'reason', 500)
+  if (refused.size === 0) {
+    checkText(v, line.lineId, 'line_id', 128)
+    checkUuid(v, line.customerId, 'customer_id')
+    v.check(points !== undefined && points !== 0, 'points', NON_ZERO_POINTS)
+    checkText(v, reason, 'reason', 500)
+  }
   if (v.list.length > 0)
     return fail(
       'invalid',
@@ -172,6 +192,7 @@ async function applyLine(
         if (account.status === 'closed') return fail('account_closed', accountClosed(customerId).message)
         if (account.balance + points! < 0)
           return fail('balance_would_be_negative', `balance ${account.balance} cannot go down by ${-points!}`)
+        if (points! > headroom(account)) return fail('balance_would_exceed_maximum', tooMany(account, points!).message)
         const posted = await post(deps, tx, account, {
           kind: 'adjust',
           points: points!,

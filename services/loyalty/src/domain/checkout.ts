@@ -1,10 +1,12 @@
-import { AppError, type FieldViolation, Violations } from '@brewmesh/runtime/errors.ts'
+import { AppError, invalid, type FieldViolation, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { getAccount } from './accounts.ts'
+import { refused as refuse } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption } from './model.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { commitCart, releaseCommit } from './redemptions.ts'
-import { cartViolations, checkText, checkUuid } from './validation.ts'
+import { cartViolations, checkText, summaryOf } from './validation.ts'
 
 export type CheckoutStep =
   | { open: { customerId: string } }
@@ -33,58 +35,57 @@ export type CheckoutAnswer =
   | { error: { reason: StepErrorReason; message: string; violations: FieldViolation[]; quote?: CartQuote } }
 
 const stepError = (reason: StepErrorReason, message: string, violations: FieldViolation[] = [], quote?: CartQuote): CheckoutAnswer => ({
-  error: { reason, message, violations, ...(quote ? { quote } : {}) },
+  error: { reason, message: summaryOf(message, violations), violations, ...(quote ? { quote } : {}) },
 })
 
 /**
  * One CheckoutSession: open, cart states (each answered with its quote), then commit or cancel.
  * A step that cannot be done is answered with a step error and the session goes on; only a bad
- * open ends it (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT thrown). `done` turns true after
- * cancel, when the stream should end.
+ * open ends it (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT thrown). `refused` is what the
+ * contract's limits refused in the message (an overlong line id, a NUL in a reason): a step error
+ * like any other invalid step. `done` turns true after cancel, when the stream should end.
  */
-export function checkoutSession(deps: LoyaltyDeps, actor: Actor) {
+export function openCheckout(deps: LoyaltyDeps, actor: Actor) {
   let customerId: string | undefined
   let lastSequence = 0
   let cart: { sequence: number; cart: Cart } | undefined
   let committed: { requestId: string; answer: CheckoutAnswer } | undefined
   const session = { done: false, step }
 
-  async function step(sequence: number, s: CheckoutStep): Promise<CheckoutAnswer> {
+  async function step(sequence: number, s: CheckoutStep, refused: readonly FieldViolation[] = []): Promise<CheckoutAnswer> {
     if (!s || !Number.isSafeInteger(sequence) || sequence <= lastSequence) {
       return stepError('sequence_out_of_order', s ? `sequence must be greater than ${lastSequence}` : 'send exactly one step')
     }
     lastSequence = sequence
     if ('open' in s) {
       if (customerId) return stepError('already_opened', 'the session is already open')
+      if (refused.length > 0) throw invalid([...refused], summaryOf('invalid open', refused))
       const v = new Violations()
       checkUuid(v, s.open.customerId, 'open.customer_id')
-      v.throwIfAny()
+      v.throwIfAny(summaryOf('invalid open', v.list))
       const account = await getAccount(deps, s.open.customerId)
       if (account.status === 'closed')
-        throw new AppError('precondition', `QUOTE_ISSUE_ACCOUNT_CLOSED: the loyalty account of customer ${account.customerId} is closed`)
+        throw refuse('QUOTE_ISSUE_ACCOUNT_CLOSED', `the loyalty account of customer ${account.customerId} is closed`)
       customerId = account.customerId
       return { opened: account }
     }
     if (!customerId) return stepError('not_opened', 'open the session first')
     if ('cancel' in s) {
-      if ([...s.cancel.reason].length > 500) {
-        return stepError('invalid_commit', 'the cancel is invalid', [
-          { field: 'cancel.reason', description: 'must have at most 500 characters' },
-        ])
-      }
+      if (refused.length > 0) return stepError('invalid_commit', 'the cancel is invalid', [...refused])
       session.done = true
       const released = committed ? await releaseCommit(deps, actor, customerId, committed.requestId, s.cancel.reason) : []
       return { cancelled: released }
     }
     if ('cart' in s) {
       if (committed) return stepError('already_committed', 'the cart was committed; retry the same commit to see its answer')
-      const v = cartViolations(s.cart)
-      if (v.list.length > 0) return stepError('invalid_cart', 'the cart is invalid', v.list)
+      const v = refused.length > 0 ? [...refused] : cartViolations(s.cart, 'cart.cart').list
+      if (v.length > 0) return stepError('invalid_cart', 'the cart is invalid', v)
       const account = await getAccount(deps, customerId)
       if (account.status === 'closed') return stepError('account_closed', 'the account was closed during the session')
       cart = { sequence, cart: s.cart! }
       return { quote: quoteCart(deps.rules, account, await deps.store.rewards(), s.cart!) }
     }
+    if (refused.length > 0 && !committed) return stepError('invalid_commit', 'the commit is invalid', [...refused])
     return commit(s.commit)
   }
 
@@ -109,7 +110,7 @@ export function checkoutSession(deps: LoyaltyDeps, actor: Actor) {
       throw err
     }
     if ('invalidCommit' in outcome)
-      return stepError('invalid_commit', outcome.invalidCommit, [{ field: 'commit.request_id', description: outcome.invalidCommit }])
+      return stepError('invalid_commit', 'the commit is invalid', [{ field: 'commit.request_id', description: outcome.invalidCommit }])
     if ('notApplicable' in outcome)
       return stepError('reward_not_applicable', 'a chosen reward no longer applies; nothing was reserved', [], outcome.notApplicable)
     const answer: CheckoutAnswer = { committed: { orderId: c.orderId.toLowerCase(), ...outcome.ok } }

@@ -1,5 +1,14 @@
-import { AppError, notFound } from '@brewmesh/runtime/errors.ts'
-import type { Account, Actor, EntryKind, ExpiryInfo, LedgerEntry, Money, Redemption } from './model.ts'
+import { AppError, notFound } from '@brewmesh/runtime/errors'
+import {
+  MAX_AMOUNT,
+  type Account,
+  type Actor,
+  type EntryKind,
+  type ExpiryInfo,
+  type LedgerEntry,
+  type Money,
+  type Redemption,
+} from './model.ts'
 import type { Crossing, LoyaltyDeps, LoyaltyTx } from './ports.ts'
 import { newlyAffordable, tierFor } from './rules.ts'
 
@@ -8,6 +17,18 @@ export const refused = (reason: string, message: string) => new AppError('precon
 
 export const accountClosed = (customerId: string) =>
   refused('LEDGER_REFUSAL_ACCOUNT_CLOSED', `the loyalty account of customer ${customerId} is closed`)
+
+/**
+ * Points an account can still take: its balance plus reserved points (a release moves reserved
+ * points back into the balance) and its lifetime points each stay within MAX_AMOUNT.
+ */
+export const headroom = (account: Account) => MAX_AMOUNT - Math.max(account.balance + account.reserved, account.lifetime)
+
+export const tooMany = (account: Account, points: number) =>
+  refused(
+    'LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM',
+    `the account can take ${Math.max(0, headroom(account))} more points, not ${points} (balance and reserved, or lifetime, at most ${MAX_AMOUNT})`,
+  )
 
 /** One ledger line to append, and what it does to the account besides the balance. */
 export interface Posting {
@@ -71,6 +92,10 @@ export async function post(deps: LoyaltyDeps, tx: LoyaltyTx, account: Account, p
   if (balance < 0) {
     throw refused('LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE', `balance ${account.balance} cannot go down by ${-p.points}`)
   }
+  const reserved = account.reserved + (p.reservedDelta ?? 0)
+  const lifetime = Math.max(0, account.lifetime + (p.lifetimeDelta ?? 0))
+  // Both sides are within MAX_AMOUNT before, and a change is too, so these sums are exact.
+  if (balance + reserved > MAX_AMOUNT || lifetime > MAX_AMOUNT) throw tooMany(account, p.points)
   const now = deps.clock()
   const entry: LedgerEntry = {
     id: deps.newId(),
@@ -94,8 +119,8 @@ export async function post(deps: LoyaltyDeps, tx: LoyaltyTx, account: Account, p
   const after: Account = {
     ...account,
     balance,
-    reserved: account.reserved + (p.reservedDelta ?? 0),
-    lifetime: Math.max(0, account.lifetime + (p.lifetimeDelta ?? 0)),
+    reserved,
+    lifetime,
     version: account.version + 1,
     lastActivityAt: p.activity ? now : account.lastActivityAt,
     updatedAt: now,

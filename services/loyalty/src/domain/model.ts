@@ -1,5 +1,15 @@
 /** The Loyalty service's domain objects, free of transport and storage types. */
 
+/**
+ * The largest number of points (and of minor units of money) the service handles: 2^53 - 1, the
+ * largest integer a JavaScript number holds exactly. Points are plain numbers, so every value is
+ * kept within +/- MAX_AMOUNT: an account's balance plus reserved points and its lifetime points
+ * never pass it (the ledger refuses, CHECK constraints back it), an adjustment's points and a
+ * cart's amounts are refused beyond it, and arithmetic that could pass it on the way (earning,
+ * percentages) is done exactly.
+ */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER
+
 export const TIERS = ['bronze', 'silver', 'gold'] as const
 export type Tier = (typeof TIERS)[number]
 

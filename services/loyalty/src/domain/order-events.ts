@@ -1,6 +1,6 @@
-import type { Traced } from '@brewmesh/runtime/traced.ts'
+import type { Traced } from '@brewmesh/runtime/kafka'
 import { ensureAccount } from './accounts.ts'
-import { post, withCrossings } from './ledger.ts'
+import { headroom, post, withCrossings } from './ledger.ts'
 import { SYSTEM, type Money } from './model.ts'
 import type { Crossing, LoyaltyDeps, LoyaltyTx } from './ports.ts'
 import { confirmReserved, releaseReserved } from './redemptions.ts'
@@ -70,7 +70,8 @@ async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: OrderFact,
     if (state && state.state !== 'placed') return // completed before, or cancelled first: nothing to earn or confirm
     account = await confirmReserved(deps, tx, account, redemptions, ACTOR)
     const tier = tierFor(deps.rules, account.lifetime)
-    const points = pointsForAmount(deps.rules, fact.total.amountMinor, tier)
+    // Capped so the account stays within MAX_AMOUNT (an order that large earns what still fits).
+    const points = Math.min(pointsForAmount(deps.rules, fact.total.amountMinor, tier), headroom(account))
     let earnEntryId: string | null = null
     if (points > 0) {
       const posted = await post(deps, tx, account, {

@@ -13,6 +13,10 @@ interface Remaining {
 
 const money = (amountMinor: number, currency: string): Money => ({ amountMinor, currency })
 
+/** floor(amount x percent / 100), exact for any amount up to MAX_AMOUNT (the product itself may not be). */
+export const percentOf = (amount: number, percent: number) =>
+  Math.floor(amount / 100) * percent + Math.floor(((amount % 100) * percent) / 100)
+
 function eligible(reward: Reward, item: CartItem): boolean {
   if (reward.eligibleCategories.length === 0 && reward.eligibleMenuItemIds.length === 0) return true
   return reward.eligibleCategories.includes(item.category) || reward.eligibleMenuItemIds.includes(item.menuItemId)
@@ -88,11 +92,11 @@ function applyReward(
       const base = items.reduce((sum, item) => sum + Math.max(0, item.lineTotal.amountMinor - (discounted.get(item.lineId) ?? 0)), 0)
       if (reward.kind === 'amount_off') {
         if (!reward.amountOff || reward.amountOff.currency !== currency) {
-          return no('no_eligible_item', `${reward.name} is not offered in ${currency}`)
+          return no('no_eligible_item', `${reward.name} is not offered in the cart's currency`)
         }
         discount = Math.min(reward.amountOff.amountMinor, base)
       } else {
-        discount = Math.floor((base * reward.percentOff) / 100)
+        discount = percentOf(base, reward.percentOff)
       }
       const whole = reward.eligibleCategories.length === 0 && reward.eligibleMenuItemIds.length === 0
       lineIds = whole ? [] : items.map((i) => i.lineId)

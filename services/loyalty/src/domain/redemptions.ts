@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, notFound, Violations } from '@brewmesh/runtime/errors.ts'
+import { invalid, notFound, Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
 import { lockedAccount, post, refused, withCrossings } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption, Reward, RewardQuote } from './model.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
 import { quoteCart } from './quote.ts'
-import { checkText, checkUuid, requireValidCart } from './validation.ts'
+import { concurrentModification, REASONS } from './reasons.ts'
+import { checkText, requireValidCart } from './validation.ts'
 
 export interface RedeemRequest {
   requestId: string
@@ -24,10 +26,10 @@ async function orderRedemptions(tx: LoyaltyTx, orderId: string, customerId: stri
   const existing = await tx.redemptionsOfOrder(orderId)
   const state = await tx.orderState(orderId)
   if ((state && state.state !== 'placed') || existing.some((r) => r.state !== 'reserved')) {
-    throw new AppError('precondition', `order ${orderId} is over: its redemptions were confirmed or released`)
+    throw refused(REASONS.orderOver, `order ${orderId} is over: it completed or was cancelled, or its redemptions are final`)
   }
   if (existing.some((r) => r.customerId !== customerId)) {
-    throw new AppError('precondition', `order ${orderId} has redemptions of another customer`)
+    throw refused(REASONS.orderOfAnotherCustomer, `order ${orderId} has redemptions of another customer`)
   }
   return existing
 }
@@ -73,7 +75,7 @@ async function reserve(
     activity: true,
     redemption,
   })
-  if (!posted) throw new AppError('aborted', 'a concurrent redemption with this request_id won; retry')
+  if (!posted) throw concurrentModification('a concurrent redemption with this request_id won; retry')
   return { redemption, account: posted.account }
 }
 
@@ -148,8 +150,7 @@ export async function commitCart(
       const earlier = await tx.redemptionsByRequestPrefix(`${c.requestId}:`)
       const quote = quoteCart(deps.rules, account, catalog, c.cart)
       if (earlier.length > 0) {
-        if (earlier.some((x) => x.requestHash !== requestHash))
-          return { invalidCommit: 'request_id was already used for a different commit' }
+        if (earlier.some((x) => x.requestHash !== requestHash)) return { invalidCommit: 'was already used for a different commit' }
         return { ok: { redemptions: earlier, quote, account } }
       }
       if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }
@@ -256,7 +257,7 @@ export async function releaseUnplaced(deps: LoyaltyDeps, actor: Actor, r: Releas
   const [customerId, orderId] = [r.customerId.toLowerCase(), r.orderId.toLowerCase()]
   return deps.store.transaction(async (tx) => {
     const account = await lockedAccount(tx, customerId)
-    if (await tx.orderState(orderId)) throw refused('ORDER_PLACED', `order ${orderId} was placed: cancel it to release its rewards`)
+    if (await tx.orderState(orderId)) throw refused(REASONS.orderPlaced, `order ${orderId} was placed: cancel it to release its rewards`)
     const mine = (await tx.redemptionsOfOrder(orderId)).filter((x) => x.customerId === customerId)
     if (account.status === 'closed' || mine.length === 0) return []
     const { released } = await releaseReserved(deps, tx, account, mine, r.reason || NOT_PLACED, actor)

@@ -1,11 +1,12 @@
-import { invalid, Violations } from '@brewmesh/runtime/errors.ts'
+import { Violations } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
+import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
 import { getAccount } from './accounts.ts'
 import type { Account, Cart, CartQuote, QuoteIssue, Reward } from './model.ts'
-import { decodeToken, encodeToken, pageSize } from './page-token.ts'
 import type { LoyaltyDeps } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { canAfford, tierFor, tierRank } from './rules.ts'
-import { checkUuid, requireValidCart } from './validation.ts'
+import { requireValidCart } from './validation.ts'
 
 export interface RewardListing {
   reward: Reward
@@ -37,6 +38,12 @@ function listingFor(deps: LoyaltyDeps, reward: Reward, account: Account | undefi
   return { reward, affordable: false, pointsShort, issue }
 }
 
+/** Where a page of the catalog ended: how many listings came before the next page. */
+const catalogPages = pageTokens((raw) => {
+  const offset = positionOf.integer(raw['o'])
+  return offset === undefined ? undefined : { o: offset }
+})
+
 /** The catalog, cheapest first; with a customer, each entry says whether they can redeem it now. */
 export async function listRewards(
   deps: LoyaltyDeps,
@@ -48,16 +55,14 @@ export async function listRewards(
   v.throwIfAny()
   const limit = pageSize(r.pageSize, 100, 500)
   const filters = [r.customerId.toLowerCase(), r.onlyAffordable, r.includeInactive && !r.onlyAffordable]
-  const position = decodeToken(r.pageToken, filters)
-  const offset = position ? Number(position['o']) : 0
-  if (!Number.isInteger(offset) || offset < 0) throw invalid([{ field: 'page_token', description: 'is malformed' }])
+  const offset = catalogPages.decode(r.pageToken, filters)?.o ?? 0
   const account = r.customerId ? await getAccount(deps, r.customerId) : undefined
   const listings = (await deps.store.rewards())
     .filter((reward) => reward.active || (r.includeInactive && !r.onlyAffordable))
     .map((reward) => listingFor(deps, reward, account))
     .filter((listing) => !r.onlyAffordable || listing.affordable)
   const page = listings.slice(offset, offset + limit)
-  const nextPageToken = offset + limit < listings.length ? encodeToken({ o: offset + limit }, filters) : ''
+  const nextPageToken = offset + limit < listings.length ? catalogPages.encode({ o: offset + limit }, filters) : ''
   return { rewards: page, nextPageToken, account }
 }
 

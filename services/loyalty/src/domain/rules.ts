@@ -1,4 +1,4 @@
-import type { Account, Reward, Tier } from './model.ts'
+import { MAX_AMOUNT, type Account, type Reward, type Tier } from './model.ts'
 
 /** The configurable points rules (documented in the service README). */
 export interface LoyaltyRules {
@@ -42,11 +42,13 @@ export function multiplierPercent(rules: LoyaltyRules, tier: Tier): number {
 
 /**
  * Points for an order amount: whole currency units x points per unit x the tier multiplier,
- * rounded down (integer arithmetic only). Zero for a zero or negative amount.
+ * rounded down, at most MAX_AMOUNT. Computed exactly (the product passes 2^53 long before the
+ * points do). Zero for a zero or negative amount.
  */
 export function pointsForAmount(rules: LoyaltyRules, amountMinor: number, tier: Tier): number {
   if (amountMinor <= 0) return 0
-  return Math.floor((amountMinor * rules.pointsPerCurrencyUnit * multiplierPercent(rules, tier)) / 10_000)
+  const points = (BigInt(amountMinor) * BigInt(rules.pointsPerCurrencyUnit) * BigInt(multiplierPercent(rules, tier))) / 10_000n
+  return points > BigInt(MAX_AMOUNT) ? MAX_AMOUNT : Number(points)
 }
 
 /** When the balance expires if nothing happens (unset for a zero balance or no activity yet). */

@@ -1,18 +1,8 @@
-import { Violations } from '@brewmesh/runtime/errors.ts'
-import type { Cart } from './model.ts'
+import { Violations, type FieldViolation } from '@brewmesh/runtime/errors'
+import { checkUuid } from '@brewmesh/runtime/ids'
+import { MAX_AMOUNT, type Cart, type Money } from './model.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 const CURRENCY = /^[A-Z]{3}$/
-
-export const isUuid = (value: string) => UUID.test(value)
-
-export function requireUuid(value: string, field: string): void {
-  if (!isUuid(value)) new Violations().add(field, value ? 'must be a UUID' : 'is required').throwIfAny()
-}
-
-export function checkUuid(v: Violations, value: string, field: string): void {
-  v.check(isUuid(value), field, value ? 'must be a UUID' : 'is required')
-}
 
 export function checkText(v: Violations, value: string, field: string, max: number, required = true): void {
   const length = [...value].length
@@ -20,12 +10,19 @@ export function checkText(v: Violations, value: string, field: string, max: numb
   else if (length > max) v.add(field, `must have at most ${max} characters`)
 }
 
-/** Parses an int64 sent as a decimal string; undefined when it is not a safe integer. */
+/** Parses an int64 sent as a decimal string; undefined beyond +/- MAX_AMOUNT (where a number is no longer exact). */
 export function parsePoints(raw: string): number | undefined {
   if (!/^-?\d{1,16}$/.test(raw.trim())) return undefined
   const n = Number(raw)
   return Number.isSafeInteger(n) ? n : undefined
 }
+
+/** What a points field must be, as the contract says it. */
+export const NON_ZERO_POINTS = `must be a non-zero integer from -${MAX_AMOUNT} to ${MAX_AMOUNT}`
+
+/** An amount of a cart: 0 to MAX_AMOUNT minor units (a missing amount reads as -1). */
+const inRange = (m: Money) => Number.isSafeInteger(m.amountMinor) && m.amountMinor >= 0
+const AMOUNT = `is required, 0 to ${MAX_AMOUNT} minor units`
 
 export const MAX_ITEMS = 100
 export const MAX_CHOSEN = 5
@@ -51,18 +48,41 @@ export function cartViolations(cart: Cart | undefined, prefix = 'cart'): Violati
     lineIds.add(item.lineId)
     checkText(v, item.menuItemId, `${f}.menu_item_id`, 128)
     v.check(Number.isInteger(item.quantity) && item.quantity >= 1 && item.quantity <= 20, `${f}.quantity`, 'must be 1 to 20')
-    v.check(item.unitPrice.amountMinor >= 0, `${f}.unit_price`, 'is required and must be >= 0')
-    v.check(item.unitPrice.currency === currency, `${f}.unit_price.currency_code`, `must be the subtotal's currency ${currency}`)
-    v.check(item.lineTotal.currency === currency, `${f}.line_total.currency_code`, `must be the subtotal's currency ${currency}`)
-    v.check(item.lineTotal.amountMinor === item.unitPrice.amountMinor * item.quantity, `${f}.line_total`, 'must be unit_price x quantity')
+    v.check(inRange(item.unitPrice), `${f}.unit_price`, AMOUNT)
+    v.check(item.unitPrice.currency === currency, `${f}.unit_price.currency_code`, "must be the subtotal's currency")
+    v.check(item.lineTotal.currency === currency, `${f}.line_total.currency_code`, "must be the subtotal's currency")
+    // Exact: unit_price and quantity are within range, and a product past MAX_AMOUNT never equals a line total within it.
+    if (!inRange(item.lineTotal)) v.add(`${f}.line_total`, AMOUNT)
+    else if (inRange(item.unitPrice))
+      v.check(item.lineTotal.amountMinor === item.unitPrice.amountMinor * item.quantity, `${f}.line_total`, 'must be unit_price x quantity')
     sum += item.lineTotal.amountMinor
   })
-  if (cart.items.length > 0) v.check(cart.subtotal.amountMinor === sum, `${prefix}.subtotal`, `must be the sum of the line totals (${sum})`)
+  // Exact too while the sum stays within MAX_AMOUNT; past it, it never equals a subtotal within it.
+  if (!inRange(cart.subtotal)) v.add(`${prefix}.subtotal`, AMOUNT)
+  else if (cart.items.length > 0)
+    v.check(
+      cart.subtotal.amountMinor === sum,
+      `${prefix}.subtotal`,
+      `must be the sum of the line totals${Number.isSafeInteger(sum) ? ` (${sum})` : ''}`,
+    )
   if (cart.chosenRewardIds.length > MAX_CHOSEN) v.add(`${prefix}.chosen_reward_ids`, `at most ${MAX_CHOSEN} rewards`)
   cart.chosenRewardIds.forEach((id, i) => checkUuid(v, id, `${prefix}.chosen_reward_ids[${i}]`))
   return v
 }
 
+/**
+ * A status or step message about invalid fields: the first field and what is wrong with it, and
+ * how many more there are (the field violations carry each one). It names fields, never what the
+ * caller sent, so it stays short however many items, currencies or characters a request holds.
+ */
+export function summaryOf(what: string, violations: readonly FieldViolation[]): string {
+  const [first] = violations
+  if (!first) return what
+  const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : ''
+  return `${what}: ${first.field} ${first.description}${more}`
+}
+
 export function requireValidCart(cart: Cart | undefined, prefix = 'cart'): asserts cart is Cart {
-  cartViolations(cart, prefix).throwIfAny('invalid cart')
+  const v = cartViolations(cart, prefix)
+  v.throwIfAny(summaryOf('invalid cart', v.list))
 }

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
-import type { OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
-import { currentTraceparent, type EventHeaders } from '@brewmesh/runtime/kafka/headers.ts'
+import type { OutboxMessage } from '@brewmesh/runtime/db'
+import { eventEnvelope } from '@brewmesh/runtime/kafka'
 import type { LedgerEntry, LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyRules } from '../domain/rules.ts'
 import { accountToProto, actorToProto, moneyToProto, TIER_TO_PROTO } from '../proto/loyalty-mapper.ts'
-
-export const LOYALTY_EVENTS_TOPIC = 'brewmesh.loyalty.events.v1'
 
 type Payload = NonNullable<LoyaltyEvent['payload']>
 
@@ -166,23 +163,9 @@ function payloadOf(rules: LoyaltyRules, change: LoyaltyChange): Payload {
 }
 
 /** A domain change as the protobuf event and Kafka headers the outbox relay publishes (key: customer id). */
-export function toOutboxMessage(topic: string, rules: LoyaltyRules, change: LoyaltyChange, now = new Date()): OutboxMessage {
+export function toOutboxMessage(topic: string, rules: LoyaltyRules, change: LoyaltyChange, now: Date): OutboxMessage {
   const payload = payloadOf(rules, change)
-  const traceparent = currentTraceparent()
-  const metadata = {
-    eventId: randomUUID(),
-    eventType: TYPE_NAMES[payload.$case],
-    occurredAt: now,
-    source: 'loyalty',
-    traceparent: traceparent ?? '',
-  }
+  const { metadata, headers } = eventEnvelope('loyalty', TYPE_NAMES[payload.$case], now)
   const event: LoyaltyEvent = { metadata, customerId: change.account.customerId, version: s(change.account.version), payload }
-  const headers: EventHeaders = {
-    'event-id': metadata.eventId,
-    'event-type': metadata.eventType,
-    'event-time': now.toISOString(),
-    'event-source': 'loyalty',
-    ...(traceparent ? { traceparent } : {}),
-  }
   return { topic, key: change.account.customerId, payload: LoyaltyEvent.encode(event).finish(), headers: { ...headers } }
 }

@@ -1,11 +1,11 @@
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { byTopic, decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka/consumer.ts'
+import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import { isUuid } from '@brewmesh/runtime/ids'
 import { applyCustomerFacts, type CustomerFact } from '../domain/accounts.ts'
 import { applyOrderFacts, type OrderFact } from '../domain/order-events.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
-import { isUuid } from '../domain/validation.ts'
 
 /** The order event as a fact loyalty acts on; undefined for payloads loyalty ignores. */
 export function orderFact(event: OrderEvent): OrderFact | undefined {
@@ -19,7 +19,10 @@ export function orderFact(event: OrderEvent): OrderFact | undefined {
     case 'completed': {
       const total = p.value.order?.total
       if (!total) throw new PoisonMessage('order completed without order.total')
-      return { kind: 'completed', ...ids, total: { amountMinor: Number(total.amountMinor), currency: total.currencyCode } }
+      // Money is exact within +/- 2^53 - 1 minor units; no real order is larger.
+      const amountMinor = Number(total.amountMinor)
+      if (!Number.isSafeInteger(amountMinor)) throw new PoisonMessage('order completed with an order.total out of range')
+      return { kind: 'completed', ...ids, total: { amountMinor, currency: total.currencyCode } }
     }
     case 'cancelled':
       return {
@@ -47,18 +50,21 @@ export function customerFact(event: CustomerEvent): CustomerFact | undefined {
 }
 
 /**
- * The durable `loyalty` group's handler for the order and customer topics, a chunk at a time: the
- * chunk's facts and their event ids commit in one transaction (domain/), so redelivery changes
- * nothing; a message that can never be applied throws PoisonMessage and goes to `<topic>.dlq`.
+ * The order events of the durable `loyalty` group, a chunk at a time: the chunk's facts and their
+ * event ids commit in one transaction (domain/order-events.ts), so redelivery changes nothing; a
+ * message that can never be applied throws PoisonMessage and goes to `<topic>.dlq`.
  */
-export function loyaltyInboxHandler(deps: LoyaltyDeps, topics: { orders: string; customers: string }) {
-  const orders: BatchHandler<OrderFact | undefined> = {
+export function orderEventsHandler(deps: LoyaltyDeps): BatchHandler<OrderFact | undefined> {
+  return {
     decode: (received) => orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
     handleBatch: (items) => applyOrderFacts(deps, relevant(items)),
   }
-  const customers: BatchHandler<CustomerFact | undefined> = {
+}
+
+/** The customer events of the durable `loyalty` group, a chunk at a time, like the order events. */
+export function customerEventsHandler(deps: LoyaltyDeps): BatchHandler<CustomerFact | undefined> {
+  return {
     decode: (received) => customerFact(decodeOrPoison(received, CustomerEvent, 'brewmesh.customer.v1.CustomerEvent')),
     handleBatch: (items) => applyCustomerFacts(deps, relevant(items)),
   }
-  return byTopic({ [topics.orders]: orders, [topics.customers]: customers })
 }

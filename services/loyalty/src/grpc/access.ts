@@ -1,4 +1,4 @@
-import type { Rule } from '@brewmesh/runtime/auth/access.ts'
+import type { Rule } from '@brewmesh/runtime/grpc'
 
 /**
  * Who may call what on the Loyalty service (documented in the service README).

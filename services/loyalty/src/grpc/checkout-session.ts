@@ -4,8 +4,8 @@ import {
   type CheckoutSessionRequest,
   type CheckoutSessionResponse,
 } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
-import { checkoutSession, type CheckoutAnswer, type CheckoutStep, type StepErrorReason } from '../domain/checkout.ts'
+import { messageViolations } from '@brewmesh/runtime/grpc'
+import { openCheckout, type CheckoutAnswer, type CheckoutStep, type StepErrorReason } from '../domain/checkout.ts'
 import type { Actor } from '../domain/model.ts'
 import type { LoyaltyDeps } from '../domain/ports.ts'
 import { accountToProto, cartFromProto, quoteToProto, redemptionToProto } from '../proto/loyalty-mapper.ts'
@@ -69,13 +69,15 @@ function resultOf(deps: LoyaltyDeps, answer: CheckoutAnswer): CheckoutSessionRes
 }
 
 /** Bidirectional: one answer per client message, in order; the session logic is domain/checkout.ts. */
-export function checkoutSessionHandler(deps: LoyaltyDeps, actor: Actor) {
-  return async (requests: AsyncIterable<CheckoutSessionRequest>, send: Send<CheckoutSessionResponse>, _ctx: CallContext): Promise<void> => {
-    const session = checkoutSession(deps, actor)
-    for await (const request of requests) {
-      const answer = await session.step(Number(request.sequence), stepOf(request))
-      if (!(await send({ sequence: request.sequence, result: resultOf(deps, answer) }))) return
-      if (session.done) return
-    }
+export async function* checkoutSession(
+  deps: LoyaltyDeps,
+  actor: Actor,
+  requests: AsyncIterable<CheckoutSessionRequest>,
+): AsyncIterable<CheckoutSessionResponse> {
+  const session = openCheckout(deps, actor)
+  for await (const request of requests) {
+    const answer = await session.step(Number(request.sequence), stepOf(request), messageViolations(request))
+    yield { sequence: request.sequence, result: resultOf(deps, answer) }
+    if (session.done) return
   }
 }

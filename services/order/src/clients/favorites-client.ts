@@ -1,22 +1,13 @@
-import { credentials, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
-import { FavoritesServiceClient, type GetUsualResponse } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import type { Favorites } from '../domain/ports.ts'
-import { channelOptions, outboundCalls, type Dependency } from './outbound.ts'
+import { connect, type Dependency, type Outbound } from './dependency.ts'
 
 /** The Favorites service: "my usual" (a pinned favorite or a learned drink). */
-export function favoritesClient(
-  dep: Dependency,
-  auth: Interceptor,
-  channel: ChannelCredentials = credentials.createInsecure(),
-): Favorites & { close(): void } {
-  const client = new FavoritesServiceClient(dep.target, channel, {
-    ...channelOptions('brewmesh.favorites.v1.FavoritesService', ['GetUsual']),
-    interceptors: [auth],
-  })
-  const favorites = outboundCalls('favorites', dep)
+export function favoritesClient(dep: Dependency, outbound: Outbound): Favorites & { close(): void } {
+  const { client, calls } = connect('favorites', FavoritesServiceService, dep, outbound, ['getUsual'])
   return {
     async usual(customerId, budget) {
-      const r = await favorites.find<GetUsualResponse>((md, opts, cb) => client.getUsual({ customerId }, md, opts, cb), budget)
+      const r = await calls.find((options) => client.getUsual({ customerId }, options), budget)
       const drink = r?.usual?.drink
       if (drink?.$case === 'favorite')
         return { menuItemId: drink.value.menuItemId, customization: drink.value.customization, favoriteId: drink.value.favoriteId }

@@ -1,31 +1,47 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { snapshot } from '@brewmesh/runtime/cache.ts'
-import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db/outbox.ts'
+import { MenuItem as MenuItemMessage } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { snapshot } from '@brewmesh/runtime/cache'
+import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { QUEUED } from '../domain/lifecycle.ts'
+import type { Order } from '../domain/order.ts'
 import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
+import { menuItemFromProto, orderStatus, paymentStatus } from '../proto/order-mapper.ts'
+import { orderFromDoc, orderToDoc } from './order-doc.ts'
 import type { OrderDb } from './schema.ts'
 
-const toOrder = (doc: unknown) => Order.fromJSON(doc)
-
-/** The barista queue: paid orders, and preparing orders a barista released. */
-const QUEUED: OrderStatus[] = [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING]
+// The status columns hold the contract's enum values (generated constants, passed as parameters),
+// so the indexes of the first migration keep serving the queue and the payment sweep.
+const QUEUED_STATUSES = QUEUED.map(orderStatus.to)
+const HELD_STATUSES = (['preparing', 'ready'] as const).map(orderStatus.to)
+const PENDING_PAYMENT = paymentStatus.to('pending')
 
 function orderRow(o: Order) {
   return {
     id: o.id,
     customer_id: o.customerId,
     household_id: o.householdId || null,
-    status: o.status,
+    status: orderStatus.to(o.status),
     barista_id: o.baristaId || null,
-    placed_at: o.placedAt ?? new Date(),
-    paid_at: o.paidAt ?? null,
-    payment_status: o.payment?.status ?? 0,
+    placed_at: o.entered.placed,
+    paid_at: o.entered.paid ?? null,
+    payment_status: paymentStatus.to(o.payment.status),
     version: o.version,
-    doc: JSON.stringify(Order.toJSON(o)),
+    doc: orderToDoc(o),
   }
 }
 
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
+/** Saves a barista's answer unless one is saved for the command already (false then). */
+async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean> {
+  const saved = await db
+    .insertInto('barista_commands')
+    .values({ barista_id: baristaId, command_id: commandId, answer: Buffer.from(answer) })
+    .onConflict((oc) => oc.doNothing())
+    .returning('command_id')
+    .executeTakeFirst()
+  return saved !== undefined
+}
+
 export function orderStore(
   db: Kysely<OrderDb>,
   schema: string,
@@ -33,24 +49,26 @@ export function orderStore(
   menuTtlMs = 30_000,
 ): OrderStore {
   // Only migrations write menu items: a per-process snapshot saves a query per order line and
-  // per ListMenuItems, and still picks up an edit within menuTtlMs.
+  // per ListMenuItems, and still picks up an edit within menuTtlMs. The catalog is kept in the
+  // contract's JSON (MenuItem), as the first migration seeded it.
   const menu = snapshot(async () => {
     const rows = await db.selectFrom('menu_items').select('doc').orderBy('category').orderBy('sort_order').orderBy('name').execute()
-    const items = rows.map((r) => MenuItem.fromJSON(r.doc))
+    const items = rows.map((r) => menuItemFromProto(MenuItemMessage.fromJSON(r.doc)))
     return { items, byId: new Map(items.map((i) => [i.id, i])) }
   }, menuTtlMs)
   const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
+    saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(trx, baristaId, commandId, answer),
     async order(id, lock) {
       let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
       if (lock) q = q.forUpdate()
       const row = await q.executeTakeFirst()
-      return row && toOrder(row.doc)
+      return row && orderFromDoc(row.doc)
     },
     async insert(order, requestHash) {
       const inserted = await trx
         .insertInto('orders')
         .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash })
-        // Any conflict: the request id, or the id derived from it (a concurrent retry inserted first).
+        // Any conflict: the customer's request id, or the id derived from it (a concurrent retry inserted first).
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst()
@@ -58,9 +76,10 @@ export function orderStore(
       const row = await trx
         .selectFrom('orders')
         .select(['doc', 'request_hash'])
+        .where('customer_id', '=', order.customerId)
         .where('request_id', '=', order.requestId)
         .executeTakeFirstOrThrow()
-      return { order: toOrder(row.doc), requestHash: row.request_hash }
+      return { order: orderFromDoc(row.doc), requestHash: row.request_hash }
     },
     async update(order) {
       await trx.updateTable('orders').set(orderRow(order)).where('id', '=', order.id).execute()
@@ -72,12 +91,12 @@ export function orderStore(
         .selectFrom('orders')
         .select('doc')
         .where('id', '=', id)
-        .where('status', 'in', QUEUED)
+        .where('status', 'in', QUEUED_STATUSES)
         .where('barista_id', 'is', null)
         .forUpdate()
         .executeTakeFirst()
       if (!row) return undefined
-      const order = toOrder(row.doc)
+      const order = orderFromDoc(row.doc)
       // Re-checked under the lock: the row may have been claimed while this transaction waited.
       return QUEUED.includes(order.status) && !order.baristaId ? order : undefined
     },
@@ -87,50 +106,55 @@ export function orderStore(
     transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
     async order(id) {
       const row = await db.selectFrom('orders').select('doc').where('id', '=', id).executeTakeFirst()
-      return row && toOrder(row.doc)
+      return row && orderFromDoc(row.doc)
     },
-    async byRequestId(requestId) {
-      const row = await db.selectFrom('orders').select(['doc', 'request_hash']).where('request_id', '=', requestId).executeTakeFirst()
-      return row && { order: toOrder(row.doc), requestHash: row.request_hash }
+    async byRequestId(customerId, requestId) {
+      const row = await db
+        .selectFrom('orders')
+        .select(['doc', 'request_hash'])
+        .where('customer_id', '=', customerId)
+        .where('request_id', '=', requestId)
+        .executeTakeFirst()
+      return row && { order: orderFromDoc(row.doc), requestHash: row.request_hash }
     },
     async orders(q) {
       let query = db.selectFrom('orders').select('doc')
       if (q.customerId) query = query.where('customer_id', '=', q.customerId)
       if (q.householdId) query = query.where('household_id', '=', q.householdId)
-      if (q.statuses.length > 0) query = query.where('status', 'in', q.statuses)
+      if (q.statuses.length > 0) query = query.where('status', 'in', q.statuses.map(orderStatus.to))
       if (q.placedAfter) query = query.where('placed_at', '>=', q.placedAfter)
       if (q.placedBefore) query = query.where('placed_at', '<', q.placedBefore)
       if (q.after) query = query.where(sql<boolean>`(placed_at, id) < (${q.after.placedAt}, ${q.after.id}::uuid)`)
       const rows = await query.orderBy('placed_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute()
-      return rows.map((r) => toOrder(r.doc))
+      return rows.map((r) => orderFromDoc(r.doc))
     },
     async queue(limit) {
       const rows = await db
         .selectFrom('orders')
         .select('doc')
-        .where('status', 'in', QUEUED)
+        .where('status', 'in', QUEUED_STATUSES)
         .where('barista_id', 'is', null)
         .orderBy('paid_at')
         .orderBy('id')
         .limit(limit)
         .execute()
-      return rows.map((r) => toOrder(r.doc))
+      return rows.map((r) => orderFromDoc(r.doc))
     },
     async claimedBy(baristaId) {
       const rows = await db
         .selectFrom('orders')
         .select('doc')
         .where('barista_id', '=', baristaId)
-        .where('status', 'in', [OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
+        .where('status', 'in', HELD_STATUSES)
         .orderBy('placed_at')
         .execute()
-      return rows.map((r) => toOrder(r.doc))
+      return rows.map((r) => orderFromDoc(r.doc))
     },
     async pendingPayments(before) {
       const rows = await db
         .selectFrom('orders')
         .select('id')
-        .where('payment_status', '=', 1)
+        .where('payment_status', '=', PENDING_PAYMENT)
         .where('placed_at', '<', before)
         .limit(500)
         .execute()
@@ -138,6 +162,9 @@ export function orderStore(
     },
     async menuItem(id) {
       return (await menu()).byId.get(id)
+    },
+    async menu() {
+      return (await menu()).items
     },
     async commandAnswer(baristaId, commandId) {
       const row = await db
@@ -148,19 +175,10 @@ export function orderStore(
         .executeTakeFirst()
       return row?.answer
     },
-    async saveCommandAnswer(baristaId, commandId, answer) {
-      await db
-        .insertInto('barista_commands')
-        .values({ barista_id: baristaId, command_id: commandId, answer: Buffer.from(answer) })
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    },
+    saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(db, baristaId, commandId, answer),
     async purgeCommandAnswers(before) {
       const r = await db.deleteFrom('barista_commands').where('created_at', '<', before).executeTakeFirst()
       return Number(r.numDeletedRows)
-    },
-    async menu() {
-      return (await menu()).items
     },
   }
 }

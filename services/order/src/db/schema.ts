@@ -1,6 +1,12 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { OutboxTable, ProcessedEventsTable } from '@brewmesh/runtime/db'
 
-/** Tables of the order schema, as kysely sees them. Orders and menu items are stored as their contract's JSON. */
+/**
+ * Tables of the order schema, as kysely sees them. orders.doc holds the domain Order as JSON
+ * (db/order-doc.ts, since migration 0003); menu_items.doc the contract's MenuItem JSON, as the first
+ * migration seeded it. The integer status columns hold the contract's enum values, passed as
+ * generated constants.
+ */
 export interface OrderDb {
   menu_items: MenuItemsTable
   orders: OrdersTable
@@ -39,20 +45,4 @@ export interface BaristaCommandsTable {
   command_id: string
   answer: Buffer
   created_at: Generated<Date>
-}
-
-export interface OutboxTable {
-  id: Generated<string>
-  topic: string
-  key: string
-  payload: Buffer
-  headers: ColumnType<Record<string, string>, string, string>
-  created_at: Generated<Date>
-  published_at: Date | null
-}
-
-export interface ProcessedEventsTable {
-  consumer: string
-  event_id: string
-  processed_at: Generated<Date>
 }

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
-export const isUuid = (value: string) => UUID.test(value)
-
 /**
  * A name-based UUID (version 5 layout over SHA-1): the same name always gives the same id. An
  * order's id, its line ids and its redemption keys come from its idempotency key, so a retried

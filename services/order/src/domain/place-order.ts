@@ -1,23 +1,25 @@
 import { createHash } from 'node:crypto'
-import type { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import type { AppliedReward, LineSource, MemberBreakdown, MenuItem, Order, OrderLine } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors.ts'
-import { Kind, Payment, Source, Status } from './codes.ts'
-import { isUuid, nameUuid } from './ids.ts'
-import { allocate, minor, money, taxOf } from './money.ts'
+import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors'
+import { isUuid } from '@brewmesh/runtime/ids'
+import { nameUuid } from './ids.ts'
+import type { AppliedReward, DrinkCustomization, LineSource, MenuItem, Order, OrderLine } from './order.ts'
 import type { CallBudget, CustomerInfo, OrderDeps } from './ports.ts'
 import { resolveCustomization, unitPrice } from './pricing.ts'
+import { REASON } from './reasons.ts'
+import { breakdowns, totals } from './totals.ts'
 
 export type LineItem = { kind: 'drink'; menuItemId: string; customization: DrinkCustomization | undefined } | { kind: 'usual' } | undefined
 
 export interface LineInput {
+  /** 1 to 20; 0 (the contract's unset value) means 1. */
   quantity: number
   /** The member the drink is for; empty: the payer. */
   memberCustomerId: string
   item: LineItem
 }
 
+// The request hash is over this shape as the adapters build it (key order included): orders placed
+// before keep matching their retries.
 export interface PlaceInput {
   kind: 'single' | 'group'
   requestId: string
@@ -48,6 +50,12 @@ function validate(input: PlaceInput, v: Violations): void {
   })
 }
 
+/** The request as the contract means it: an unset quantity (0) is 1, so 0 and 1 are the same request. */
+const withDefaults = (input: PlaceInput): PlaceInput => ({
+  ...input,
+  lines: input.lines.map((l) => (l.quantity === 0 ? { ...l, quantity: 1 } : l)),
+})
+
 const hashOf = (input: PlaceInput) =>
   createHash('sha256')
     .update(JSON.stringify({ ...input, customerId: input.customerId.toLowerCase() }))
@@ -65,8 +73,9 @@ async function membersOf(deps: OrderDeps, input: PlaceInput, payer: CustomerInfo
       continue
     }
     const member = await deps.customers.get(id, budget)
-    if (!member) throw precondition(`member ${id} (lines[${i}]) does not exist`)
-    if (!payer.householdId || member.householdId !== payer.householdId) throw precondition(`member ${id} is not in the payer's household`)
+    if (!member) throw precondition(`member ${id} (lines[${i}]) does not exist`, REASON.memberNotFound)
+    if (!payer.householdId || member.householdId !== payer.householdId)
+      throw precondition(`member ${id} is not in the payer's household`, REASON.memberOutsideHousehold)
     members.set(id, member)
   }
   v.throwIfAny()
@@ -86,18 +95,13 @@ async function resolveLines(deps: OrderDeps, input: PlaceInput, payerId: string,
     const member = (line.memberCustomerId || payerId).toLowerCase()
     if (line.item?.kind === 'usual') {
       const usual = await deps.favorites.usual(member, budget)
-      if (!usual) throw precondition(`customer ${member} has no usual yet (lines[${i}]): pin a favorite or order the drink`)
-      resolved.push({
-        menuItemId: usual.menuItemId,
-        customization: usual.customization,
-        source: Source.USUAL,
-        favoriteId: usual.favoriteId,
-      })
+      if (!usual) throw precondition(`customer ${member} has no usual yet (lines[${i}]): pin a favorite or order the drink`, REASON.noUsual)
+      resolved.push({ menuItemId: usual.menuItemId, customization: usual.customization, source: 'usual', favoriteId: usual.favoriteId })
     } else if (line.item?.kind === 'drink') {
       resolved.push({
         menuItemId: line.item.menuItemId.toLowerCase(),
         customization: line.item.customization,
-        source: Source.MENU,
+        source: 'menu',
         favoriteId: '',
       })
     }
@@ -117,14 +121,14 @@ async function priceLines(
   const items = new Map<string, MenuItem | undefined>()
   for (const r of resolved) if (!items.has(r.menuItemId)) items.set(r.menuItemId, await deps.store.menuItem(r.menuItemId))
   const lines = resolved.map((r, i): OrderLine | undefined => {
-    const at = r.source === Source.USUAL ? `lines[${i}].usual` : `lines[${i}].drink`
+    const at = r.source === 'usual' ? `lines[${i}].usual` : `lines[${i}].drink`
     const item = items.get(r.menuItemId)
     if (!item) {
-      if (r.source === Source.USUAL) throw precondition(`the usual of lines[${i}] is no longer on the menu`)
+      if (r.source === 'usual') throw precondition(`the usual of lines[${i}] is no longer on the menu`, REASON.usualNotOnMenu)
       v.add(`${at}.menu_item_id`, 'is not on the menu')
       return undefined
     }
-    if (!item.available) throw precondition(`${item.name} (lines[${i}]) is not available right now`)
+    if (!item.available) throw precondition(`${item.name} (lines[${i}]) is not available right now`, REASON.itemUnavailable)
     const customization = resolveCustomization(item, r.customization, v, `${at}.customization`)
     const quantity = input.lines[i]!.quantity
     const unit = unitPrice(item, customization)
@@ -136,8 +140,8 @@ async function priceLines(
       category: item.category,
       customization,
       quantity,
-      unitPrice: money(unit, deps.currency),
-      lineTotal: money(unit * quantity, deps.currency),
+      unitPrice: unit,
+      lineTotal: unit * quantity,
       memberCustomerId: member?.id ?? payerId,
       memberDisplayName: member?.displayName ?? '',
       source: r.source,
@@ -148,107 +152,58 @@ async function priceLines(
   return lines.filter((l): l is OrderLine => l !== undefined)
 }
 
-const cartOf = (lines: OrderLine[], currency: string): Cart => ({
-  items: lines.map((l) => ({
-    lineId: l.id,
-    menuItemId: l.menuItemId,
-    name: l.menuItemName,
-    category: l.category,
-    customization: l.customization,
-    quantity: l.quantity,
-    unitPrice: l.unitPrice,
-    lineTotal: l.lineTotal,
-  })),
-  subtotal: money(
-    lines.reduce((s, l) => s + minor(l.lineTotal), 0),
-    currency,
-  ),
-  chosenRewardIds: [],
-})
-
-/** Per-member totals that sum exactly to the order's: a discount goes to the member whose line it covers, else in proportion. */
-export function breakdowns(
-  lines: OrderLine[],
-  rewards: AppliedReward[],
-  taxRateBps: number,
-  payerId: string,
-  currency: string,
-): MemberBreakdown[] {
-  const members = [...new Set(lines.map((l) => l.memberCustomerId))]
-  const subtotals = members.map((m) => lines.filter((l) => l.memberCustomerId === m).reduce((s, l) => s + minor(l.lineTotal), 0))
-  const discounts = members.map(() => 0)
-  const payerIndex = Math.max(0, members.indexOf(payerId))
-  for (const r of rewards) {
-    const owner = r.lineIds.length > 0 ? lines.find((l) => l.id === r.lineIds[0])?.memberCustomerId : undefined
-    const shares = owner ? members.map((m) => (m === owner ? minor(r.discount) : 0)) : allocate(minor(r.discount), subtotals, payerIndex)
-    shares.forEach((s, i) => (discounts[i]! += s))
-  }
-  const subtotal = subtotals.reduce((a, b) => a + b, 0)
-  const discount = Math.min(
-    discounts.reduce((a, b) => a + b, 0),
-    subtotal,
-  )
-  const taxes = allocate(
-    taxOf(subtotal - discount, taxRateBps),
-    subtotals.map((s, i) => s - discounts[i]!),
-    payerIndex,
-  )
-  return members.map((m, i) => ({
-    memberCustomerId: m,
-    displayName: lines.find((l) => l.memberCustomerId === m)?.memberDisplayName ?? '',
-    lineIds: lines.filter((l) => l.memberCustomerId === m).map((l) => l.id),
-    itemCount: lines.filter((l) => l.memberCustomerId === m).reduce((s, l) => s + l.quantity, 0),
-    subtotal: money(subtotals[i]!, currency),
-    discount: money(discounts[i]!, currency),
-    tax: money(taxes[i]!, currency),
-    total: money(subtotals[i]! - discounts[i]! + taxes[i]!, currency),
-  }))
-}
-
 /**
  * PlaceOrder and PlaceGroupOrder. The customer must exist and be active; "my usual" lines come from
  * the Favorites service; rewards are reserved by the Loyalty service against the order's id, which
  * (like its line ids and redemption keys) derives from the idempotency key, so a retry reserves
  * nothing twice. The order and its OrderPlaced event commit together; payment runs afterwards.
  */
-export async function placeOrder(deps: OrderDeps, input: PlaceInput, budget: CallBudget): Promise<Order> {
+export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: CallBudget): Promise<Order> {
+  const input = withDefaults(request)
   const v = new Violations()
   validate(input, v)
   v.throwIfAny()
   const hash = hashOf(input)
-  const earlier = await deps.store.byRequestId(input.requestId)
+  const customerId = input.customerId.toLowerCase()
+  const requestField = input.kind === 'group' ? 'header.request_id' : 'request_id'
+  const earlier = await deps.store.byRequestId(customerId, input.requestId)
   if (earlier) {
-    if (earlier.requestHash !== hash)
-      throw invalid([
-        { field: input.kind === 'group' ? 'header.request_id' : 'request_id', description: 'was already used for a different order' },
-      ])
+    if (earlier.requestHash !== hash) throw invalid([{ field: requestField, description: 'was already used for a different order' }])
     return earlier.order
   }
   // The payer and the usual drinks are looked up at once: neither waits for the other.
   const [payerLookup, linesLookup] = await Promise.allSettled([
-    deps.customers.get(input.customerId.toLowerCase(), budget),
-    resolveLines(deps, input, input.customerId.toLowerCase(), budget),
+    deps.customers.get(customerId, budget),
+    resolveLines(deps, input, customerId, budget),
   ])
   const payer = settled(payerLookup)
-  if (!payer) throw precondition(`customer ${input.customerId} does not exist`)
-  if (!payer.active) throw precondition(`customer ${payer.id} is not active`)
-  if (input.kind === 'group' && !payer.householdId) throw precondition(`customer ${payer.id} has no household to order for`)
+  if (!payer) throw precondition(`customer ${customerId} does not exist`, REASON.customerNotFound)
+  if (!payer.active) throw precondition(`customer ${payer.id} is not active`, REASON.customerInactive)
+  if (input.kind === 'group' && !payer.householdId)
+    throw precondition(`customer ${payer.id} has no household to order for`, REASON.noHousehold)
   const members = await membersOf(deps, input, payer, budget)
-  const orderId = nameUuid('order', input.requestId)
+  // Keys are the customer's own: another customer's identical key is another order. (Orders placed
+  // before keys were scoped keep their ids; their retries find them by customer and key above.)
+  const orderId = nameUuid('order', customerId, input.requestId)
   const lines = await priceLines(deps, input, orderId, settled(linesLookup), members, payer.id)
 
-  const cart = cartOf(lines, deps.currency)
   const rewards: AppliedReward[] = []
   try {
     for (const rewardId of input.rewardIds) {
       rewards.push(
         await deps.loyalty.redeem(
-          { requestId: nameUuid('redeem', input.requestId, rewardId), customerId: payer.id, rewardId, orderId, cart },
+          {
+            requestId: nameUuid('redeem', customerId, input.requestId, rewardId),
+            customerId: payer.id,
+            rewardId,
+            orderId,
+            cart: { lines, currency: deps.currency },
+          },
           budget,
         ),
       )
     }
-    return await store(deps, budget, input, hash, payer, orderId, lines, cart, rewards)
+    return await store(deps, budget, input, hash, payer, orderId, lines, rewards, requestField)
   } catch (err) {
     if (input.rewardIds.length > 0) await releaseUnplaced(deps, payer.id, orderId)
     throw err
@@ -281,16 +236,10 @@ async function store(
   payer: CustomerInfo,
   orderId: string,
   lines: OrderLine[],
-  cart: Cart,
   rewards: AppliedReward[],
+  requestField: string,
 ): Promise<Order> {
-  const subtotal = minor(cart.subtotal)
-  const discount = Math.min(
-    rewards.reduce((s, r) => s + minor(r.discount), 0),
-    subtotal,
-  )
-  const tax = taxOf(subtotal - discount, deps.taxRateBps)
-  const total = subtotal - discount + tax
+  const sums = totals(lines, rewards, deps.taxRateBps)
   const now = deps.clock()
   // Nobody waits for an answer any more: store nothing (the caller retries with the same key).
   if (budget.deadline && now.getTime() >= budget.deadline.getTime()) {
@@ -301,40 +250,43 @@ async function store(
     customerId: payer.id,
     householdId: payer.householdId,
     customerDisplayName: payer.displayName,
-    kind: input.kind === 'group' ? Kind.GROUP : Kind.SINGLE,
-    status: Status.PLACED,
+    kind: input.kind,
+    status: 'placed',
+    currency: deps.currency,
     lines,
-    subtotal: money(subtotal, deps.currency),
-    discount: money(discount, deps.currency),
-    tax: money(tax, deps.currency),
-    total: money(total, deps.currency),
+    ...sums,
     taxRateBps: deps.taxRateBps,
     appliedRewards: rewards,
     payment: {
-      status: Payment.PENDING,
-      amount: money(total, deps.currency),
+      status: 'pending',
+      amount: sums.total,
       processorReference: '',
       declineReason: '',
+      refundedAmount: undefined,
+      processedAt: undefined,
+      refundedAt: undefined,
     },
-    memberBreakdowns: input.kind === 'group' ? breakdowns(lines, rewards, deps.taxRateBps, payer.id, deps.currency) : [],
+    memberBreakdowns: input.kind === 'group' ? breakdowns(lines, rewards, deps.taxRateBps, payer.id) : [],
     note: input.note,
     baristaId: '',
+    claimedAt: undefined,
     cancelReason: '',
-    cancelReasonCode: 0,
+    cancelCode: undefined,
+    cancelledBy: undefined,
     requestId: input.requestId,
     version: 1,
-    placedAt: now,
+    entered: { placed: now },
     updatedAt: now,
   }
   const stored = await deps.store.transaction(async (tx) => {
     const existing = await tx.insert(order, hash)
     if (existing) return existing
-    await tx.record({ kind: 'placed', order })
+    await tx.record({ kind: 'placed', order, at: now })
     return undefined
   })
   // A concurrent retry with the same key won the insert: the same order (or a different request).
   if (stored) {
-    if (stored.requestHash !== hash) throw invalid([{ field: 'request_id', description: 'was already used for a different order' }])
+    if (stored.requestHash !== hash) throw invalid([{ field: requestField, description: 'was already used for a different order' }])
     return stored.order
   }
   await deps.payments.schedule(order.id).catch(() => undefined) // the pending-payment sweep schedules it later

@@ -1,10 +1,4 @@
-import type { Actor } from '@brewmesh/gen/brewmesh/common/v1/actor.ts'
-import type { DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import type { AppliedReward, MenuItem, Order, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
-
-// The domain works on the contract's message types as plain data (type-only imports): an order is
-// the document the contract describes, so no second model has to be kept in step with it.
+import type { Actor, AppliedReward, DrinkCustomization, MenuItem, Order, OrderLine, OrderStatus } from './order.ts'
 
 /** How an outbound call is bounded: the caller's deadline, so work stops when nobody waits. */
 export interface CallBudget {
@@ -37,6 +31,12 @@ export interface Favorites {
   usual(customerId: string, budget: CallBudget): Promise<UsualDrink | undefined>
 }
 
+/** What the Loyalty service prices a reward against: the order's lines, as placed. */
+export interface Cart {
+  lines: readonly OrderLine[]
+  currency: string
+}
+
 /** The Loyalty service: reserves points for a reward against an order (idempotent by request id). */
 export interface Loyalty {
   redeem(
@@ -52,13 +52,15 @@ export interface Payments {
   schedule(orderId: string): Promise<void>
 }
 
-export type OrderChange =
-  | { kind: 'placed'; order: Order }
-  | { kind: 'payment_processed'; order: Order; approved: boolean }
-  | { kind: 'status_changed'; order: Order; previous: OrderStatus; by: Actor }
-  | { kind: 'completed'; order: Order; by: Actor }
-  | { kind: 'cancelled'; order: Order; previous: OrderStatus; by: Actor }
-  | { kind: 'assignment_changed'; order: Order; previousBaristaId: string; reason: string }
+/** A change to an order, recorded as an order event in the transaction that made it. `at`: when. */
+export type OrderChange = { order: Order; at: Date } & (
+  | { kind: 'placed' }
+  | { kind: 'payment_processed'; approved: boolean }
+  | { kind: 'status_changed'; previous: OrderStatus; by: Actor }
+  | { kind: 'completed'; by: Actor }
+  | { kind: 'cancelled'; previous: OrderStatus; by: Actor }
+  | { kind: 'assignment_changed'; previousBaristaId: string; reason: string }
+)
 
 export interface OrderQuery {
   limit: number
@@ -70,25 +72,34 @@ export interface OrderQuery {
   placedBefore: Date | undefined
 }
 
+/** An order stored under its idempotency key, with the hash of the request that placed it. */
+export interface Placement {
+  order: Order
+  requestHash: string
+}
+
 export interface OrderTx {
   order(id: string, lock?: 'for_update'): Promise<Order | undefined>
-  /** Stores a new order; returns the order already stored under its request id instead, if any. */
-  insert(order: Order, requestHash: string): Promise<{ order: Order; requestHash: string } | undefined>
+  /** Stores a new order; returns the order already stored under its customer's request id instead, if any. */
+  insert(order: Order, requestHash: string): Promise<Placement | undefined>
   update(order: Order): Promise<void>
   /** Records a change as an order event in the outbox, in this transaction. */
   record(change: OrderChange): Promise<void>
   /** Locks a queued (paid or released), unclaimed order; undefined when it is not claimable (someone was first). */
   claimable(id: string): Promise<Order | undefined>
+  /** Saves the answer to a barista's command with its effect; false when the command was answered already. */
+  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean>
 }
 
 export interface OrderStore {
   transaction<T>(work: (tx: OrderTx) => Promise<T>): Promise<T>
   order(id: string): Promise<Order | undefined>
-  byRequestId(requestId: string): Promise<{ order: Order; requestHash: string } | undefined>
+  /** The order a customer placed with this idempotency key. */
+  byRequestId(customerId: string, requestId: string): Promise<Placement | undefined>
   orders(query: OrderQuery): Promise<Order[]>
   /** The barista queue: paid orders and released preparing ones, nobody holding them, oldest payment first. */
   queue(limit: number): Promise<Order[]>
-  /** Orders a barista holds (PREPARING or READY, claimed by them). */
+  /** Orders a barista holds (preparing or ready, claimed by them). */
   claimedBy(baristaId: string): Promise<Order[]>
   /** Orders still waiting for the processor, placed before `before`. */
   pendingPayments(before: Date): Promise<string[]>
@@ -96,7 +107,8 @@ export interface OrderStore {
   menu(): Promise<MenuItem[]>
   /** The answer given to a barista's command (encoded by the session), if it was answered before. */
   commandAnswer(baristaId: string, commandId: string): Promise<Uint8Array | undefined>
-  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<void>
+  /** Saves the answer to a command that changed nothing (a refusal); false when it was answered already. */
+  saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean>
   /** Forgets command answers older than `before`. */
   purgeCommandAnswers(before: Date): Promise<number>
 }

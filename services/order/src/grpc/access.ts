@@ -1,9 +1,18 @@
-import type { Rule } from '@brewmesh/runtime/auth/access.ts'
+import type { Rule } from '@brewmesh/runtime/grpc'
+
+/**
+ * The menu is for every signed-in caller: a customer reads it about themselves (the route
+ * authorizes the caller as the target), every staff role, and the mesh's services.
+ */
+const MENU: Rule = {
+  self: true,
+  staff: ['barista', 'support', 'operator'],
+  services: ['customer', 'favorites', 'loyalty', 'order'],
+}
 
 /**
  * Who may call what on the Order Service (documented in the service README). self: the order's
- * customer (the payer); household: a member of the order's household. The menu is open to any
- * authenticated caller.
+ * customer (the payer); household: a member of the order's household.
  */
 export const ACCESS = {
   PlaceOrder: { self: true, staff: ['barista', 'support', 'operator'] },
@@ -12,6 +21,8 @@ export const ACCESS = {
   ListOrders: { self: true, household: true, staff: ['barista', 'support', 'operator'] },
   CancelOrder: { self: true, staff: ['barista', 'support', 'operator'] },
   AdvanceOrder: { staff: ['barista', 'operator'] },
+  ListMenuItems: MENU,
+  GetMenuItem: MENU,
   WatchOrder: { self: true, household: true, staff: ['barista', 'support', 'operator'] },
   BaristaSession: { staff: ['barista', 'operator'] },
 } as const satisfies Record<string, Rule>

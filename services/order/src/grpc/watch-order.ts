@@ -1,57 +1,53 @@
-import type { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import type { Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { AsyncQueue } from '@brewmesh/runtime/streams/async-queue.ts'
-import type { CallContext, Send } from '@brewmesh/runtime/grpc/calls.ts'
-import { isFinal } from '../domain/lifecycle.ts'
-import type { OrderBus } from '../events/order-bus.ts'
+import type { Call } from '@brewmesh/runtime/grpc'
+import { AsyncQueue, type FanOut } from '@brewmesh/runtime/streams'
+import { getOrder } from '../domain/orders.ts'
+import type { OrderChange, OrderDeps } from '../domain/ports.ts'
+import { WatchCursor, type WatchUpdate } from '../domain/watch.ts'
+import { orderStatus, orderToProto } from '../proto/order-mapper.ts'
 
+/** Changes a slow watcher may fall behind by before its stream is ended. */
 const MAX_PENDING = 100
 
-/** What an order event means to a watcher; undefined for events that change nothing it shows. */
-export function watchUpdate(event: OrderEvent): WatchOrderResponse | undefined {
-  const p = event.payload
-  const changedAt = event.metadata?.occurredAt
-  switch (p?.$case) {
-    case 'paymentProcessed':
-      return { kind: Kind.CHANGE_KIND_PAYMENT_PROCESSED, order: p.value.order, previousStatus: 1, changedAt }
-    case 'statusChanged':
-      return { kind: Kind.CHANGE_KIND_STATUS_CHANGED, order: p.value.order, previousStatus: p.value.previousStatus, changedAt }
-    case 'completed':
-      return { kind: Kind.CHANGE_KIND_STATUS_CHANGED, order: p.value.order, previousStatus: 4, changedAt }
-    case 'cancelled':
-      return { kind: Kind.CHANGE_KIND_STATUS_CHANGED, order: p.value.order, previousStatus: p.value.previousStatus, changedAt }
-    case 'assignmentChanged':
-      return { kind: Kind.CHANGE_KIND_ASSIGNMENT_CHANGED, order: p.value.order, previousStatus: p.value.order?.status ?? 0, changedAt }
-    default:
-      return undefined
-  }
+const KIND: Record<WatchUpdate['kind'], Kind> = {
+  snapshot: Kind.CHANGE_KIND_SNAPSHOT,
+  status_changed: Kind.CHANGE_KIND_STATUS_CHANGED,
+  payment_processed: Kind.CHANGE_KIND_PAYMENT_PROCESSED,
+  assignment_changed: Kind.CHANGE_KIND_ASSIGNMENT_CHANGED,
 }
+
+const toProto = (u: WatchUpdate): WatchOrderResponse => ({
+  kind: KIND[u.kind],
+  order: orderToProto(u.order),
+  previousStatus: u.previous ? orderStatus.to(u.previous) : 0,
+  changedAt: u.at,
+})
 
 /**
  * Server streaming: the order now, then every change (from any replica, through the order topic)
- * until it is completed or cancelled. Subscribes before reading, and drops events at or below the
- * version already sent, so nothing is missed or repeated.
+ * until it is completed or cancelled. Subscribes before reading, so nothing falls between the
+ * snapshot and the feed; the cursor drops what the snapshot already covered.
  */
-export async function watchOrder(
-  bus: OrderBus,
-  load: () => Promise<Order>,
-  send: Send<WatchOrderResponse>,
-  ctx: CallContext,
-): Promise<void> {
-  const queue = new AsyncQueue<OrderEvent>(MAX_PENDING, ctx.signal)
-  const first = await load()
-  const unsubscribe = bus.subscribe(first.id, (event) => void queue.push(event))
+export async function* watchOrder(
+  deps: OrderDeps,
+  changes: FanOut<OrderChange>,
+  id: string,
+  call: Call,
+): AsyncIterable<WatchOrderResponse> {
+  const first = await getOrder(deps, id)
+  call.authorize({ customerId: first.customerId, householdId: first.householdId })
+  const queue = new AsyncQueue<OrderChange>(MAX_PENDING, call.signal)
+  const unsubscribe = changes.subscribe(first.id, (change) => void queue.push(change))
   try {
-    let current = await load()
-    if (!(await send({ kind: Kind.CHANGE_KIND_SNAPSHOT, order: current, previousStatus: 0, changedAt: current.updatedAt }))) return
-    if (isFinal(current.status)) return
-    for await (const event of queue) {
-      const update = watchUpdate(event)
-      if (!update?.order || update.order.version <= current.version) continue
-      current = update.order
-      if (!(await send(update))) return
-      if (isFinal(current.status)) return
+    const current = await getOrder(deps, id)
+    const cursor = new WatchCursor(current)
+    yield toProto({ kind: 'snapshot', order: current, previous: undefined, at: current.updatedAt })
+    if (cursor.done) return
+    for await (const change of queue) {
+      const update = cursor.accept(change)
+      if (!update) continue
+      yield toProto(update)
+      if (cursor.done) return
     }
   } finally {
     unsubscribe()

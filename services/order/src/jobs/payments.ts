@@ -1,9 +1,7 @@
 import type { Job, Queue } from 'bullmq'
-import type { Kysely } from 'kysely'
-import { purgeOutbox } from '@brewmesh/runtime/db/outbox.ts'
-import { traced } from '@brewmesh/runtime/jobs.ts'
-import { withTimeout } from '@brewmesh/runtime/lifecycle.ts'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
+import { traced } from '@brewmesh/runtime/jobs'
+import type { Logger } from '@brewmesh/runtime/logger'
+import { withTimeout } from '@brewmesh/runtime/service'
 import { processPayment } from '../domain/orders.ts'
 import type { OrderDeps, Payments } from '../domain/ports.ts'
 
@@ -26,18 +24,12 @@ export function paymentQueue(queue: Queue<PaymentJob>, delayMs: number, up: () =
   }
 }
 
-/** Schedulers (upserted, so replicas never duplicate them): the pending-payment sweep and the daily outbox purge. */
-export async function schedulePaymentJobs(queue: Queue<PaymentJob>, sweepCron: string): Promise<void> {
-  await queue.upsertJobScheduler('payment-sweep', { pattern: sweepCron, tz: 'UTC' }, { name: 'sweep' })
-  await queue.upsertJobScheduler('outbox-purge-daily', { pattern: '37 3 * * *', tz: 'UTC' }, { name: 'purge' })
-}
-
 /**
- * The processor. `process` answers one payment; `sweep` schedules payments still pending well after
- * their delay (placement succeeded while Valkey was away); `purge` trims the outbox.
+ * The processor. `process` answers one payment; `sweep` (the scheduler) queues payments still
+ * pending well after their delay (placement succeeded while Valkey was away).
  */
-export function paymentProcessor<DB>(deps: OrderDeps, payments: Payments, db: Kysely<DB>, outboxDays: number, log: Logger) {
-  return async (job: Job<PaymentJob>) => {
+export function paymentProcessor(deps: OrderDeps, payments: Payments, log: Logger) {
+  return async (job: Job<unknown>) => {
     switch (job.name) {
       case 'process': {
         const orderId = (job.data as { orderId: string }).orderId
@@ -49,11 +41,6 @@ export function paymentProcessor<DB>(deps: OrderDeps, payments: Payments, db: Ky
         const stale = await deps.store.pendingPayments(new Date(deps.clock().getTime() - deps.payment.delayMs - 30_000))
         for (const orderId of stale) await payments.schedule(orderId)
         return { rescheduled: stale.length }
-      }
-      case 'purge': {
-        const now = deps.clock()
-        const commands = await deps.store.purgeCommandAnswers(new Date(now.getTime() - 86_400_000))
-        return { ...(await purgeOutbox(db, outboxDays, now)), baristaCommands: commands }
       }
       default:
         throw new Error(`unknown job ${job.name}`)

@@ -92,6 +92,12 @@ export interface RouteContext {
   log: Logger
   streams: StreamRegistry
   limitWrites: RateLimiter
+  /**
+   * Told of a request whose bytes are not a message of its type at all. grpc-js then answers
+   * INTERNAL before any interceptor or handler runs (the gRPC status-code spec allows it for
+   * unparseable requests); this is where it gets counted and logged.
+   */
+  unparseable?: (rpc: string, err: unknown) => void
 }
 
 const rpcName = (path: string) => path.slice(path.lastIndexOf('/') + 1)
@@ -111,12 +117,21 @@ export function implement<S extends Record<string, MethodDef>>(
   const implementation: UntypedServiceImplementation = {}
   for (const key of Object.keys(definition) as (keyof S & string)[]) {
     const method = definition[key]!
-    strict[key] = { ...method, requestDeserialize: (bytes) => decodeStrictly(method.requestDeserialize, bytes) }
+    strict[key] = { ...method, requestDeserialize: (bytes) => decode(method, bytes, context) }
     const route = routes[key] as unknown as AnyRoute | undefined
     // A method without a route stays unimplemented (grpc-js answers UNIMPLEMENTED).
     if (route) implementation[key] = adapt(method, route, context)
   }
   return { definition: strict as S, implementation }
+}
+
+function decode(method: MethodDef, bytes: Buffer, context: RouteContext): unknown {
+  try {
+    return decodeStrictly(method.requestDeserialize, bytes)
+  } catch (err) {
+    context.unparseable?.(rpcName(method.path), err)
+    throw err
+  }
 }
 
 type AnyRoute = {

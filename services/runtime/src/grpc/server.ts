@@ -52,6 +52,27 @@ export interface GrpcServer {
  * The set is split into its FileDescriptorProto bytes (field 1, repeated) without re-encoding:
  * proto-loader's round trip through protobufjs drops well-known types and mangles map entries.
  */
+/**
+ * Requests that are not protobuf at all: counted per method, and logged at most once a second so
+ * a client sending garbage cannot flood the log. grpc-js still answers them INTERNAL.
+ */
+function unparseableRequests(meter: Meter, log: Logger): (rpc: string, err: unknown) => void {
+  const counter = meter.createCounter('grpc_server_unparseable_requests', {
+    description: 'requests whose bytes did not decode as their message type (answered INTERNAL by grpc-js), by method',
+  })
+  let loggedAt = 0
+  return (rpc, err) => {
+    counter.add(1, { method: rpc })
+    const now = Date.now()
+    if (now - loggedAt < 1000) return
+    loggedAt = now
+    log.warn(
+      { method: rpc, reason: err instanceof Error ? err.message : String(err) },
+      'unparseable request bytes; grpc-js answers INTERNAL',
+    )
+  }
+}
+
 function reflectionFor(services: string[]) {
   const reader = new BinaryReader(readFileSync(descriptorSetPath))
   const files: Buffer[] = []
@@ -85,6 +106,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   health.addToServer(server)
   const served = ['grpc.health.v1.Health']
   const streams = new StreamRegistry()
+  const unparseable = unparseableRequests(options.meter, log)
 
   return {
     server,
@@ -102,6 +124,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
         log,
         streams,
         limitWrites: options.limitWrites ?? (async () => undefined),
+        unparseable,
       })
       this.add(served.definition, served.implementation)
     },

@@ -22,6 +22,8 @@ const codeOf: Record<ErrorKind, Code> = {
 const PG_UNAVAILABLE = /^(08|53|57P0)/
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'])
 const PG_RETRYABLE = new Set(['40001', '40P01'])
+/** The ErrorInfo reason of an ABORTED that a serialization failure or a deadlock caused: retry the call as it was. */
+export const CONCURRENT_MODIFICATION = 'CONCURRENT_MODIFICATION'
 
 /** Recognizes infrastructure failures worth an UNAVAILABLE or ABORTED instead of INTERNAL. */
 export function classify(err: unknown): AppError | undefined {
@@ -29,7 +31,8 @@ export function classify(err: unknown): AppError | undefined {
   if (!(err instanceof Error)) return undefined
   const code = (err as { code?: unknown }).code
   if (typeof code === 'string') {
-    if (PG_RETRYABLE.has(code)) return new AppError('aborted', 'concurrent modification, retry', [], { cause: err })
+    if (PG_RETRYABLE.has(code))
+      return new AppError('aborted', 'concurrent modification, retry', [], { cause: err, reason: CONCURRENT_MODIFICATION })
     if (PG_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.has(code)) {
       return new AppError('unavailable', 'a dependency is unavailable, retry later', [], { cause: err })
     }

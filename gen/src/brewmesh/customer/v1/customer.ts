@@ -96,22 +96,33 @@ export function dietaryRestrictionToJSON(object: DietaryRestriction): string {
   }
 }
 
-/** A family member who orders coffee. Members of one family share a household_id. */
+/**
+ * A family member who orders coffee. Members of one family share a household_id.
+ * As a request field (UpdateCustomer), every string is checked against the limit its comment
+ * gives before the service reads it; values are trimmed before the rules below apply.
+ */
 export interface Customer {
-  /** UUID, assigned by the service. */
+  /** UUID (36 characters), assigned by the service. */
   id: string
   /** Unique, 3 to 32 characters of [a-z0-9_.-], stored lower case. */
   username: string
+  /** At most 80 characters; empty means the first name. */
   displayName: string
+  /** 1 to 100 characters. */
   firstName: string
+  /** 1 to 100 characters. */
   lastName: string
-  /** Unique, compared case-insensitively. */
+  /** Unique, compared case-insensitively; at most 254 characters. */
   email: string
-  /** E.164, e.g. "+14155550123"; empty when none. */
+  /**
+   * E.164, e.g. "+14155550123" (spaces, parentheses and dashes are removed first); at most 32
+   * characters as sent; empty when none.
+   */
   phone: string
   preferences?: DrinkPreferences | undefined
+  /** Known values only, UNSPECIFIED excluded; duplicates are dropped. At most 100 values. */
   dietaryRestrictions: DietaryRestriction[]
-  /** UUID grouping family members; empty when the customer has no household. */
+  /** UUID (36 characters) grouping family members; empty when the customer has no household. */
   householdId: string
   active: boolean
   registeredAt?: Date | undefined
@@ -125,23 +136,34 @@ export interface Customer {
 /** What the customer usually wants; orders and favorites start from it. */
 export interface DrinkPreferences {
   defaultCustomization?: DrinkCustomization | undefined
-  /** Free-form tags such as "strong", "decaf", "seasonal". */
+  /**
+   * Free-form tags such as "strong", "decaf", "seasonal": at most 10, each 1 to 30 characters
+   * (stored lower case).
+   */
   likes: string[]
   decafOnly: boolean
 }
 
-/** A postal address of a customer. */
+/**
+ * A postal address of a customer. As a request field, every string is checked against the limit
+ * its comment gives before the service reads it; values are trimmed before the rules below apply.
+ */
 export interface Address {
-  /** UUID, assigned by the service. */
+  /** UUID (36 characters), assigned by the service. */
   id: string
+  /** UUID (36 characters) of the customer it belongs to. */
   customerId: string
+  /** 1 to 200 characters. */
   street: string
+  /** 1 to 100 characters. */
   city: string
+  /** 1 to 100 characters. */
   stateProvince: string
+  /** 1 to 16 letters, digits, spaces or dashes (stored upper case). */
   postalCode: string
-  /** ISO 3166-1 alpha-2, upper case, e.g. "US". */
+  /** ISO 3166-1 alpha-2, e.g. "US" (stored upper case). */
   countryCode: string
-  /** A short name such as "home" or "work". */
+  /** A short name such as "home" or "work": at most 40 characters, may be empty (stored lower case). */
   label: string
   createdAt?: Date | undefined
   updatedAt?: Date | undefined

@@ -42,10 +42,11 @@ export const protobufPackage = 'brewmesh.customer.v1'
 
 export const protobufFileName = 'brewmesh/customer/v1/customer_service.proto'
 
+/** The profile fields follow the rules and limits of the same fields of Customer. */
 export interface CreateCustomerRequest {
   /**
-   * Idempotency key (UUID recommended). The same key with the same request returns the customer
-   * created first; with a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), at most 128 characters. The same key with the same
+   * request returns the customer created first; with a different request it is INVALID_ARGUMENT.
    */
   requestId: string
   username: string
@@ -55,6 +56,7 @@ export interface CreateCustomerRequest {
   email: string
   phone: string
   preferences?: DrinkPreferences | undefined
+  /** At most 100 values. */
   dietaryRestrictions: DietaryRestriction[]
   householdId: string
 }
@@ -64,6 +66,7 @@ export interface CreateCustomerResponse {
 }
 
 export interface GetCustomerRequest {
+  /** UUID (36 characters). */
   id: string
 }
 
@@ -76,10 +79,14 @@ export interface UpdateCustomerRequest {
   customer?: Customer | undefined
   /**
    * Updatable: username, display_name, first_name, last_name, email, phone, preferences,
-   * dietary_restrictions, household_id. Empty mask: INVALID_ARGUMENT.
+   * dietary_restrictions, household_id (each may be prefixed "customer."). Empty mask or another
+   * path: INVALID_ARGUMENT naming update_mask. At most 100 paths of at most 256 characters.
    */
   updateMask?: string[] | undefined
-  /** Optimistic concurrency: when set (> 0) and not the current version, ABORTED. */
+  /**
+   * Optimistic concurrency: when set (> 0) and not the current version, ABORTED with reason
+   * VERSION_MISMATCH.
+   */
   expectedVersion: number
 }
 
@@ -88,8 +95,9 @@ export interface UpdateCustomerResponse {
 }
 
 export interface DeleteCustomerRequest {
+  /** UUID (36 characters). */
   id: string
-  /** When set (> 0) and not the current version, ABORTED. */
+  /** When set (> 0) and not the current version, ABORTED with reason VERSION_MISMATCH. */
   expectedVersion: number
 }
 
@@ -98,9 +106,12 @@ export interface DeleteCustomerResponse {}
 export interface ListCustomersRequest {
   /** 1 to 500; 0 means 50. */
   pageSize: number
-  /** From a previous response's next_page_token; must come with the same filters. */
+  /**
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters. Anything else is INVALID_ARGUMENT naming page_token.
+   */
   pageToken: string
-  /** Only members of this household, when set. */
+  /** Only members of this household (a UUID, 36 characters), when set. */
   householdId: string
   /** Only customers with this active flag, when set. */
   active?: boolean | undefined
@@ -113,6 +124,7 @@ export interface ListCustomersResponse {
 }
 
 export interface ActivateCustomerRequest {
+  /** UUID (36 characters). */
   id: string
 }
 
@@ -121,7 +133,9 @@ export interface ActivateCustomerResponse {
 }
 
 export interface DeactivateCustomerRequest {
+  /** UUID (36 characters). */
   id: string
+  /** Why, for the event and the activity feed: at most 500 characters, may be empty. */
   reason: string
 }
 
@@ -130,6 +144,7 @@ export interface DeactivateCustomerResponse {
 }
 
 export interface RecordLoginRequest {
+  /** UUID (36 characters). */
   id: string
 }
 
@@ -138,7 +153,7 @@ export interface RecordLoginResponse {
 }
 
 export interface CreateAddressRequest {
-  /** customer_id and the address fields; id and timestamps are ignored. */
+  /** customer_id and the address fields; id and timestamps are ignored (within their limits). */
   address?: Address | undefined
 }
 
@@ -147,6 +162,7 @@ export interface CreateAddressResponse {
 }
 
 export interface ListAddressesRequest {
+  /** UUID (36 characters). */
   customerId: string
 }
 
@@ -156,7 +172,11 @@ export interface ListAddressesResponse {
 
 export interface UpdateAddressRequest {
   address?: Address | undefined
-  /** Updatable: street, city, state_province, postal_code, country_code, label. */
+  /**
+   * Updatable: street, city, state_province, postal_code, country_code, label (each may be
+   * prefixed "address."). Empty mask or another path: INVALID_ARGUMENT naming update_mask. At most
+   * 100 paths of at most 256 characters.
+   */
   updateMask?: string[] | undefined
 }
 
@@ -165,12 +185,14 @@ export interface UpdateAddressResponse {
 }
 
 export interface DeleteAddressRequest {
+  /** UUID (36 characters). */
   id: string
 }
 
 export interface DeleteAddressResponse {}
 
 export interface WatchCustomerRequest {
+  /** UUID (36 characters). */
   id: string
 }
 
@@ -261,6 +283,10 @@ export function watchCustomerResponse_ChangeKindToJSON(object: WatchCustomerResp
   }
 }
 
+/**
+ * One row. The profile fields follow the rules and limits of the same fields of Customer; a row
+ * that breaks them (limits included) is reported as failed with its fields, the others are applied.
+ */
 export interface ImportCustomersRequest {
   /** 1-based row number in the caller's source, echoed in failures. 0: counted by the server. */
   rowNumber: string
@@ -271,6 +297,7 @@ export interface ImportCustomersRequest {
   email: string
   phone: string
   preferences?: DrinkPreferences | undefined
+  /** At most 100 values. */
   dietaryRestrictions: DietaryRestriction[]
   householdId: string
 }
@@ -299,7 +326,13 @@ export interface ActivityFeedRequest {
 
 /** One customer or one household. */
 export interface Subscription {
-  target?: { $case: 'customerId'; value: string } | { $case: 'householdId'; value: string } | undefined
+  target?:
+    | //
+      /** UUID (36 characters). */
+      { $case: 'customerId'; value: string } //
+      /** UUID (36 characters). */
+    | { $case: 'householdId'; value: string }
+    | undefined
 }
 
 export interface ActivityFeedResponse {
@@ -386,6 +419,7 @@ export function activity_KindToJSON(object: Activity_Kind): string {
 }
 
 export interface GetCustomerStatsRequest {
+  /** UUID (36 characters). */
   customerId: string
 }
 
@@ -394,6 +428,7 @@ export interface GetCustomerStatsResponse {
 }
 
 export interface WatchCustomerStatsRequest {
+  /** UUID (36 characters). */
   customerId: string
 }
 
@@ -4504,7 +4539,11 @@ export const PeakTime: MessageFns<PeakTime> = {
 
 /**
  * Family member profiles, addresses, and their activity. Default port 50052.
- * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT.
+ * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT, naming each field at
+ * fault; a message never repeats what the caller sent. Every request field has a limit (its
+ * comment says which; brewmesh/common/v1/limits.proto gives the defaults and the NUL, UTF-8 and
+ * timestamp rules), checked before anything else. An ABORTED or FAILED_PRECONDITION a client can
+ * act on carries a google.rpc.ErrorInfo reason (domain "brewmesh"), given on the RPC.
  */
 export type CustomerServiceService = typeof CustomerServiceService
 export const CustomerServiceService = {
@@ -4528,7 +4567,10 @@ export const CustomerServiceService = {
     responseSerialize: (value: GetCustomerResponse): Buffer => Buffer.from(GetCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCustomerResponse => GetCustomerResponse.decode(value),
   },
-  /** Unary. Changes the fields named in update_mask; ABORTED when expected_version is stale. */
+  /**
+   * Unary. Changes the fields named in update_mask; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale (re-read the customer, then retry with its version).
+   */
   updateCustomer: {
     path: '/brewmesh.customer.v1.CustomerService/UpdateCustomer' as const,
     requestStream: false as const,
@@ -4538,7 +4580,10 @@ export const CustomerServiceService = {
     responseSerialize: (value: UpdateCustomerResponse): Buffer => Buffer.from(UpdateCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateCustomerResponse => UpdateCustomerResponse.decode(value),
   },
-  /** Unary. Deletes a customer and their addresses. */
+  /**
+   * Unary. Deletes a customer and their addresses; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale.
+   */
   deleteCustomer: {
     path: '/brewmesh.customer.v1.CustomerService/DeleteCustomer' as const,
     requestStream: false as const,
@@ -4643,7 +4688,8 @@ export const CustomerServiceService = {
   },
   /**
    * Client streaming. Rows in, one summary out. Rows are matched to existing customers by email
-   * (then username): a match is updated, otherwise a customer is created. A bad row is reported
+   * (then username): a match is updated, otherwise a customer is created. A bad row (one its
+   * fields' limits refuse included: a NUL character, an overlong name) is reported with its fields
    * and skipped; it never aborts the rest.
    */
   importCustomers: {
@@ -4695,9 +4741,15 @@ export interface CustomerServiceServer extends UntypedServiceImplementation {
   createCustomer: handleUnaryCall<CreateCustomerRequest, CreateCustomerResponse>
   /** Unary. Reads one customer (served from the cache when warm). */
   getCustomer: handleUnaryCall<GetCustomerRequest, GetCustomerResponse>
-  /** Unary. Changes the fields named in update_mask; ABORTED when expected_version is stale. */
+  /**
+   * Unary. Changes the fields named in update_mask; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale (re-read the customer, then retry with its version).
+   */
   updateCustomer: handleUnaryCall<UpdateCustomerRequest, UpdateCustomerResponse>
-  /** Unary. Deletes a customer and their addresses. */
+  /**
+   * Unary. Deletes a customer and their addresses; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale.
+   */
   deleteCustomer: handleUnaryCall<DeleteCustomerRequest, DeleteCustomerResponse>
   /** Unary. Pages through customers, optionally of one household or activity state. */
   listCustomers: handleUnaryCall<ListCustomersRequest, ListCustomersResponse>
@@ -4722,7 +4774,8 @@ export interface CustomerServiceServer extends UntypedServiceImplementation {
   watchCustomer: handleServerStreamingCall<WatchCustomerRequest, WatchCustomerResponse>
   /**
    * Client streaming. Rows in, one summary out. Rows are matched to existing customers by email
-   * (then username): a match is updated, otherwise a customer is created. A bad row is reported
+   * (then username): a match is updated, otherwise a customer is created. A bad row (one its
+   * fields' limits refuse included: a NUL character, an overlong name) is reported with its fields
    * and skipped; it never aborts the rest.
    */
   importCustomers: handleClientStreamingCall<ImportCustomersRequest, ImportCustomersResponse>
@@ -4767,7 +4820,10 @@ export interface CustomerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCustomerResponse) => void,
   ): ClientUnaryCall
-  /** Unary. Changes the fields named in update_mask; ABORTED when expected_version is stale. */
+  /**
+   * Unary. Changes the fields named in update_mask; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale (re-read the customer, then retry with its version).
+   */
   updateCustomer(
     request: UpdateCustomerRequest,
     callback: (error: ServiceError | null, response: UpdateCustomerResponse) => void,
@@ -4783,7 +4839,10 @@ export interface CustomerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateCustomerResponse) => void,
   ): ClientUnaryCall
-  /** Unary. Deletes a customer and their addresses. */
+  /**
+   * Unary. Deletes a customer and their addresses; ABORTED with reason VERSION_MISMATCH when
+   * expected_version is stale.
+   */
   deleteCustomer(
     request: DeleteCustomerRequest,
     callback: (error: ServiceError | null, response: DeleteCustomerResponse) => void,
@@ -4936,7 +4995,8 @@ export interface CustomerServiceClient extends Client {
   ): ClientReadableStream<WatchCustomerResponse>
   /**
    * Client streaming. Rows in, one summary out. Rows are matched to existing customers by email
-   * (then username): a match is updated, otherwise a customer is created. A bad row is reported
+   * (then username): a match is updated, otherwise a customer is created. A bad row (one its
+   * fields' limits refuse included: a NUL character, an overlong name) is reported with its fields
    * and skipped; it never aborts the rest.
    */
   importCustomers(

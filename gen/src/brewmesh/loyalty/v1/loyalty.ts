@@ -444,7 +444,11 @@ export function quoteIssueToJSON(object: QuoteIssue): string {
   }
 }
 
-/** One customer's loyalty account. Invariant: balance = sum of all ledger entry points >= 0. */
+/**
+ * One customer's loyalty account. Invariant: balance = sum of all ledger entry points >= 0, and
+ * balance + reserved_points and lifetime_points are each at most 9,007,199,254,740,991 (2^53 - 1:
+ * every points value is exact in any client's 64-bit float as well).
+ */
 export interface Account {
   customerId: string
   status: AccountStatus
@@ -484,9 +488,15 @@ export interface LedgerEntry {
   id: string
   customerId: string
   kind: LedgerEntryKind
-  /** Signed change to the balance (see LedgerEntryKind); 0 for CONFIRM. */
+  /**
+   * Signed change to the balance (see LedgerEntryKind); 0 for CONFIRM. Within
+   * +/- 9,007,199,254,740,991.
+   */
   points: string
-  /** Account balance right after this entry. */
+  /**
+   * Account balance right after this entry: the running sum of the account's entries, 0 to
+   * 9,007,199,254,740,991.
+   */
   balanceAfter: string
   /**
    * What made the entry: a Kafka event id, a request_id, a batch line_id, a redemption id
@@ -585,29 +595,37 @@ export interface Redemption {
 export interface Cart {
   /** 1 to 100 items. */
   items: CartItem[]
-  /** Required: must equal the sum of item line totals (INVALID_ARGUMENT otherwise). */
+  /**
+   * Required: must equal the sum of item line totals (INVALID_ARGUMENT otherwise). Every amount of
+   * a cart (unit prices, line totals, the subtotal) is 0 to 9,007,199,254,740,991 minor units, in
+   * the subtotal's currency.
+   */
   subtotal?: Money | undefined
-  /** Rewards the customer chose, 0 to 5; empty means none chosen (the quote then only suggests). */
+  /**
+   * Reward UUIDs (36 characters each) the customer chose, 0 to 5; empty means none chosen (the
+   * quote then only suggests).
+   */
   chosenRewardIds: string[]
 }
 
 export interface CartItem {
   /**
-   * Required, unique in the cart: the order line id (or any stable id before the order exists);
-   * quotes and redemptions refer to it.
+   * Required, unique in the cart, at most 128 characters: the order line id (or any stable id
+   * before the order exists); quotes and redemptions refer to it.
    */
   lineId: string
-  /** Required. */
+  /** Required, at most 128 characters. */
   menuItemId: string
+  /** The item's name, at most 256 characters. */
   name: string
-  /** Menu category slug; used for eligible_categories. */
+  /** Menu category slug, at most 256 characters; used for eligible_categories. */
   category: string
   customization?: DrinkCustomization | undefined
   /** 1 to 20. */
   quantity: number
-  /** Required, >= 0. */
+  /** Required, 0 to 9,007,199,254,740,991 minor units, in the subtotal's currency. */
   unitPrice?: Money | undefined
-  /** Required: unit_price * quantity. */
+  /** Required: unit_price * quantity, at most 9,007,199,254,740,991 minor units. */
   lineTotal?: Money | undefined
 }
 

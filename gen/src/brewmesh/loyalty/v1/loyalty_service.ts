@@ -59,6 +59,11 @@ export const LedgerRefusal = {
   LEDGER_REFUSAL_INVALID: 4,
   /** LEDGER_REFUSAL_LINE_ID_REUSED - line_id was already used for a different line (other customer, points or reason). */
   LEDGER_REFUSAL_LINE_ID_REUSED: 5,
+  /**
+   * LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM - A positive adjustment past what the account can hold: its balance plus reserved points, and
+   * its lifetime points, each stay at most 9,007,199,254,740,991 (2^53 - 1).
+   */
+  LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM: 6,
   UNRECOGNIZED: -1,
 } as const
 
@@ -71,6 +76,7 @@ export namespace LedgerRefusal {
   export type LEDGER_REFUSAL_ACCOUNT_CLOSED = typeof LedgerRefusal.LEDGER_REFUSAL_ACCOUNT_CLOSED
   export type LEDGER_REFUSAL_INVALID = typeof LedgerRefusal.LEDGER_REFUSAL_INVALID
   export type LEDGER_REFUSAL_LINE_ID_REUSED = typeof LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED
+  export type LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM = typeof LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM
   export type UNRECOGNIZED = typeof LedgerRefusal.UNRECOGNIZED
 }
 
@@ -94,6 +100,9 @@ export function ledgerRefusalFromJSON(object: any): LedgerRefusal {
     case 5:
     case 'LEDGER_REFUSAL_LINE_ID_REUSED':
       return LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED
+    case 6:
+    case 'LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM':
+      return LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -115,6 +124,8 @@ export function ledgerRefusalToJSON(object: LedgerRefusal): string {
       return 'LEDGER_REFUSAL_INVALID'
     case LedgerRefusal.LEDGER_REFUSAL_LINE_ID_REUSED:
       return 'LEDGER_REFUSAL_LINE_ID_REUSED'
+    case LedgerRefusal.LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM:
+      return 'LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM'
     case LedgerRefusal.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED'
@@ -122,7 +133,7 @@ export function ledgerRefusalToJSON(object: LedgerRefusal): string {
 }
 
 export interface GetAccountRequest {
-  /** Required: the customer's UUID. */
+  /** Required: the customer's UUID (36 characters). */
   customerId: string
 }
 
@@ -131,19 +142,25 @@ export interface GetAccountResponse {
 }
 
 export interface ListTransactionsRequest {
-  /** Required: the customer's UUID. */
+  /** Required: the customer's UUID (36 characters). */
   customerId: string
   /** 1 to 500; 0 means 50. */
   pageSize: number
-  /** From a previous response's next_page_token; must come with the same filters. */
+  /**
+   * From a previous response's next_page_token (at most 1,024 characters); must come with the
+   * same filters. Any other token is INVALID_ARGUMENT (page_token).
+   */
   pageToken: string
-  /** Only entries of these kinds; empty means all. UNSPECIFIED is INVALID_ARGUMENT. */
+  /** Only entries of these kinds (at most 100); empty means all. UNSPECIFIED is INVALID_ARGUMENT. */
   kinds: LedgerEntryKind[]
-  /** Only entries about this order, when set. */
+  /** Only entries about this order, when set; at most 128 characters. */
   orderId: string
-  /** Only entries created at or after this time, when set. */
+  /** Only entries created at or after this time, when set (1970-01-01 to 9999-12-31 UTC). */
   createdAfter?: Date | undefined
-  /** Only entries created before this time, when set. */
+  /**
+   * Only entries created before this time, when set (1970-01-01 to 9999-12-31 UTC; after
+   * created_after).
+   */
   createdBefore?: Date | undefined
 }
 
@@ -159,16 +176,20 @@ export interface ListTransactionsResponse {
 
 export interface AdjustPointsRequest {
   /**
-   * Idempotency key (UUID recommended), required; becomes the entry's source_id. The same key with
-   * the same request returns the entry written first; with a different request it is
-   * INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; becomes the entry's
+   * source_id. The same key with the same request returns the entry written first; with a
+   * different request it is INVALID_ARGUMENT.
    */
   requestId: string
-  /** Required: the customer's UUID; NOT_FOUND when there is no account. */
+  /** Required: the customer's UUID (36 characters); NOT_FOUND when there is no account. */
   customerId: string
   /**
-   * Required, non-zero: points to add (> 0) or remove (< 0). Removing more than the balance is
-   * FAILED_PRECONDITION; reserved points cannot be removed this way.
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (2^53 - 1;
+   * INVALID_ARGUMENT beyond): points to add (> 0) or remove (< 0). Removing more than the balance
+   * is FAILED_PRECONDITION (LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE); reserved points cannot be
+   * removed this way. Adding more than the account can hold (balance plus reserved points, and
+   * lifetime points, each at most 9,007,199,254,740,991) is FAILED_PRECONDITION
+   * (LEDGER_REFUSAL_BALANCE_WOULD_EXCEED_MAXIMUM).
    */
   points: string
   /** Required, 1 to 500 characters: why, stored on the ledger entry and sent in the event. */
@@ -188,11 +209,14 @@ export interface AdjustPointsResponse {
 export interface ListRewardsRequest {
   /** 1 to 500; 0 means 100. */
   pageSize: number
-  /** From a previous response's next_page_token; must come with the same filters. */
+  /**
+   * From a previous response's next_page_token (at most 1,024 characters); must come with the
+   * same filters. Any other token is INVALID_ARGUMENT (page_token).
+   */
   pageToken: string
   /**
-   * When set, every listed reward carries this customer's affordability (NOT_FOUND when the
-   * customer has no account).
+   * A customer's UUID (36 characters). When set, every listed reward carries this customer's
+   * affordability (NOT_FOUND when the customer has no account).
    */
   customerId: string
   /**
@@ -234,7 +258,7 @@ export interface RewardListing {
 }
 
 export interface QuoteRewardsRequest {
-  /** Required: the customer's UUID; NOT_FOUND when there is no account. */
+  /** Required: the customer's UUID (36 characters); NOT_FOUND when there is no account. */
   customerId: string
   /**
    * Required: the cart, priced by the caller. Invalid carts are INVALID_ARGUMENT with field
@@ -250,25 +274,28 @@ export interface QuoteRewardsResponse {
 
 export interface RedeemRewardRequest {
   /**
-   * Idempotency key (UUID recommended), required; stored as Redemption.request_id (the RESERVE
-   * entry's source_id is the redemption id). The same key with the same request returns the
-   * redemption made first (also after it was confirmed or released), unless ReleaseRedemptions
-   * voided it: then the key reserves afresh. With a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; stored as
+   * Redemption.request_id (the RESERVE entry's source_id is the redemption id). The same key with
+   * the same request returns the redemption made first (also after it was confirmed or released),
+   * unless ReleaseRedemptions voided it: then the key reserves afresh. With a different request it
+   * is INVALID_ARGUMENT.
    */
   requestId: string
-  /** Required: the customer's UUID; NOT_FOUND when there is no account. */
+  /** Required: the customer's UUID (36 characters); NOT_FOUND when there is no account. */
   customerId: string
   /**
-   * Required: NOT_FOUND when not in the catalog; FAILED_PRECONDITION when inactive, too
-   * expensive, above the customer's tier, or not applicable to the cart.
+   * Required: a reward's UUID (36 characters). NOT_FOUND when not in the catalog;
+   * FAILED_PRECONDITION when inactive, too expensive, above the customer's tier, or not applicable
+   * to the cart.
    */
   rewardId: string
   /**
-   * Required: the order (UUID, chosen by the Order Service before it stores the order) the points
-   * are reserved against. Several rewards may be reserved against one order; each later one is
+   * Required: the order (UUID, 36 characters, chosen by the Order Service before it stores the
+   * order) the points are reserved against. Several rewards may be reserved against one order; each later one is
    * computed on what the earlier RESERVED redemptions of the order left (as chosen rewards are in
-   * a CartQuote). FAILED_PRECONDITION when the order already has redemptions confirmed or released
-   * (the order is over).
+   * a CartQuote). FAILED_PRECONDITION (reason "ORDER_OVER") when the order completed or was
+   * cancelled, or already has redemptions confirmed or released; (reason
+   * "ORDER_OF_ANOTHER_CUSTOMER") when it has redemptions of another customer.
    */
   orderId: string
   /**
@@ -286,9 +313,12 @@ export interface RedeemRewardResponse {
 }
 
 export interface ReleaseRedemptionsRequest {
-  /** Required: the customer's UUID, whose redemptions they are; NOT_FOUND when there is no account. */
+  /**
+   * Required: the customer's UUID (36 characters), whose redemptions they are; NOT_FOUND when there
+   * is no account.
+   */
   customerId: string
-  /** Required: the order (UUID) the redemptions were reserved against. */
+  /** Required: the order (UUID, 36 characters) the redemptions were reserved against. */
   orderId: string
   /**
    * Why, recorded on each redemption and RELEASE entry; at most 200 characters. Empty: "order not
@@ -303,7 +333,7 @@ export interface ReleaseRedemptionsResponse {
 }
 
 export interface WatchAccountRequest {
-  /** Required: the customer's UUID. */
+  /** Required: the customer's UUID (36 characters). */
   customerId: string
 }
 
@@ -406,15 +436,18 @@ export function watchAccountResponse_ChangeKindToJSON(object: WatchAccountRespon
 export interface AdjustPointsBatchRequest {
   /**
    * Required: the header exactly once, first (INVALID_ARGUMENT ends the stream otherwise); then
-   * 1 to 10,000 lines.
+   * 1 to 10,000 lines. A header that breaks its fields' limits ends the stream with
+   * INVALID_ARGUMENT; a line that does is reported as a failed line (INVALID, its fields named)
+   * and the other lines are applied. A message with neither header nor line ends the stream with
+   * INVALID_ARGUMENT (field "message").
    */
   message?: { $case: 'header'; value: AdjustPointsBatchHeader } | { $case: 'line'; value: AdjustPointsLine } | undefined
 }
 
 export interface AdjustPointsBatchHeader {
   /**
-   * Required: UUID naming the batch, stored on its entries (LedgerEntry.batch_id). Reuse it when
-   * retrying the same batch.
+   * Required: UUID (36 characters) naming the batch, stored on its entries (LedgerEntry.batch_id).
+   * Reuse it when retrying the same batch.
    */
   batchId: string
   /** Used for lines whose reason is empty, 0 to 500 characters. When empty every line needs one. */
@@ -423,7 +456,10 @@ export interface AdjustPointsBatchHeader {
 
 /** One adjustment of AdjustPointsBatch. */
 export interface AdjustPointsLine {
-  /** 1-based line number in the caller's source, echoed in failures. 0: counted by the server. */
+  /**
+   * 1-based line number in the caller's source (1 to 9,007,199,254,740,991), echoed in failures.
+   * 0, or a number outside that range: counted by the server.
+   */
   lineNumber: string
   /**
    * Required, 1 to 128 characters, unique per adjustment (a UUID, or "<file>:<line>"): the ledger
@@ -432,9 +468,14 @@ export interface AdjustPointsLine {
    * LINE_ID_REUSED.
    */
   lineId: string
-  /** Required: the customer's UUID. */
+  /** Required: the customer's UUID (36 characters). */
   customerId: string
-  /** Required, non-zero: points to add (> 0) or remove (< 0); never below a zero balance. */
+  /**
+   * Required, non-zero, from -9,007,199,254,740,991 to 9,007,199,254,740,991 (the line fails
+   * INVALID beyond): points to add (> 0) or remove (< 0); never below a zero balance
+   * (BALANCE_WOULD_BE_NEGATIVE) nor past what the account can hold (BALANCE_WOULD_EXCEED_MAXIMUM,
+   * as in AdjustPoints).
+   */
   points: string
   /** 1 to 500 characters; empty takes the header's default_reason. */
   reason: string
@@ -449,7 +490,7 @@ export interface AdjustPointsBatchResponse {
   /** Lines whose line_id had already been applied; nothing written. */
   duplicates: string
   failed: string
-  /** Sum of the points of the applied lines (positive and negative together). */
+  /** Sum of the points of the applied lines (positive and negative together), exact. */
   netPoints: string
   /** The first 1,000 failures, in line order; failed counts them all. */
   failures: AdjustPointsFailure[]
@@ -468,8 +509,8 @@ export interface AdjustPointsFailure {
 
 export interface CheckoutSessionRequest {
   /**
-   * Required, > 0 and greater than the previous message's (error SEQUENCE_OUT_OF_ORDER
-   * otherwise); echoed on the answer.
+   * Required, 1 to 9,007,199,254,740,991 and greater than the previous message's (error
+   * SEQUENCE_OUT_OF_ORDER otherwise); echoed on the answer.
    */
   sequence: string
   /** Required: exactly one. */
@@ -483,7 +524,10 @@ export interface CheckoutSessionRequest {
 
 /** Opens the session for one customer. */
 export interface CheckoutOpen {
-  /** Required: the customer whose points pay for the rewards (the order's payer). */
+  /**
+   * Required: the UUID (36 characters) of the customer whose points pay for the rewards (the
+   * order's payer).
+   */
   customerId: string
 }
 
@@ -496,13 +540,13 @@ export interface CheckoutCartUpdate {
 /** Places the last quoted cart state: reserves its chosen rewards against order_id. */
 export interface CheckoutCommit {
   /**
-   * Idempotency key (UUID recommended), required; the redemptions' request_id (each redemption's
-   * is derived from it and its position). The same key returns the same redemptions, also on a new
-   * stream after a reconnect (open, cart, commit again); with a different cart or order it is error
-   * INVALID_COMMIT.
+   * Idempotency key (UUID recommended), required, at most 120 characters; the redemptions'
+   * request_id (each redemption's is derived from it and its position). The same key returns the
+   * same redemptions, also on a new stream after a reconnect (open, cart, commit again); with a
+   * different cart or order it is error INVALID_COMMIT.
    */
   requestId: string
-  /** Required: the order (UUID chosen by the Order Service) to reserve against. */
+  /** Required: the order (UUID, 36 characters, chosen by the Order Service) to reserve against. */
   orderId: string
   /**
    * Required: the sequence of the cart state being placed; it must be the last cart state sent
@@ -565,7 +609,12 @@ export interface CheckoutStepError {
   reason: CheckoutStepError_Reason
   /** Human-readable detail. */
   message: string
-  /** For INVALID_CART and INVALID_COMMIT, e.g. field "cart.items[0].unit_price". */
+  /**
+   * For INVALID_CART and INVALID_COMMIT, named from the request message, e.g. field
+   * "cart.cart.items[0].unit_price", "commit.request_id", "cancel.reason". A step whose fields break
+   * the contract's limits (brewmesh.common.v1.limits) is answered this way too; an open that does
+   * ends the stream with INVALID_ARGUMENT.
+   */
   fieldViolations: BadRequest_FieldViolation[]
   /** For REWARD_NOT_APPLICABLE: the fresh quote of the cart state being committed. */
   quote?: CartQuote | undefined
@@ -4216,8 +4265,10 @@ export const CheckoutStepError: MessageFns<CheckoutStepError> = {
  * Errors: INVALID_ARGUMENT carries google.rpc.BadRequest field violations; NOT_FOUND names the
  * missing account, reward or redemption; FAILED_PRECONDITION carries a google.rpc.ErrorInfo whose
  * reason is a QuoteIssue or LedgerRefusal name (e.g. "QUOTE_ISSUE_INSUFFICIENT_POINTS",
- * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE"); ABORTED means a concurrent write to the same account
- * won a race and the call is safe to retry unchanged (with the same request_id).
+ * "LEDGER_REFUSAL_BALANCE_WOULD_BE_NEGATIVE") or one of "ORDER_OVER", "ORDER_OF_ANOTHER_CUSTOMER"
+ * (RedeemReward), "ORDER_PLACED" (ReleaseRedemptions); ABORTED (ErrorInfo reason
+ * "CONCURRENT_MODIFICATION") means a concurrent write to the same account won a race and the call
+ * is safe to retry unchanged (with the same request_id).
  * Writes to a CLOSED account are FAILED_PRECONDITION (reason "LEDGER_REFUSAL_ACCOUNT_CLOSED", or
  * "QUOTE_ISSUE_ACCOUNT_CLOSED" for redemptions).
  */

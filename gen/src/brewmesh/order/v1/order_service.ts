@@ -34,18 +34,22 @@ export const protobufFileName = 'brewmesh/order/v1/order_service.proto'
 
 export interface PlaceOrderRequest {
   /**
-   * Idempotency key (UUID recommended), required. The same key with the same request returns the
-   * order placed first; with a different request it is INVALID_ARGUMENT.
+   * Idempotency key (UUID recommended), required, at most 128 characters; scoped to customer_id
+   * (two customers' identical keys are two orders). The same key with the same request returns
+   * the order placed first; with a different request it is INVALID_ARGUMENT.
    */
   requestId: string
   /** Required: the customer ordering and paying; must exist and be active. */
   customerId: string
-  /** 1 to 20 lines. member_customer_id must be empty (or equal customer_id) here. */
+  /**
+   * 1 to 20 lines (INVALID_ARGUMENT lines otherwise; the contract check before the handler stops
+   * at the default 100). member_customer_id must be empty (or equal customer_id) here.
+   */
   lines: OrderLineInput[]
   /**
    * Loyalty rewards to redeem, 0 to 5, each must apply to this order (FAILED_PRECONDITION with the
    * reason otherwise). Empty: no reward. Loyalty down while rewards are asked: UNAVAILABLE, safe to
-   * retry with the same request_id.
+   * retry with the same request_id. Each a UUID.
    */
   rewardIds: string[]
   /** Free text for the barista, 0 to 200 characters. */
@@ -58,7 +62,7 @@ export interface PlaceOrderResponse {
 
 /** One line as a caller asks for it; the server prices and snapshots it into an OrderLine. */
 export interface OrderLineInput {
-  /** 1 to 20; 0 means 1. */
+  /** 1 to 20; 0 (unset) means 1. */
   quantity: number
   /**
    * Who the drink is for. PlaceOrder: empty (the customer). PlaceGroupOrder: required, a member of
@@ -95,8 +99,9 @@ export interface PlaceGroupOrderRequest {
 
 export interface GroupOrderHeader {
   /**
-   * Idempotency key, required: a retried stream with the same key and the same lines returns the
-   * same order; with different lines it is INVALID_ARGUMENT.
+   * Idempotency key, required, at most 128 characters, scoped to customer_id: a retried stream with
+   * the same key and the same lines returns the same order; with different lines it is
+   * INVALID_ARGUMENT.
    */
   requestId: string
   /** Required: the payer; must be active and belong to a household (FAILED_PRECONDITION otherwise). */
@@ -122,9 +127,12 @@ export interface GetOrderResponse {
 }
 
 export interface ListOrdersRequest {
-  /** 1 to 500; 0 means 50. */
+  /** 1 to 100; 0 means 50. More is INVALID_ARGUMENT. */
   pageSize: number
-  /** From a previous response's next_page_token; must come with the same filters. */
+  /**
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters (INVALID_ARGUMENT page_token otherwise, also for a token the server did not make).
+   */
   pageToken: string
   /** Only orders paid by this customer, when set. */
   customerId: string
@@ -132,9 +140,9 @@ export interface ListOrdersRequest {
   householdId: string
   /** Only orders in one of these statuses; empty means all. */
   statuses: OrderStatus[]
-  /** Only orders placed at or after this time, when set. */
+  /** Only orders placed at or after this time, when set (1970 to 9999, INVALID_ARGUMENT otherwise). */
   placedAfter?: Date | undefined
-  /** Only orders placed before this time, when set. */
+  /** Only orders placed before this time, when set (1970 to 9999, INVALID_ARGUMENT otherwise). */
   placedBefore?: Date | undefined
 }
 
@@ -146,13 +154,13 @@ export interface ListOrdersResponse {
 
 export interface CancelOrderRequest {
   /**
-   * Idempotency key, required. Cancelling an order that is already CANCELLED returns it unchanged
-   * whatever the key; READY or COMPLETED is FAILED_PRECONDITION.
+   * Idempotency key, at most 128 characters. Cancelling an order that is already CANCELLED returns
+   * it unchanged whatever the key; READY or COMPLETED is FAILED_PRECONDITION (ILLEGAL_TRANSITION).
    */
   requestId: string
   /** Required. */
   id: string
-  /** Required, 1 to 500 characters; stored as Order.cancel_reason and sent in the event. */
+  /** Why, 0 to 200 characters; stored as Order.cancel_reason and sent in the event. */
   reason: string
 }
 
@@ -164,10 +172,11 @@ export interface AdvanceOrderRequest {
   /** Required. */
   id: string
   /**
-   * Required: the status the caller sees (PAID, PREPARING or READY); the order moves to the next
-   * one. If the order is already in that next status (a retry) it is returned unchanged; any
-   * other mismatch is FAILED_PRECONDITION naming the current status. PLACED is never advanced
-   * here: only the payment processor makes an order PAID.
+   * Required: the status the caller sees (PAID, PREPARING or READY; anything else is
+   * INVALID_ARGUMENT); the order moves to the next one. If the order is already in that next
+   * status (a retry) it is returned unchanged; any other mismatch is FAILED_PRECONDITION with
+   * reason STATUS_MISMATCH (ORDER_CANCELLED for a cancelled order), never to be retried as is.
+   * PLACED is never advanced here: only the payment processor makes an order PAID.
    */
   expectedStatus: OrderStatus
 }
@@ -257,9 +266,12 @@ export function watchOrderResponse_ChangeKindToJSON(object: WatchOrderResponse_C
 }
 
 export interface ListMenuItemsRequest {
-  /** 1 to 500; 0 means 100. */
+  /** 1 to 100; 0 means 100. More is INVALID_ARGUMENT. */
   pageSize: number
-  /** From a previous response's next_page_token; must come with the same filters. */
+  /**
+   * From a previous response's next_page_token, at most 1024 characters; must come with the same
+   * filters (INVALID_ARGUMENT page_token otherwise).
+   */
   pageToken: string
   /** Only this category slug, when set. */
   category: string
@@ -285,10 +297,12 @@ export interface GetMenuItemResponse {
 
 export interface BaristaSessionRequest {
   /**
-   * Required on every message: a client-chosen UUID, echoed on the answer. A command id already
-   * answered for this barista (also on an earlier stream, for at least 24 hours) gets the same
-   * answer again and is not applied twice, so a client may resend unanswered commands after a
-   * reconnect.
+   * Required on every message: a client-chosen UUID (36 characters), echoed on the answer. A
+   * command id already answered for this barista (also on an earlier stream, for at least 24
+   * hours) gets the same answer again and is not applied twice, so a client may resend unanswered
+   * commands after a reconnect. A message whose command_id is not a UUID, or that breaks another
+   * limit, is answered rejected INVALID_COMMAND (command_id echoed only when it is a UUID) and the
+   * stream goes on.
    */
   commandId: string
   /** Required: exactly one. join must be the first message and is sent once. */
@@ -317,16 +331,20 @@ export interface BaristaJoin {
 }
 
 export interface ClaimOrderCommand {
-  /** The order to claim; empty claims the first order in the queue (rejected QUEUE_EMPTY if none). */
+  /**
+   * The order to claim (a UUID; anything else is rejected INVALID_COMMAND); empty claims the first
+   * order in the queue (rejected QUEUE_EMPTY if none).
+   */
   orderId: string
 }
 
 export interface AdvanceOrderCommand {
-  /** Required: an order this barista holds. */
+  /** Required: a UUID (rejected INVALID_COMMAND otherwise), an order this barista holds. */
   orderId: string
   /**
-   * Required: the status the barista sees (PREPARING or READY); mismatch is rejected
-   * STATUS_MISMATCH with the current order.
+   * Required: the status the barista sees (PREPARING or READY), as in AdvanceOrder: an order
+   * already in the next status comes back unchanged (advanced, or removed when COMPLETED); any
+   * other mismatch is rejected STATUS_MISMATCH.
    */
   expectedStatus: OrderStatus
 }
@@ -473,7 +491,10 @@ export const BaristaCommandRejected_Reason = {
   REASON_NOT_JOINED: 1,
   /** REASON_ALREADY_JOINED - A second join on the same stream. */
   REASON_ALREADY_JOINED: 2,
-  /** REASON_INVALID_COMMAND - No command, or a required field missing (message says which). */
+  /**
+   * REASON_INVALID_COMMAND - No command, a command_id that is not a UUID, a field missing or malformed (the message names
+   * the field, never its value).
+   */
   REASON_INVALID_COMMAND: 3,
   REASON_ORDER_NOT_FOUND: 4,
   /** REASON_ALREADY_CLAIMED - Another barista holds the order. */
@@ -4213,8 +4234,10 @@ export const BaristaCommandRejected: MessageFns<BaristaCommandRejected> = {
  * The mesh's main client: calls CustomerService (customer exists and is active), FavoritesService
  * (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order events topic
  * (brewmesh.order.events.v1) every other service consumes.
- * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; an illegal status
- * transition is FAILED_PRECONDITION.
+ * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; every
+ * FAILED_PRECONDITION carries a google.rpc.ErrorInfo reason (listed in services/order/README.md),
+ * e.g. ILLEGAL_TRANSITION, STATUS_MISMATCH, or the Loyalty service's own reason for a reward it
+ * refused (QUOTE_ISSUE_INSUFFICIENT_POINTS). Messages name fields, never repeat their values.
  */
 export type OrderServiceService = typeof OrderServiceService
 export const OrderServiceService = {

@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely'
-import { createOutboxTables } from '@brewmesh/runtime/db/outbox.ts'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -49,7 +48,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute()
 
-  await createOutboxTables(db)
+  // The outbox and the processed event ids, as runtime's createOutboxTables created them when this
+  // migration was written: inlined, so a later change to shared code never changes an applied migration.
+  await db.schema
+    .createTable('outbox')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('payload', 'bytea', (c) => c.notNull())
+    .addColumn('headers', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('published_at', 'timestamptz')
+    .execute()
+  await sql`create index outbox_pending on outbox (id) where published_at is null`.execute(db)
+  await db.schema
+    .createTable('processed_events')
+    .addColumn('consumer', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+    .execute()
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

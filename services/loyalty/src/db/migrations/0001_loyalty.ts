@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely'
-import { createOutboxTables } from '@brewmesh/runtime/db/outbox.ts'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -120,7 +119,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('reward_notifications_pk', ['customer_id', 'reward_id', 'entry_id'])
     .execute()
 
-  await createOutboxTables(db)
+  // The outbox and processed-event tables, as runtime's createOutboxTables made them when this
+  // migration was written: an applied migration never changes because shared code did.
+  await db.schema
+    .createTable('outbox')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('payload', 'bytea', (c) => c.notNull())
+    .addColumn('headers', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('published_at', 'timestamptz')
+    .execute()
+  await sql`create index outbox_pending on outbox (id) where published_at is null`.execute(db)
+  await db.schema
+    .createTable('processed_events')
+    .addColumn('consumer', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+    .execute()
 
   // The starting catalog (ids fixed so every environment and the README agree).
   await sql`insert into rewards (id, name, description, kind, cost_points, amount_off_minor, percent_off, max_discount_minor,
