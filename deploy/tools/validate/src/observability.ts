@@ -1,0 +1,103 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import type { Report } from './report.ts'
+
+interface Panel {
+  id?: number
+  type?: string
+  title?: string
+  gridPos?: { x: number; w: number }
+  datasource?: { uid?: string }
+  targets?: { refId?: string; expr?: string }[]
+}
+
+/** The repository paths the checks read, relative to its root. */
+export const PATHS = {
+  datasources: 'deploy/grafana/provisioning/datasources/prometheus.yaml',
+  providers: 'deploy/grafana/provisioning/dashboards/brewmesh.yaml',
+  dashboards: 'deploy/grafana/dashboards',
+  prometheus: 'deploy/prometheus/prometheus.yml',
+  collector: 'deploy/otel/collector.yaml',
+} as const
+
+/** Dashboards the README and deploy/README.md name. */
+const REQUIRED_TITLES = ['CustomerService Performance', 'Database Connections']
+
+/** True when brackets balance: a cheap guard against a query cut in half (PromQL itself is not parsed here). */
+export function balanced(expr: string): boolean {
+  let depth = 0
+  for (const ch of expr) {
+    depth += '({['.includes(ch) ? 1 : ')}]'.includes(ch) ? -1 : 0
+    if (depth < 0) return false
+  }
+  return depth === 0
+}
+
+/**
+ * The observability files hang together: dashboards (valid JSON, unique uids and panel ids, on
+ * the grid, provisioned datasources, balanced queries, the required titles), Prometheus (every
+ * job has targets) and the Collector's pipelines name defined components.
+ */
+export function validateObservability(repo: string): Report {
+  const problems: string[] = []
+  const bad = (msg: string) => problems.push(msg)
+  const readYaml = <T>(path: string): T | undefined => {
+    try {
+      return parseYaml(readFileSync(join(repo, path), 'utf8')) as T
+    } catch (err) {
+      bad(`${path}: ${(err as Error).message}`)
+      return undefined
+    }
+  }
+
+  // Grafana: provisioning, then each dashboard.
+  const datasources = readYaml<{ datasources?: { uid?: string }[] }>(PATHS.datasources)?.datasources ?? []
+  const dsUids = new Set(datasources.map((x) => x.uid))
+  const providers = readYaml<{ providers?: unknown[] }>(PATHS.providers)?.providers ?? []
+  if (!providers.length) bad(`${PATHS.providers}: no dashboard provider`)
+  const titles = new Set<string>()
+  const uids = new Set<string>()
+  const files = readdirSync(join(repo, PATHS.dashboards)).filter((f) => f.endsWith('.json'))
+  for (const f of files) {
+    const where = `${PATHS.dashboards}/${f}`
+    let dash: { uid?: string; title?: string; panels?: Panel[] }
+    try {
+      dash = JSON.parse(readFileSync(join(repo, where), 'utf8')) as typeof dash
+    } catch (err) {
+      bad(`${where}: ${(err as Error).message}`)
+      continue
+    }
+    if (!dash.uid || uids.has(dash.uid)) bad(`${where}: missing or duplicate uid`)
+    if (dash.uid) uids.add(dash.uid)
+    if (dash.title) titles.add(dash.title)
+    const ids = new Set<number | undefined>()
+    for (const p of dash.panels ?? []) {
+      if (ids.has(p.id)) bad(`${where}: duplicate panel id ${p.id}`)
+      ids.add(p.id)
+      if (p.type === 'row') continue
+      if (!p.gridPos || p.gridPos.x + p.gridPos.w > 24) bad(`${where}: panel "${p.title}" does not fit the 24-column grid`)
+      if (!dsUids.has(p.datasource?.uid)) bad(`${where}: panel "${p.title}" uses datasource ${p.datasource?.uid}, not provisioned`)
+      if (!p.targets?.length) bad(`${where}: panel "${p.title}" has no query`)
+      for (const t of p.targets ?? []) {
+        const e = t.expr ?? ''
+        if (!e.trim() || !balanced(e)) bad(`${where}: panel "${p.title}" query ${t.refId} is empty or unbalanced`)
+      }
+    }
+  }
+  for (const t of REQUIRED_TITLES) if (!titles.has(t)) bad(`${PATHS.dashboards}: no dashboard titled "${t}"`)
+  // Prometheus: every scrape job has targets.
+  const prom = readYaml<{ scrape_configs?: { job_name?: string; static_configs?: { targets?: string[] }[] }[] }>(PATHS.prometheus)
+  for (const job of prom?.scrape_configs ?? [])
+    if (!job.job_name || !job.static_configs?.some((s) => s.targets?.length)) bad(`${PATHS.prometheus}: job ${job.job_name} has no targets`)
+
+  // Collector: pipelines name defined receivers, processors and exporters.
+  const otel = readYaml<
+    Record<string, Record<string, unknown> | undefined> & { service?: { pipelines?: Record<string, Record<string, string[]>> } }
+  >(PATHS.collector)
+  for (const [name, p] of Object.entries(otel?.service?.pipelines ?? {}))
+    for (const kind of ['receivers', 'processors', 'exporters'])
+      for (const c of p[kind] ?? [])
+        if (!(c in (otel?.[kind] ?? {}))) bad(`${PATHS.collector}: pipeline ${name} uses undefined ${kind.slice(0, -1)} ${c}`)
+  return { problems, summary: `${files.length} dashboards, Prometheus and Collector configs consistent` }
+}

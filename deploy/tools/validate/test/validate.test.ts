@@ -1,0 +1,151 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { prometheusRule, validateAlertRules } from '../src/alert-rules.ts'
+import { validateDevcontainer } from '../src/devcontainer.ts'
+import { validateK8s } from '../src/k8s.ts'
+import { balanced, validateObservability } from '../src/observability.ts'
+
+const REPO = resolve(import.meta.dirname, '../../../..')
+const scratch = () => mkdtempSync(join(tmpdir(), 'deploy-validate-'))
+const file = (dir: string, name: string, text: string) => {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+const deployment = (containers: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: customer }
+spec:
+  selector: { matchLabels: { app: customer } }
+  template:
+    metadata: { labels: { app: customer } }
+    spec:
+      containers: ${containers}
+`
+
+describe('k8s', () => {
+  it('when every object matches its schema, then it passes and counts them', async () => {
+    const dir = scratch()
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\ndata: { A: "1" }\n'
+    const report = await validateK8s([file(dir, 'ok.yaml', `${deployment('[{ name: app, image: x }]')}---\n${cm}`)])
+    expect(report.problems).toEqual([])
+    expect(report.summary).toBe('2 objects valid against the Kubernetes schemas')
+  })
+
+  it('when a container has no name, then the Deployment is named with the schema error', async () => {
+    const report = await validateK8s([file(scratch(), 'bad.yaml', deployment('[{ image: x }]'))])
+    expect(report.problems).toHaveLength(1)
+    expect(report.problems[0]).toMatch(/bad\.yaml: Deployment customer: .*name/)
+  })
+
+  it('when a field has the wrong type, then it fails', async () => {
+    const report = await validateK8s([
+      file(scratch(), 'bad.yaml', deployment('[{ name: app, image: x, ports: [{ containerPort: "http" }] }]')),
+    ])
+    expect(report.problems[0]).toMatch(/containerPort/)
+  })
+
+  it('when an apiVersion is misspelt, then there is no schema and it fails instead of passing unchecked', async () => {
+    const report = await validateK8s([file(scratch(), 'typo.yaml', 'apiVersion: app/v1\nkind: Deployment\nmetadata: { name: x }\n')])
+    expect(report.problems).toEqual([expect.stringContaining('no schema for app/v1 Deployment')])
+  })
+
+  it('when a cert-manager Certificate lacks its issuer, then its own schema catches it', async () => {
+    const cert = 'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: { name: c }\nspec: { secretName: c-tls, dnsNames: [c] }\n'
+    const report = await validateK8s([file(scratch(), 'cert.yaml', cert)])
+    expect(report.problems[0]).toMatch(/Certificate c: .*issuerRef/)
+  })
+
+  it('when a document is not YAML, then the file is named', async () => {
+    const report = await validateK8s([file(scratch(), 'broken.yaml', 'kind: [unclosed\n')])
+    expect(report.problems[0]).toMatch(/^.*broken\.yaml: /)
+  })
+})
+
+describe('devcontainer', () => {
+  const schema = join(REPO, 'deploy/schemas/devcontainer.schema.json')
+
+  it("when it is the repository's own devcontainer.json, then it is valid", () => {
+    expect(validateDevcontainer(join(REPO, '.devcontainer/devcontainer.json'), schema).problems).toEqual([])
+  })
+
+  it('when it has a trailing comma, then it does not parse', () => {
+    const dir = scratch()
+    const report = validateDevcontainer(file(dir, 'devcontainer.json', '{ "name": "x", }'), schema)
+    expect(report.problems[0]).toMatch(/JSON with comments: .* at offset/)
+  })
+
+  it('when its compose file does not define its service, then it says so', () => {
+    const dir = scratch()
+    file(dir, 'compose.yaml', 'services:\n  other: { image: x }\n')
+    const config = '{ "name": "x", "dockerComposeFile": "compose.yaml", "service": "dev", "workspaceFolder": "/w" }'
+    const report = validateDevcontainer(file(dir, 'devcontainer.json', config), schema)
+    expect(report.problems).toContainEqual(expect.stringContaining('service "dev" is not defined in compose.yaml'))
+  })
+})
+
+describe('observability', () => {
+  // A copy of the repository's observability files to break one thing at a time.
+  const copy = () => {
+    const dir = scratch()
+    for (const p of ['deploy/grafana', 'deploy/prometheus', 'deploy/otel']) cpSync(join(REPO, p), join(dir, p), { recursive: true })
+    return dir
+  }
+  const dashboard = (dir: string) => join(dir, 'deploy/grafana/dashboards/customer-performance.json')
+
+  it("when they are the repository's own files, then they hang together", () => {
+    expect(validateObservability(REPO).problems).toEqual([])
+  })
+
+  it('when two panels share an id, then the dashboard fails', () => {
+    const dir = copy()
+    const dash = JSON.parse(readFileSync(dashboard(dir), 'utf8')) as { panels: { id: number }[] }
+    dash.panels[1]!.id = dash.panels[0]!.id
+    writeFileSync(dashboard(dir), JSON.stringify(dash))
+    expect(validateObservability(dir).problems).toContainEqual(expect.stringMatching(/customer-performance\.json: duplicate panel id/))
+  })
+
+  it('when a panel uses a datasource nobody provisions, then it fails', () => {
+    const dir = copy()
+    writeFileSync(dashboard(dir), readFileSync(dashboard(dir), 'utf8').replaceAll('"uid": "prometheus"', '"uid": "elsewhere"'))
+    expect(validateObservability(dir).problems).toContainEqual(expect.stringContaining('uses datasource elsewhere, not provisioned'))
+  })
+
+  it('when a Collector pipeline names an exporter that is not defined, then it fails', () => {
+    const dir = copy()
+    const path = join(dir, 'deploy/otel/collector.yaml')
+    writeFileSync(path, readFileSync(path, 'utf8').replace('exporters: [otlp/jaeger]', 'exporters: [otlp/tempo]'))
+    expect(validateObservability(dir).problems).toContainEqual(
+      expect.stringContaining('pipeline traces uses undefined exporter otlp/tempo'),
+    )
+  })
+
+  it('when a query has an unclosed bracket, then it is unbalanced', () => {
+    expect(balanced('sum(rate(x_total[5m])) by (service)')).toBe(true)
+    expect(balanced('sum(rate(x_total[5m]) by (service)')).toBe(false)
+    expect(balanced(')(')).toBe(false)
+  })
+})
+
+describe('alert rules', () => {
+  const rules = join(REPO, 'deploy/prometheus/rules/brewmesh.rules.yml')
+
+  it('when the PrometheusRule is generated from the rules file, then it passes', () => {
+    const dir = scratch()
+    const object = file(dir, 'prometheus-rule.yaml', prometheusRule(rules))
+    expect(validateAlertRules(rules, object).problems).toEqual([])
+  })
+
+  it('the checked-in PrometheusRule carries the rules file', () => {
+    expect(validateAlertRules(rules, join(REPO, 'deploy/k8s/base/monitoring/prometheus-rule.yaml')).problems).toEqual([])
+  })
+
+  it('when an alert was changed in one file only, then it names the file to regenerate', () => {
+    const dir = scratch()
+    const object = file(dir, 'prometheus-rule.yaml', prometheusRule(rules).replace('> 1000', '> 5000'))
+    expect(validateAlertRules(rules, object).problems).toEqual([expect.stringContaining('its groups differ from')])
+  })
+})

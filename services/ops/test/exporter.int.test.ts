@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { isolatedEnv } from '@brewmesh/testkit/env.ts'
+import { sample, scrape } from '@brewmesh/testkit/metrics.ts'
+import { createKafka, ensureTopics } from '@brewmesh/runtime/kafka/client.ts'
+import { deadLetterTopic } from '@brewmesh/runtime/kafka/consumer.ts'
+import { createLogger } from '@brewmesh/runtime/logger.ts'
+import { readConfig } from '../src/config.ts'
+import { startExporter, type Exporter } from '../src/exporter.ts'
+import { ofDeployment } from '../src/kafka-state.ts'
+
+// The exporter reads consumer lag and dead-letter sizes from the broker itself: a group with
+// committed offsets behind the end of its topic, and a dead-letter topic holding messages.
+const config = readConfig(isolatedEnv('ops', inject('infra').env))
+const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
+const kafka = createKafka(config.kafka, log)
+const admin = kafka.admin()
+const producer = kafka.producer()
+const topic = `brewmesh.test.lag.${randomUUID().slice(0, 8)}${config.kafka.topicSuffix}`
+const elsewhere = `brewmesh.test.lag.${randomUUID().slice(0, 8)}.another-deployment`
+let exporter: Exporter
+
+beforeAll(async () => {
+  await Promise.all([admin.connect(), producer.connect()])
+  await ensureTopics(admin, [
+    { topic, numPartitions: 2 },
+    { topic: deadLetterTopic(topic), numPartitions: 1 },
+    { topic: elsewhere, numPartitions: 1 },
+  ])
+  exporter = await startExporter({
+    kafka,
+    wanted: ofDeployment(config.kafka.topicSuffix),
+    metrics: { port: 0, host: '127.0.0.1' },
+    instanceId: 'test',
+    log,
+  })
+})
+afterAll(async () => {
+  await exporter?.stop()
+  await Promise.all([admin.disconnect(), producer.disconnect()])
+})
+
+const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: Buffer.from(String(i)) }))
+
+describe('ops exporter', () => {
+  it('when a group has committed offsets behind the end of its topic, then its lag is what it has not consumed, summed over partitions', async () => {
+    await producer.send({ topic, messages: messages(4).map((m) => ({ ...m, partition: 0 })) })
+    await producer.send({ topic, messages: messages(3).map((m) => ({ ...m, partition: 1 })) })
+    await producer.send({ topic: elsewhere, messages: messages(2) })
+    const group = `loyalty-${randomUUID().slice(0, 8)}`
+    // Consumed 1 of 4 on partition 0, all 3 on partition 1.
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '1' },
+        { partition: 1, offset: '3' },
+      ],
+    })
+    await admin.setOffsets({ groupId: group, topic: elsewhere, partitions: [{ partition: 0, offset: '0' }] })
+
+    const text = await scrape(exporter.port)
+    expect(sample(text, 'brewmesh_kafka_state_up')).toBe(1)
+    expect(sample(text, 'brewmesh_consumer_lag', { group, topic })).toBe(3)
+    // Another deployment's topics (another suffix) are not this exporter's.
+    expect(sample(text, 'brewmesh_consumer_lag', { group, topic: elsewhere })).toBeUndefined()
+  })
+
+  it('when messages are dead-lettered, then the dead-letter topic reports how many it holds and their origin', async () => {
+    const dlq = deadLetterTopic(topic)
+    expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq })).toBe(0)
+
+    await producer.send({ topic: dlq, messages: messages(2) })
+
+    expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq, origin: topic })).toBe(2)
+  })
+})
