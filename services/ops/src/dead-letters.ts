@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs'
-import { deadLetterTopic } from '@brewmesh/runtime/kafka/consumer.ts'
-import { headerString } from '@brewmesh/runtime/kafka/headers.ts'
+import { deadLetterTopic } from '@brewmesh/runtime/kafka'
+import { headerString } from '@brewmesh/runtime/kafka'
 import { decodeEvent } from './contracts.ts'
 
 /** A dead-lettered message, as an operator reads it. */

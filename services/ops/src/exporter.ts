@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs'
-import type { Logger } from '@brewmesh/runtime/logger.ts'
-import { startMetrics, type Metrics } from '@brewmesh/runtime/telemetry/metrics.ts'
+import type { Logger } from '@brewmesh/runtime/logger'
+import { startMetrics, type Metrics } from '@brewmesh/runtime/telemetry'
 import { consumerLag, deadLetterSizes } from './kafka-state.ts'
 
 export interface Exporter {

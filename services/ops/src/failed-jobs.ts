@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq'
-import type { Valkey } from '@brewmesh/runtime/valkey.ts'
+import type { Valkey } from '@brewmesh/runtime/valkey'
 
 /** A BullMQ job that exhausted its attempts (kept for inspection: runtime/jobs.ts removeOnFail: false). */
 export interface FailedJob {

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs'
-import { deadLetterTopic } from '@brewmesh/runtime/kafka/consumer.ts'
+import { deadLetterTopic } from '@brewmesh/runtime/kafka'
 
 export interface GroupLag {
   group: string

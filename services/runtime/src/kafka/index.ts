@@ -12,3 +12,5 @@ export {
 export { eventEnvelope, headerString, type EventHeaders } from './headers.ts'
 export type { Traced } from '../traced.ts'
 export { createKafka, ensureTopics, topicName } from './client.ts'
+// For tools and tests that run a consumer outside a declared service (a declared service never needs it).
+export { startConsumer, type RunningConsumer } from './consumer.ts'
