@@ -31,7 +31,7 @@ export function interceptCalls(service: string, meter: Meter, log: Logger, verif
   })
   const duration = meter.createHistogram(`${service}_service_duration_seconds`, {
     description: `gRPC call duration in the ${service} service`,
-    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10] },
   })
   meter
     .createObservableGauge(`${service}_service_in_flight`, {
