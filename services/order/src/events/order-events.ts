@@ -63,7 +63,11 @@ export function toOutboxMessage(topic: string, change: OrderChange): OutboxMessa
     status: orderStatus.to(o.status),
     payload,
   }
-  return { topic, key: o.id, payload: OrderEvent.encode(event).finish(), headers: { ...headers } }
+  // A payment's outcome as a header too, so operators count paid and declined orders apart
+  // (outbox_published_total{outcome}) without decoding the payload.
+  const outcome: Record<string, string> =
+    change.kind === 'payment_processed' ? { 'event-outcome': change.approved ? 'approved' : 'declined' } : {}
+  return { topic, key: o.id, payload: OrderEvent.encode(event).finish(), headers: { ...headers, ...outcome } }
 }
 
 /** An order event read back from the topic (this replica's streams); undefined for payloads this version does not know. */
