@@ -4,6 +4,7 @@
 # scripts/up.sh --observe runs `up` before the services and points their OTLP exporter at Jaeger.
 #
 #   bash scripts/observe.sh up      install what is missing, start (or keep) the three, print the URLs
+#   bash scripts/observe.sh build   only build Jaeger (CI starts this early, in the background)
 #   bash scripts/observe.sh down    stop them
 #
 # Jaeger v1.76.0 is built from the Go module proxy into .stack/observe/bin (its module has replace
@@ -106,6 +107,7 @@ MSG
 
 case "${1:-up}" in
   up) up ;;
+  build) install_jaeger ;;
   down) stop ops-exporter; stop prometheus; stop jaeger ;;
-  *) die "usage: bash scripts/observe.sh [up|down]" ;;
+  *) die "usage: bash scripts/observe.sh [up|build|down]" ;;
 esac
