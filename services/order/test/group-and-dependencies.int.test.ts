@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { status } from '@grpc/grpc-js'
+import { credentials, status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { LineSource, OrderKind } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { LineSource, OrderKind, OrderStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { HealthCheckResponse_ServingStatus as Serving, HealthService } from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { startTcpProxy } from '@brewmesh/testkit/tcp-proxy.ts'
@@ -112,6 +114,29 @@ describe('a dependency down', () => {
       expect(err.code).toBe(status.UNAVAILABLE)
       expect(err.details).toContain('customer')
     } finally {
+      await node.stop()
+      await proxy.close()
+    }
+  })
+
+  it('Valkey down: PlaceOrder still answers at once (the payment waits for the sweep), and health names Valkey as degraded', async () => {
+    const proxy = await startTcpProxy(mesh.order.config.valkey.host, mesh.order.config.valkey.port)
+    const node = await mesh.startOrder({ VALKEY_PORT: String(proxy.port), VALKEY_HOST: '127.0.0.1' })
+    const health = createClient(HealthService, node.address, credentials.createInsecure())
+    try {
+      const customer = await createCustomer(mesh.customer.client)
+      await proxy.cut()
+      // A deadline the caller would miss if the placement waited for Valkey to come back.
+      const order = await node.client.placeOrder(placeRequest(customer.id), { deadline: Date.now() + 5000 }).then((r) => r.order!)
+      expect(order.status).toBe(OrderStatus.ORDER_STATUS_PLACED)
+      const statusOf = (service: string) => health.check({ service }).then((r) => r.status)
+      await eventually(async () => expect(await statusOf('dependency/valkey')).toBe(Serving.NOT_SERVING))
+      expect(await statusOf('')).toBe(Serving.SERVING)
+      expect(await statusOf('dependency/postgres')).toBe(Serving.SERVING)
+      await proxy.restore()
+      await eventually(async () => expect(await statusOf('dependency/valkey')).toBe(Serving.SERVING))
+    } finally {
+      health.close()
       await node.stop()
       await proxy.close()
     }
