@@ -12,22 +12,25 @@
  */
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { credentials, InterceptingCall, Metadata, type Interceptor, type ServiceError } from '@grpc/grpc-js'
+import { credentials, type ServiceError } from '@grpc/grpc-js'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
-import { CustomerServiceClient, type CustomerStats } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { CustomerServiceService, type CustomerStats } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
-import { FavoritesServiceClient } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import type { Usual } from '@brewmesh/gen/brewmesh/favorites/v1/favorites.ts'
-import { LoyaltyServiceClient } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import type { Account } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import { OrderServiceClient, type OrderLineInput } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { OrderStatus, type MenuItem, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { OrderServiceService, type OrderLineInput } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { OrderStatus, type Order } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
+import { bearerToken } from '@brewmesh/sdk/auth.ts'
+import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
 
+/** The SDK's promise clients of the four services. */
 export interface DemoClients {
-  customer: CustomerServiceClient
-  favorites: FavoritesServiceClient
-  loyalty: LoyaltyServiceClient
-  order: OrderServiceClient
+  customer: PromiseClient<typeof CustomerServiceService>
+  favorites: PromiseClient<typeof FavoritesServiceService>
+  loyalty: PromiseClient<typeof LoyaltyServiceService>
+  order: PromiseClient<typeof OrderServiceService>
 }
 
 export interface DemoOptions {
@@ -51,9 +54,6 @@ export interface MemberOutcome {
   usual: Usual | undefined
 }
 
-type Callback<T> = (err: ServiceError | null, value?: T) => void
-const call = <T>(invoke: (metadata: Metadata, cb: Callback<T>) => unknown) =>
-  new Promise<T>((resolve, reject) => invoke(new Metadata(), (err, value) => (err ? reject(err) : resolve(value as T))))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Deterministic choices, so a run can be repeated (seeded linear congruential generator). */
@@ -77,11 +77,7 @@ const DOLLAR_OFF = '7a1c3e10-0002-4a6b-9d1e-3f2a1b000002'
 
 export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Promise<MemberOutcome[]> {
   const r = chooser(seed)
-  const menu = (
-    await call<{ items: MenuItem[] }>((md, cb) =>
-      c.order.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: true }, md, cb),
-    )
-  ).items
+  const menu = (await c.order.listMenuItems({ pageSize: 100, pageToken: '', category: '', availableOnly: true })).items
   const drinks = menu.filter((m) => m.sizes.length > 0)
 
   // Households and their members.
@@ -104,7 +100,7 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
         dietaryRestrictions: [],
         householdId,
       }
-      members.push((await call<{ customer?: Customer }>((md, cb) => c.customer.createCustomer(request, md, cb))).customer!)
+      members.push((await c.customer.createCustomer(request)).customer!)
     }
     households.push(members)
   }
@@ -134,16 +130,12 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
       position: undefined,
       pinned: true,
     }
-    await call((md, cb) => c.favorites.addFavorite(add, md, cb))
+    await c.favorites.addFavorite(add)
   }
   for (const members of households) {
     const payer = members[0]!
-    await until(() =>
-      call<{ account?: Account }>((md, cb) => c.loyalty.getAccount({ customerId: payer.id }, md, cb)).then((a) => a.account),
-    )
-    await call((md, cb) =>
-      c.loyalty.adjustPoints({ requestId: randomUUID(), customerId: payer.id, points: '600', reason: 'welcome bonus' }, md, cb),
-    )
+    await until(() => c.loyalty.getAccount({ customerId: payer.id }).then((a) => a.account))
+    await c.loyalty.adjustPoints({ requestId: randomUUID(), customerId: payer.id, points: '600', reason: 'welcome bonus' })
   }
 
   // The day's orders.
@@ -164,20 +156,15 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
     try {
       let order: Order
       if (members.length > 1 && r.next() < 0.25) {
-        order = await new Promise<Order>((resolve, reject) => {
-          const stream = c.order.placeGroupOrder((err, res) => (err ? reject(err) : resolve(res.order!)))
-          stream.write({ message: { $case: 'header', value: { requestId: randomUUID(), customerId: payer.id, rewardIds, note: '' } } })
-          for (const m of members) stream.write({ message: { $case: 'line', value: lineFor(m, hasUsual(m) && r.next() < 0.6) } })
-          stream.end()
-        })
+        const header = {
+          message: { $case: 'header' as const, value: { requestId: randomUUID(), customerId: payer.id, rewardIds, note: '' } },
+        }
+        const lines = members.map((m) => ({ message: { $case: 'line' as const, value: lineFor(m, hasUsual(m) && r.next() < 0.6) } }))
+        order = (await c.order.placeGroupOrder([header, ...lines])).order!
       } else {
         const member = payer
         const lines = [lineFor(member, hasUsual(member) && r.next() < 0.6)]
-        order = (
-          await call<{ order?: Order }>((md, cb) =>
-            c.order.placeOrder({ requestId: randomUUID(), customerId: payer.id, lines, rewardIds, note: '' }, md, cb),
-          )
-        ).order!
+        order = (await c.order.placeOrder({ requestId: randomUUID(), customerId: payer.id, lines, rewardIds, note: '' })).order!
       }
       placedBy.set(payer.id, [...(placedBy.get(payer.id) ?? []), order])
     } catch (err) {
@@ -200,7 +187,7 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
   for (const orders of placedBy.values()) {
     for (const placed of orders) {
       const paid = await until(async () => {
-        const got = (await call<{ order?: Order }>((md, cb) => c.order.getOrder({ id: placed.id }, md, cb))).order
+        const got = (await c.order.getOrder({ id: placed.id })).order
         return got && got.status !== 1 ? got : undefined
       })
       if (paid?.status === 6) {
@@ -208,12 +195,12 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
         continue
       }
       if (r.next() < o.cancelShare) {
-        await call((md, cb) => c.order.cancelOrder({ requestId: randomUUID(), id: placed.id, reason: 'changed my mind' }, md, cb))
+        await c.order.cancelOrder({ requestId: randomUUID(), id: placed.id, reason: 'changed my mind' })
         tally(cancelled, placed)
         continue
       }
       for (const expectedStatus of [OrderStatus.ORDER_STATUS_PAID, OrderStatus.ORDER_STATUS_PREPARING, OrderStatus.ORDER_STATUS_READY])
-        await call((md, cb) => c.order.advanceOrder({ id: placed.id, expectedStatus }, md, cb))
+        await c.order.advanceOrder({ id: placed.id, expectedStatus })
       tally(completed, placed)
     }
   }
@@ -224,13 +211,15 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
     const placed = placedFor.get(member.id) ?? 0
     const done = completed.get(member.id) ?? 0
     const stats = await until(async () => {
-      const s = (await call<{ stats?: CustomerStats }>((md, cb) => c.customer.getCustomerStats({ customerId: member.id }, md, cb))).stats
+      const s = (await c.customer.getCustomerStats({ customerId: member.id })).stats
       return s && Number(s.ordersPlaced) === placed && Number(s.ordersCompleted) === done ? s : undefined
     })
-    const account = await call<{ account?: Account }>((md, cb) => c.loyalty.getAccount({ customerId: member.id }, md, cb))
+    const account = await c.loyalty
+      .getAccount({ customerId: member.id })
       .then((a) => a.account)
       .catch(() => undefined)
-    const usual = await call<{ usual?: Usual }>((md, cb) => c.favorites.getUsual({ customerId: member.id }, md, cb))
+    const usual = await c.favorites
+      .getUsual({ customerId: member.id })
       .then((u) => u.usual)
       .catch(() => undefined)
     const paid = placedBy.get(member.id)?.length ?? 0
@@ -265,28 +254,17 @@ export function printOutcomes(outcomes: MemberOutcome[], log: (line: string) => 
   }
 }
 
-/** Sends `authorization: Bearer <token>` on every call. */
-const bearer =
-  (token: string): Interceptor =>
-  (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set('authorization', `Bearer ${token}`)
-        next(metadata, listener)
-      },
-    })
-
 if (import.meta.main) {
   const { values } = parseArgs({ options: { households: { type: 'string', default: '4' }, orders: { type: 'string', default: '30' } } })
   const { mintDevToken } = await import('./mint-token.ts')
   // One staff identity that may do everything the day needs (support, operator, barista).
-  const options = { interceptors: [bearer(await mintDevToken({ sub: 'demo-staff', roles: ['barista', 'support', 'operator'] }))] }
+  const options = { interceptors: [bearerToken(await mintDevToken({ sub: 'demo-staff', roles: ['barista', 'support', 'operator'] }))] }
   const env = process.env
   const clients: DemoClients = {
-    customer: new CustomerServiceClient(env['CUSTOMER_ADDR'] ?? 'localhost:50052', credentials.createInsecure(), options),
-    favorites: new FavoritesServiceClient(env['FAVORITES_ADDR'] ?? 'localhost:50054', credentials.createInsecure(), options),
-    loyalty: new LoyaltyServiceClient(env['LOYALTY_ADDR'] ?? 'localhost:50053', credentials.createInsecure(), options),
-    order: new OrderServiceClient(env['ORDER_ADDR'] ?? 'localhost:50051', credentials.createInsecure(), options),
+    customer: createClient(CustomerServiceService, env['CUSTOMER_ADDR'] ?? 'localhost:50052', credentials.createInsecure(), options),
+    favorites: createClient(FavoritesServiceService, env['FAVORITES_ADDR'] ?? 'localhost:50054', credentials.createInsecure(), options),
+    loyalty: createClient(LoyaltyServiceService, env['LOYALTY_ADDR'] ?? 'localhost:50053', credentials.createInsecure(), options),
+    order: createClient(OrderServiceService, env['ORDER_ADDR'] ?? 'localhost:50051', credentials.createInsecure(), options),
   }
   const log = (line: string) => process.stdout.write(`${line}\n`)
   const outcomes = await simulateDay(clients, {

@@ -1,9 +1,10 @@
 import { credentials } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { CustomerServiceClient } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
-import { FavoritesServiceClient } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
-import { LoyaltyServiceClient } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
-import { OrderServiceClient } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
+import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
+import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { startMesh, type Mesh } from '@brewmesh/testkit/mesh.ts'
 import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { simulateDay, type DemoClients, type MemberOutcome } from '../../../scripts/demo.ts'
@@ -24,10 +25,10 @@ beforeAll(async () => {
     interceptors: [bearer(await issuer.mint({ sub: 'mesh-test', roles: ['barista', 'support', 'operator'] }, { expiresIn: 3600 }))],
   }
   clients = {
-    customer: new CustomerServiceClient(`127.0.0.1:${ports.customer}`, credentials.createInsecure(), options),
-    favorites: new FavoritesServiceClient(`127.0.0.1:${ports.favorites}`, credentials.createInsecure(), options),
-    loyalty: new LoyaltyServiceClient(`127.0.0.1:${ports.loyalty}`, credentials.createInsecure(), options),
-    order: new OrderServiceClient(`127.0.0.1:${ports.order}`, credentials.createInsecure(), options),
+    customer: createClient(CustomerServiceService, `127.0.0.1:${ports.customer}`, credentials.createInsecure(), options),
+    favorites: createClient(FavoritesServiceService, `127.0.0.1:${ports.favorites}`, credentials.createInsecure(), options),
+    loyalty: createClient(LoyaltyServiceService, `127.0.0.1:${ports.loyalty}`, credentials.createInsecure(), options),
+    order: createClient(OrderServiceService, `127.0.0.1:${ports.order}`, credentials.createInsecure(), options),
   }
   outcomes = await simulateDay(clients, { households: 3, orders: 14, cancelShare: 0.15, log: () => undefined })
 }, 240_000)
