@@ -88,8 +88,8 @@ describe('the edge on one port', () => {
     for await (const change of orders.watchOrder({ id: order!.id }, { signal: watching.signal })) {
       const status = change.order!.status
       if (seen.at(-1) !== status) seen.push(status)
-      if (status === OrderStatus.PAID) await barista.advanceOrder({ id: order!.id }) // PREPARING, then READY
-      if (status === OrderStatus.PREPARING) await barista.advanceOrder({ id: order!.id })
+      if (status === OrderStatus.PAID) await barista.advanceOrder({ id: order!.id, expectedStatus: status }) // PREPARING, then READY
+      if (status === OrderStatus.PREPARING) await barista.advanceOrder({ id: order!.id, expectedStatus: status })
       if (status === OrderStatus.READY) break
     }
     watching.abort()

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DrinkSize, MilkType } from '@brewmesh/gen/es/brewmesh/common/v1/drink_pb.js'
 import { FavoritesService } from '@brewmesh/gen/es/brewmesh/favorites/v1/favorites_service_pb.js'
 import { OrderService } from '@brewmesh/gen/es/brewmesh/order/v1/order_service_pb.js'
+import { OrderStatus } from '@brewmesh/gen/es/brewmesh/order/v1/order_pb.js'
 import { MENU_IDS } from '@brewmesh/order/test/support.ts'
 import { HOUSEHOLD, startEdgeOverMesh, type EdgeUnderTest } from './support.ts'
 
@@ -62,9 +63,9 @@ describe('the family web page in a real browser, through the edge', () => {
     const status = page.locator('#status li')
     await status.filter({ hasText: 'PAID' }).waitFor()
     const orderId = (await page.locator('#order').getAttribute('data-order-id'))!
-    await barista.advanceOrder({ id: orderId }) // PREPARING
+    await barista.advanceOrder({ id: orderId, expectedStatus: OrderStatus.PAID }) // PREPARING
     await status.filter({ hasText: 'PREPARING' }).waitFor()
-    await barista.advanceOrder({ id: orderId }) // READY
+    await barista.advanceOrder({ id: orderId, expectedStatus: OrderStatus.PREPARING }) // READY
     await status.filter({ hasText: 'READY' }).waitFor()
 
     const seen = await status.allTextContents()
