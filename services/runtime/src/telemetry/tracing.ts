@@ -13,6 +13,13 @@ import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
 
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
 
+// Logs over OTLP (each record with its trace and span ids) only when asked for with
+// OTEL_LOGS_EXPORTER=otlp: the backend must take logs (a Collector does; Jaeger does not). Without
+// it no logger provider is set up at all, and logs stay on stdout as JSON (they carry trace_id and
+// span_id there too: logger.ts).
+const shipLogs = (process.env['OTEL_LOGS_EXPORTER'] ?? '').split(',').some((e) => e.trim() === 'otlp')
+if (!shipLogs) process.env['OTEL_LOGS_EXPORTER'] = 'none'
+
 const sdk = new NodeSDK({
   serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh',
   traceExporter: new OTLPTraceExporter(),
@@ -21,7 +28,7 @@ const sdk = new NodeSDK({
   instrumentations: [
     new GrpcInstrumentation(),
     new PgInstrumentation({ enhancedDatabaseReporting: false }),
-    new PinoInstrumentation({ disableLogSending: true }),
+    new PinoInstrumentation({ disableLogSending: !shipLogs }),
     new IovalkeyInstrumentation(),
   ],
 })

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// An OTLP/HTTP receiver of our own: what reaches /v1/logs and /v1/traces, as raw protobuf bodies.
+const received: { path: string; body: Buffer }[] = []
+let server: Server
+let endpoint: string
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: Buffer.concat(chunks) })
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address() as { port: number }
+  endpoint = `http://127.0.0.1:${address.port}`
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+/** Runs the child with the telemetry preload; its stdout (the trace id). */
+function runChild(env: Record<string, string>): Promise<string> {
+  const dir = join(import.meta.dirname, '..')
+  const child = spawn(process.execPath, ['--import', './src/telemetry/register.ts', 'test/support/otlp-logs-child.ts'], {
+    cwd: dir,
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'otlp-logs-test', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').at(-1)!) : reject(new Error(`child exited ${code}`)))),
+  )
+}
+
+describe('logs over OTLP', () => {
+  it('with OTEL_LOGS_EXPORTER=otlp, a log line reaches /v1/logs with the trace id of the span it was written in', async () => {
+    received.length = 0
+    const traceId = await runChild({ OTEL_LOGS_EXPORTER: 'otlp' })
+    const logs = received.filter((r) => r.path === '/v1/logs')
+    expect(logs.length).toBeGreaterThan(0)
+    const body = Buffer.concat(logs.map((r) => r.body))
+    expect(body.includes('a line that travels over OTLP')).toBe(true)
+    // OTLP carries the trace id as its 16 raw bytes.
+    expect(body.includes(Buffer.from(traceId, 'hex'))).toBe(true)
+  })
+
+  it('without it, no log is sent (the traces still are)', async () => {
+    received.length = 0
+    await runChild({})
+    expect(received.filter((r) => r.path === '/v1/logs')).toEqual([])
+    expect(received.filter((r) => r.path === '/v1/traces').length).toBeGreaterThan(0)
+  })
+})
