@@ -50,9 +50,13 @@ beforeAll(async () => {
       HEALTH_INTERVAL_MS: '1000',
       // The services' own default, not the test kit's 2 s: a SIGTERM under load drains as deployed.
       SHUTDOWN_GRACE_MS: '10000',
-      // Loyalty: a reservation whose placement was given up is released after a minute, not 15,
-      // so "no RESERVED redemption without its order" can hold within the settle bound.
-      RESERVATION_HOLD_MINUTES: '1',
+      // Loyalty: a reservation stranded by a placement that crashed is released after 3 minutes,
+      // not 15, so "no RESERVED redemption without its order" can hold within the settle bound. The
+      // hold must outlast the longest delay of the order topic (Kafka stopped 30 s, a consumer
+      // group waiting out a killed member's session): with 1 minute, reservations of orders that
+      // were placed but whose OrderPlaced was late got released, and their completion found
+      // nothing to confirm.
+      RESERVATION_HOLD_MINUTES: '3',
     })
   envs = Object.fromEntries(SERVICES.map((service) => [service, each(service)])) as Record<Service, Record<string, string>>
   await Promise.all(SERVICES.map((service) => migrateProcess(service, envs![service])))

@@ -47,7 +47,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     recoveryBoundMs: 60_000,
     calmMs: number(env, 'FAULTS_CALM_S', 4) * 1000,
     drainMs: 30_000,
-    settleMs: number(env, 'FAULTS_SETTLE_S', 180) * 1000,
+    settleMs: number(env, 'FAULTS_SETTLE_S', 300) * 1000,
     logDir: env['FAULTS_LOG_DIR'] || undefined,
   }
 }
