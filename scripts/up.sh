@@ -129,7 +129,11 @@ done
 # The edge: the public API for curl, browsers and apps (gRPC, gRPC-Web, Connect) on :8080.
 log "edge: building the web page (services/edge/web/dist), starting on :8080 (log: $LOGS/edge.log)"
 (cd services/edge && "$REPO/node_modules/node/bin/node" scripts/build-web.ts >>"$LOGS/edge.log" 2>&1)
-(cd services/edge && EDGE_CORS_ORIGINS="${EDGE_CORS_ORIGINS:-http://localhost:5173}" OTEL_SERVICE_NAME=edge exec nohup setsid \
+# The edge holds one HTTP/2 connection per service (services/edge/README.md): it is given the first
+# replica's address, not the Order Service's ipv4: list of every replica.
+(cd services/edge && EDGE_CORS_ORIGINS="${EDGE_CORS_ORIGINS:-http://localhost:5173}" OTEL_SERVICE_NAME=edge \
+  CUSTOMER_SERVICE_ADDR=127.0.0.1:50052 FAVORITES_SERVICE_ADDR=127.0.0.1:50054 LOYALTY_SERVICE_ADDR=127.0.0.1:50053 \
+  ORDER_SERVICE_ADDR=127.0.0.1:50051 exec nohup setsid \
   "$REPO/node_modules/node/bin/node" --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/edge.log" 2>&1 </dev/null &
   echo $! >"$RUN/edge.pid")
 for i in $(seq 1 100); do
