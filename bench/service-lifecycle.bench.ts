@@ -51,7 +51,12 @@ const rssMiB = (pid: number) => {
 
 /** Polls grpc.health.v1 every 10 ms (the echo server has no health service: any answer counts). */
 async function untilAnswering(port: number, child: ChildProcess, anyAnswer: boolean): Promise<void> {
-  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure())
+  // grpc-js waits out a reconnect backoff (1 s at first) after a refused connection: a short one,
+  // or a start would be measured in whole seconds of waiting to retry.
+  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': 10,
+    'grpc.max_reconnect_backoff_ms': 20,
+  })
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before answering`)
