@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { inject } from 'vitest'
 import type { Cart } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty.ts'
-import {
-  LoyaltyServiceService,
-  type AdjustPointsResponse,
-  type LoyaltyServiceClient,
-} from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { LoyaltyServiceService, type AdjustPointsResponse } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
 import type { PromiseClient } from '@brewmesh/sdk/client.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { customerEvent, publish } from '@brewmesh/testkit/contract-events.ts'
@@ -18,31 +14,8 @@ import { readConfig, type LoyaltyConfig } from '../src/config.ts'
 
 export type LoyaltyClient = PromiseClient<typeof LoyaltyServiceService>
 
-type UnaryName = 'getAccount' | 'listTransactions' | 'listRewards' | 'quoteRewards' | 'redeemReward' | 'releaseRedemptions' | 'adjustPoints'
-
-/**
- * The staff promise client whose unary methods also still take a callback last: the Order
- * Service's tests call `unary((cb) => mesh.loyalty.client.getAccount(request, cb))` until they move
- * to promise clients (then this goes, and `client` is a plain LoyaltyClient).
- */
-export type LoyaltyClientWithCallbacks = LoyaltyClient & Pick<LoyaltyServiceClient, UnaryName>
-
-function withCallbacks(client: LoyaltyClient): LoyaltyClientWithCallbacks {
-  const methods: Record<string, unknown> = { ...client }
-  for (const [name, method] of Object.entries(LoyaltyServiceService)) {
-    if (method.requestStream || method.responseStream) continue
-    const call = client[name as UnaryName] as (request: unknown, options?: unknown) => Promise<unknown>
-    methods[name] = (request: unknown, last?: unknown) => {
-      if (typeof last !== 'function') return call(request, last)
-      const callback = last as (err: unknown, response?: unknown) => void
-      void call(request).then((response) => callback(null, response), callback)
-    }
-  }
-  return methods as LoyaltyClientWithCallbacks
-}
-
 export interface Running extends TestService<typeof LoyaltyServiceService, LoyaltyConfig> {
-  client: LoyaltyClientWithCallbacks
+  client: LoyaltyClient
   /** A client with the Order Service's identity. */
   order: LoyaltyClient
   /** A client calling with a token for these claims. */
@@ -71,7 +44,7 @@ export async function startLoyalty(
   options: { migrate?: boolean; waitForKafka?: boolean } & AppOptions = {},
 ): Promise<Running> {
   const svc = await startTestService(loyalty(options), env, { migrate: options.migrate !== false, ready: options.waitForKafka !== false })
-  return { ...svc, client: withCallbacks(svc.client), order: await svc.as(ORDER_SERVICE), clientAs: svc.as }
+  return { ...svc, client: svc.client, order: await svc.as(ORDER_SERVICE), clientAs: svc.as }
 }
 
 export const cleanup = cleanupEnv
