@@ -10,7 +10,7 @@
  * (10: seconds between SERVING and reading the resident set), BENCH_LIFECYCLE_SERVICES (all four).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { credentials, Metadata, status } from '@grpc/grpc-js'
@@ -22,6 +22,7 @@ import { migrateProcess } from '@brewmesh/testkit/processes.ts'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { ensureInfra } from './lib/infra.ts'
+import { rssMiB } from './lib/memory.ts'
 import { note } from './lib/log.ts'
 import { describeMachine, loadNow, machineInfo } from './lib/machine.ts'
 import { fmt, markdownTable } from './lib/markdown.ts'
@@ -40,13 +41,6 @@ interface Round {
   rssMiB: number
   stopMs: number
   exitCode: number | null
-}
-
-const rssMiB = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))
-  return Number(line?.split(/\s+/)[1] ?? NaN) / 1024
 }
 
 /** Polls grpc.health.v1 every 10 ms (the echo server has no health service: any answer counts). */

@@ -12,7 +12,6 @@
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import {
   credentials,
   loadPackageDefinition,
@@ -29,6 +28,7 @@ import { bearer, testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { ECHO_PROTO } from './echo/echo-server.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { ensureInfra } from './lib/infra.ts'
+import { rssMiB } from './lib/memory.ts'
 import { note } from './lib/log.ts'
 import { describeMachine, loadNow, machineInfo } from './lib/machine.ts'
 import { fmt, markdownTable } from './lib/markdown.ts'
@@ -47,12 +47,6 @@ const TARGET_RATIO = 1.3
 // database pool's bound (RESOURCE_EXHAUSTED, load shed as designed) instead of measuring memory.
 const WAVE = 100
 
-const rssMiB = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))
-  return Number(line?.split(/\s+/)[1] ?? NaN) / 1024
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Held {
