@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs'
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js'
-import { BinaryReader } from '@bufbuild/protobuf/wire'
-import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
 import type { Meter } from '@opentelemetry/api'
-import { descriptorSetPath } from '@brewmesh/gen/descriptors.ts'
 import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { StreamRegistry } from './stream-registry.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { interceptCalls } from './interceptors.ts'
+import { addLazyReflection } from './reflection.ts'
 import { createAdmission, type AdmissionSettings } from './admission.ts'
 import { implement, type Routes } from './routes.ts'
 import type { RateLimiter } from '../rate-limit.ts'
@@ -72,17 +69,6 @@ function unparseableRequests(meter: Meter, log: Logger): (rpc: string, err: unkn
   }
 }
 
-function reflectionFor(services: string[]) {
-  const reader = new BinaryReader(readFileSync(descriptorSetPath))
-  const files: Buffer[] = []
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag()
-    if (field === 1) files.push(Buffer.from(reader.bytes()))
-    else reader.skip(wireType)
-  }
-  return new ReflectionService({ brewmesh: { fileDescriptorProtos: files } } as never, { services })
-}
-
 function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure()
   const pair = { cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }
@@ -129,7 +115,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     listen: () =>
       new Promise((resolve, reject) => {
         // Reflection describes only what this server serves, so it is added once services are.
-        reflectionFor(served).addToServer(server)
+        addLazyReflection(server, served)
         server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls), (err, port) =>
           err ? reject(err) : resolve(port),
         )
