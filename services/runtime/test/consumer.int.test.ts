@@ -234,6 +234,21 @@ describe('a batch consumer with a dead-letter topic', () => {
     expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
   })
 
+  it('a consumer stopped gracefully commits what it applied (commits are gathered per second): the next member of its group starts after it', async () => {
+    const topic = await newTopic()
+    const groupId = `test-${randomUUID()}`
+    const first = await pointsConsumer(topic, { groupId })
+    await send(topic, [message(randomUUID(), '4'), message(randomUUID(), '6')])
+    await eventually(async () => expect(await total(topic)).toBe(10))
+    await first.stop() // well within the commit interval: only the flush on stop commits
+    const calls: Calls = []
+    await pointsConsumer(topic, { groupId, calls })
+    const last = randomUUID()
+    await send(topic, [message(last, '1')])
+    await eventually(async () => expect(await total(topic)).toBe(11))
+    expect(calls.flat()).toEqual([last])
+  })
+
   it('consumes partitions concurrently, each in offset order', async () => {
     const topic = await newTopic(3)
     const perPartition = 20

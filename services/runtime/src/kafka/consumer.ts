@@ -3,6 +3,7 @@ import { classify } from '../grpc/status.ts'
 import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 import type { Traced } from '../traced.ts'
+import { offsetCommits } from './offset-commits.ts'
 import { processSpan, type ProcessSpan } from './process-span.ts'
 
 /** Thrown by decode (or a handler) for a message that can never be applied: it goes to the dead-letter topic. */
@@ -61,6 +62,8 @@ export interface ConsumerOptions<T> {
    * member leaves, so restarts leave no groups behind.
    */
   commitOffsets?: boolean
+  /** Applied offsets are committed together at most this often (default 1000; 0: after every chunk). */
+  commitIntervalMs?: number
 }
 
 export interface RunningConsumer {
@@ -117,9 +120,10 @@ interface Tracked<T> extends Consumed<T> {
 }
 
 /**
- * At-least-once consumption in chunks, with effects exactly once: a chunk's offsets are committed
- * only after its handler finished (its transaction committed), so a crash re-delivers the chunk,
- * whose recorded event ids make it change nothing. Partitions are consumed concurrently, each in
+ * At-least-once consumption in chunks, with effects exactly once: a chunk's offset is committed
+ * only after its handler finished (its transaction committed), with the others applied in the same
+ * second (offset-commits.ts), so a crash re-delivers at most that second, whose recorded event ids
+ * make it change nothing. Partitions are consumed concurrently, each in
  * order. A message that does not decode goes to `<topic>.dlq` alone. A chunk failing for a
  * dependency outage is retried whole with backoff, without limit (nothing is skipped); failing for
  * any other reason, it is retried in halves down to single messages, so a poison message reaches
@@ -143,7 +147,11 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   const stopping = new AbortController()
   let markReady: () => void = () => undefined
   const ready = new Promise<void>((resolve) => (markReady = resolve))
-  consumer.on(consumer.events.GROUP_JOIN, () => markReady())
+  const committed = offsetCommits(consumer, options.commitIntervalMs ?? 1000, log)
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    committed.forget()
+    markReady()
+  })
 
   const deadLetter = async (received: ReceivedMessage, err: unknown) => {
     const { topic, partition, message } = received
@@ -255,10 +263,10 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
         if (!isRunning() || isStale() || stopping.signal.aborted) return
         const chunk = batch.messages.slice(start, start + maxChunk)
         await consume(topic, partition, chunk, heartbeat)
-        // Only now, with the chunk applied: a crash before this commit re-delivers it, which recorded event ids absorb.
+        // Only now, with the chunk applied: a crash before its commit re-delivers it, which recorded event ids absorb.
         const last = chunk[chunk.length - 1]!.offset
         resolveOffset(last)
-        if (commits) await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }])
+        if (commits) committed.applied(topic, partition, last)
         await heartbeat()
       }
     },
@@ -268,6 +276,8 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
     ready,
     async stop() {
       stopping.abort()
+      committed.stop()
+      await committed.flush()
       await consumer.disconnect()
     },
   }
