@@ -9,12 +9,13 @@ import { publishActivity, type Feed } from './feed.ts'
 
 // Every replica reads the order and loyalty topics (per replica, from the latest offset) to put
 // their activity in ActivityFeed streams. Streams drop activity they already sent, so redelivery is
-// harmless.
+// harmless. While no stream is open, messages are neither decoded nor looked up: a stream follows
+// what happens after it opened, and this replica reads every order's events.
 
 /** Order events: each one a feed shows, to its customer's and household's streams. */
 export function orderActivityHandler(feed: Feed): BatchHandler<Activity | undefined> {
   return {
-    decode: (received) => orderActivity(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    decode: (received) => (feed.empty ? undefined : orderActivity(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent'))),
     handleBatch: async (items) => {
       for (const { value: activity } of relevant(items)) publishActivity(feed, { activity })
     },
@@ -29,6 +30,7 @@ export function loyaltyActivityHandler(feed: Feed, deps: CustomerDeps): BatchHan
   const householdOf = async (customerId: string) => (await getCustomer(deps, customerId).catch(() => undefined))?.householdId ?? ''
   return {
     decode: (received) => {
+      if (feed.empty) return undefined
       const event = decodeOrPoison(received, LoyaltyEvent, 'brewmesh.loyalty.v1.LoyaltyEvent')
       return event.customerId ? loyaltyActivity(event, '') : undefined
     },

@@ -10,15 +10,16 @@ export const EVERY_ORDER = '*'
 /**
  * Every replica reads the order topic (a group per instance) to feed its WatchOrder and
  * BaristaSession streams, a chunk at a time; nothing is stored, and streams drop versions they
- * have seen, so redelivery is harmless. With no stream open, nothing is mapped.
+ * have seen, so redelivery is harmless. With no stream open, nothing is decoded: a stream follows
+ * what happens after it opened (WatchOrder reads its snapshot after subscribing).
  */
-export function orderFeedHandler(changes: FanOut<OrderChange>): BatchHandler<OrderEvent> {
+export function orderFeedHandler(changes: FanOut<OrderChange>): BatchHandler<OrderEvent | undefined> {
   return {
-    decode: (received) => decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent'),
+    decode: (received) => (changes.empty ? undefined : decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
     handleBatch: async (items) => {
       if (changes.empty) return
       for (const { value: event } of items) {
-        const change = event.orderId ? changeFromEvent(event) : undefined
+        const change = event?.orderId ? changeFromEvent(event) : undefined
         if (change) changes.publish([change.order.id, EVERY_ORDER], change)
       }
     },
