@@ -44,12 +44,16 @@ function staffClients(ports: Record<MeshService, number>, token: string): StaffC
  * Setup calls retried while a service answers UNAVAILABLE (on a busy shared machine a database
  * call can time out); each request keeps its request id, so a retry never does it twice.
  */
-async function retryUnavailable<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+// The setup's writes are idempotent (each carries its request id), so a refused or unavailable one
+// is tried again: right after start the services race their consumers for a small pool on two cores.
+const RETRIED = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED])
+
+async function retryUnavailable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call()
     } catch (err) {
-      if ((err as ServiceError).code !== status.UNAVAILABLE || attempt >= attempts) throw err
+      if (!RETRIED.has((err as ServiceError).code) || attempt >= attempts) throw err
       await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
     }
   }
