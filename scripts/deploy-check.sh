@@ -2,6 +2,7 @@
 # Validates the deployment files offline, without a Docker engine or a cluster:
 #
 #   1. Dockerfile   hadolint (every finding fails, .hadolint.yaml), the COPY sources exist,
+#                   every image copies and keeps the workspace packages its service runs with,
 #                   the health-check script parses
 #   2. Compose      deploy/compose.yaml and .devcontainer/compose.yaml loaded the way
 #                   `docker compose config` loads them (compose-go: the Compose
@@ -112,17 +113,45 @@ node_bin() {
 }
 
 # ---- 1. Dockerfile ---------------------------------------------------------------------------
+# The workspace packages SERVICE runs with: its directory and those of its production
+# dependencies on workspace:*, transitively (gen, services/runtime, services/sdk, ...).
+workspace_closure() {
+  "$(node_bin)" -e '
+    const fs = require("fs")
+    const read = (dir) => JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8"))
+    const dirs = { [read("gen").name]: "gen" }
+    for (const d of fs.readdirSync("services")) if (fs.existsSync(`services/${d}/package.json`)) dirs[read(`services/${d}`).name] = `services/${d}`
+    const seen = new Set()
+    const visit = (name) => {
+      const dir = dirs[name]
+      if (!dir || seen.has(dir)) return
+      seen.add(dir)
+      for (const [dep, version] of Object.entries(read(dir).dependencies ?? {})) if (String(version).startsWith("workspace:")) visit(dep)
+    }
+    visit(`@brewmesh/${process.argv[1]}`)
+    console.log([...seen].join("\n"))
+  ' "$1"
+}
+
 check_docker() {
-  log "1/6 Dockerfile: hadolint, COPY sources, healthcheck.sh"
+  log "1/6 Dockerfile: hadolint, COPY sources, the workspace packages each image runs with, healthcheck.sh"
   local df=deploy/docker/Dockerfile
   "$BIN/hadolint" --config .hadolint.yaml "$df" || die "hadolint found problems in $df"
   sh -n deploy/docker/healthcheck.sh || die "deploy/docker/healthcheck.sh does not parse"
   [[ -f .dockerignore ]] || die ".dockerignore is missing"
-  # Every COPY from the build context names files that exist, for every SERVICE.
-  local svc src
-  for svc in customer order loyalty favorites; do
-    [[ -d "services/$svc/src" && -f "services/$svc/src/main.ts" && -f "services/$svc/src/migrate.ts" ]] ||
-      die "services/$svc has no src/main.ts and src/migrate.ts for the image"
+  # Every COPY from the build context names files that exist, for every SERVICE; every workspace
+  # package a SERVICE runs with is copied and survives the prune (services/runtime imports
+  # services/sdk: an image without it fails at its first import).
+  local svc src dir prune
+  prune="$(grep -E '^RUN find services ' "$df")" || die "$df has no 'RUN find services' prune line"
+  for svc in customer order loyalty favorites edge ops; do
+    [[ -f "services/$svc/src/main.ts" ]] || die "services/$svc has no src/main.ts for the image"
+    case $svc in customer | order | loyalty | favorites) [[ -f "services/$svc/src/migrate.ts" ]] || die "services/$svc has no src/migrate.ts for the image" ;; esac
+    while read -r dir; do
+      [[ $dir == "services/$svc" ]] && continue
+      grep -qE "^COPY $dir/ $dir/\$" "$df" || die "$df does not copy $dir/, which SERVICE=$svc runs with"
+      if [[ $dir == services/* && $prune != *"! -name ${dir#services/} "* ]]; then die "$df prunes $dir, which SERVICE=$svc runs with"; fi
+    done < <(workspace_closure "$svc")
     while read -r src; do
       src="${src//\$\{SERVICE\}/$svc}"
       [[ -e "$src" ]] || die "$df copies $src (SERVICE=$svc), which does not exist"
