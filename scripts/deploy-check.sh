@@ -13,7 +13,9 @@
 #                   types (unknown fields fail), checked against the Kubernetes JSON schemas
 #                   (kubernetes-models; cert-manager's for Certificates) and against
 #                   brewmesh's rules (probes, non-root, resources, references between objects),
-#                   and the edge: in every overlay, and behind an Ingress with TLS in production
+#                   the edge: in every overlay, and behind an Ingress with TLS in production, and
+#                   every deployable (services, edge): its pods have a metrics port,
+#                   a Service, the PodMonitor's selection and a NetworkPolicy that lets the scrape in
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
@@ -186,6 +188,7 @@ check_k8s() {
   ((${#rendered[@]})) || die "no overlays under deploy/k8s/overlays"
   "$(node_bin)" "$VALIDATE" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
   "$(node_bin)" "$VALIDATE" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
+  "$(node_bin)" "$VALIDATE" deployables "${rendered[@]}" >&2 || die "a deployable is not scraped or not reachable for the scrape (above)"
 }
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { prometheusRule, validateAlertRules } from '../src/alert-rules.ts'
+import { DEPLOYABLES, selects, validateDeployables } from '../src/deployables.ts'
 import { validateDevcontainer } from '../src/devcontainer.ts'
 import { validateK8s } from '../src/k8s.ts'
 import { balanced, validateObservability } from '../src/observability.ts'
@@ -62,6 +63,92 @@ describe('k8s', () => {
   it('when a document is not YAML, then the file is named', async () => {
     const report = await validateK8s([file(scratch(), 'broken.yaml', 'kind: [unclosed\n')])
     expect(report.problems[0]).toMatch(/^.*broken\.yaml: /)
+  })
+})
+
+describe('deployables', () => {
+  // A render with every deployable as the base lays them out; `podLabels` is what kustomize put on the pods.
+  const render = (podLabels: (name: string) => string, extra = '') =>
+    Object.entries(DEPLOYABLES)
+      .map(
+        ([name, port]) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, labels: { app.kubernetes.io/part-of: brewmesh } }
+spec:
+  selector: { matchLabels: { app.kubernetes.io/name: ${name} } }
+  template:
+    metadata: { labels: { ${podLabels(name)} } }
+    spec: { containers: [{ name: ${name}, image: x, ports: [{ name: metrics, containerPort: ${port} }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec: { selector: { app.kubernetes.io/name: ${name} }, ports: [{ name: metrics, port: ${port} }] }
+---
+`,
+      )
+      .join('') +
+    `apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: { name: brewmesh }
+spec:
+  selector: { matchLabels: { app.kubernetes.io/part-of: brewmesh } }
+  podMetricsEndpoints: [{ port: metrics }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: deny }
+spec: { podSelector: { matchLabels: { app.kubernetes.io/part-of: brewmesh } }, policyTypes: [Ingress] }
+${extra}`
+  const onPods = (name: string) => `app.kubernetes.io/name: ${name}, app.kubernetes.io/part-of: brewmesh`
+  const scrapeAllowed = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: metrics }
+spec:
+  podSelector: { matchLabels: { app.kubernetes.io/part-of: brewmesh } }
+  ingress: [{ ports: [{ port: metrics }] }]
+`
+
+  it('when every deployable has pods with a metrics port, a Service, the PodMonitor and a policy letting the scrape in, then it passes', () => {
+    const report = validateDeployables([file(scratch(), 'overlay.yaml', render(onPods, scrapeAllowed))])
+    expect(report.problems).toEqual([])
+  })
+
+  it('when the label the PodMonitor selects is on the Deployment but not on its pods, then nothing is scraped and it says so', () => {
+    const report = validateDeployables([
+      file(
+        scratch(),
+        'overlay.yaml',
+        render((name) => `app.kubernetes.io/name: ${name}`, scrapeAllowed),
+      ),
+    ])
+    expect(report.problems).toContainEqual(expect.stringContaining('edge: no PodMonitor scrapes its "metrics" port'))
+  })
+
+  it('when policies isolate the pods and none lets the scrape in, then it fails', () => {
+    const report = validateDeployables([file(scratch(), 'overlay.yaml', render(onPods))])
+    expect(report.problems).toContainEqual(
+      expect.stringContaining('edge: NetworkPolicies select its pods and none lets the scrape reach "metrics"'),
+    )
+  })
+
+  it('when a deployable is missing, then it is named', () => {
+    const text = render(onPods, scrapeAllowed).replaceAll('app.kubernetes.io/name: edge', 'app.kubernetes.io/name: elsewhere')
+    expect(validateDeployables([file(scratch(), 'overlay.yaml', text)]).problems).toEqual([
+      expect.stringContaining('edge: no Deployment whose pods are labelled app.kubernetes.io/name=edge'),
+    ])
+  })
+
+  it('a label selector matches as Kubernetes does', () => {
+    const pod = { app: 'edge', tier: 'front' }
+    expect(selects({ matchLabels: { app: 'edge' } }, pod)).toBe(true)
+    expect(selects({ matchExpressions: [{ key: 'app', operator: 'In', values: ['order', 'edge'] }] }, pod)).toBe(true)
+    expect(selects({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['edge'] }] }, pod)).toBe(false)
+    expect(selects({ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, pod)).toBe(true)
+    expect(selects({ matchLabels: { app: 'edge' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, pod)).toBe(true)
+    expect(selects({}, pod)).toBe(true)
+    expect(selects(undefined, pod)).toBe(false)
   })
 })
 
