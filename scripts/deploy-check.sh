@@ -14,7 +14,7 @@
 #                   (kubernetes-models; cert-manager's for Certificates) and against
 #                   brewmesh's rules (probes, non-root, resources, references between objects),
 #                   the edge: in every overlay, and behind an Ingress with TLS in production, and
-#                   every deployable (services, edge): its pods have a metrics port,
+#                   every deployable (services, edge, ops exporter): its pods have a metrics port,
 #                   a Service, the PodMonitor's selection and a NetworkPolicy that lets the scrape in
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service

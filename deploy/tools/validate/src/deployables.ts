@@ -12,6 +12,7 @@ export const DEPLOYABLES: Readonly<Record<string, number>> = {
   loyalty: 9463,
   favorites: 9464,
   edge: 9465,
+  ops: 9466,
 }
 
 type Labels = Record<string, string>

@@ -123,7 +123,7 @@ spec:
         render((name) => `app.kubernetes.io/name: ${name}`, scrapeAllowed),
       ),
     ])
-    expect(report.problems).toContainEqual(expect.stringContaining('edge: no PodMonitor scrapes its "metrics" port'))
+    expect(report.problems).toContainEqual(expect.stringContaining('ops: no PodMonitor scrapes its "metrics" port'))
   })
 
   it('when policies isolate the pods and none lets the scrape in, then it fails', () => {
@@ -134,9 +134,9 @@ spec:
   })
 
   it('when a deployable is missing, then it is named', () => {
-    const text = render(onPods, scrapeAllowed).replaceAll('app.kubernetes.io/name: edge', 'app.kubernetes.io/name: elsewhere')
+    const text = render(onPods, scrapeAllowed).replaceAll('app.kubernetes.io/name: ops', 'app.kubernetes.io/name: elsewhere')
     expect(validateDeployables([file(scratch(), 'overlay.yaml', text)]).problems).toEqual([
-      expect.stringContaining('edge: no Deployment whose pods are labelled app.kubernetes.io/name=edge'),
+      expect.stringContaining('ops: no Deployment whose pods are labelled app.kubernetes.io/name=ops'),
     ])
   })
 
