@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { DEPLOYABLES } from './deployables.ts'
 import type { Report } from './report.ts'
 
 interface Panel {
@@ -18,8 +19,12 @@ export const PATHS = {
   providers: 'deploy/grafana/provisioning/dashboards/brewmesh.yaml',
   dashboards: 'deploy/grafana/dashboards',
   prometheus: 'deploy/prometheus/prometheus.yml',
+  observePrometheus: 'deploy/observe/prometheus.yml',
+  compose: 'deploy/compose.yaml',
   collector: 'deploy/otel/collector.yaml',
 } as const
+
+type ScrapeConfigs = { job_name?: string; static_configs?: { targets?: string[]; labels?: Record<string, string> }[] }[]
 
 /** Dashboards the README and deploy/README.md name. */
 const REQUIRED_TITLES = ['CustomerService Performance', 'Database Connections']
@@ -37,7 +42,8 @@ export function balanced(expr: string): boolean {
 /**
  * The observability files hang together: dashboards (valid JSON, unique uids and panel ids, on
  * the grid, provisioned datasources, balanced queries, the required titles), Prometheus (every
- * job has targets) and the Collector's pipelines name defined components.
+ * job has targets; every deployable scraped in Compose and by scripts/up.sh --observe) and the
+ * Collector's pipelines name defined components.
  */
 export function validateObservability(repo: string): Report {
   const problems: string[] = []
@@ -86,10 +92,28 @@ export function validateObservability(repo: string): Report {
     }
   }
   for (const t of REQUIRED_TITLES) if (!titles.has(t)) bad(`${PATHS.dashboards}: no dashboard titled "${t}"`)
-  // Prometheus: every scrape job has targets.
-  const prom = readYaml<{ scrape_configs?: { job_name?: string; static_configs?: { targets?: string[] }[] }[] }>(PATHS.prometheus)
+  // Prometheus: every scrape job has targets; Compose's and scripts/up.sh --observe's scrape every
+  // deployable as job brewmesh with its `service` label, on its metrics port, at a host that
+  // exists (a Compose service; loopback for the local processes).
+  const prom = readYaml<{ scrape_configs?: ScrapeConfigs }>(PATHS.prometheus)
   for (const job of prom?.scrape_configs ?? [])
     if (!job.job_name || !job.static_configs?.some((s) => s.targets?.length)) bad(`${PATHS.prometheus}: job ${job.job_name} has no targets`)
+  const composeServices = new Set(Object.keys(readYaml<{ services?: object }>(PATHS.compose)?.services ?? {}))
+  const local = readYaml<{ scrape_configs?: ScrapeConfigs }>(PATHS.observePrometheus)
+  for (const [path, config, hostOk] of [
+    [PATHS.prometheus, prom, (host: string) => composeServices.has(host)],
+    [PATHS.observePrometheus, local, (host: string) => host === '127.0.0.1'],
+  ] as const) {
+    const statics = (config?.scrape_configs ?? []).filter((j) => j.job_name === 'brewmesh').flatMap((j) => j.static_configs ?? [])
+    for (const [service, port] of Object.entries(DEPLOYABLES)) {
+      const targets = statics.filter((c) => c.labels?.['service'] === service).flatMap((c) => c.targets ?? [])
+      if (!targets.length) bad(`${path}: job brewmesh does not scrape ${service}`)
+      for (const t of targets) {
+        const [host = '', targetPort] = t.split(':')
+        if (targetPort !== String(port) || !hostOk(host)) bad(`${path}: ${service} is scraped at ${t}, not at a known host on :${port}`)
+      }
+    }
+  }
 
   // Collector: pipelines name defined receivers, processors and exporters.
   const otel = readYaml<

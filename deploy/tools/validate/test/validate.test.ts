@@ -178,7 +178,8 @@ describe('observability', () => {
   // A copy of the repository's observability files to break one thing at a time.
   const copy = () => {
     const dir = scratch()
-    for (const p of ['deploy/grafana', 'deploy/prometheus', 'deploy/otel']) cpSync(join(REPO, p), join(dir, p), { recursive: true })
+    for (const p of ['deploy/grafana', 'deploy/prometheus', 'deploy/otel', 'deploy/observe', 'deploy/compose.yaml'])
+      cpSync(join(REPO, p), join(dir, p), { recursive: true })
     return dir
   }
   const dashboard = (dir: string) => join(dir, 'deploy/grafana/dashboards/customer-performance.json')
@@ -208,6 +209,22 @@ describe('observability', () => {
     expect(validateObservability(dir).problems).toContainEqual(
       expect.stringContaining('pipeline traces uses undefined exporter otlp/tempo'),
     )
+  })
+
+  it("when Compose's Prometheus does not scrape a deployable, then it is named", () => {
+    const dir = copy()
+    const path = join(dir, 'deploy/prometheus/prometheus.yml')
+    writeFileSync(path, readFileSync(path, 'utf8').replace("- targets: ['ops-exporter:9466']\n        labels: { service: ops }\n", ''))
+    expect(validateObservability(dir).problems).toEqual(['deploy/prometheus/prometheus.yml: job brewmesh does not scrape ops'])
+  })
+
+  it('when a deployable is scraped at a host Compose does not define, then it fails', () => {
+    const dir = copy()
+    const path = join(dir, 'deploy/prometheus/prometheus.yml')
+    writeFileSync(path, readFileSync(path, 'utf8').replace("'edge:9465'", "'gateway:9465'"))
+    expect(validateObservability(dir).problems).toEqual([
+      'deploy/prometheus/prometheus.yml: edge is scraped at gateway:9465, not at a known host on :9465',
+    ])
   })
 
   it('when a query has an unclosed bracket, then it is unbalanced', () => {
