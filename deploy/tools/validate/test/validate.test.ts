@@ -6,6 +6,7 @@ import { prometheusRule, validateAlertRules } from '../src/alert-rules.ts'
 import { DEPLOYABLES, selects, validateDeployables } from '../src/deployables.ts'
 import { validateDevcontainer } from '../src/devcontainer.ts'
 import { validateK8s } from '../src/k8s.ts'
+import { exportedMetrics, metricsOf, unknownMetrics } from '../src/metric-names.ts'
 import { balanced, validateObservability } from '../src/observability.ts'
 
 const REPO = resolve(import.meta.dirname, '../../../..')
@@ -180,6 +181,8 @@ describe('observability', () => {
     const dir = scratch()
     for (const p of ['deploy/grafana', 'deploy/prometheus', 'deploy/otel', 'deploy/observe', 'deploy/compose.yaml'])
       cpSync(join(REPO, p), join(dir, p), { recursive: true })
+    // The services' sources, where the metric names are defined.
+    cpSync(join(REPO, 'services'), join(dir, 'services'), { recursive: true, filter: (src) => !src.includes('node_modules') })
     return dir
   }
   const dashboard = (dir: string) => join(dir, 'deploy/grafana/dashboards/customer-performance.json')
@@ -224,6 +227,54 @@ describe('observability', () => {
     writeFileSync(path, readFileSync(path, 'utf8').replace("'edge:9465'", "'gateway:9465'"))
     expect(validateObservability(dir).problems).toEqual([
       'deploy/prometheus/prometheus.yml: edge is scraped at gateway:9465, not at a known host on :9465',
+    ])
+  })
+
+  it('when a panel reads a metric no service exports, then the panel and the name are named', () => {
+    const dir = copy()
+    writeFileSync(dashboard(dir), readFileSync(dashboard(dir), 'utf8').replace('customer_cache_misses_total', 'customer_cache_miss_total'))
+    expect(validateObservability(dir).problems).toContainEqual(
+      expect.stringMatching(
+        /customer-performance\.json: panel "Cache hit rate" query A reads customer_cache_miss_total, which no service exports/,
+      ),
+    )
+  })
+
+  it('when an alert reads a metric that neither exists nor is recorded, then it fails', () => {
+    const dir = copy()
+    const path = join(dir, 'deploy/prometheus/rules/brewmesh.rules.yml')
+    writeFileSync(path, readFileSync(path, 'utf8').replace('brewmesh_kafka_state_up == 0', 'brewmesh_kafka_up == 0'))
+    expect(validateObservability(dir).problems).toEqual([
+      'deploy/prometheus/rules/brewmesh.rules.yml: BrewmeshKafkaStateUnknown reads brewmesh_kafka_up, which no service exports and no rule records',
+    ])
+  })
+
+  it('when a query is read for metric names, then functions, grouping labels, label values and ranges are not names', () => {
+    expect(
+      metricsOf('histogram_quantile(0.99, sum by (le, method) (rate(order_service_duration_seconds_bucket{code!="OK"}[5m])))'),
+    ).toEqual(['order_service_duration_seconds_bucket'])
+    expect(metricsOf('sum(a_total) / on (service) group_left max(b) > bool 0 or up')).toEqual(['a_total', 'b', 'up'])
+    expect(metricsOf('sum({__name__=~"(${service:pipe})_queue_jobs", state="failed"})')).toEqual([
+      'order_queue_jobs',
+      'customer_queue_jobs',
+      'loyalty_queue_jobs',
+      'favorites_queue_jobs',
+    ])
+    expect(metricsOf('{__name__=~"(order|edge)_service_in_flight"} offset 5m')).toEqual([
+      'order_service_in_flight',
+      'edge_service_in_flight',
+    ])
+    expect(metricsOf('{__name__=~".+_service_requests_total"}')).toEqual([])
+  })
+
+  it("the services' sources tell which names exist: counters with _total, histograms with their series, ${service} for each service", () => {
+    const exported = exportedMetrics(REPO)
+    expect(unknownMetrics('rate(outbox_published_total[1m]) + loyalty_job_duration_seconds_count + nodejs_heap_bytes', exported)).toEqual(
+      [],
+    )
+    expect(unknownMetrics('outbox_published + bench_job_duration_seconds_count + pg_up + kube_pod_info', exported)).toEqual([
+      'outbox_published',
+      'bench_job_duration_seconds_count',
     ])
   })
 
