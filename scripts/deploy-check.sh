@@ -19,7 +19,8 @@
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
-#                   and hang together
+#                   and hang together; the dashboards' and rules' queries read metrics that exist,
+#                   and promtool parses every dashboard query
 #   6. Alerting     deploy/prometheus/rules: promtool check rules and promtool test rules (each
 #                   alert fires on synthetic series that break it, and only then), and the
 #                   Kubernetes PrometheusRule carries the same groups
@@ -200,8 +201,13 @@ check_devcontainer() {
 
 # ---- 5. Observability --------------------------------------------------------------------------
 check_observability() {
-  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector"
+  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector, the dashboards' PromQL"
   "$(node_bin)" "$VALIDATE" observability "$REPO" >&2 || die "the observability configuration has problems (above)"
+  # Prometheus's own parser on every dashboard query (Grafana's variables filled in), offline:
+  # each query becomes a recording rule named dashboard:<uid>:panel_<id>_<refId>.
+  local queries="$CACHE/dashboard-queries.rules.yml"
+  "$(node_bin)" "$VALIDATE" dashboard-rules "$REPO" >"$queries" || die "cannot read the dashboards' queries"
+  promtool check rules "$queries" >&2 || die "a dashboard query is not valid PromQL (above; its rule names the dashboard and panel)"
 }
 
 # ---- 6. Alerting -------------------------------------------------------------------------------

@@ -8,9 +8,11 @@
  *   node deploy/tools/validate/src/main.ts observability REPO          dashboards, Prometheus, Collector
  *   node deploy/tools/validate/src/main.ts alert-rules RULES OBJECT    the PrometheusRule carries the rules file's groups
  *   node deploy/tools/validate/src/main.ts prometheus-rule RULES       prints the PrometheusRule for a rules file
+ *   node deploy/tools/validate/src/main.ts dashboard-rules REPO        prints the dashboards' queries as rules, for promtool
  * Exits 1 naming every problem, 2 on a usage error.
  */
 import { prometheusRule, validateAlertRules } from './alert-rules.ts'
+import { dashboardRules } from './dashboard-queries.ts'
 import { validateDeployables } from './deployables.ts'
 import { validateDevcontainer } from './devcontainer.ts'
 import { validateEdge } from './edge.ts'
@@ -19,7 +21,7 @@ import { validateObservability } from './observability.ts'
 import type { Report } from './report.ts'
 
 const USAGE =
-  'usage: main.ts k8s FILE... | edge FILE... | deployables FILE... | devcontainer FILE SCHEMA | observability REPO | alert-rules RULES OBJECT | prometheus-rule RULES'
+  'usage: main.ts k8s FILE... | edge FILE... | deployables FILE... | devcontainer FILE SCHEMA | observability REPO | alert-rules RULES OBJECT | prometheus-rule RULES | dashboard-rules REPO'
 
 async function run([mode, ...args]: string[]): Promise<Report | undefined> {
   const [first, second] = args
@@ -35,6 +37,10 @@ async function run([mode, ...args]: string[]): Promise<Report | undefined> {
 const [mode, rules] = process.argv.slice(2)
 if (mode === 'prometheus-rule' && rules) {
   process.stdout.write(prometheusRule(rules))
+  process.exit(0)
+}
+if (mode === 'dashboard-rules' && rules) {
+  process.stdout.write(dashboardRules(rules))
   process.exit(0)
 }
 const report = await run(process.argv.slice(2))

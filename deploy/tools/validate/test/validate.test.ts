@@ -2,8 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { prometheusRule, validateAlertRules } from '../src/alert-rules.ts'
 import { DEPLOYABLES, selects, validateDeployables } from '../src/deployables.ts'
+import { dashboardRules, filledIn } from '../src/dashboard-queries.ts'
 import { validateDevcontainer } from '../src/devcontainer.ts'
 import { validateK8s } from '../src/k8s.ts'
 import { exportedMetrics, metricsOf, unknownMetrics } from '../src/metric-names.ts'
@@ -276,6 +278,19 @@ describe('observability', () => {
       'outbox_published',
       'bench_job_duration_seconds_count',
     ])
+  })
+
+  it("when the dashboards' queries are made rules for promtool, then Grafana's variables are filled in and each rule names its panel", () => {
+    expect(filledIn('sum({__name__=~"(${service:pipe})_x", service=~"${service:regex}"}[$__rate_interval]) + increase(y[$__range])')).toBe(
+      'sum({__name__=~"(order|customer|loyalty|favorites)_x", service=~"order|customer|loyalty|favorites"}[1m]) + increase(y[1h])',
+    )
+    const rules = parseYaml(dashboardRules(REPO)) as { groups: { rules: { record: string; expr: string }[] }[] }
+    const all = rules.groups[0]!.rules
+    expect(all).toContainEqual({
+      record: 'dashboard:customer_performance:panel_2_A',
+      expr: 'sum(rate(customer_service_requests_total{job="brewmesh"}[1m]))',
+    })
+    expect(all.filter((r) => r.expr.includes('$'))).toEqual([])
   })
 
   it('when a query has an unclosed bracket, then it is unbalanced', () => {
