@@ -29,7 +29,7 @@ export const PATHS = {
 type ScrapeConfigs = { job_name?: string; static_configs?: { targets?: string[]; labels?: Record<string, string> }[] }[]
 
 /** Dashboards the README and deploy/README.md name. */
-const REQUIRED_TITLES = ['brewmesh Services', 'CustomerService Performance', 'Database Connections']
+const REQUIRED_TITLES = ['brewmesh Services', 'brewmesh Operations', 'CustomerService Performance', 'Database Connections']
 
 /** True when brackets balance: a cheap guard against a query cut in half (PromQL itself is not parsed here). */
 export function balanced(expr: string): boolean {
