@@ -2,6 +2,7 @@
 # Validates the deployment files offline, without a Docker engine or a cluster:
 #
 #   1. Dockerfile   hadolint (every finding fails, .hadolint.yaml), the COPY sources exist,
+#                   every image copies and keeps the workspace packages its service runs with,
 #                   the health-check script parses
 #   2. Compose      deploy/compose.yaml and .devcontainer/compose.yaml loaded the way
 #                   `docker compose config` loads them (compose-go: the Compose
@@ -12,11 +13,14 @@
 #                   types (unknown fields fail), checked against the Kubernetes JSON schemas
 #                   (kubernetes-models; cert-manager's for Certificates) and against
 #                   brewmesh's rules (probes, non-root, resources, references between objects),
-#                   and the edge: in every overlay, and behind an Ingress with TLS in production
+#                   the edge: in every overlay, and behind an Ingress with TLS in production, and
+#                   every deployable (services, edge, ops exporter): its pods have a metrics port,
+#                   a Service, the PodMonitor's selection and a NetworkPolicy that lets the scrape in
 #   4. Devcontainer .devcontainer/devcontainer.json (JSON with comments) against
 #                   deploy/schemas/devcontainer.schema.json, its compose file and service
 #   5. Observability Grafana dashboards, provisioning, Prometheus and Collector configs parse
-#                   and hang together
+#                   and hang together; the dashboards' and rules' queries read metrics that exist,
+#                   and promtool parses every dashboard query
 #   6. Alerting     deploy/prometheus/rules: promtool check rules and promtool test rules (each
 #                   alert fires on synthetic series that break it, and only then), and the
 #                   Kubernetes PrometheusRule carries the same groups
@@ -112,17 +116,45 @@ node_bin() {
 }
 
 # ---- 1. Dockerfile ---------------------------------------------------------------------------
+# The workspace packages SERVICE runs with: its directory and those of its production
+# dependencies on workspace:*, transitively (gen, services/runtime, services/sdk, ...).
+workspace_closure() {
+  "$(node_bin)" -e '
+    const fs = require("fs")
+    const read = (dir) => JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8"))
+    const dirs = { [read("gen").name]: "gen" }
+    for (const d of fs.readdirSync("services")) if (fs.existsSync(`services/${d}/package.json`)) dirs[read(`services/${d}`).name] = `services/${d}`
+    const seen = new Set()
+    const visit = (name) => {
+      const dir = dirs[name]
+      if (!dir || seen.has(dir)) return
+      seen.add(dir)
+      for (const [dep, version] of Object.entries(read(dir).dependencies ?? {})) if (String(version).startsWith("workspace:")) visit(dep)
+    }
+    visit(`@brewmesh/${process.argv[1]}`)
+    console.log([...seen].join("\n"))
+  ' "$1"
+}
+
 check_docker() {
-  log "1/6 Dockerfile: hadolint, COPY sources, healthcheck.sh"
+  log "1/6 Dockerfile: hadolint, COPY sources, the workspace packages each image runs with, healthcheck.sh"
   local df=deploy/docker/Dockerfile
   "$BIN/hadolint" --config .hadolint.yaml "$df" || die "hadolint found problems in $df"
   sh -n deploy/docker/healthcheck.sh || die "deploy/docker/healthcheck.sh does not parse"
   [[ -f .dockerignore ]] || die ".dockerignore is missing"
-  # Every COPY from the build context names files that exist, for every SERVICE.
-  local svc src
-  for svc in customer order loyalty favorites; do
-    [[ -d "services/$svc/src" && -f "services/$svc/src/main.ts" && -f "services/$svc/src/migrate.ts" ]] ||
-      die "services/$svc has no src/main.ts and src/migrate.ts for the image"
+  # Every COPY from the build context names files that exist, for every SERVICE; every workspace
+  # package a SERVICE runs with is copied and survives the prune (services/runtime imports
+  # services/sdk: an image without it fails at its first import).
+  local svc src dir prune
+  prune="$(grep -E '^RUN find services ' "$df")" || die "$df has no 'RUN find services' prune line"
+  for svc in customer order loyalty favorites edge ops; do
+    [[ -f "services/$svc/src/main.ts" ]] || die "services/$svc has no src/main.ts for the image"
+    case $svc in customer | order | loyalty | favorites) [[ -f "services/$svc/src/migrate.ts" ]] || die "services/$svc has no src/migrate.ts for the image" ;; esac
+    while read -r dir; do
+      [[ $dir == "services/$svc" ]] && continue
+      grep -qE "^COPY $dir/ $dir/\$" "$df" || die "$df does not copy $dir/, which SERVICE=$svc runs with"
+      if [[ $dir == services/* && $prune != *"! -name ${dir#services/} "* ]]; then die "$df prunes $dir, which SERVICE=$svc runs with"; fi
+    done < <(workspace_closure "$svc")
     while read -r src; do
       src="${src//\$\{SERVICE\}/$svc}"
       [[ -e "$src" ]] || die "$df copies $src (SERVICE=$svc), which does not exist"
@@ -157,6 +189,7 @@ check_k8s() {
   ((${#rendered[@]})) || die "no overlays under deploy/k8s/overlays"
   "$(node_bin)" "$VALIDATE" k8s "${rendered[@]}" >&2 || die "the rendered manifests fail the Kubernetes schemas (above)"
   "$(node_bin)" "$VALIDATE" edge "${rendered[@]}" >&2 || die "the edge's manifests are incomplete (above)"
+  "$(node_bin)" "$VALIDATE" deployables "${rendered[@]}" >&2 || die "a deployable is not scraped or not reachable for the scrape (above)"
 }
 
 # ---- 4. Devcontainer ---------------------------------------------------------------------------
@@ -168,8 +201,13 @@ check_devcontainer() {
 
 # ---- 5. Observability --------------------------------------------------------------------------
 check_observability() {
-  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector"
+  log "5/6 Observability: Grafana, Prometheus, OpenTelemetry Collector, the dashboards' PromQL"
   "$(node_bin)" "$VALIDATE" observability "$REPO" >&2 || die "the observability configuration has problems (above)"
+  # Prometheus's own parser on every dashboard query (Grafana's variables filled in), offline:
+  # each query becomes a recording rule named dashboard:<uid>:panel_<id>_<refId>.
+  local queries="$CACHE/dashboard-queries.rules.yml"
+  "$(node_bin)" "$VALIDATE" dashboard-rules "$REPO" >"$queries" || die "cannot read the dashboards' queries"
+  promtool check rules "$queries" >&2 || die "a dashboard query is not valid PromQL (above; its rule names the dashboard and panel)"
 }
 
 # ---- 6. Alerting -------------------------------------------------------------------------------

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Proof that observability works on the default path (CI runs it; .ci/run): starts the mesh with
 # `scripts/up.sh --observe` (its demo places an order for "my usual" with a reward), then asks
-#   - Jaeger's query API for the PlaceOrder trace: it must span customer, order, loyalty and
-#     favorites (the Order Service calls the other three while placing it);
+#   - Zipkin's API for the PlaceOrder trace: it must span customer, order, loyalty and favorites
+#     (the Order Service calls the other three while placing it);
+#   - Zipkin's UI: the page, the script it loads and the trace's own page are served (a trace
+#     backend without its UI assets answers the API and shows nothing);
+#   - Prometheus for its targets: the four services, the edge and the ops exporter answer its
+#     scrapes, and the exporter reads Kafka (brewmesh_kafka_state_up 1);
 #   - Prometheus for the business counters: orders placed, customers created, points adjusted
 #     (outbox_published_total by event type) must have moved from nothing;
-# then stops the services, Jaeger and Prometheus (the stack keeps running).
+# then stops the services, Zipkin and Prometheus (the stack keeps running).
 #
 #   bash scripts/observe-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAEGER=http://127.0.0.1:16686
+ZIPKIN=http://127.0.0.1:9411
 PROMETHEUS=http://127.0.0.1:9090
+T0=$SECONDS
 log() { printf '[observe-check] %s\n' "$*" >&2; }
 die() { printf '[observe-check] FAILED: %s\n' "$*" >&2; exit 1; }
 
@@ -19,6 +24,7 @@ trap 'bash scripts/up.sh down >/dev/null 2>&1 || true' EXIT
 log "starting the mesh with --observe (demo output: .stack/logs/observe-check.log)"
 mkdir -p .stack/logs
 bash scripts/up.sh --observe >.stack/logs/observe-check.log 2>&1 || { tail -n 40 .stack/logs/observe-check.log >&2; die "scripts/up.sh --observe failed"; }
+log "the mesh is up with --observe after $((SECONDS - T0)) s"
 
 # eventually DESCRIPTION COMMAND...: retries for up to 60 s (spans are batched, scrapes every 5 s).
 eventually() {
@@ -31,34 +37,56 @@ eventually() {
   die "$what"
 }
 
-# The services of the newest trace with a PlaceOrder span, as one sorted line.
+# The services of the newest trace with a PlaceOrder span, as one line: the trace id, then the
+# services sorted. Zipkin lowercases span and service names.
 place_order_trace() {
-  curl -fsS "$JAEGER/api/traces?service=order&lookback=1h&limit=50" | python3 -c '
+  curl -fsS --get "$ZIPKIN/api/v2/traces" --data-urlencode serviceName=order --data-urlencode lookback=3600000 \
+    --data-urlencode limit=50 | python3 -c '
 import json, sys
-traces = json.load(sys.stdin).get("data") or []
-for t in traces:
-    if any("PlaceOrder" in s["operationName"] for s in t["spans"]):
-        services = sorted({t["processes"][s["processID"]]["serviceName"] for s in t["spans"]})
-        print(t["traceID"], " ".join(services))
+for spans in json.load(sys.stdin):
+    if any("placeorder" in s.get("name", "").lower() for s in spans):
+        services = sorted({s["localEndpoint"]["serviceName"] for s in spans if s.get("localEndpoint")})
+        print(spans[0]["traceId"], " ".join(services))
         break
 '
 }
+TRACE=""
 spans_four_services() {
   local line
   line="$(place_order_trace)"
   [[ -n $line ]] && log "trace ${line%% *}: ${line#* }"
+  TRACE="${line%% *}"
   [[ " ${line#* } " == *" customer "* && " ${line#* } " == *" favorites "* && " ${line#* } " == *" loyalty "* && " ${line#* } " == *" order "* ]]
 }
-eventually "no PlaceOrder trace in Jaeger spans customer, favorites, loyalty and order" spans_four_services
-log "the PlaceOrder trace spans the four services"
+eventually "no PlaceOrder trace in Zipkin spans customer, favorites, loyalty and order" spans_four_services
+curl -fsS -o /dev/null "$ZIPKIN/api/v2/trace/$TRACE" || die "Zipkin does not answer /api/v2/trace/$TRACE"
+log "the PlaceOrder trace spans the four services: $ZIPKIN/zipkin/traces/$TRACE"
 
-counter() {
-  curl -fsS --get "$PROMETHEUS/api/v1/query" --data-urlencode "query=sum(outbox_published_total{event_type=\"$1\"})" |
-    python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+# The UI: Zipkin's page, and the script bundle it names (the UI is that bundle).
+page="$(curl -fsS "$ZIPKIN/zipkin/")" || die "Zipkin's UI does not answer at $ZIPKIN/zipkin/"
+[[ $page == *"<title>Zipkin</title>"* && $page == *'id="root"'* ]] || die "$ZIPKIN/zipkin/ is not Zipkin's UI page"
+script="$(sed -n 's/.*<script[^>]* src="\([^"]*\.js\)".*/\1/p' <<<"$page" | head -n1)"
+[[ -n $script ]] || die "Zipkin's UI page names no script"
+bytes="$(curl -fsS -o /dev/null -w '%{size_download}' "$ZIPKIN$script")" || die "Zipkin's UI script $script is not served"
+((bytes > 100000)) || die "Zipkin's UI script $script has only $bytes bytes"
+page="$(curl -fsS "$ZIPKIN/zipkin/traces/$TRACE")" && [[ $page == *'id="root"'* ]] || die "Zipkin's UI does not serve the trace's page $ZIPKIN/zipkin/traces/$TRACE"
+log "Zipkin's UI answers: $ZIPKIN/zipkin/, its script $script ($((bytes / 1024)) KiB) and the trace's page"
+
+# query PROMQL: the first sample's value, or nothing.
+query() {
+  curl -fsS --get "$PROMETHEUS/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
 }
+all_scraped() { [[ "$(query 'count(up{job="brewmesh", service=~"customer|order|loyalty|favorites|edge|ops"} == 1)')" == 6 ]]; }
+eventually "Prometheus does not scrape all of customer, order, loyalty, favorites, edge and ops (http://127.0.0.1:9090/targets)" all_scraped
+reads_kafka() { [[ "$(query 'max(brewmesh_kafka_state_up)')" == 1 ]]; }
+eventually "the ops exporter does not read Kafka (brewmesh_kafka_state_up is not 1; .stack/logs/ops-exporter.log)" reads_kafka
+log "Prometheus scrapes the four services, the edge and the ops exporter; the exporter reads Kafka"
+
+counter() { local v; v="$(query "sum(outbox_published_total{event_type=\"$1\"})")"; echo "${v:-0}"; }
 moved() { [[ "$(counter "$1")" != 0 ]]; }
 for type in brewmesh.customer.v1.CustomerCreated brewmesh.order.v1.OrderPlaced brewmesh.loyalty.v1.PointsAdjusted; do
   eventually "Prometheus has no $type published" moved "$type"
   log "business counter $type: $(counter "$type")"
 done
-log "passed: a trace across the four services in Jaeger, business counters in Prometheus"
+log "passed in $((SECONDS - T0)) s: a trace across the four services in Zipkin, its UI, every target scraped, business counters in Prometheus"

@@ -6,9 +6,9 @@
 #   bash scripts/up.sh                 up, then a grpcurl demo
 #   bash scripts/up.sh --replicas 2    two replicas of every service: the second on port+100 (gRPC
 #                                      and metrics), the Order Service balancing over both of each
-#   bash scripts/up.sh --observe       the same with Jaeger (traces) and Prometheus (metrics, alert
-#                                      rules) as local processes (scripts/observe.sh), the services tracing to Jaeger
-#   bash scripts/up.sh down            stop the services, the edge and, if running, Jaeger and
+#   bash scripts/up.sh --observe       the same with Zipkin (traces, UI) and Prometheus (metrics, alert
+#                                      rules) as local processes (scripts/observe.sh), the services tracing to Zipkin
+#   bash scripts/up.sh down            stop the services, the edge and, if running, Zipkin and
 #                                      Prometheus (the stack keeps running: scripts/stack.sh down)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,10 +69,10 @@ mkdir -p "$LOGS" "$RUN"
 stop_services
 if $OBSERVE; then
   bash scripts/observe.sh up
-  # Tracing is opt-in: with a traces endpoint the runtime loads the OpenTelemetry SDK (OTLP over
-  # HTTP to Jaeger). Only traces: Prometheus scrapes the metrics (OTEL_EXPORTER_OTLP_ENDPOINT would
-  # push them too, to a Jaeger that takes none).
-  export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:4318/v1/traces
+  # Tracing is opt-in: with an exporter configured the runtime loads the OpenTelemetry SDK, here
+  # Zipkin's (JSON over HTTP: Zipkin takes no OTLP). Only traces: Prometheus scrapes the metrics.
+  # 127.0.0.1, not the default localhost, which may resolve to ::1 where Zipkin does not listen.
+  export OTEL_TRACES_EXPORTER=zipkin OTEL_EXPORTER_ZIPKIN_ENDPOINT=http://127.0.0.1:9411/api/v2/spans
 fi
 # Development tokens: the services trust .stack/dev-keys/public.pem (issuer brewmesh-dev).
 node_modules/.bin/node scripts/mint-token.ts --ensure-keys
@@ -219,7 +219,7 @@ grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_
 MSG
 if $OBSERVE; then
   cat >&2 <<MSG
-[up] traces:  curl -s 'http://127.0.0.1:16686/api/traces?service=order&lookback=1h'   (Jaeger's API; no UI in a Go-built Jaeger: README)
+[up] traces:  http://127.0.0.1:9411/zipkin/   (Zipkin: find the PlaceOrder above by serviceName order; API: http://127.0.0.1:9411/api/v2/traces?serviceName=order)
 [up] metrics: http://127.0.0.1:9090   e.g. sum by (event_type, outcome) (outbox_published_total); alerts: http://127.0.0.1:9090/alerts
 [up] repair:  pnpm ops dlq list brewmesh.order.events.v1   pnpm ops jobs failed loyalty   (README, "Operating brewmesh")
 MSG

@@ -1,7 +1,7 @@
 #!/bin/sh
-# grpc.health.v1 Check against this container's own gRPC server, for the image's HEALTHCHECK
-# and for Kubernetes exec probes when gRPC TLS is on (the kubelet's native gRPC probe speaks
-# plaintext only).
+# grpc.health.v1 Check against this container's own gRPC server (the ops exporter: its /healthz),
+# for the image's HEALTHCHECK and for Kubernetes exec probes when gRPC TLS is on (the kubelet's
+# native gRPC probe speaks plaintext only).
 #
 #   healthcheck [SERVICE_NAME]     e.g. healthcheck brewmesh.customer.v1.CustomerService
 #
@@ -15,7 +15,9 @@ case "${SERVICE:-}" in
   customer) default_port=50052 ;;
   loyalty) default_port=50053 ;;
   favorites) default_port=50054 ;;
-  *) echo "healthcheck: SERVICE must be order, customer, loyalty or favorites" >&2; exit 2 ;;
+  # The ops exporter has no gRPC server: its metrics port's /healthz (the image has no curl).
+  ops) exec node -e "fetch('http://127.0.0.1:${METRICS_PORT:-9466}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" ;;
+  *) echo "healthcheck: SERVICE must be order, customer, loyalty, favorites or ops" >&2; exit 2 ;;
 esac
 set -- -addr="127.0.0.1:${GRPC_PORT:-$default_port}" -service="${1:-}" -connect-timeout=2s -rpc-timeout=2s
 if [ -n "${GRPC_TLS_CERT_FILE:-}" ]; then

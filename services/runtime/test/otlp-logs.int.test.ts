@@ -26,7 +26,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 /** Runs the child with the telemetry preload; its stdout (the trace id). */
 function runChild(env: Record<string, string>): Promise<string> {
   const dir = join(import.meta.dirname, '..')
-  const child = spawn(process.execPath, ['--import', './src/telemetry/register.ts', 'test/support/otlp-logs-child.ts'], {
+  const child = spawn(process.execPath, ['--import', './src/telemetry/register.ts', 'test/support/traced-child.ts'], {
     cwd: dir,
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'otlp-logs-test', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -34,7 +34,9 @@ function runChild(env: Record<string, string>): Promise<string> {
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').at(-1)!) : reject(new Error(`child exited ${code}`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve(/^trace-id (\w+)$/m.exec(out)?.[1] ?? `no trace id in: ${out}`) : reject(new Error(`child exited ${code}`)),
+    ),
   )
 }
 

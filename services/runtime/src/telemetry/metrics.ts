@@ -17,7 +17,8 @@ export interface Metrics {
 /**
  * One meter provider per app (not global), read by Prometheus on /metrics and, when
  * OTEL_EXPORTER_OTLP_ENDPOINT is set, pushed over OTLP as well. It carries the Node runtime's own
- * metrics (event-loop delay, heap, GC: runtime-metrics.ts) besides the app's.
+ * metrics (event-loop delay, heap, GC: runtime-metrics.ts) besides the app's. The same port
+ * answers /healthz while the process does.
  */
 export async function startMetrics(options: {
   service: string
@@ -37,6 +38,9 @@ export async function startMetrics(options: {
   })
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/metrics')) return prometheus.getMetricsRequestHandler(req, res)
+    // The process answers, without collecting anything: liveness for a process that has no gRPC
+    // health (the ops exporter, whose /metrics asks Kafka at every scrape).
+    if (req.url === '/healthz') return void res.end('ok\n')
     res.statusCode = 404
     res.end('not found: try /metrics\n')
   })

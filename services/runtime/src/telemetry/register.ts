@@ -6,19 +6,19 @@
  * libraries') on disk (NODE_COMPILE_CACHE, else the OS temp directory), which halves module loading
  * from the second start on: a restarted replica is SERVING sooner.
  *
- * Tracing is opt-in: only when
- * an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+ * Tracing is opt-in: only when an exporter is configured (trace-export.ts: an OTLP endpoint, in
+ * OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_TRACES_EXPORTER=zipkin;
  * and OTEL_SDK_DISABLED is not "true") is the SDK loaded (tracing.ts): ES modules patched through
- * the loader hook, spans exported over OTLP, trace context carried across gRPC, Kafka and BullMQ.
- * Otherwise nothing is loaded, patched or exported and the OpenTelemetry API stays a no-op: no
- * spans, no trace ids in logs, no traceparent handed on. A mesh is traced as a whole or not at all.
+ * the loader hook, spans exported over OTLP or to Zipkin, trace context carried across gRPC, Kafka
+ * and BullMQ. Otherwise nothing is loaded, patched or exported and the OpenTelemetry API stays a
+ * no-op: no spans, no trace ids in logs, no traceparent handed on. A mesh is traced as a whole or
+ * not at all.
  *
  * This preload runs before any config.ts, so it reads the standard OTEL_* variables itself.
  */
 import { enableCompileCache } from 'node:module'
+import { traceExportOf } from './trace-export.ts'
 
 enableCompileCache()
 
-const env = process.env
-const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT']
-if (endpoint && env['OTEL_SDK_DISABLED']?.toLowerCase() !== 'true') await import('./tracing.ts')
+if (traceExportOf(process.env)) await import('./tracing.ts')

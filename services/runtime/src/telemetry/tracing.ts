@@ -1,20 +1,26 @@
 /**
- * The tracing SDK (loaded by register.ts only when an OTLP endpoint is configured). ES modules
- * are only patched through the loader hook, so it is registered first. Sampling follows the
- * standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables (default: every trace).
+ * The tracing SDK (loaded by register.ts only when an exporter is configured: trace-export.ts).
+ * ES modules are only patched through the loader hook, so it is registered first. Spans go where
+ * OTEL_TRACES_EXPORTER says: `otlp` (the default; OTLP/HTTP protobuf to the OTEL_EXPORTER_OTLP_*
+ * endpoint) or `zipkin` (Zipkin's JSON v2 to OTEL_EXPORTER_ZIPKIN_ENDPOINT, default
+ * http://localhost:9411/api/v2/spans), which is what `scripts/up.sh --observe` runs without Docker.
+ * Sampling follows the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables (default:
+ * every trace).
  */
 import { createRequire, register } from 'node:module'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin'
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
+import { traceExportOf } from './trace-export.ts'
 
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
 
 // Logs over OTLP (each record with its trace and span ids) only when asked for with
-// OTEL_LOGS_EXPORTER=otlp: the backend must take logs (a Collector does; Jaeger does not). Without
+// OTEL_LOGS_EXPORTER=otlp: the backend must take logs (a Collector does; Jaeger and Zipkin do not). Without
 // it no logger provider is set up at all, and logs stay on stdout as JSON (they carry trace_id and
 // span_id there too: logger.ts).
 const shipLogs = (process.env['OTEL_LOGS_EXPORTER'] ?? '').split(',').some((e) => e.trim() === 'otlp')
@@ -22,7 +28,7 @@ if (!shipLogs) process.env['OTEL_LOGS_EXPORTER'] = 'none'
 
 const sdk = new NodeSDK({
   serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh',
-  traceExporter: new OTLPTraceExporter(),
+  traceExporter: traceExportOf(process.env) === 'zipkin' ? new ZipkinExporter() : new OTLPTraceExporter(),
   // Metrics are per app (telemetry/metrics.ts), not from the global SDK.
   metricReaders: [],
   instrumentations: [
