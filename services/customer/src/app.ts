@@ -48,7 +48,8 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
     const { log } = infra
     const byteCache = createByteCache({
       valkey: infra.valkey,
-      prefix: '',
+      // Under this deployment's key prefix, like its queues and limits: deployments sharing a Valkey never share entries.
+      prefix: `${config.valkey.keyPrefix}:`,
       ttlSeconds: config.cache.ttlSeconds,
       service: config.service,
       meter: infra.meter,

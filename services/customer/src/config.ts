@@ -3,7 +3,7 @@ import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/ru
 import type { StatsJobSettings } from './jobs/stats-rollup.ts'
 
 export interface CustomerConfig extends BaseConfig {
-  /** How long a customer stays in Valkey (`customer:{id}`) after a read filled it. */
+  /** How long a customer stays in Valkey (`<VALKEY_KEY_PREFIX>:customer:{id}`) after a read filled it. */
   cache: { ttlSeconds: number }
   /** The statistics jobs: rollup debounce, archive age, and the nightly full rollup and archive schedules. */
   stats: StatsJobSettings

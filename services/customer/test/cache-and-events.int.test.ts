@@ -26,6 +26,8 @@ afterAll(async () => {
   await cleanup(env)
 })
 
+/** The cache's key: under the deployment's VALKEY_KEY_PREFIX. */
+const cacheKey = (id: string) => `${env['VALKEY_KEY_PREFIX']}:customer:${id}`
 const get = (s: Running, id: string) => s.client.getCustomer({ id }).then((r) => r.customer!)
 const metric = async (s: Running, name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${s.app.metricsPort}/metrics`)).text()
@@ -34,15 +36,15 @@ const metric = async (s: Running, name: string) => {
 }
 
 describe('the customer cache', () => {
-  it('fills customer:{id} on a read miss with a TTL of at most 300 s, and serves the next read from it', async () => {
+  it('fills <VALKEY_KEY_PREFIX>:customer:{id} on a read miss with a TTL of at most 300 s, and serves the next read from it', async () => {
     const c = await createCustomer(svc.client)
-    expect(await valkey.exists(`customer:${c.id}`)).toBe(0)
+    expect(await valkey.exists(cacheKey(c.id))).toBe(0)
     const missesBefore = await metric(svc, 'customer_cache_misses_total')
     await get(svc, c.id)
-    const ttl = await valkey.ttl(`customer:${c.id}`)
+    const ttl = await valkey.ttl(cacheKey(c.id))
     expect(ttl).toBeGreaterThan(0)
     expect(ttl).toBeLessThanOrEqual(300)
-    expect(CustomerMessage.decode((await valkey.getBuffer(`customer:${c.id}`))!).id).toBe(c.id)
+    expect(CustomerMessage.decode((await valkey.getBuffer(cacheKey(c.id)))!).id).toBe(c.id)
 
     const hitsBefore = await metric(svc, 'customer_cache_hits_total')
     await get(svc, c.id)
@@ -54,7 +56,7 @@ describe('the customer cache', () => {
     const c = await createCustomer(svc.client)
     await get(svc, c.id)
     await svc.client.updateCustomer({ customer: { ...c, displayName: 'Changed' }, updateMask: ['display_name'], expectedVersion: 0 })
-    expect(await valkey.exists(`customer:${c.id}`)).toBe(0)
+    expect(await valkey.exists(cacheKey(c.id))).toBe(0)
     expect((await get(svc, c.id)).displayName).toBe('Changed')
   })
 
@@ -64,7 +66,7 @@ describe('the customer cache', () => {
     // Hold the event back: pause the relay, change, then plant the stale copy a racing replica would write.
     await svc.app.relay.stop(0)
     await svc.client.updateCustomer({ customer: { ...c, displayName: 'Fresh' }, updateMask: ['display_name'], expectedVersion: 0 })
-    await valkey.set(`customer:${c.id}`, stale, 'EX', 300)
+    await valkey.set(cacheKey(c.id), stale, 'EX', 300)
     expect((await get(svc, c.id)).displayName).toBe('Stale')
     svc.app.relay.start()
     await eventually(async () => expect((await get(svc, c.id)).displayName).toBe('Fresh'))

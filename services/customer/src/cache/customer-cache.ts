@@ -4,7 +4,7 @@ import type { Customer } from '../domain/customer.ts'
 import type { CustomerCache } from '../domain/ports.ts'
 import { customerFromProto, customerToProto } from '../proto/customer-mapper.ts'
 
-/** Customers in Valkey under `customer:{id}`, protobuf-encoded (the same bytes the wire uses). */
+/** Customers in Valkey under `customer:{id}` (after the deployment's key prefix, app.ts), protobuf-encoded (the same bytes the wire uses). */
 export function customerCache(cache: ByteCache): CustomerCache {
   const key = (id: string) => `customer:${id}`
   return {
