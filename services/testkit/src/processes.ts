@@ -74,7 +74,11 @@ export async function startProcess(
   options: ProcessOptions = {},
 ): Promise<ServiceProcess> {
   const { timeoutMs = 60_000, logFile, onOutput } = options
-  const child = run(`services/${service}`, ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
+  // CPU_PROFILE_DIR (benches): each service writes a V8 CPU profile there when it stops.
+  const profile = process.env['CPU_PROFILE_DIR']
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env['CPU_PROFILE_DIR']}`, `--cpu-prof-name=${service}-${port}.cpuprofile`]
+    : []
+  const child = run(`services/${service}`, [...profile, '--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
     ...env,
     GRPC_PORT: String(port),
   })
