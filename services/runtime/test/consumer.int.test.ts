@@ -249,7 +249,8 @@ describe('a batch consumer with a dead-letter topic', () => {
     expect(calls.flat()).toEqual([last])
   })
 
-  it('consumes partitions concurrently, each in offset order', async () => {
+  it('applies the partitions of a fetch together, each in offset order, never more than maxChunk at once', async () => {
+    // 20 messages in each of 3 partitions, maxChunk 50: two partitions fit in one chunk, the third does not.
     const topic = await newTopic(3)
     const perPartition = 20
     const sent = [0, 1, 2].map((p) => Array.from({ length: perPartition }, (_, i) => ({ partition: p, id: randomUUID(), n: i })))
@@ -258,36 +259,27 @@ describe('a batch consumer with a dead-letter topic', () => {
       messages: sent.flat().map((m) => ({ partition: m.partition, value: Buffer.from(String(m.n)), headers: { 'event-id': m.id } })),
     })
     const seen = new Map<number, number[]>()
-    let active = 0
-    let overlapped = false
-    let bothActive: () => void = () => undefined
-    const overlap = new Promise<void>((resolve) => (bothActive = resolve))
+    const chunks: { partitions: number[]; size: number }[] = []
     const consumer = await startConsumer<number>({
       kafka,
       groupId: `test-${randomUUID()}`,
       topics: [topic],
       log,
       deadLetter: false,
-      maxChunk: 5,
+      maxChunk: 50,
       handler: {
         decode: ({ message: m }) => Number(m.value?.toString()),
         handleBatch: async (items) => {
-          active += 1
-          if (active >= 2) {
-            overlapped = true
-            bothActive()
-          }
-          // Each partition's first chunk waits for another partition's to be under way (or gives up).
-          if (!overlapped) await Promise.race([overlap, new Promise((resolve) => setTimeout(resolve, 10_000))])
-          const partition = items[0]!.received.partition
-          seen.set(partition, [...(seen.get(partition) ?? []), ...items.map((i) => i.value)])
-          active -= 1
+          chunks.push({ partitions: [...new Set(items.map((i) => i.received.partition))], size: items.length })
+          for (const { received, value } of items) seen.set(received.partition, [...(seen.get(received.partition) ?? []), value])
+          await new Promise((resolve) => setTimeout(resolve, 5))
         },
       },
     })
     running.push(consumer)
     await eventually(() => expect([...seen.values()].flat()).toHaveLength(3 * perPartition), { timeoutMs: 30_000 })
-    expect(overlapped).toBe(true)
     for (const p of [0, 1, 2]) expect(seen.get(p)).toEqual(sent[p]!.map((m) => m.n))
+    expect(chunks.some((c) => c.partitions.length > 1)).toBe(true) // gathered: one transaction for several partitions
+    expect(Math.max(...chunks.map((c) => c.size))).toBeLessThanOrEqual(50)
   })
 })

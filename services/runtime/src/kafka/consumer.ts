@@ -3,6 +3,7 @@ import { classify } from '../grpc/status.ts'
 import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 import type { Traced } from '../traced.ts'
+import { chunkGathering } from './chunk-gathering.ts'
 import { offsetCommits } from './offset-commits.ts'
 import { processSpan, type ProcessSpan } from './process-span.ts'
 
@@ -30,7 +31,8 @@ export interface BatchHandler<T> {
   /** Reads one message, without I/O; throws PoisonMessage for a message that can never be applied. */
   decode(received: ReceivedMessage): T
   /**
-   * Applies a chunk: messages of one partition of one topic, in offset order. A durable consumer
+   * Applies a chunk: messages of one topic, from the partitions of one fetch, each partition's in
+   * offset order (the order across partitions is not defined, as Kafka's is not). A durable consumer
    * applies the whole chunk in one transaction that records every event id (db/outbox.ts
    * claimEvents), so a redelivered chunk changes nothing. A chunk of one message runs in that
    * message's span; with more, effects that belong to one message run in its `inTrace`.
@@ -52,7 +54,7 @@ export interface ConsumerOptions<T> {
   fromBeginning?: boolean
   /** Attempts for an unexpected error before the message is dead-lettered. */
   maxAttempts?: number
-  /** Partitions applied at the same time, each in its own order (default 3). */
+  /** Partitions handed over at once (default 6, a topic's partitions), each in its own order; chunks handed over together are applied together. */
   partitionsConsumedConcurrently?: number
   /** Most messages per chunk, and so per transaction (default 200). */
   maxChunk?: number
@@ -93,7 +95,7 @@ export function relevant<T>(items: readonly Consumed<T | undefined>[]): Traced<T
 
 /**
  * One consumer group for several topics, each with its own handler: a chunk always comes from one
- * partition of one topic, so it goes whole to that topic's handler.
+ * topic, so it goes whole to that topic's handler.
  */
 export function byTopic(handlers: Readonly<Record<string, BatchHandler<unknown>>>): BatchHandler<unknown> {
   const of = (topic: string) => {
@@ -123,8 +125,8 @@ interface Tracked<T> extends Consumed<T> {
  * At-least-once consumption in chunks, with effects exactly once: a chunk's offset is committed
  * only after its handler finished (its transaction committed), with the others applied in the same
  * second (offset-commits.ts), so a crash re-delivers at most that second, whose recorded event ids
- * make it change nothing. Partitions are consumed concurrently, each in
- * order. A message that does not decode goes to `<topic>.dlq` alone. A chunk failing for a
+ * make it change nothing. The partitions of a fetch are applied together, each in order
+ * (chunk-gathering.ts). A message that does not decode goes to `<topic>.dlq` alone. A chunk failing for a
  * dependency outage is retried whole with backoff, without limit (nothing is skipped); failing for
  * any other reason, it is retried in halves down to single messages, so a poison message reaches
  * the dead-letter topic alone (at once for PoisonMessage, after maxAttempts otherwise) and every
@@ -230,8 +232,14 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
     }
   }
 
-  // Decodes a chunk (poison dead-lettered alone), then applies the rest.
+  // The partitions of a fetch are applied together (chunk-gathering.ts); a retry keeps the group
+  // informed through the heartbeat of whichever partition came last (they all beat for one member).
+  let beat: () => Promise<void> = async () => undefined
+  const gathered = chunkGathering<Tracked<T>>((items) => apply(items, () => beat()), maxChunk)
+
+  // Decodes a chunk (poison dead-lettered alone), then applies the rest with the other partitions'.
   const consume = async (topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>) => {
+    beat = heartbeat
     const items: Tracked<T>[] = []
     for (const message of messages) {
       const received = { topic, partition, message }
@@ -244,7 +252,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
       }
     }
     try {
-      await apply(items, heartbeat)
+      await gathered(topic, items)
     } catch (err) {
       for (const item of items) item.span.end(err)
       throw err
@@ -256,7 +264,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const { topic, partition } = batch
       for (let start = 0; start < batch.messages.length; start += maxChunk) {
