@@ -73,7 +73,11 @@ async function measure(args: string[], cwd: string, env: Record<string, string>,
   const started = performance.now()
   // CPU_PROFILE_DIR: each process writes a V8 CPU profile of its round when it exits (bench/profile-summary.ts).
   const profile = process.env['CPU_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['CPU_PROFILE_DIR']}`] : []
-  const child = spawn(process.execPath, [...profile, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...profile, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
