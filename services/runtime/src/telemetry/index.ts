@@ -2,4 +2,5 @@
 // metrics endpoint and spans around work that crosses a process boundary. Tracing itself is the
 // preload, @brewmesh/runtime/telemetry/register.ts.
 export { startMetrics, type Metrics } from './metrics.ts'
-export { contextOf, inSpan, SpanKind, startSpan, traceparentOf } from './trace.ts'
+export { contextOf, inSpan, inTraceOf, SpanKind, startSpan, traceparentOf } from './trace.ts'
+export { currentTraceparent } from '../kafka/headers.ts'

@@ -42,6 +42,33 @@ export async function inSpan<T>(name: string, kind: SpanKind, parent: Context, a
   }
 }
 
+/**
+ * Runs work in a new span continuing a stored traceparent (work set off by a request and done
+ * later, found in a table). The span ends when the work's promise settles. Without a traceparent,
+ * or without tracing, the work runs as it is.
+ */
+export function inTraceOf(traceparent: string | null | undefined, name: string, attributes: Attributes): <R>(work: () => R) => R {
+  return (work) => {
+    if (!traceparent) return work()
+    const parent = contextOf(traceparent)
+    const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent)
+    const result = context.with(trace.setSpan(parent, span), work)
+    if (!(result instanceof Promise)) {
+      span.end()
+      return result
+    }
+    return result.then(
+      (value: unknown) => (span.end(), value),
+      (err: unknown) => {
+        span.recordException(err as Error)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message })
+        span.end()
+        throw err
+      },
+    ) as typeof result
+  }
+}
+
 /** A span started now and ended by the caller (a batch send that covers many messages). */
 export function startSpan(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span {
   return tracer().startSpan(name, { kind, attributes }, parent)
