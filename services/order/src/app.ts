@@ -19,10 +19,11 @@ import { toOutboxMessage } from './events/order-events.ts'
 import { orderFeedHandler } from './events/order-feed.consumer.ts'
 import { orderRoutes } from './grpc/order-service.ts'
 import { BARISTA_COMMANDS_QUEUE, purgeBaristaCommands } from './jobs/barista-commands.ts'
-import { PAYMENTS_QUEUE, paymentProcessor, paymentQueue, type PaymentJob } from './jobs/payments.ts'
+import { runPayments } from './jobs/payments.ts'
 
 export const SERVICE_NAME = 'brewmesh.order.v1.OrderService'
 export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
+const RETIRED_PAYMENTS_QUEUE = 'order-payments'
 
 export interface AppOptions {
   clock?: () => Date
@@ -49,7 +50,7 @@ function outboundOf(config: OrderConfig, options: AppOptions): Outbound {
 /**
  * The Order Service: serves OrderService, calling Customer, Favorites and Loyalty with its own
  * identity; publishes the order events; feeds its own WatchOrder and BaristaSession streams from
- * the order topic (per replica); processes payments (and sweeps the ones left pending); forgets
+ * the order topic (per replica); answers payments once due (rounds over PostgreSQL); forgets
  * answered barista commands daily.
  */
 export function startApp(config: OrderConfig, options: AppOptions = {}): Promise<RunningService> {
@@ -61,15 +62,18 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
       loyalty: loyaltyClient(config.dependencies.loyalty, outbound, infra.log.child({ component: 'loyalty-client' })),
     }
     infra.own({ name: 'outbound clients', stop: async () => Object.values(clients).forEach((c) => c.close()) })
-    const paymentJobs = infra.queue<PaymentJob>(PAYMENTS_QUEUE)
-    const payments = paymentQueue(paymentJobs, config.payment.delayMs, infra.jobsUp)
-    // The outbox purge used to ride on the payments queue; runtime purges the outbox now.
-    infra.retry('retired outbox purge scheduler', async () => void (await paymentJobs.removeJobScheduler('outbox-purge-daily')))
+    // Payments were BullMQ jobs (queue order-payments, with the outbox purge and the payment sweep
+    // scheduled on it); rounds over PostgreSQL answer them now (jobs/payments.ts). What a replica of
+    // an earlier version left there goes: its pending orders are paid by the rounds all the same.
+    infra.retry('retired payments queue', async () => {
+      const retired = infra.queue(RETIRED_PAYMENTS_QUEUE)
+      const left = Object.values(await retired.getJobCounts()).some((n) => n > 0) || (await retired.getJobSchedulersCount()) > 0
+      if (left) await retired.obliterate({ force: true })
+    })
     const topic = infra.topic(TOPICS.orderEvents)
     const deps: OrderDeps = {
       ...clients,
       store: orderStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, change)),
-      payments,
       clock: infra.clock,
       newId: randomUUID,
       taxRateBps: config.taxRateBps,
@@ -77,17 +81,13 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
       payment: config.payment,
     }
     const changes = new FanOut<OrderChange>()
+    const paying = runPayments(deps, config.payment, infra.stopping, infra.log.child({ component: 'payments' }))
+    infra.own({ name: 'payment rounds', stop: () => paying })
     return {
       grpc: [served(OrderServiceService, orderRoutes(deps, changes))],
       publishes: [TOPICS.orderEvents],
       consumes: [{ name: 'order-feed', group: 'per-replica', topics: [TOPICS.orderEvents], handler: orderFeedHandler(changes) }],
       jobs: [
-        {
-          queue: PAYMENTS_QUEUE,
-          processor: paymentProcessor(deps, payments, infra.log.child({ component: 'payments' })),
-          concurrency: config.payment.concurrency,
-          schedules: [{ id: 'payment-sweep', cron: config.payment.sweepCron, job: 'sweep' }],
-        },
         {
           queue: BARISTA_COMMANDS_QUEUE,
           processor: async () => purgeBaristaCommands(deps.store, infra.clock()),

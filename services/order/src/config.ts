@@ -7,7 +7,8 @@ export interface OrderConfig extends BaseConfig {
   /** Tax on (subtotal - discount), in basis points (825 = 8.25 %). */
   taxRateBps: number
   currency: string
-  payment: PaymentSettings & { sweepCron: string; concurrency: number }
+  /** The mock processor, and its rounds over due payments (jobs/payments.ts). */
+  payment: PaymentSettings & { pollMs: number; batch: number }
   /** When answers to barista commands older than a day are forgotten (UTC cron). */
   baristaCommands: { purgeCron: string }
   dependencies: { customer: Dependency; favorites: Dependency; loyalty: Dependency }
@@ -39,8 +40,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     payment: {
       successRate: reader.int('PAYMENT_SUCCESS_PERCENT', 80, { min: 0, max: 100 }) / 100,
       delayMs: reader.int('PAYMENT_DELAY_MS', 2000, { min: 0, max: 600_000 }),
-      sweepCron: reader.string('PAYMENT_SWEEP_CRON', '* * * * *'),
-      concurrency: reader.int('PAYMENT_CONCURRENCY', 16, { min: 1, max: 256 }),
+      pollMs: reader.int('PAYMENT_POLL_MS', 250, { min: 10, max: 60_000 }),
+      batch: reader.int('PAYMENT_BATCH', 100, { min: 1, max: 1000 }),
     },
     baristaCommands: { purgeCron: reader.string('BARISTA_COMMANDS_PURGE_CRON', '47 3 * * *') },
     dependencies: {

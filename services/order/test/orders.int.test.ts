@@ -5,7 +5,10 @@ import { MilkType } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import { OrderStatus, PaymentStatus } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
 import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
+import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
+import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
 
@@ -193,12 +196,38 @@ describe('the lifecycle', () => {
     expect((await cancel()).version).toBe(cancelled.version)
   })
 
+  it('two replicas of one deployment pay every order once: each due payment is taken by one of them', async () => {
+    const second = await mesh.startOrder()
+    const recorder = await topicRecorder(mesh.order.env['KAFKA_BROKERS']!, TOPICS.orderEvents + mesh.order.env['KAFKA_TOPIC_SUFFIX'])
+    try {
+      const customer = await createCustomer(mesh.customer.client)
+      const orders = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => place((i % 2 ? second : mesh.order).client, placeRequest(customer.id))),
+      )
+      const ids = new Set(orders.map((o) => o.id))
+      await eventually(async () => {
+        for (const o of orders) expect((await get(o.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID)
+      })
+      const paidEvents = await eventually(() => {
+        const paid = recorder.messages
+          .map((m) => OrderEvent.decode(m.value!))
+          .filter((e) => e.payload?.$case === 'paymentProcessed' && ids.has(e.orderId))
+        expect(paid).toHaveLength(orders.length)
+        return paid
+      })
+      expect(new Set(paidEvents.map((e) => e.orderId)).size).toBe(orders.length) // one each, none twice
+    } finally {
+      await recorder.stop()
+    }
+  })
+
   it('declines payments at the configured rate: the order is cancelled PAYMENT_DECLINED', async () => {
-    const declining = await mesh.startOrder({ PAYMENT_SUCCESS_PERCENT: '0', VALKEY_KEY_PREFIX: `d${randomUUID().slice(0, 8)}` })
+    // A deployment of its own: whichever replica of a deployment takes a due payment answers it.
+    const declining = await mesh.startOrder({ PAYMENT_SUCCESS_PERCENT: '0', DB_SCHEMA: `order_d${randomUUID().slice(0, 8)}` })
     const customer = await createCustomer(mesh.customer.client)
     const order = await place(declining.client, placeRequest(customer.id))
     const cancelled = await eventually(async () => {
-      const o = await get(order.id)
+      const o = await declining.client.getOrder({ id: order.id }).then((r) => r.order!)
       expect(o.status).toBe(OrderStatus.ORDER_STATUS_CANCELLED)
       return o
     })

@@ -34,7 +34,7 @@ describe('one PlaceOrder, one trace', () => {
         const groups = list.filter((s) => s.name === `${topic} process`).map((s) => String(s.attributes['messaging.consumer.group.name']))
         for (const group of [`loyalty${suffix}`, `favorites${suffix}`, `customer-stats${suffix}`]) expect(groups).toContain(group)
         expect(list.some((s) => s.name === 'customer-stats rollup')).toBe(true)
-        expect(list.some((s) => s.name === 'order-payments process')).toBe(true)
+        expect(list.some((s) => s.name === 'payment process')).toBe(true)
         return list
       },
       { timeoutMs: 60_000, intervalMs: 250 },
@@ -75,7 +75,7 @@ describe('one PlaceOrder, one trace', () => {
       )
     }
     expectDescendant('the statistics rollup job', (s) => s.name === 'customer-stats rollup')
-    expectDescendant('the payment job', (s) => s.name === 'order-payments process')
+    expectDescendant('the payment, answered by a round over due orders', (s) => s.name === 'payment process')
     expect(order.id).toBeTruthy()
   })
 })

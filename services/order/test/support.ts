@@ -64,6 +64,11 @@ export interface Mesh {
   loyalty: TestService<typeof LoyaltyServiceService, LoyaltyConfig>
   order: OrderNode
   /** Another Order Service replica (same schema and topic); `extra` overrides its environment. */
+  /**
+   * Another Order replica on the same schema, or with `DB_SCHEMA` in `extra` another deployment
+   * of its own (migrated, dropped at stop): payments are answered by whichever replica of a
+   * deployment takes them, so a differently configured processor needs its own orders.
+   */
   startOrder(extra?: Record<string, string>): Promise<OrderNode>
   stop(): Promise<void>
 }
@@ -121,18 +126,23 @@ export async function startMesh(orderExtra: Record<string, string> = {}): Promis
   })
   const order = await startOrderNode(orderEnv)
   const replicas: OrderNode[] = []
+  const ownSchemas: Record<string, string>[] = []
   return {
     customer,
     favorites,
     loyalty,
     order,
     async startOrder(extra = {}) {
-      const node = await startOrderNode({ ...orderEnv, INSTANCE_ID: `${orderEnv['INSTANCE_ID']}-${replicas.length + 2}`, ...extra }, false)
+      const env: Record<string, string> = { ...orderEnv, INSTANCE_ID: `${orderEnv['INSTANCE_ID']}-${replicas.length + 2}`, ...extra }
+      const own = env['DB_SCHEMA'] !== orderEnv['DB_SCHEMA']
+      const node = await startOrderNode(env, own)
       replicas.push(node)
+      if (own) ownSchemas.push(env)
       return node
     },
     async stop() {
       for (const r of replicas) await r.stop()
+      await Promise.all(ownSchemas.map(cleanupEnv))
       await order.stop()
       await Promise.all([loyalty.stop(), favorites.stop(), customer.stop()])
       await Promise.all([order.env, loyalty.env, favorites.env, customer.env].map(cleanupEnv))

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import { MenuItem as MenuItemMessage } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { snapshot } from '@brewmesh/runtime/cache'
 import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { currentTraceparent, inTraceOf } from '@brewmesh/runtime/telemetry'
 import { QUEUED } from '../domain/lifecycle.ts'
 import type { Order } from '../domain/order.ts'
 import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
@@ -10,7 +11,7 @@ import { orderFromDoc, orderToDoc } from './order-doc.ts'
 import type { OrderDb } from './schema.ts'
 
 // The status columns hold the contract's enum values (generated constants, passed as parameters),
-// so the indexes of the first migration keep serving the queue and the payment sweep.
+// so the indexes of the first migration keep serving the queue and the due payments.
 const QUEUED_STATUSES = QUEUED.map(orderStatus.to)
 const HELD_STATUSES = (['preparing', 'ready'] as const).map(orderStatus.to)
 const PENDING_PAYMENT = paymentStatus.to('pending')
@@ -67,7 +68,8 @@ export function orderStore(
     async insert(order, requestHash) {
       const inserted = await trx
         .insertInto('orders')
-        .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash })
+        // The placement's trace, for its payment later (processDuePayments).
+        .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash, traceparent: currentTraceparent() ?? null })
         // Any conflict: the customer's request id, or the id derived from it (a concurrent retry inserted first).
         .onConflict((oc) => oc.doNothing())
         .returning('id')
@@ -85,6 +87,22 @@ export function orderStore(
       await trx.updateTable('orders').set(orderRow(order)).where('id', '=', order.id).execute()
     },
     record: (change) => enqueue(trx, schema, [toOutbox(change)]),
+    async duePayments(before, limit) {
+      const rows = await trx
+        .selectFrom('orders')
+        .select(['doc', 'traceparent'])
+        .where('payment_status', '=', PENDING_PAYMENT)
+        .where('placed_at', '<=', before)
+        .orderBy('placed_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute()
+      return rows.map((r) => {
+        const order = orderFromDoc(r.doc)
+        return { value: order, inTrace: inTraceOf(r.traceparent, 'payment process', { 'brewmesh.order.id': order.id }) }
+      })
+    },
     async claimable(id) {
       // Row lock taken only on a claimable order; a concurrent claimer waits, then sees it claimed.
       const row = await trx
@@ -149,16 +167,6 @@ export function orderStore(
         .orderBy('placed_at')
         .execute()
       return rows.map((r) => orderFromDoc(r.doc))
-    },
-    async pendingPayments(before) {
-      const rows = await db
-        .selectFrom('orders')
-        .select('id')
-        .where('payment_status', '=', PENDING_PAYMENT)
-        .where('placed_at', '<', before)
-        .limit(500)
-        .execute()
-      return rows.map((r) => r.id)
     },
     async menuItem(id) {
       return (await menu()).byId.get(id)

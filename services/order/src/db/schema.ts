@@ -38,6 +38,8 @@ export interface OrdersTable {
   payment_status: number
   version: number
   doc: Json
+  /** The placement's W3C traceparent (its payment continues that trace); null when untraced. */
+  traceparent: string | null
 }
 
 export interface BaristaCommandsTable {

@@ -90,18 +90,34 @@ export function approves(orderId: string, successRate: number): boolean {
 }
 
 /** Applies the processor's answer once: placed → paid, or cancelled (payment declined). A cancelled order's payment is voided. */
-export async function processPayment(deps: OrderDeps, orderId: string): Promise<Order | undefined> {
+async function answerPayment(deps: OrderDeps, tx: OrderTx, order: Order): Promise<Order | undefined> {
+  const now = deps.clock()
+  const approved = approves(order.id, deps.payment.successRate)
+  const answered = lifecycle.pay(order, approved, now)
+  if (!answered) return undefined // answered before, or voided
+  await tx.update(answered)
+  await tx.record({ kind: 'payment_processed', order: answered, approved, at: now })
+  if (!approved) await tx.record({ kind: 'cancelled', order: answered, previous: order.status, by: lifecycle.PAYMENT_PROCESSOR, at: now })
+  return answered
+}
+
+/**
+ * The mock processor's round: answers up to `limit` orders whose payment is due (placed at least
+ * the processor's delay ago), oldest first, in one transaction. Replicas running rounds at once
+ * never take the same order (the rows are locked, and held ones skipped), and an order is answered
+ * once whatever happens (only a pending payment is answered). Returns the number of orders taken:
+ * `limit` means more may be due.
+ */
+export async function processDuePayments(deps: OrderDeps, limit: number): Promise<{ taken: number; answered: Order[] }> {
+  const dueBefore = new Date(deps.clock().getTime() - deps.payment.delayMs)
   return deps.store.transaction(async (tx) => {
-    const order = await tx.order(orderId, 'for_update')
-    if (!order) return undefined
-    const now = deps.clock()
-    const approved = approves(order.id, deps.payment.successRate)
-    const answered = lifecycle.pay(order, approved, now)
-    if (!answered) return undefined // answered before, or voided
-    await tx.update(answered)
-    await tx.record({ kind: 'payment_processed', order: answered, approved, at: now })
-    if (!approved) await tx.record({ kind: 'cancelled', order: answered, previous: order.status, by: lifecycle.PAYMENT_PROCESSOR, at: now })
-    return answered
+    const due = await tx.duePayments(dueBefore, limit)
+    const answered: Order[] = []
+    for (const { value: order, inTrace } of due) {
+      const paid = await inTrace(() => answerPayment(deps, tx, order))
+      if (paid) answered.push(paid)
+    }
+    return { taken: due.length, answered }
   })
 }
 

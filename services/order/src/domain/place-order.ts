@@ -289,6 +289,5 @@ async function store(
     if (stored.requestHash !== hash) throw invalid([{ field: requestField, description: 'was already used for a different order' }])
     return stored.order
   }
-  await deps.payments.schedule(order.id).catch(() => undefined) // the pending-payment sweep schedules it later
-  return order
+  return order // its payment is answered once it is due (processDuePayments)
 }

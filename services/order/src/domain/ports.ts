@@ -1,3 +1,4 @@
+import type { Traced } from '@brewmesh/runtime/kafka'
 import type { Actor, AppliedReward, DrinkCustomization, MenuItem, Order, OrderLine, OrderStatus } from './order.ts'
 
 /** How an outbound call is bounded: the caller's deadline, so work stops when nobody waits. */
@@ -47,11 +48,6 @@ export interface Loyalty {
   release(request: { customerId: string; orderId: string; reason: string }, budget: CallBudget): Promise<number>
 }
 
-/** The mock payment processor's queue: processes an order's payment later, once. */
-export interface Payments {
-  schedule(orderId: string): Promise<void>
-}
-
 /** A change to an order, recorded as an order event in the transaction that made it. `at`: when. */
 export type OrderChange = { order: Order; at: Date } & (
   | { kind: 'placed' }
@@ -89,6 +85,11 @@ export interface OrderTx {
   claimable(id: string): Promise<Order | undefined>
   /** Saves the answer to a barista's command with its effect; false when the command was answered already. */
   saveCommandAnswer(baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean>
+  /**
+   * Locks up to `limit` orders whose payment is still pending, placed before `before`, oldest first;
+   * orders another transaction holds are skipped. Each runs its answer in its placement's trace.
+   */
+  duePayments(before: Date, limit: number): Promise<Traced<Order>[]>
 }
 
 export interface OrderStore {
@@ -101,8 +102,6 @@ export interface OrderStore {
   queue(limit: number): Promise<Order[]>
   /** Orders a barista holds (preparing or ready, claimed by them). */
   claimedBy(baristaId: string): Promise<Order[]>
-  /** Orders still waiting for the processor, placed before `before`. */
-  pendingPayments(before: Date): Promise<string[]>
   menuItem(id: string): Promise<MenuItem | undefined>
   menu(): Promise<MenuItem[]>
   /** The answer given to a barista's command (encoded by the session), if it was answered before. */
@@ -124,7 +123,6 @@ export interface OrderDeps {
   customers: Customers
   favorites: Favorites
   loyalty: Loyalty
-  payments: Payments
   clock: () => Date
   newId: () => string
   taxRateBps: number

@@ -1,49 +1,37 @@
-import type { Job, Queue } from 'bullmq'
-import { traced } from '@brewmesh/runtime/jobs'
+import { sleep } from '@brewmesh/runtime/service'
 import type { Logger } from '@brewmesh/runtime/logger'
-import { withTimeout } from '@brewmesh/runtime/service'
-import { processPayment } from '../domain/orders.ts'
-import type { OrderDeps, Payments } from '../domain/ports.ts'
+import { processDuePayments } from '../domain/orders.ts'
+import type { OrderDeps } from '../domain/ports.ts'
 
-export const PAYMENTS_QUEUE = 'order-payments'
-
-export type PaymentJob = { orderId: string; traceparent?: string } | Record<string, never>
-
-/**
- * The mock processor's queue: one delayed job per order (job id = order id, so scheduling twice
- * is one job), retried with backoff when PostgreSQL is away. While Valkey is away (`up` false),
- * or slow, scheduling fails at once instead of waiting on BullMQ's offline queue: the order is
- * already stored, and the pending-payment sweep schedules it once Valkey is back.
- */
-export function paymentQueue(queue: Queue<PaymentJob>, delayMs: number, up: () => boolean): Payments {
-  return {
-    async schedule(orderId) {
-      if (!up()) throw new Error('valkey is not connected')
-      await withTimeout(queue.add('process', traced({ orderId }), { jobId: orderId, delay: delayMs }), 500, 'valkey')
-    },
-  }
+export interface PaymentRounds {
+  /** How often a replica looks for due payments when the last round found fewer than `batch`. */
+  pollMs: number
+  /** Most payments answered per round (one transaction). */
+  batch: number
 }
 
 /**
- * The processor. `process` answers one payment; `sweep` (the scheduler) queues payments still
- * pending well after their delay (placement succeeded while Valkey was away).
+ * The mock processor: every replica runs rounds over the orders whose payment is due, straight from
+ * PostgreSQL (processDuePayments). It used to be a BullMQ job per order, delayed by the processor's
+ * delay, with a sweep for orders placed while Valkey was away: about 50 Valkey commands and a worker
+ * round trip per order, and payments stalled with Valkey. Now a round is one transaction for up to
+ * `batch` orders, Valkey plays no part, and a payment is answered `delayMs` to `delayMs + pollMs`
+ * after its placement. Resolves once `stopping` aborts and the round in progress has finished.
  */
-export function paymentProcessor(deps: OrderDeps, payments: Payments, log: Logger) {
-  return async (job: Job<unknown>) => {
-    switch (job.name) {
-      case 'process': {
-        const orderId = (job.data as { orderId: string }).orderId
-        const order = await processPayment(deps, orderId)
-        if (order) log.info({ orderId, status: order.status, payment: order.payment?.status }, 'payment processed')
-        return order?.payment?.status ?? 'already answered'
-      }
-      case 'sweep': {
-        const stale = await deps.store.pendingPayments(new Date(deps.clock().getTime() - deps.payment.delayMs - 30_000))
-        for (const orderId of stale) await payments.schedule(orderId)
-        return { rescheduled: stale.length }
-      }
-      default:
-        throw new Error(`unknown job ${job.name}`)
+export async function runPayments(deps: OrderDeps, rounds: PaymentRounds, stopping: AbortSignal, log: Logger): Promise<void> {
+  let backoffMs = rounds.pollMs
+  while (!stopping.aborted) {
+    try {
+      const { taken, answered } = await processDuePayments(deps, rounds.batch)
+      for (const order of answered)
+        log.debug({ orderId: order.id, status: order.status, payment: order.payment.status }, 'payment processed')
+      backoffMs = rounds.pollMs
+      if (taken === rounds.batch) continue // more may be due
+    } catch (err) {
+      // PostgreSQL away: the orders stay pending and are answered once it is back.
+      log.warn({ err: (err as Error).message, retryInMs: backoffMs }, 'payment round failed')
+      backoffMs = Math.min(backoffMs * 2, 5000)
     }
+    await sleep(backoffMs, stopping)
   }
 }

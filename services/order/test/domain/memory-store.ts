@@ -31,6 +31,7 @@ export class MemoryStore {
             const o = orders.get(id)
             return o && (o.status === 'paid' || o.status === 'preparing') && !o.baristaId ? o : undefined
           },
+          duePayments: notUsed,
           saveCommandAnswer: async (barista, command, answer) => {
             const key = `${barista}/${command}`
             if (answers.has(key)) return false
@@ -47,7 +48,6 @@ export class MemoryStore {
       orders: notUsed,
       queue: async (limit) => [...this.orders.values()].filter((o) => o.status === 'paid' && !o.baristaId).slice(0, limit),
       claimedBy: notUsed,
-      pendingPayments: notUsed,
       menuItem: notUsed,
       menu: notUsed,
       commandAnswer: async (barista, command) => this.answers.get(`${barista}/${command}`),
@@ -63,7 +63,6 @@ export class MemoryStore {
       customers: { get: none },
       favorites: { usual: none },
       loyalty: { redeem: none, release: none },
-      payments: { schedule: none },
       clock: () => T0,
       newId: () => '00000000-0000-4000-8000-000000000000',
       taxRateBps: 825,
