@@ -18,7 +18,8 @@ export interface Exporter {
  */
 export async function startExporter(options: {
   kafka: Kafka
-  wanted: (topic: string) => boolean
+  /** The deployment's topics (deploymentTopics): lag and dead letters of no other topic are read. */
+  topics: readonly string[]
   metrics: { port: number; host?: string }
   instanceId: string
   log: Logger
@@ -28,6 +29,8 @@ export async function startExporter(options: {
   const timeoutMs = options.timeoutMs ?? 5000
   const metrics: Metrics = await startMetrics({ service: 'ops', instanceId: options.instanceId, ...options.metrics })
   const admin = options.kafka.admin()
+  const ours = new Set(options.topics)
+  const wanted = (topic: string) => ours.has(topic)
   const meter = metrics.meter
   const lag = meter.createObservableGauge('brewmesh_consumer_lag', {
     description: 'messages after a consumer group’s committed offsets, by group and topic',
@@ -41,7 +44,7 @@ export async function startExporter(options: {
     async (result) => {
       const read = (async () => {
         await admin.connect()
-        return Promise.all([consumerLag(admin, options.wanted), deadLetterSizes(admin, options.wanted)])
+        return Promise.all([consumerLag(admin, wanted), deadLetterSizes(admin, wanted)])
       })()
       const timeout = new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),

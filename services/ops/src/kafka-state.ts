@@ -1,5 +1,4 @@
 import type { Admin } from 'kafkajs'
-import { deadLetterTopic } from '@brewmesh/runtime/kafka'
 
 export interface GroupLag {
   group: string
@@ -16,10 +15,6 @@ export interface DeadLetters {
   /** Messages the topic holds (high watermark minus low watermark, summed over partitions). */
   messages: number
 }
-
-/** Which topics an exporter looks at: those of one deployment (its KAFKA_TOPIC_SUFFIX) under `brewmesh.`. */
-export const ofDeployment = (suffix: string) => (topic: string) =>
-  topic.startsWith('brewmesh.') && (topic.endsWith(suffix) || topic.endsWith(deadLetterTopic(suffix)))
 
 type Watermarks = Map<number, { low: number; high: number }>
 

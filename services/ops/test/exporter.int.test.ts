@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { sample, scrape } from '@brewmesh/testkit/metrics.ts'
-import { createKafka, ensureTopics } from '@brewmesh/runtime/kafka'
-import { deadLetterTopic } from '@brewmesh/runtime/kafka'
+import { createKafka, deadLetterTopic, ensureTopics, topicName } from '@brewmesh/runtime/kafka'
 import { createLogger } from '@brewmesh/runtime/logger'
+import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { readConfig } from '../src/config.ts'
+import { deploymentTopics } from '../src/deployment-topics.ts'
 import { startExporter, type Exporter } from '../src/exporter.ts'
-import { ofDeployment } from '../src/kafka-state.ts'
 
 // The exporter reads consumer lag and dead-letter sizes from the broker itself: a group with
 // committed offsets behind the end of its topic, and a dead-letter topic holding messages.
@@ -16,8 +16,9 @@ const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' 
 const kafka = createKafka(config.kafka, log)
 const admin = kafka.admin()
 const producer = kafka.producer()
-const topic = `brewmesh.test.lag.${randomUUID().slice(0, 8)}${config.kafka.topicSuffix}`
-const elsewhere = `brewmesh.test.lag.${randomUUID().slice(0, 8)}.another-deployment`
+// The test's own suffix (isolatedEnv) makes these topics its own deployment's.
+const topic = topicName(config.kafka, TOPICS.orderEvents)
+const elsewhere = `${TOPICS.orderEvents}.another-${randomUUID().slice(0, 8)}`
 let exporter: Exporter
 
 beforeAll(async () => {
@@ -29,7 +30,7 @@ beforeAll(async () => {
   ])
   exporter = await startExporter({
     kafka,
-    wanted: ofDeployment(config.kafka.topicSuffix),
+    topics: deploymentTopics(config.kafka.topicSuffix),
     metrics: { port: 0, host: '127.0.0.1' },
     instanceId: 'test',
     log,
