@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs'
 import type { Logger } from '@brewmesh/runtime/logger'
 import { startMetrics, type Metrics } from '@brewmesh/runtime/telemetry'
-import { consumerLag, deadLetterSizes } from './kafka-state.ts'
+import { readKafkaState } from './kafka-state.ts'
 
 export interface Exporter {
   port: number
@@ -29,8 +29,6 @@ export async function startExporter(options: {
   const timeoutMs = options.timeoutMs ?? 5000
   const metrics: Metrics = await startMetrics({ service: 'ops', instanceId: options.instanceId, ...options.metrics })
   const admin = options.kafka.admin()
-  const ours = new Set(options.topics)
-  const wanted = (topic: string) => ours.has(topic)
   const meter = metrics.meter
   const lag = meter.createObservableGauge('brewmesh_consumer_lag', {
     description: 'messages after a consumer group’s committed offsets, by group and topic',
@@ -44,15 +42,15 @@ export async function startExporter(options: {
     async (result) => {
       const read = (async () => {
         await admin.connect()
-        return Promise.all([consumerLag(admin, wanted), deadLetterSizes(admin, wanted)])
+        return readKafkaState(admin, options.topics)
       })()
       const timeout = new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
       )
       try {
-        const [lags, dlqs] = await Promise.race([read, timeout])
+        const { lags, deadLetters } = await Promise.race([read, timeout])
         for (const l of lags) result.observe(lag, l.lag, { group: l.group, topic: l.topic })
-        for (const d of dlqs) result.observe(dead, d.messages, { topic: d.topic, origin: d.origin })
+        for (const d of deadLetters) result.observe(dead, d.messages, { topic: d.topic, origin: d.origin })
         result.observe(up, 1)
         if (failing) log.info('Kafka answers again')
         failing = false
