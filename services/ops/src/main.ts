@@ -9,7 +9,8 @@ import { startExporter } from './exporter.ts'
 import { failedJobs, queuePrefix, queuesOf, retryFailedJobs } from './failed-jobs.ts'
 
 const USAGE = `usage: pnpm ops <command>   (the services' environment: KAFKA_BROKERS, KAFKA_TOPIC_SUFFIX, VALKEY_*)
-  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9466) /metrics
+  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9466) /metrics,
+                                           read every EXPORTER_READ_INTERVAL_MS (10000)
   dlq list TOPIC                           the dead letters of TOPIC (e.g. brewmesh.order.events.v1), decoded
   dlq replay TOPIC POSITION...             send them back to TOPIC (positions as listed: <partition>:<offset>)
   jobs failed SERVICE [QUEUE...]           failed jobs of a service's queues (all of them by default)
@@ -27,6 +28,7 @@ async function exporter(config: OpsConfig) {
       metrics: config.metrics,
       instanceId: config.instanceId,
       log,
+      read: { intervalMs: config.exporter.readIntervalMs, budgetMs: config.exporter.readBudgetMs },
     })
     return { log, stop: running.stop }
   })

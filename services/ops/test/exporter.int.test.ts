@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { isolatedEnv } from '@brewmesh/testkit/env.ts'
+import { eventually, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { sample, scrape } from '@brewmesh/testkit/metrics.ts'
 import { createKafka, deadLetterTopic, ensureTopics, topicName } from '@brewmesh/runtime/kafka'
 import { createLogger } from '@brewmesh/runtime/logger'
@@ -10,7 +10,8 @@ import { deploymentTopics } from '../src/deployment-topics.ts'
 import { startExporter, type Exporter } from '../src/exporter.ts'
 
 // The exporter reads consumer lag and dead-letter sizes from the broker itself: a group with
-// committed offsets behind the end of its topic, and a dead-letter topic holding messages.
+// committed offsets behind the end of its topic, and a dead-letter topic holding messages. It
+// reads in the background (every 100 ms here), so what a scrape shows arrives eventually.
 const config = readConfig(isolatedEnv('ops', inject('infra').env))
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
 const kafka = createKafka(config.kafka, log)
@@ -34,6 +35,7 @@ beforeAll(async () => {
     metrics: { port: 0, host: '127.0.0.1' },
     instanceId: 'test',
     log,
+    read: { intervalMs: 100 },
   })
 })
 afterAll(async () => {
@@ -60,19 +62,24 @@ describe('ops exporter', () => {
     })
     await admin.setOffsets({ groupId: group, topic: elsewhere, partitions: [{ partition: 0, offset: '0' }] })
 
-    const text = await scrape(exporter.port)
+    const text = await eventually(async () => {
+      const text = await scrape(exporter.port)
+      expect(sample(text, 'brewmesh_consumer_lag', { group, topic })).toBe(3)
+      return text
+    })
     expect(sample(text, 'brewmesh_kafka_state_up')).toBe(1)
-    expect(sample(text, 'brewmesh_consumer_lag', { group, topic })).toBe(3)
     // Another deployment's topics (another suffix) are not this exporter's.
     expect(sample(text, 'brewmesh_consumer_lag', { group, topic: elsewhere })).toBeUndefined()
   })
 
   it('when messages are dead-lettered, then the dead-letter topic reports how many it holds and their origin', async () => {
     const dlq = deadLetterTopic(topic)
-    expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq })).toBe(0)
+    await eventually(async () => expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq })).toBe(0))
 
     await producer.send({ topic: dlq, messages: messages(2) })
 
-    expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq, origin: topic })).toBe(2)
+    await eventually(async () =>
+      expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq, origin: topic })).toBe(2),
+    )
   })
 })
