@@ -21,6 +21,8 @@ const producer = kafka.producer()
 const topic = topicName(config.kafka, TOPICS.orderEvents)
 const elsewhere = `${TOPICS.orderEvents}.another-${randomUUID().slice(0, 8)}`
 let exporter: Exporter
+// Removed at the end, so test runs do not add to the groups and topics of the shared broker.
+const made = { groups: [] as string[], topics: [topic, deadLetterTopic(topic), elsewhere] }
 
 beforeAll(async () => {
   await Promise.all([admin.connect(), producer.connect()])
@@ -40,10 +42,19 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await exporter?.stop()
+  await admin.deleteGroups(made.groups).catch(() => undefined)
+  await admin.deleteTopics({ topics: made.topics }).catch(() => undefined)
   await Promise.all([admin.disconnect(), producer.disconnect()])
 })
 
 const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: Buffer.from(String(i)) }))
+
+/** Every brewmesh_consumer_lag series of a scrape, as its group and topic labels. */
+const lagSeries = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith('brewmesh_consumer_lag{'))
+    .map((line) => ({ group: /group="([^"]*)"/.exec(line)?.[1], topic: /topic="([^"]*)"/.exec(line)?.[1] }))
 
 describe('ops exporter', () => {
   it('when a group has committed offsets behind the end of its topic, then its lag is what it has not consumed, summed over partitions', async () => {
@@ -51,6 +62,7 @@ describe('ops exporter', () => {
     await producer.send({ topic, messages: messages(3).map((m) => ({ ...m, partition: 1 })) })
     await producer.send({ topic: elsewhere, messages: messages(2) })
     const group = `loyalty-${randomUUID().slice(0, 8)}`
+    made.groups.push(group)
     // Consumed 1 of 4 on partition 0, all 3 on partition 1.
     await admin.setOffsets({
       groupId: group,
@@ -81,5 +93,36 @@ describe('ops exporter', () => {
     await eventually(async () =>
       expect(sample(await scrape(exporter.port), 'brewmesh_dead_letters', { topic: dlq, origin: topic })).toBe(2),
     )
+  })
+
+  it('when 60 groups of another deployment keep offsets on its copies of the topics, then only this deployment’s groups are reported, with their lag', async () => {
+    const other = `.another-${randomUUID().slice(0, 8)}`
+    const otherTopics = [TOPICS.orderEvents + other, TOPICS.customerEvents + other]
+    const ours = topicName(config.kafka, TOPICS.customerEvents)
+    made.topics.push(...otherTopics, ours)
+    await ensureTopics(admin, [...otherTopics.map((t) => ({ topic: t, numPartitions: 1 })), { topic: ours, numPartitions: 2 }])
+    for (const t of otherTopics) await producer.send({ topic: t, messages: messages(5) })
+    await producer.send({ topic: ours, messages: messages(3).map((m) => ({ ...m, partition: 0 })) })
+    await producer.send({ topic: ours, messages: messages(2).map((m) => ({ ...m, partition: 1 })) })
+    // Named as runtime names durable groups (<consumer><suffix>) and left without members, like the
+    // groups finished test runs leave on a shared broker.
+    const others = Array.from({ length: 60 }, (_, i) => `${['loyalty', 'favorites', 'customer-activity'][i % 3]}${other}-${i}`)
+    await Promise.all(
+      others.map((groupId, i) => admin.setOffsets({ groupId, topic: otherTopics[i % 2]!, partitions: [{ partition: 0, offset: '1' }] })),
+    )
+    // This deployment's group consumed 1 of 3 on partition 0 and never committed partition 1.
+    const group = `customer-activity${config.kafka.topicSuffix}`
+    made.groups.push(...others, group)
+    await admin.setOffsets({ groupId: group, topic: ours, partitions: [{ partition: 0, offset: '1' }] })
+
+    const text = await eventually(async () => {
+      const text = await scrape(exporter.port)
+      expect(sample(text, 'brewmesh_consumer_lag', { group, topic: ours })).toBe(2 + 2)
+      return text
+    })
+    const reported = lagSeries(text)
+    expect(reported.filter((s) => others.includes(s.group!))).toEqual([])
+    expect(reported.filter((s) => !deploymentTopics(config.kafka.topicSuffix).includes(s.topic!))).toEqual([])
+    expect(sample(text, 'brewmesh_kafka_state_up')).toBe(1)
   })
 })
