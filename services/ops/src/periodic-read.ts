@@ -32,7 +32,6 @@ export function startPeriodicRead<T>(options: {
   log: Logger
 }): PeriodicRead<T> {
   const { read, log } = options
-  const now = Date.now
   let latest: { value: T; startedAt: number } | undefined
   let reading: { startedAt: number } | undefined
   let lastFailed = true
@@ -47,14 +46,14 @@ export function startPeriodicRead<T>(options: {
 
   const loop = async () => {
     while (!stopped) {
-      const startedAt = now()
+      const startedAt = Date.now()
       reading = { startedAt }
       const overrun = setTimeout(() => report(new Error(`no answer in ${options.budgetMs} ms`)), options.budgetMs).unref()
       try {
         const value = await read()
         if (stopped) return
         latest = { value, startedAt }
-        lastFailed = now() - startedAt > options.budgetMs
+        lastFailed = Date.now() - startedAt > options.budgetMs
         if (!lastFailed && failing) log.info('Kafka answers again')
         failing = lastFailed
       } catch (err) {
@@ -75,7 +74,7 @@ export function startPeriodicRead<T>(options: {
 
   return {
     state() {
-      const at = now()
+      const at = Date.now()
       const overrunning = reading !== undefined && at - reading.startedAt > options.budgetMs
       return {
         up: latest !== undefined && !lastFailed && !overrunning,
