@@ -7,6 +7,8 @@ export interface OpsConfig {
   kafka: KafkaConfig
   valkey: ValkeyConfig
   metrics: { port: number; host: string }
+  /** How often the exporter reads the broker, and how long a read may take before it reports Kafka down. */
+  exporter: { readIntervalMs: number; readBudgetMs: number }
   log: { level: string }
 }
 
@@ -26,6 +28,10 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       keyPrefix: reader.string('VALKEY_KEY_PREFIX', 'brewmesh'),
     },
     metrics: { port: reader.int('METRICS_PORT', 9466, { min: 0, max: 65535 }), host: reader.string('METRICS_HOST', '0.0.0.0') },
+    exporter: {
+      readIntervalMs: reader.int('EXPORTER_READ_INTERVAL_MS', 10_000, { min: 100 }),
+      readBudgetMs: reader.int('EXPORTER_READ_BUDGET_MS', 30_000, { min: 100 }),
+    },
     log: { level: reader.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info') },
   }
   reader.done()

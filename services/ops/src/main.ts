@@ -3,13 +3,14 @@ import { createKafka } from '@brewmesh/runtime/kafka'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { closeValkey, createValkey } from '@brewmesh/runtime/valkey'
 import { readConfig, type OpsConfig } from './config.ts'
+import { deploymentTopics } from './deployment-topics.ts'
 import { deadLetterTopicOf, readDeadLetters, replayDeadLetters, type DeadLetter } from './dead-letters.ts'
 import { startExporter } from './exporter.ts'
 import { failedJobs, queuePrefix, queuesOf, retryFailedJobs } from './failed-jobs.ts'
-import { ofDeployment } from './kafka-state.ts'
 
 const USAGE = `usage: pnpm ops <command>   (the services' environment: KAFKA_BROKERS, KAFKA_TOPIC_SUFFIX, VALKEY_*)
-  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9466) /metrics
+  exporter                                 serve consumer lag and dead-letter sizes on METRICS_PORT (9466) /metrics,
+                                           read every EXPORTER_READ_INTERVAL_MS (10000)
   dlq list TOPIC                           the dead letters of TOPIC (e.g. brewmesh.order.events.v1), decoded
   dlq replay TOPIC POSITION...             send them back to TOPIC (positions as listed: <partition>:<offset>)
   jobs failed SERVICE [QUEUE...]           failed jobs of a service's queues (all of them by default)
@@ -23,10 +24,11 @@ async function exporter(config: OpsConfig) {
     const log = createLogger({ level: config.log.level, service: 'ops', instanceId: config.instanceId })
     const running = await startExporter({
       kafka: createKafka(config.kafka, log),
-      wanted: ofDeployment(config.kafka.topicSuffix),
+      topics: deploymentTopics(config.kafka.topicSuffix),
       metrics: config.metrics,
       instanceId: config.instanceId,
       log,
+      read: { intervalMs: config.exporter.readIntervalMs, budgetMs: config.exporter.readBudgetMs },
     })
     return { log, stop: running.stop }
   })
