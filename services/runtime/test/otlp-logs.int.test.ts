@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runTracedChild } from './support/run-traced-child.ts'
 
 // An OTLP/HTTP receiver of our own: what reaches /v1/logs and /v1/traces, as raw protobuf bodies.
 const received: { path: string; body: Buffer }[] = []
@@ -23,22 +22,9 @@ beforeAll(async () => {
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-/** Runs the child with the telemetry preload; its stdout (the trace id). */
-function runChild(env: Record<string, string>): Promise<string> {
-  const dir = join(import.meta.dirname, '..')
-  const child = spawn(process.execPath, ['--import', './src/telemetry/register.ts', 'test/support/traced-child.ts'], {
-    cwd: dir,
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'otlp-logs-test', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) =>
-      code === 0 ? resolve(/^trace-id (\w+)$/m.exec(out)?.[1] ?? `no trace id in: ${out}`) : reject(new Error(`child exited ${code}`)),
-    ),
-  )
-}
+/** Runs the child with the telemetry preload, exporting to this test's receiver; its trace id. */
+const runChild = (env: Record<string, string>) =>
+  runTracedChild({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'otlp-logs-test', ...env })
 
 describe('logs over OTLP', () => {
   it('with OTEL_LOGS_EXPORTER=otlp, a log line reaches /v1/logs with the trace id of the span it was written in', async () => {

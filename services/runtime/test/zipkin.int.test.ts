@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runTracedChild } from './support/run-traced-child.ts'
 
 // A Zipkin collector of our own: what reaches it, with the path and the JSON body as sent.
 const received: { path: string; body: string }[] = []
@@ -23,27 +22,14 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 /** Runs the child with the telemetry preload and no OTLP endpoint; its stdout (the trace id). */
-function runChild(env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, ['--import', './src/telemetry/register.ts', 'test/support/traced-child.ts'], {
-    cwd: join(import.meta.dirname, '..'),
-    env: {
-      ...process.env,
-      OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
-      OTEL_TRACES_EXPORTER: '',
-      OTEL_SERVICE_NAME: 'zipkin-test',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+const runChild = (env: Record<string, string>) =>
+  runTracedChild({
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+    OTEL_TRACES_EXPORTER: '',
+    OTEL_SERVICE_NAME: 'zipkin-test',
+    ...env,
   })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) =>
-      code === 0 ? resolve(/^trace-id (\w+)$/m.exec(out)?.[1] ?? `no trace id in: ${out}`) : reject(new Error(`child exited ${code}`)),
-    ),
-  )
-}
 
 interface ZipkinSpan {
   traceId: string
