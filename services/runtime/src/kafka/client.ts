@@ -45,6 +45,9 @@ export function createProducer(kafka: Kafka) {
 }
 
 /** The name a topic has in this deployment (tests append a suffix to isolate runs). */
+/** Partitions of every topic a service creates (dead-letter topics have one). */
+export const TOPIC_PARTITIONS = 6
+
 export const topicName = (config: KafkaConfig, base: string) => base + config.topicSuffix
 
 /** Creates missing topics and waits for their leaders. Existing topics are left alone. */

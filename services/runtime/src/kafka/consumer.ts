@@ -4,6 +4,7 @@ import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 import type { Traced } from '../traced.ts'
 import { chunkGathering } from './chunk-gathering.ts'
+import { TOPIC_PARTITIONS } from './client.ts'
 import { offsetCommits } from './offset-commits.ts'
 import { processSpan, type ProcessSpan } from './process-span.ts'
 
@@ -54,7 +55,7 @@ export interface ConsumerOptions<T> {
   fromBeginning?: boolean
   /** Attempts for an unexpected error before the message is dead-lettered. */
   maxAttempts?: number
-  /** Partitions handed over at once (default 6, a topic's partitions), each in its own order; chunks handed over together are applied together. */
+  /** Partitions handed over at once (default: a topic's partitions, all of a fetch), each in its own order; chunks handed over together are applied together. */
   partitionsConsumedConcurrently?: number
   /** Most messages per chunk, and so per transaction (default 200). */
   maxChunk?: number
@@ -264,7 +265,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 6,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? TOPIC_PARTITIONS,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const { topic, partition } = batch
       for (let start = 0; start < batch.messages.length; start += maxChunk) {

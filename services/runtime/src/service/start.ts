@@ -7,7 +7,7 @@ import { createDatabase, poolMetrics } from '../db/postgres.ts'
 import { createGrpcServer } from '../grpc/server.ts'
 import { startHealthMonitor } from '../health.ts'
 import { createQueue, createWorker, keepScheduled, queueMetrics } from '../jobs.ts'
-import { createKafka, createProducer, ensureTopics, topicName } from '../kafka/client.ts'
+import { createKafka, createProducer, ensureTopics, TOPIC_PARTITIONS, topicName } from '../kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '../kafka/consumer.ts'
 import { createOutboxRelay } from '../kafka/outbox-relay.ts'
 import { keepTrying, lazy, stopInReverse, together, type Stoppable } from '../lifecycle.ts'
@@ -25,8 +25,6 @@ export interface StartOptions {
   log?: Logger
   clock?: () => Date
 }
-
-const PARTITIONS = 6
 
 /**
  * Starts a declared service. The order, and its reverse at stop:
@@ -131,7 +129,7 @@ async function start<DB>(
   const ensure = lazy(async () => {
     await admin.connect()
     await ensureTopics(admin, [
-      ...[...new Set(live)].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+      ...[...new Set(live)].map((topic) => ({ topic, numPartitions: TOPIC_PARTITIONS })),
       ...[...new Set(dead)].map((topic) => ({ topic, numPartitions: 1 })),
     ])
   })
