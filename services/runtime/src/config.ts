@@ -95,6 +95,8 @@ export interface PostgresConfig {
   poolMaxWaiting: number
   /** How long a query waits for a pooled connection (or a new one to connect). */
   acquireTimeoutMs: number
+  /** Statements each connection keeps prepared (db/prepared-statements.ts); 0: none. */
+  preparedStatements: number
 }
 
 export interface ValkeyConfig {
@@ -185,6 +187,7 @@ export function readBaseConfig(reader: EnvReader, defaults: ServiceDefaults, hos
       poolMax: reader.int('DB_POOL_MAX', 10, { min: 1, max: 200 }),
       poolMaxWaiting: reader.int('DB_POOL_MAX_WAITING', 200, { min: 0, max: 10_000 }),
       acquireTimeoutMs: reader.int('DB_POOL_ACQUIRE_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
+      preparedStatements: reader.int('DB_PREPARED_STATEMENTS', 200, { min: 0, max: 10_000 }),
     },
     valkey: {
       host: reader.string('VALKEY_HOST', '127.0.0.1'),

@@ -7,6 +7,7 @@ import type { Meter } from '@opentelemetry/api'
 import type { PostgresConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
+import { usePreparedStatements } from './prepared-statements.ts'
 
 export interface Database<DB> {
   db: Kysely<DB>
@@ -67,7 +68,9 @@ function boundedPool(pool: pg.Pool, config: PostgresConfig): PostgresPool {
     async connect() {
       if (full() && pool.waitingCount >= config.poolMaxWaiting) throw exhausted(pool)
       try {
-        return await pool.connect()
+        const client = await pool.connect()
+        usePreparedStatements(client, config.preparedStatements)
+        return client
       } catch (err) {
         if (full() && /timeout exceeded when trying to connect/i.test((err as Error).message)) throw exhausted(pool, err)
         throw err
