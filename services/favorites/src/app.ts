@@ -53,6 +53,8 @@ export function startApp(config: FavoritesConfig, options: AppOptions = {}): Pro
         {
           name: 'favorites',
           group: 'durable',
+          // Nobody watches these effects in real time: gathered up to 200 ms, fewer fetches and transactions.
+          batchWindowMs: 200,
           topics: [TOPICS.orderEvents, TOPICS.customerEvents],
           handler: byTopic({
             [infra.topic(TOPICS.orderEvents)]: orderEventsHandler(deps, infra.log.child({ component: 'order-events' })),

@@ -56,6 +56,8 @@ export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promi
         {
           name: 'loyalty',
           group: 'durable',
+          // Nobody watches these effects in real time: gathered up to 200 ms, fewer fetches and transactions.
+          batchWindowMs: 200,
           topics: [TOPICS.orderEvents, TOPICS.customerEvents],
           handler: byTopic({
             [infra.topic(TOPICS.orderEvents)]: orderEventsHandler(deps),

@@ -282,4 +282,31 @@ describe('a batch consumer with a dead-letter topic', () => {
     expect(chunks.some((c) => c.partitions.length > 1)).toBe(true) // gathered: one transaction for several partitions
     expect(Math.max(...chunks.map((c) => c.size))).toBeLessThanOrEqual(50)
   })
+
+  it('with a batch window, messages sent one at a time within it arrive as one chunk', async () => {
+    const topic = await newTopic()
+    const chunks: number[][] = []
+    const consumer = await startConsumer<number>({
+      kafka,
+      groupId: `test-${randomUUID()}`,
+      topics: [topic],
+      log,
+      deadLetter: false,
+      batchWindowMs: 1000,
+      handler: {
+        decode: ({ message: m }) => Number(m.value?.toString()),
+        handleBatch: async (items) => void chunks.push(items.map((i) => i.value)),
+      },
+    })
+    running.push(consumer)
+    await consumer.ready
+    // Six sends 30 ms apart: without a window each is fetched on its own (six chunks).
+    for (let n = 1; n <= 6; n++) {
+      await send(topic, [message(randomUUID(), String(n))])
+      await new Promise((resolve) => setTimeout(resolve, 30))
+    }
+    await eventually(() => expect(chunks.flat()).toEqual([1, 2, 3, 4, 5, 6]), { timeoutMs: 10_000 })
+    // One chunk, or two when a fetch's window ended among the sends.
+    expect(chunks.length).toBeLessThanOrEqual(2)
+  })
 })

@@ -67,6 +67,13 @@ export interface ConsumerOptions<T> {
   commitOffsets?: boolean
   /** Applied offsets are committed together at most this often (default 1000; 0: after every chunk). */
   commitIntervalMs?: number
+  /**
+   * How long the broker may hold a fetch to gather a batch (default 0: a fetch answers as soon as
+   * one message is there). Under load a consumer with no window fetches about once per message,
+   * each a broker request and, for a durable group, a transaction; with a window it fetches at most
+   * once per window, whatever the rate, and applies what gathered together. At most 1000.
+   */
+  batchWindowMs?: number
 }
 
 export interface RunningConsumer {
@@ -139,12 +146,15 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   const maxAttempts = options.maxAttempts ?? 5
   const commits = options.commitOffsets ?? true
   // A fetch waits at most a second for data: stopping waits for the fetch in flight (the default
-  // five seconds made every consumer's stop take five).
+  // five seconds made every consumer's stop take five). With a batch window the broker answers
+  // when the window ends, unless a megabyte gathered first.
+  const window = Math.min(Math.max(options.batchWindowMs ?? 0, 0), 1000)
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
-    maxWaitTimeInMs: 1000,
+    maxWaitTimeInMs: window > 0 ? window : 1000,
+    minBytes: window > 0 ? 1_048_576 : 1,
     retry: { retries: 10 },
   })
   const stopping = new AbortController()

@@ -50,6 +50,11 @@ export interface Consumption<T = unknown> {
   topics: string[]
   group: 'durable' | 'per-replica'
   handler: BatchHandler<T>
+  /**
+   * How long the broker may hold a fetch to gather a batch (kafka/consumer.ts); for consumers
+   * nobody watches in real time. Unset: each message is delivered as soon as it arrives.
+   */
+  batchWindowMs?: number
 }
 
 /** A BullMQ queue this service works on: its processor and its repeating jobs (upserted, so replicas never duplicate them). */
