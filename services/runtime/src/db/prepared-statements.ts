@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type pg from 'pg'
+import pg from 'pg'
 
 /**
  * Runs a connection's statements as named prepared statements: PostgreSQL parses, analyses and
@@ -36,6 +36,19 @@ export function usePreparedStatements(client: pg.PoolClient, maxPerConnection: n
     preparedCount++
     return name
   }
+  // pg copies a query config object property by property (about 10 µs a statement, measured in
+  // the profiles); a Query made from the text and then named skips that copy.
+  const named = (name: string, text: string, values: unknown[]) =>
+    new Promise<pg.QueryResult>((resolve, reject) => {
+      // name and callback are Query's own fields (pg/lib/query.js), not in its typings.
+      const submittable = new pg.Query(text, values) as pg.Query & {
+        name: string
+        callback: (err: Error | null, result: pg.QueryResult) => void
+      }
+      submittable.name = name
+      submittable.callback = (err, result) => (err ? reject(err) : resolve(result))
+      client.query(submittable)
+    })
   // Only the form kysely uses, query(text, values) with a promise, is prepared. A callback, a
   // config object or a cursor (a Submittable) goes through untouched.
   client.query = ((...args: unknown[]) => {
@@ -45,7 +58,7 @@ export function usePreparedStatements(client: pg.PoolClient, maxPerConnection: n
     if (name === undefined) return query(text, values)
     // 'I': no transaction open, so the statement may run again if its plan went stale.
     const autocommit = marked._txStatus === 'I'
-    return query({ name, text, values }).catch((err: unknown) => {
+    return named(name, text, values).catch((err: unknown) => {
       if (!isStalePlan(err)) throw err
       generation++
       names = new Map()
