@@ -57,7 +57,10 @@ export function orderStore(
     const items = rows.map((r) => menuItemFromProto(MenuItemMessage.fromJSON(r.doc)))
     return { items, byId: new Map(items.map((i) => [i.id, i])) }
   }, menuTtlMs)
-  const txFor = (trx: Transaction<OrderDb>): OrderTx => ({
+  // `recorded` collects the transaction's events, each built when recorded (so it carries the trace
+  // it was recorded in); they go to the outbox in one statement just before the commit: a payment
+  // round answering a hundred orders writes its events with one round trip, not a hundred.
+  const txFor = (trx: Transaction<OrderDb>, recorded: OutboxMessage[]): OrderTx => ({
     saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(trx, baristaId, commandId, answer),
     async order(id, lock) {
       let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
@@ -86,7 +89,9 @@ export function orderStore(
     async update(order) {
       await trx.updateTable('orders').set(orderRow(order)).where('id', '=', order.id).execute()
     },
-    record: (change) => enqueue(trx, schema, [toOutbox(change)]),
+    async record(change) {
+      recorded.push(toOutbox(change))
+    },
     async duePayments(before, limit) {
       const rows = await trx
         .selectFrom('orders')
@@ -121,7 +126,13 @@ export function orderStore(
   })
 
   return {
-    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+    transaction: (work) =>
+      db.transaction().execute(async (trx) => {
+        const recorded: OutboxMessage[] = []
+        const result = await work(txFor(trx, recorded))
+        await enqueue(trx, schema, recorded)
+        return result
+      }),
     async order(id) {
       const row = await db.selectFrom('orders').select('doc').where('id', '=', id).executeTakeFirst()
       return row && orderFromDoc(row.doc)
