@@ -88,8 +88,8 @@ const settings = {
   timeoutMs: Number(process.env['BENCH_STATS_TIMEOUT_MS'] ?? 180_000),
   /** Messages per producer.send, the same for the pipeline and the raw consumer. */
   sendChunk: 1000,
-  /** Job options of every job both BullMQ runs add (the service's queue default). */
-  jobOptions: { removeOnComplete: { count: 1000 } },
+  /** Job options of every job both BullMQ runs add (the service's rollup jobs: finished ones deleted at once). */
+  jobOptions: { removeOnComplete: true },
 }
 const SETTING_VARS = [
   'BENCH_STATS_EVENTS',

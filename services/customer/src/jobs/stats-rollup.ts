@@ -41,7 +41,9 @@ export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number, jobs
         name: 'rollup',
         data,
         // Events while the customer's rollup is running leave one follow-up job (not none, not many).
-        opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true } },
+        // A finished rollup is deleted at once: its result is the stats row, and keeping the last
+        // thousand cost Valkey a trim per job (failed ones stay, the queue's default).
+        opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true }, removeOnComplete: true },
       })),
     )
     await withTimeout(queued, 1000, 'queueing rollups').catch((err: unknown) =>
