@@ -58,17 +58,20 @@ export async function createOutboxTables(db: Executor): Promise<void> {
 
 /**
  * Adds messages to the outbox inside the caller's transaction and wakes the relay at commit, in one
- * statement (one round trip: the rows and their pg_notify).
+ * statement (one round trip: the rows and their pg_notify). One array parameter per column, not
+ * one parameter per value: the statement's text is the same whatever the number of messages, so it
+ * is built once and stays one prepared statement (db/prepared-statements.ts).
  */
 export async function enqueue(trx: Executor, schema: string, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return
-  const rows = messages.map((m) => ({ topic: m.topic, key: m.key, payload: Buffer.from(m.payload), headers: JSON.stringify(m.headers) }))
-  await trx
-    .with('added', (db) => db.insertInto('outbox').values(rows).returning('id'))
-    .selectFrom('added')
-    .select(sql`pg_notify(${outboxChannel(schema)}, '')`.as('notified'))
-    .limit(1)
-    .execute()
+  const column = <T>(of: (m: OutboxMessage) => T) => messages.map(of)
+  await sql`
+    with added as (
+      insert into outbox (topic, key, payload, headers)
+      select * from unnest(${column((m) => m.topic)}::text[], ${column((m) => m.key)}::text[],
+        ${column((m) => Buffer.from(m.payload))}::bytea[], ${column((m) => JSON.stringify(m.headers))}::jsonb[])
+      returning id)
+    select pg_notify(${outboxChannel(schema)}, '') from added limit 1`.execute(trx)
 }
 
 /**
