@@ -4,6 +4,7 @@ import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
 import { concurrentModification } from '../domain/reasons.ts'
+import { loyaltyStatements } from './loyalty-statements.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
 import type { LoyaltyDb } from './schema.ts'
 
@@ -25,11 +26,10 @@ export function loyaltyStore(
     async () => (await db.selectFrom('rewards').selectAll().orderBy('cost_points').orderBy('name').orderBy('id').execute()).map(toReward),
     catalogTtlMs,
   )
+  const run = loyaltyStatements(db)
   const txFor = (trx: Transaction<LoyaltyDb>): LoyaltyTx => ({
     async account(customerId, lock) {
-      let q = trx.selectFrom('accounts').selectAll().where('customer_id', '=', customerId)
-      if (lock) q = q.forUpdate()
-      const row = await q.executeTakeFirst()
+      const [row] = await (lock ? run.lockedAccount : run.account)(trx, { customer_id: customerId })
       return row && toAccount(row)
     },
     async lockAccounts(customerIds) {
@@ -44,20 +44,13 @@ export function loyaltyStore(
         .execute()
     },
     async insertAccount(account) {
-      await trx.insertInto('accounts').values(accountRow(account)).execute()
+      await run.insertAccount(trx, accountRow(account))
     },
     async updateAccount(account) {
-      const { customer_id, ...rest } = accountRow(account)
-      await trx.updateTable('accounts').set(rest).where('customer_id', '=', customer_id).execute()
+      await run.updateAccount(trx, accountRow(account))
     },
     async insertEntry(entry) {
-      const inserted = await trx
-        .insertInto('ledger_entries')
-        .values(entryRow(entry))
-        .onConflict((oc) => oc.constraint('ledger_entries_source').doNothing())
-        .returning('id')
-        .executeTakeFirst()
-      return inserted !== undefined
+      return (await run.insertEntry(trx, entryRow(entry))).length > 0
     },
     async entryBySource(customerId, kind, sourceId) {
       const row = await trx
@@ -70,20 +63,11 @@ export function loyaltyStore(
       return row && toEntry(row)
     },
     async entry(id) {
-      const row = await trx.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst()
+      const [row] = await run.entry(trx, { id })
       return row && toEntry(row)
     },
     async redemptionsOfOrder(orderId) {
-      const rows = await trx
-        .selectFrom('redemptions')
-        .selectAll()
-        .where('order_id', '=', orderId)
-        .where('voided', '=', false)
-        .orderBy('reserved_at')
-        .orderBy('request_id')
-        .forUpdate()
-        .execute()
-      return rows.map(toRedemption)
+      return (await run.redemptionsOfOrder(trx, { order_id: orderId })).map(toRedemption)
     },
     async reservedRedemptions(customerId) {
       const rows = await trx
@@ -97,12 +81,7 @@ export function loyaltyStore(
       return rows.map(toRedemption)
     },
     async redemptionByRequest(requestId) {
-      const row = await trx
-        .selectFrom('redemptions')
-        .selectAll()
-        .where('request_id', '=', requestId)
-        .where('voided', '=', false)
-        .executeTakeFirst()
+      const [row] = await run.redemptionByRequest(trx, { request_id: requestId })
       return row && toRedemption(row)
     },
     async redemptionsByRequestPrefix(prefix) {
@@ -118,17 +97,16 @@ export function loyaltyStore(
       return rows.map(toRedemption)
     },
     async insertRedemption(redemption) {
-      await trx.insertInto('redemptions').values(redemptionRow(redemption)).execute()
+      await run.insertRedemption(trx, redemptionRow(redemption))
     },
     async updateRedemption(redemption) {
-      const { id, ...rest } = redemptionRow(redemption)
-      await trx.updateTable('redemptions').set(rest).where('id', '=', id).execute()
+      await run.updateRedemption(trx, redemptionRow(redemption))
     },
     async voidRedemptions(ids) {
       if (ids.length > 0) await trx.updateTable('redemptions').set({ voided: true }).where('id', 'in', ids).execute()
     },
     async orderState(orderId) {
-      const row = await trx.selectFrom('order_states').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst()
+      const [row] = await run.orderState(trx, { order_id: orderId })
       return (
         row && {
           orderId: row.order_id,
@@ -140,28 +118,17 @@ export function loyaltyStore(
       )
     },
     async saveOrderState(s: OrderState) {
-      const values = {
+      await run.saveOrderState(trx, {
         order_id: s.orderId,
         customer_id: s.customerId,
         state: s.state,
         earn_entry_id: s.earnEntryId,
         updated_at: s.updatedAt,
-      }
-      await trx
-        .insertInto('order_states')
-        .values(values)
-        .onConflict((oc) => oc.column('order_id').doUpdateSet({ state: s.state, earn_entry_id: s.earnEntryId, updated_at: s.updatedAt }))
-        .execute()
+      })
     },
     claimEvents: (consumer, items, eventIdOf) => claimEvents(trx, consumer, items, eventIdOf),
     async claimNotification(customerId, rewardId, entryId) {
-      const inserted = await trx
-        .insertInto('reward_notifications')
-        .values({ customer_id: customerId, reward_id: rewardId, entry_id: entryId })
-        .onConflict((oc) => oc.doNothing())
-        .returning('entry_id')
-        .executeTakeFirst()
-      return inserted !== undefined
+      return (await run.claimNotification(trx, { customer_id: customerId, reward_id: rewardId, entry_id: entryId })).length > 0
     },
     async record(change) {
       await enqueue(trx, schema, [toOutbox(change)])
@@ -177,7 +144,7 @@ export function loyaltyStore(
           throw concurrent(err) ? concurrentModification('a concurrent write to the account won; retry', err) : err
         }),
     async account(customerId) {
-      const row = await db.selectFrom('accounts').selectAll().where('customer_id', '=', customerId).executeTakeFirst()
+      const [row] = await run.account(db, { customer_id: customerId })
       return row && toAccount(row)
     },
     async entries(query) {
@@ -198,7 +165,7 @@ export function loyaltyStore(
       return rows.map(toEntry)
     },
     async entry(id) {
-      const row = await db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst()
+      const [row] = await run.entry(db, { id })
       return row && toEntry(row)
     },
     rewards: catalog,
