@@ -1,17 +1,11 @@
 import type { Kysely } from 'kysely'
-import { reusableStatement } from '@brewmesh/runtime/db'
+import { columnsOf, reusableStatement } from '@brewmesh/runtime/db'
 import type { accountRow, entryRow, redemptionRow } from './rows.ts'
 import type { LoyaltyDb, OrderStatesTable } from './schema.ts'
 
 type AccountRow = ReturnType<typeof accountRow>
 type EntryRow = ReturnType<typeof entryRow>
 type RedemptionRow = ReturnType<typeof redemptionRow>
-
-/** Every key of T, listed once: the compiler refuses a list that misses one. */
-const columnsOf =
-  <T>() =>
-  <const K extends readonly (keyof T & string)[]>(keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : never)) =>
-    keys
 
 const ACCOUNT = columnsOf<AccountRow>()([
   'customer_id',

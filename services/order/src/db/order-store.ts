@@ -8,6 +8,7 @@ import type { Order } from '../domain/order.ts'
 import type { OrderChange, OrderStore, OrderTx } from '../domain/ports.ts'
 import { menuItemFromProto, orderStatus, paymentStatus } from '../proto/order-mapper.ts'
 import { orderFromDoc, orderToDoc } from './order-doc.ts'
+import { orderStatements, type OrderRow } from './order-statements.ts'
 import type { OrderDb } from './schema.ts'
 
 // The status columns hold the contract's enum values (generated constants, passed as parameters),
@@ -16,7 +17,7 @@ const QUEUED_STATUSES = QUEUED.map(orderStatus.to)
 const HELD_STATUSES = (['preparing', 'ready'] as const).map(orderStatus.to)
 const PENDING_PAYMENT = paymentStatus.to('pending')
 
-function orderRow(o: Order) {
+function orderRow(o: Order): OrderRow {
   return {
     id: o.id,
     customer_id: o.customerId,
@@ -31,7 +32,6 @@ function orderRow(o: Order) {
   }
 }
 
-/** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
 /** Saves a barista's answer unless one is saved for the command already (false then). */
 async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: string, answer: Uint8Array): Promise<boolean> {
   const saved = await db
@@ -43,6 +43,7 @@ async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: str
   return saved !== undefined
 }
 
+/** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
 export function orderStore(
   db: Kysely<OrderDb>,
   schema: string,
@@ -60,34 +61,28 @@ export function orderStore(
   // `recorded` collects the transaction's events, each built when recorded (so it carries the trace
   // it was recorded in); they go to the outbox in one statement just before the commit: a payment
   // round answering a hundred orders writes its events with one round trip, not a hundred.
+  const run = orderStatements(db)
   const txFor = (trx: Transaction<OrderDb>, recorded: OutboxMessage[]): OrderTx => ({
     saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(trx, baristaId, commandId, answer),
     async order(id, lock) {
-      let q = trx.selectFrom('orders').select('doc').where('id', '=', id)
-      if (lock) q = q.forUpdate()
-      const row = await q.executeTakeFirst()
+      const [row] = await (lock ? run.lockedOrder : run.order)(trx, { id })
       return row && orderFromDoc(row.doc)
     },
     async insert(order, requestHash) {
-      const inserted = await trx
-        .insertInto('orders')
+      const inserted = await run.insert(trx, {
+        ...orderRow(order),
+        request_id: order.requestId,
+        request_hash: requestHash,
         // The placement's trace, for its payment later (processDuePayments).
-        .values({ ...orderRow(order), request_id: order.requestId, request_hash: requestHash, traceparent: currentTraceparent() ?? null })
-        // Any conflict: the customer's request id, or the id derived from it (a concurrent retry inserted first).
-        .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .executeTakeFirst()
-      if (inserted) return undefined
-      const row = await trx
-        .selectFrom('orders')
-        .select(['doc', 'request_hash'])
-        .where('customer_id', '=', order.customerId)
-        .where('request_id', '=', order.requestId)
-        .executeTakeFirstOrThrow()
+        traceparent: currentTraceparent() ?? null,
+      })
+      if (inserted.length > 0) return undefined
+      const [row] = await run.byRequestId(trx, { customer_id: order.customerId, request_id: order.requestId })
+      if (!row) throw new Error(`order ${order.id} conflicted on insert but its request id is not stored`)
       return { order: orderFromDoc(row.doc), requestHash: row.request_hash }
     },
     async update(order) {
-      await trx.updateTable('orders').set(orderRow(order)).where('id', '=', order.id).execute()
+      await run.update(trx, orderRow(order))
     },
     async record(change) {
       recorded.push(toOutbox(change))
@@ -134,16 +129,11 @@ export function orderStore(
         return result
       }),
     async order(id) {
-      const row = await db.selectFrom('orders').select('doc').where('id', '=', id).executeTakeFirst()
+      const [row] = await run.order(db, { id })
       return row && orderFromDoc(row.doc)
     },
     async byRequestId(customerId, requestId) {
-      const row = await db
-        .selectFrom('orders')
-        .select(['doc', 'request_hash'])
-        .where('customer_id', '=', customerId)
-        .where('request_id', '=', requestId)
-        .executeTakeFirst()
+      const [row] = await run.byRequestId(db, { customer_id: customerId, request_id: requestId })
       return row && { order: orderFromDoc(row.doc), requestHash: row.request_hash }
     },
     async orders(q) {

@@ -2,4 +2,4 @@
 export { claimEvents, enqueue, type OutboxMessage, type OutboxTable, type ProcessedEventsTable } from './outbox.ts'
 export { createDatabase, type Database } from './postgres.ts'
 export { createOutboxTables, purgeOutbox } from './outbox.ts'
-export { reusableStatement, type ReusableStatement } from './reusable-statement.ts'
+export { columnsOf, reusableStatement, type ReusableStatement } from './reusable-statement.ts'

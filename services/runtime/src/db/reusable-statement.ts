@@ -40,6 +40,12 @@ export function reusableStatement<P extends object, R>(
   }
 }
 
+/** Every key of T, listed once, for `columns`: the compiler refuses a list that misses one. */
+export const columnsOf =
+  <T>() =>
+  <const K extends readonly (keyof T & string)[]>(keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : never)) =>
+    keys
+
 /** An object whose every property is its own placeholder; `columns` are also its enumerable keys. */
 function placeholders<P>(columns: readonly string[]): P {
   const target = Object.fromEntries(columns.map((c) => [c, MARK + c]))
