@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
-import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { claimEvents, enqueue, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import { favoriteDrinkKey, type CommittedOperation, type Favorite, type FavoriteChange, type LearnedDrink } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesStore, FavoritesTx } from '../domain/ports.ts'
 import type { FavoritesDb, FavoritesTable } from './schema.ts'
@@ -103,18 +103,18 @@ export function favoritesStore(
     }))
   }
 
-  const liveOf = async (q: Kysely<FavoritesDb>, customerId: string) =>
-    (
-      await q
-        .selectFrom('favorites')
-        .selectAll()
-        .where('customer_id', '=', customerId)
-        .where('removed_at', 'is', null)
-        .orderBy('position')
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute()
-    ).map(toFavorite)
+  // Read by every GetUsual (so by every order with "my usual"): built and compiled once.
+  const live = reusableStatement((p: { customer_id: string }) =>
+    db
+      .selectFrom('favorites')
+      .selectAll()
+      .where('customer_id', '=', p.customer_id)
+      .where('removed_at', 'is', null)
+      .orderBy('position')
+      .orderBy('created_at')
+      .orderBy('id'),
+  )
+  const liveOf = async (q: Kysely<FavoritesDb>, customerId: string) => (await live(q, { customer_id: customerId })).map(toFavorite)
 
   const txFor = (trx: Transaction<FavoritesDb>): FavoritesTx => ({
     async lock(customerId) {
