@@ -208,6 +208,37 @@ describe('a chunk of order events in one transaction', () => {
     expect(await kinds(ada)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_EARN, LedgerEntryKind.LEDGER_ENTRY_KIND_EARN])
   })
 
+  it('marks the placements of a chunk together: a new customer gets one account, a completion that came first still earns once', async () => {
+    const stranger = randomUUID()
+    const known = await openAccount(svc)
+    const placedOf = (order: ReturnType<typeof testOrder>) => orderEvent(order, { $case: 'placed', value: { order } })
+    const strangerOrder = testOrder({ customerId: stranger, total: usd(300) })
+    const early = testOrder({ customerId: known, total: usd(1000) })
+    const waiting = testOrder({ customerId: known, total: usd(200) })
+    // The completion of `early` arrives before its placement; the stranger's placement is its first event.
+    await publish(
+      brokers(),
+      ORDERS,
+      together([placedOf(strangerOrder), orderCompleted(early), placedOf(early), placedOf(waiting), placedOf(strangerOrder)]),
+    )
+    // A placement of `early` arriving again later, in another chunk, changes nothing either.
+    const last = placedOf(testOrder({ customerId: known }))
+    await publish(brokers(), ORDERS, together([placedOf(early), last]))
+    await applied(last.headers['event-id']!)
+    const states = await sqlQuery<{ order_id: string; state: string }>(
+      env,
+      `select order_id, state from order_states where order_id in ('${strangerOrder.id}', '${early.id}', '${waiting.id}') order by state, order_id`,
+    )
+    expect(states).toEqual([
+      { order_id: early.id, state: 'completed' },
+      ...[strangerOrder.id, waiting.id].sort().map((id) => ({ order_id: id, state: 'placed' })),
+    ])
+    expect(await getAccount(stranger)).toMatchObject({ status: AccountStatus.ACCOUNT_STATUS_OPEN, balance: '0' })
+    await eventually(() => expect(eventsOf(stranger).filter((e) => e.payload?.$case === 'accountOpened')).toHaveLength(1))
+    expect((await getAccount(known)).balance).toBe('100')
+    expect(await kinds(known)).toEqual([LedgerEntryKind.LEDGER_ENTRY_KIND_EARN])
+  })
+
   it('dead-letters an unreadable message in the middle of the chunk alone; the others earn once', async () => {
     const dlq = await topicRecorder(brokers(), `${ORDERS}.dlq`)
     try {

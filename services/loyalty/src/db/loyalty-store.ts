@@ -33,15 +33,12 @@ export function loyaltyStore(
       return row && toAccount(row)
     },
     async lockAccounts(customerIds) {
-      if (customerIds.length === 0) return
-      // Locked as they are returned, so in id order.
-      await trx
-        .selectFrom('accounts')
-        .select('customer_id')
-        .where('customer_id', 'in', customerIds)
-        .orderBy('customer_id')
-        .forUpdate()
-        .execute()
+      if (customerIds.length === 0) return new Set()
+      // Locked as they are returned, so in id order. One array parameter: one text whatever the number.
+      const { rows } = await sql<{ customer_id: string }>`
+        select customer_id from accounts where customer_id = any(${[...new Set(customerIds)]}::uuid[])
+         order by customer_id for update`.execute(trx)
+      return new Set(rows.map((r) => r.customer_id))
     },
     async insertAccount(account) {
       await run.insertAccount(trx, accountRow(account))
@@ -125,6 +122,14 @@ export function loyaltyStore(
         earn_entry_id: s.earnEntryId,
         updated_at: s.updatedAt,
       })
+    },
+    async markPlaced(orders, at) {
+      if (orders.length === 0) return
+      await sql`
+        insert into order_states (order_id, customer_id, state, earn_entry_id, updated_at)
+        select o.order_id, o.customer_id, 'placed', null, ${at}
+          from unnest(${orders.map((o) => o.orderId)}::text[], ${orders.map((o) => o.customerId)}::uuid[]) as o(order_id, customer_id)
+        on conflict (order_id) do nothing`.execute(trx)
     },
     claimEvents: (consumer, items, eventIdOf) => claimEvents(trx, consumer, items, eventIdOf),
     async claimNotification(customerId, rewardId, entryId) {

@@ -15,30 +15,52 @@ export type OrderFact =
   | { kind: 'cancelled'; eventId: string; orderId: string; customerId: string; reason: string }
   | { kind: 'placed'; eventId: string; orderId: string; customerId: string }
 
+/** How an order ended, as far as loyalty is concerned. */
+type Outcome = Exclude<OrderFact, { kind: 'placed' }>
+
 /**
  * Applies a chunk of order events in one transaction, each event once (the ids are recorded in
- * it), in arrival order, each in its own trace (an account a customer's first event opens, its
- * PointsEarned, continue that event's trace). The accounts they touch are locked first, in id
- * order, so two chunks applied at the same time never wait on each other in a cycle.
+ * it), each in its own trace (an account a customer's first event opens, its PointsEarned,
+ * continue that event's trace). The accounts they touch are locked first, in id order, so two
+ * chunks applied at the same time never wait on each other in a cycle.
+ *
+ * A placement only marks that its order exists, whatever the account's state, and only when the
+ * order has no state yet, so the chunk's placements are marked together, in one statement, before
+ * its other events are applied in arrival order. The result is the one of arrival order: a
+ * completion or cancellation that arrived before its placement finds no state, or "placed", and
+ * does the same either way; the placement after it changes nothing.
  */
 export async function applyOrderFacts(deps: LoyaltyDeps, events: readonly Traced<OrderFact>[]): Promise<void> {
   if (events.length === 0) return
   await withCrossings(deps, (crossings) =>
     deps.store.transaction(async (tx) => {
       const fresh = await tx.claimEvents(ORDER_CONSUMER, events, (e) => e.value.eventId)
-      await tx.lockAccounts(fresh.map((e) => e.value.customerId))
-      for (const event of fresh) await event.inTrace(() => applyOrderFact(deps, tx, event.value, crossings))
+      const existing = await tx.lockAccounts(fresh.map((e) => e.value.customerId))
+      const placed = fresh.filter((e) => e.value.kind === 'placed')
+      for (const event of placed) {
+        if (existing.has(event.value.customerId)) continue
+        await event.inTrace(() => ensureAccount(deps, tx, event.value.customerId))
+        existing.add(event.value.customerId)
+      }
+      await tx.markPlaced(
+        placed.map((e) => e.value),
+        deps.clock(),
+      )
+      for (const event of fresh) {
+        const fact = event.value
+        if (fact.kind !== 'placed') await event.inTrace(() => applyOrderFact(deps, tx, fact, crossings))
+      }
     }),
   )
 }
 
 /**
- * Applies one order event. The per-order state makes the end result independent of arrival
+ * Applies an order's completion or cancellation. The per-order state makes the end result independent of arrival
  * order: a completion after a cancellation earns and confirms nothing; a cancellation after a
  * completion reverses the points earned (capped at the balance). Releases and confirmations touch
  * only RESERVED redemptions, so repeating them is harmless.
  */
-async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: OrderFact, crossings: Crossing[]): Promise<void> {
+async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: Outcome, crossings: Crossing[]): Promise<void> {
   let account = await ensureAccount(deps, tx, fact.customerId)
   const state = await tx.orderState(fact.orderId)
   const now = deps.clock()
@@ -46,22 +68,10 @@ async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: OrderFact,
     await tx.saveOrderState({
       orderId: fact.orderId,
       customerId: fact.customerId,
-      state: fact.kind === 'placed' ? (state?.state ?? 'placed') : fact.kind,
+      state: fact.kind,
       earnEntryId: state?.earnEntryId ?? null,
       updatedAt: now,
     })
-    return
-  }
-  if (fact.kind === 'placed') {
-    // Only marks that the order exists, so the hold-period release leaves its reservations alone.
-    if (!state)
-      await tx.saveOrderState({
-        orderId: fact.orderId,
-        customerId: fact.customerId,
-        state: 'placed',
-        earnEntryId: null,
-        updatedAt: now,
-      })
     return
   }
   const redemptions = await tx.redemptionsOfOrder(fact.orderId)

@@ -19,8 +19,9 @@ export interface LoyaltyTx {
   /**
    * Locks the existing accounts of these customers to the end of the transaction, in id order:
    * two transactions locking some of the same accounts never wait on each other in a cycle.
+   * Returns the customers whose account exists.
    */
-  lockAccounts(customerIds: readonly string[]): Promise<void>
+  lockAccounts(customerIds: readonly string[]): Promise<Set<string>>
   insertAccount(account: Account): Promise<void>
   updateAccount(account: Account): Promise<void>
   /** False when an entry with the same (customer, kind, source) exists: nothing is written. */
@@ -39,6 +40,8 @@ export interface LoyaltyTx {
   voidRedemptions(ids: string[]): Promise<void>
   orderState(orderId: string): Promise<OrderState | undefined>
   saveOrderState(state: OrderState): Promise<void>
+  /** Marks these orders placed, each unless it has a state already (one statement). */
+  markPlaced(orders: readonly { orderId: string; customerId: string }[], at: Date): Promise<void>
   /**
    * Records that a consumer applied these events (one statement); returns the items to apply:
    * those whose event was not applied before, each event once, in order.
