@@ -84,6 +84,21 @@ export function orderStore(
     async update(order) {
       await run.update(trx, orderRow(order))
     },
+    async updateAll(orders) {
+      if (orders.length === 0) return
+      const rows = orders.map(orderRow)
+      const column = <K extends keyof OrderRow>(key: K) => rows.map((r) => r[key])
+      // One array per column (the customer never changes): one text whatever the number of orders.
+      await sql`
+        update orders o
+           set household_id = v.household_id, status = v.status, barista_id = v.barista_id, placed_at = v.placed_at,
+               paid_at = v.paid_at, payment_status = v.payment_status, version = v.version, doc = v.doc
+          from unnest(${column('id')}::uuid[], ${column('household_id')}::uuid[], ${column('status')}::int[],
+                      ${column('barista_id')}::text[], ${column('placed_at')}::timestamptz[], ${column('paid_at')}::timestamptz[],
+                      ${column('payment_status')}::int[], ${column('version')}::int[], ${column('doc')}::jsonb[])
+               as v(id, household_id, status, barista_id, placed_at, paid_at, payment_status, version, doc)
+         where o.id = v.id`.execute(trx)
+    },
     async record(change) {
       recorded.push(toOutbox(change))
     },

@@ -89,13 +89,15 @@ export function approves(orderId: string, successRate: number): boolean {
   return bucket < successRate
 }
 
-/** Applies the processor's answer once: placed → paid, or cancelled (payment declined). A cancelled order's payment is voided. */
+/**
+ * Applies the processor's answer once: placed → paid, or cancelled (payment declined). A cancelled
+ * order's payment is voided. Records its events; the caller stores the answered order.
+ */
 async function answerPayment(deps: OrderDeps, tx: OrderTx, order: Order): Promise<Order | undefined> {
   const now = deps.clock()
   const approved = approves(order.id, deps.payment.successRate)
   const answered = lifecycle.pay(order, approved, now)
   if (!answered) return undefined // answered before, or voided
-  await tx.update(answered)
   await tx.record({ kind: 'payment_processed', order: answered, approved, at: now })
   if (!approved) await tx.record({ kind: 'cancelled', order: answered, previous: order.status, by: lifecycle.PAYMENT_PROCESSOR, at: now })
   return answered
@@ -117,6 +119,8 @@ export async function processDuePayments(deps: OrderDeps, limit: number): Promis
       const paid = await inTrace(() => answerPayment(deps, tx, order))
       if (paid) answered.push(paid)
     }
+    // The round's orders are stored together, like its events: one statement, not one per order.
+    await tx.updateAll(answered)
     return { taken: due.length, answered }
   })
 }

@@ -79,6 +79,8 @@ export interface OrderTx {
   /** Stores a new order; returns the order already stored under its customer's request id instead, if any. */
   insert(order: Order, requestHash: string): Promise<Placement | undefined>
   update(order: Order): Promise<void>
+  /** Stores the new state of each of these orders, with one statement. */
+  updateAll(orders: readonly Order[]): Promise<void>
   /** Records a change as an order event in the outbox, in this transaction (the events of a transaction are written together before it commits). */
   record(change: OrderChange): Promise<void>
   /** Locks a queued (paid or released), unclaimed order; undefined when it is not claimable (someone was first). */

@@ -26,6 +26,7 @@ export class MemoryStore {
           order: async (id) => orders.get(id),
           insert: notUsed,
           update: async (o) => void orders.set(o.id, o),
+          updateAll: async (all) => all.forEach((o) => orders.set(o.id, o)),
           record: async (c) => void events.push(c),
           claimable: async (id) => {
             const o = orders.get(id)
