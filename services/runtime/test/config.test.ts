@@ -125,6 +125,7 @@ describe('readBaseConfig', () => {
         poolMax: 10,
         poolMaxWaiting: 200,
         acquireTimeoutMs: 1000,
+        preparedStatements: 200,
       },
       valkey: { host: '127.0.0.1', port: 6379, keyPrefix: 'brewmesh' },
       kafka: { brokers: ['127.0.0.1:9092'], clientId: 'brewmesh-orders', topicSuffix: '' },
