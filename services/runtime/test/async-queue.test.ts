@@ -100,4 +100,28 @@ describe('AsyncQueue', () => {
     const queue = new AsyncQueue<number>(10, controller.signal)
     expect(await drain(queue)).toEqual([])
   })
+
+  it('when the reader stops early, then what is queued is dropped and later pushes are refused', async () => {
+    const queue = new AsyncQueue<number>(10)
+    queue.push(1)
+    queue.push(2)
+    for await (const item of queue) {
+      expect(item).toBe(1)
+      break
+    }
+    expect(queue.push(3)).toBe(false)
+    expect(await drain(queue)).toEqual([])
+  })
+
+  it('when two reads wait at once, then each gets its own item in order', async () => {
+    const queue = new AsyncQueue<number>(10)
+    const first = queue.next()
+    const second = queue.next()
+    queue.push(1)
+    queue.push(2)
+    expect(await Promise.all([first, second])).toEqual([
+      { value: 1, done: false },
+      { value: 2, done: false },
+    ])
+  })
 })
