@@ -31,25 +31,30 @@ export function watchUpdate(change: OrderChange): WatchUpdate | undefined {
 }
 
 /**
- * A watcher's position: the version it last sent. A change at or below it is a redelivery or
- * older than the snapshot, and is dropped; the watch ends once the order is final.
+ * A watcher's position: the version it last sent, and that version's status. A change at or below
+ * it is a redelivery or older than the snapshot, and is dropped; the watch ends once the order is
+ * final. Only those two fields are kept: a stream holds its cursor for as long as it is open, and
+ * a whole order (lines, money, dates) was about 1.5 KiB of each of 10,000 open streams.
  */
 export class WatchCursor {
-  private current: Order
+  private version: number
+  private status: OrderStatus
 
   constructor(current: Order) {
-    this.current = current
+    this.version = current.version
+    this.status = current.status
   }
 
   /** The update to send for a change, or undefined. */
   accept(change: OrderChange): WatchUpdate | undefined {
     const update = watchUpdate(change)
-    if (!update || update.order.version <= this.current.version) return undefined
-    this.current = update.order
+    if (!update || update.order.version <= this.version) return undefined
+    this.version = update.order.version
+    this.status = update.order.status
     return update
   }
 
   get done(): boolean {
-    return isFinal(this.current.status)
+    return isFinal(this.status)
   }
 }

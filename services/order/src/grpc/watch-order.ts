@@ -36,9 +36,8 @@ export async function* watchOrder(
 ): AsyncIterable<WatchOrderResponse> {
   const { queue, unsubscribe } = await follow(deps, changes, id, call)
   try {
-    const current = await getOrder(deps, id)
-    const cursor = new WatchCursor(current)
-    yield toProto({ kind: 'snapshot', order: current, previous: undefined, at: current.updatedAt })
+    const { cursor, message } = await snapshot(deps, id)
+    yield message
     if (cursor.done) return
     for await (const change of queue) {
       const update = cursor.accept(change)
@@ -48,6 +47,15 @@ export async function* watchOrder(
     }
   } finally {
     unsubscribe()
+  }
+}
+
+/** The order now, as the stream's first message, and the cursor that starts from it (the order itself is not kept). */
+async function snapshot(deps: OrderDeps, id: string): Promise<{ cursor: WatchCursor; message: WatchOrderResponse }> {
+  const current = await getOrder(deps, id)
+  return {
+    cursor: new WatchCursor(current),
+    message: toProto({ kind: 'snapshot', order: current, previous: undefined, at: current.updatedAt }),
   }
 }
 
