@@ -46,9 +46,5 @@ export function orderStatements(db: Kysely<OrderDb>) {
           .returning('id'),
       NEW_ORDER,
     ),
-    update: reusableStatement((p: OrderRow) => {
-      const { id, ...rest } = p
-      return db.updateTable('orders').set(rest).where('id', '=', id)
-    }, ORDER),
   }
 }

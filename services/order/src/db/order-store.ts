@@ -43,6 +43,25 @@ async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: str
   return saved !== undefined
 }
 
+/**
+ * Stores the new state of these orders with one statement: one array per column (the customer
+ * never changes), so one text whatever the number of orders, a payment round's or a single one.
+ */
+async function updateAll(trx: Kysely<OrderDb>, orders: readonly Order[]): Promise<void> {
+  if (orders.length === 0) return
+  const rows = orders.map(orderRow)
+  const column = <K extends keyof OrderRow>(key: K) => rows.map((r) => r[key])
+  await sql`
+    update orders o
+       set household_id = v.household_id, status = v.status, barista_id = v.barista_id, placed_at = v.placed_at,
+           paid_at = v.paid_at, payment_status = v.payment_status, version = v.version, doc = v.doc
+      from unnest(${column('id')}::uuid[], ${column('household_id')}::uuid[], ${column('status')}::int[],
+                  ${column('barista_id')}::text[], ${column('placed_at')}::timestamptz[], ${column('paid_at')}::timestamptz[],
+                  ${column('payment_status')}::int[], ${column('version')}::int[], ${column('doc')}::jsonb[])
+           as v(id, household_id, status, barista_id, placed_at, paid_at, payment_status, version, doc)
+     where o.id = v.id`.execute(trx)
+}
+
 /** PostgreSQL implementation of the domain's store; events go to the outbox in the same transaction. */
 export function orderStore(
   db: Kysely<OrderDb>,
@@ -58,10 +77,10 @@ export function orderStore(
     const items = rows.map((r) => menuItemFromProto(MenuItemMessage.fromJSON(r.doc)))
     return { items, byId: new Map(items.map((i) => [i.id, i])) }
   }, menuTtlMs)
+  const run = orderStatements(db)
   // `recorded` collects the transaction's events, each built when recorded (so it carries the trace
   // it was recorded in); they go to the outbox in one statement just before the commit: a payment
   // round answering a hundred orders writes its events with one round trip, not a hundred.
-  const run = orderStatements(db)
   const txFor = (trx: Transaction<OrderDb>, recorded: OutboxMessage[]): OrderTx => ({
     saveCommandAnswer: (baristaId, commandId, answer) => saveAnswer(trx, baristaId, commandId, answer),
     async order(id, lock) {
@@ -81,24 +100,8 @@ export function orderStore(
       if (!row) throw new Error(`order ${order.id} conflicted on insert but its request id is not stored`)
       return { order: orderFromDoc(row.doc), requestHash: row.request_hash }
     },
-    async update(order) {
-      await run.update(trx, orderRow(order))
-    },
-    async updateAll(orders) {
-      if (orders.length === 0) return
-      const rows = orders.map(orderRow)
-      const column = <K extends keyof OrderRow>(key: K) => rows.map((r) => r[key])
-      // One array per column (the customer never changes): one text whatever the number of orders.
-      await sql`
-        update orders o
-           set household_id = v.household_id, status = v.status, barista_id = v.barista_id, placed_at = v.placed_at,
-               paid_at = v.paid_at, payment_status = v.payment_status, version = v.version, doc = v.doc
-          from unnest(${column('id')}::uuid[], ${column('household_id')}::uuid[], ${column('status')}::int[],
-                      ${column('barista_id')}::text[], ${column('placed_at')}::timestamptz[], ${column('paid_at')}::timestamptz[],
-                      ${column('payment_status')}::int[], ${column('version')}::int[], ${column('doc')}::jsonb[])
-               as v(id, household_id, status, barista_id, placed_at, paid_at, payment_status, version, doc)
-         where o.id = v.id`.execute(trx)
-    },
+    update: (order) => updateAll(trx, [order]),
+    updateAll: (orders) => updateAll(trx, orders),
     async record(change) {
       recorded.push(toOutbox(change))
     },

@@ -262,7 +262,7 @@ function consumerPart(
         topics: c.topics.map((t) => topicName(config.kafka, t)),
         handler: c.handler,
         log: log.child({ component: c.name }),
-        ...(c.batchWindowMs !== undefined && { batchWindowMs: c.batchWindowMs }),
+        batchWindowMs: c.batchWindowMs,
         ...(durable ? { producer: await env.deadLetters() } : { deadLetter: false, fromBeginning: false, commitOffsets: false }),
       })
     },
