@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { OrderServiceService } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
-import { clientChannelCredentials, clientCredentials, tokenFile, withServiceToken, type TokenSource } from '@brewmesh/runtime/auth'
+import { outboundOf, type TokenSource } from '@brewmesh/runtime/auth'
 import type { Logger } from '@brewmesh/runtime/logger'
 import { migrateSchema, served, startService, type RunningService } from '@brewmesh/runtime/service'
 import { FanOut } from '@brewmesh/runtime/streams'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { customerClient } from './clients/customer-client.ts'
-import type { Outbound } from './clients/dependency.ts'
 import { favoritesClient } from './clients/favorites-client.ts'
 import { loyaltyClient } from './clients/loyalty-client.ts'
 import type { OrderConfig } from './config.ts'
@@ -37,16 +35,6 @@ export function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
   return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
-function outboundOf(config: OrderConfig, options: AppOptions): Outbound {
-  const t = config.serviceToken
-  const token =
-    options.serviceToken ?? ('file' in t ? tokenFile(t.file) : clientCredentials({ ...t, audience: t.audience ?? config.auth.audience }))
-  return {
-    credentials: clientChannelCredentials({ ca: config.outboundCa ? readFileSync(config.outboundCa, 'utf8') : undefined }),
-    interceptors: [withServiceToken(token)],
-  }
-}
-
 /**
  * The Order Service: serves OrderService, calling Customer, Favorites and Loyalty with its own
  * identity; publishes the order events; feeds its own WatchOrder and BaristaSession streams from
@@ -55,7 +43,7 @@ function outboundOf(config: OrderConfig, options: AppOptions): Outbound {
  */
 export function startApp(config: OrderConfig, options: AppOptions = {}): Promise<RunningService> {
   return startService<OrderDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {
-    const outbound = outboundOf(config, options)
+    const outbound = outboundOf(config.identity, config.auth.audience, options.serviceToken)
     const clients = {
       customers: customerClient(config.dependencies.customer, outbound),
       favorites: favoritesClient(config.dependencies.favorites, outbound),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
+import { EnvReader, freeze, readBaseConfig, readServiceIdentity, type BaseConfig, type ServiceIdentity } from '@brewmesh/runtime/config'
 import type { Dependency } from './clients/dependency.ts'
 import type { PaymentSettings } from './domain/ports.ts'
 
@@ -12,10 +12,8 @@ export interface OrderConfig extends BaseConfig {
   /** When answers to barista commands older than a day are forgotten (UTC cron). */
   baristaCommands: { purgeCron: string }
   dependencies: { customer: Dependency; favorites: Dependency; loyalty: Dependency }
-  /** The Order Service's own identity for outbound calls: a token file (rotated by the platform) or OAuth2 client credentials. */
-  serviceToken: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
-  /** CA that outbound TLS trusts; unset: plaintext (local). */
-  outboundCa: string | undefined
+  /** The Order Service's own identity for outbound calls. */
+  identity: ServiceIdentity
 }
 
 /** The Order Service's configuration, read once from the environment, validated and frozen. */
@@ -27,12 +25,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     timeoutMs: reader.int(`${name.toUpperCase()}_TIMEOUT_MS`, 2000, { min: 50, max: 30_000 }),
     maxInFlight: reader.int(`${name.toUpperCase()}_MAX_IN_FLIGHT`, 128, { min: 1 }),
   })
-  const tokenFile = reader.optional('SERVICE_TOKEN_FILE')
-  const tokenUrl = reader.optional('AUTH_TOKEN_URL')
-  if (!tokenFile && !tokenUrl)
-    reader.problem(
-      'set SERVICE_TOKEN_FILE or AUTH_TOKEN_URL (with AUTH_CLIENT_ID, AUTH_CLIENT_SECRET): the Order Service calls the others with its own identity',
-    )
   const config: OrderConfig = {
     ...base,
     taxRateBps: reader.int('TAX_RATE_BPS', 825, { min: 0, max: 5000 }),
@@ -49,15 +41,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       favorites: dependency('favorites', 50054),
       loyalty: dependency('loyalty', 50053),
     },
-    serviceToken: tokenFile
-      ? { file: tokenFile }
-      : {
-          tokenUrl: tokenUrl ?? '',
-          clientId: reader.string('AUTH_CLIENT_ID', ''),
-          clientSecret: reader.string('AUTH_CLIENT_SECRET', ''),
-          audience: reader.optional('AUTH_TOKEN_AUDIENCE'),
-        },
-    outboundCa: reader.optional('OUTBOUND_TLS_CA_FILE'),
+    identity: readServiceIdentity(reader, 'the Order Service calls the others with its own identity'),
   }
   reader.done()
   return freeze(config)

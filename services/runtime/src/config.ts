@@ -153,6 +153,38 @@ export interface BaseConfig {
   telemetry: { otlpEndpoint: string | undefined }
 }
 
+/**
+ * A service's own identity for the calls it makes to others: a token file (rotated by the
+ * platform, e.g. a Kubernetes projected token) or OAuth2 client credentials; and the CA that
+ * outbound TLS trusts (unset: plaintext, local).
+ */
+export interface ServiceIdentity {
+  token: { file: string } | { tokenUrl: string; clientId: string; clientSecret: string; audience: string | undefined }
+  outboundCa: string | undefined
+}
+
+/**
+ * SERVICE_TOKEN_FILE, or AUTH_TOKEN_URL with AUTH_CLIENT_ID, AUTH_CLIENT_SECRET and
+ * AUTH_TOKEN_AUDIENCE; OUTBOUND_TLS_CA_FILE. One of the two token sources is required: `why`
+ * says whom the service calls, for the message.
+ */
+export function readServiceIdentity(reader: EnvReader, why: string): ServiceIdentity {
+  const file = reader.optional('SERVICE_TOKEN_FILE')
+  const tokenUrl = reader.optional('AUTH_TOKEN_URL')
+  if (!file && !tokenUrl) reader.problem(`set SERVICE_TOKEN_FILE or AUTH_TOKEN_URL (with AUTH_CLIENT_ID, AUTH_CLIENT_SECRET): ${why}`)
+  return {
+    token: file
+      ? { file }
+      : {
+          tokenUrl: tokenUrl ?? '',
+          clientId: reader.string('AUTH_CLIENT_ID', ''),
+          clientSecret: reader.string('AUTH_CLIENT_SECRET', ''),
+          audience: reader.optional('AUTH_TOKEN_AUDIENCE'),
+        },
+    outboundCa: reader.optional('OUTBOUND_TLS_CA_FILE'),
+  }
+}
+
 export interface ServiceDefaults {
   service: string
   grpcPort: number

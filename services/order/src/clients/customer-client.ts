@@ -1,6 +1,7 @@
 import { CustomerServiceService } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import type { Customers } from '../domain/ports.ts'
-import { connect, type Dependency, type Outbound } from './dependency.ts'
+import type { Outbound } from '@brewmesh/runtime/auth'
+import { connect, type Dependency } from './dependency.ts'
 
 /** The Customer service through its promise client, with the Order Service's own identity. */
 export function customerClient(dep: Dependency, outbound: Outbound): Customers & { close(): void } {

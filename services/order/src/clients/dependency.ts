@@ -1,4 +1,5 @@
-import { status as Code, type ChannelCredentials, type ChannelOptions, type Interceptor, type ServiceError } from '@grpc/grpc-js'
+import { status as Code, type ChannelOptions, type ServiceError } from '@grpc/grpc-js'
+import type { Outbound } from '@brewmesh/runtime/auth'
 import { AppError, resourceExhausted, unavailable } from '@brewmesh/runtime/errors'
 import { createClient, type CallOptions, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import { retryDelayOf } from '@brewmesh/sdk/errors.ts'
@@ -15,12 +16,6 @@ export interface Dependency {
   timeoutMs: number
   /** Calls to it in flight at once; past that a call is refused at once (RESOURCE_EXHAUSTED). */
   maxInFlight: number
-}
-
-/** How every outbound channel authenticates: the transport (TLS or plaintext) and the service's own token. */
-export interface Outbound {
-  credentials: ChannelCredentials
-  interceptors: Interceptor[]
 }
 
 /**

@@ -1,6 +1,7 @@
 import { FavoritesServiceService } from '@brewmesh/gen/brewmesh/favorites/v1/favorites_service.ts'
 import type { Favorites } from '../domain/ports.ts'
-import { connect, type Dependency, type Outbound } from './dependency.ts'
+import type { Outbound } from '@brewmesh/runtime/auth'
+import { connect, type Dependency } from './dependency.ts'
 
 /** The Favorites service: "my usual" (a pinned favorite or a learned drink). */
 export function favoritesClient(dep: Dependency, outbound: Outbound): Favorites & { close(): void } {

@@ -7,7 +7,8 @@ import type { Cart as CartMessage } from '@brewmesh/gen/brewmesh/loyalty/v1/loya
 import type { Cart, Loyalty } from '../domain/ports.ts'
 import { REASON } from '../domain/reasons.ts'
 import { money } from '../proto/order-mapper.ts'
-import { connect, type Dependency, type Outbound } from './dependency.ts'
+import type { Outbound } from '@brewmesh/runtime/auth'
+import { connect, type Dependency } from './dependency.ts'
 
 /**
  * A reward the Loyalty service refused: FAILED_PRECONDITION for our caller, with Loyalty's own

@@ -4,8 +4,10 @@ export {
   clientChannelCredentials,
   clientCredentials,
   forwardedAuthorization,
+  outboundOf,
   tokenFile,
   withServiceToken,
+  type Outbound,
   type TokenSource,
 } from './outbound.ts'
 export { createTokenVerifier, type TokenVerifier } from './verifier.ts'

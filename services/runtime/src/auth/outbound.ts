@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { credentials, InterceptingCall, Metadata, status as Code, type ChannelCredentials, type Interceptor } from '@grpc/grpc-js'
+import type { ServiceIdentity } from '../config.ts'
 
 /** Where a service gets the token it presents when it calls another service. */
 export interface TokenSource {
@@ -116,4 +118,24 @@ export function clientChannelCredentials(tls: {
 }): ChannelCredentials {
   if (!tls.ca) return credentials.createInsecure()
   return credentials.createSsl(Buffer.from(tls.ca), tls.key ? Buffer.from(tls.key) : null, tls.cert ? Buffer.from(tls.cert) : null)
+}
+
+/** How a service's outbound channels authenticate: the transport (TLS or plaintext) and its own token. */
+export interface Outbound {
+  credentials: ChannelCredentials
+  interceptors: Interceptor[]
+}
+
+/**
+ * The outbound side of a service's identity: its token (from the file, or from the token
+ * endpoint for `audience` unless the identity names one) on every call, over TLS trusting the
+ * configured CA. `token` replaces the configured source (tests).
+ */
+export function outboundOf(identity: ServiceIdentity, audience: string, token?: TokenSource): Outbound {
+  const t = identity.token
+  const source = token ?? ('file' in t ? tokenFile(t.file) : clientCredentials({ ...t, audience: t.audience ?? audience }))
+  return {
+    credentials: clientChannelCredentials({ ca: identity.outboundCa ? readFileSync(identity.outboundCa, 'utf8') : undefined }),
+    interceptors: [withServiceToken(source)],
+  }
 }
