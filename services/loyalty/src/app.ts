@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { LoyaltyEvent } from '@brewmesh/gen/brewmesh/loyalty/v1/events.ts'
 import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty_service.ts'
+import { outboundOf, type TokenSource } from '@brewmesh/runtime/auth'
 import { byTopic } from '@brewmesh/runtime/kafka'
 import type { Logger } from '@brewmesh/runtime/logger'
 import { migrateSchema, served, startService, type RunningService } from '@brewmesh/runtime/service'
 import { FanOut } from '@brewmesh/runtime/streams'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { orderClient } from './clients/order-client.ts'
 import type { LoyaltyConfig } from './config.ts'
 import { loyaltyStore } from './db/loyalty-store.ts'
 import type { LoyaltyDb } from './db/schema.ts'
-import type { Crossing, LoyaltyDeps } from './domain/ports.ts'
+import type { Crossing, LoyaltyDeps, OrderLookup } from './domain/ports.ts'
 import { toOutboxMessage } from './events/loyalty-events.ts'
 import { loyaltyFeedHandler } from './events/loyalty-feed.consumer.ts'
 import { customerEventsHandler, orderEventsHandler } from './events/loyalty-inbox.consumer.ts'
@@ -25,6 +27,10 @@ export const MIGRATIONS = join(import.meta.dirname, 'db', 'migrations')
 export interface AppOptions {
   clock?: () => Date
   log?: Logger
+  /** Instead of asking the Order Service (tests of the reservation hold). */
+  orders?: OrderLookup
+  /** The service's own token for outbound calls, instead of the configured source (tests). */
+  serviceToken?: TokenSource
 }
 
 /** Applies the Loyalty service's migrations to its schema (the `migrate` command, tests). */
@@ -39,9 +45,16 @@ export function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void
  * releases reservations whose order never showed up (jobs).
  */
 export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promise<RunningService> {
-  return startService<LoyaltyDb>({ config, serviceName: SERVICE_NAME, ...options }, (infra) => {
+  return startService<LoyaltyDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {
     const topic = infra.topic(TOPICS.loyaltyEvents)
+    let orders = options.orders
+    if (!orders) {
+      const client = orderClient(config.orderService, outboundOf(config.identity, config.auth.audience, options.serviceToken))
+      infra.own({ name: 'order service client', stop: async () => client.close() })
+      orders = client
+    }
     const deps: LoyaltyDeps = {
+      orders,
       store: loyaltyStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, config.rules, change, infra.clock())),
       rules: config.rules,
       clock: infra.clock,

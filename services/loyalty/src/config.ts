@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
-import { EnvReader, freeze, readBaseConfig, type BaseConfig } from '@brewmesh/runtime/config'
+import { EnvReader, freeze, readBaseConfig, readServiceIdentity, type BaseConfig, type ServiceIdentity } from '@brewmesh/runtime/config'
+import type { OrderServiceTarget } from './clients/order-client.ts'
 import type { LoyaltyRules } from './domain/rules.ts'
 
 export interface LoyaltyConfig extends BaseConfig {
@@ -8,6 +9,10 @@ export interface LoyaltyConfig extends BaseConfig {
   expiry: { cron: string }
   /** When the reservation hold job runs (UTC cron). */
   reservationHold: { cron: string }
+  /** The Order Service, asked by the reservation hold job whether an order was stored. */
+  orderService: OrderServiceTarget
+  /** This service's own identity for that call. */
+  identity: ServiceIdentity
 }
 
 /** The Loyalty service's configuration, read once from the environment, validated and frozen. */
@@ -33,6 +38,11 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     expiry: { cron: reader.string('POINTS_EXPIRY_CRON', '23 2 * * *') },
     reservationHold: { cron: reader.string('RESERVATION_HOLD_CRON', '* * * * *') },
+    orderService: {
+      target: reader.string('ORDER_SERVICE_ADDR', 'dns:///localhost:50051'),
+      timeoutMs: reader.int('ORDER_TIMEOUT_MS', 2000, { min: 50, max: 30_000 }),
+    },
+    identity: readServiceIdentity(reader, 'the reservation hold job asks the Order Service with its own identity'),
   }
   reader.done()
   return freeze(config)

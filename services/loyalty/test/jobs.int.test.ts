@@ -21,8 +21,17 @@ let svc: Running
 let connection: Redis
 const env = loyaltyEnv({ POINTS_EXPIRY_INACTIVITY_DAYS: '365' })
 const queue = (name: string) => new Queue(name, { connection, prefix: `${env['VALKEY_KEY_PREFIX']}:loyalty` })
+// The Order Service as the reservation hold job sees it: the orders it stored, or down.
+const stored = new Set<string>()
+let orderServiceUp = true
+const orders = {
+  exists: async (orderId: string) => {
+    if (!orderServiceUp) throw new Error('14 UNAVAILABLE: No connection established')
+    return stored.has(orderId)
+  },
+}
 beforeAll(async () => {
-  svc = await startLoyalty(env, { clock: () => now })
+  svc = await startLoyalty(env, { clock: () => now, orders })
   connection = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']), maxRetriesPerRequest: null })
 })
 afterAll(async () => {
@@ -148,9 +157,9 @@ describe('the reservation hold job', () => {
       expect(await sqlQuery(env, `select 1 from order_states where order_id = '${placedOrder.id}'`)).toHaveLength(1),
     )
 
-    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0 }) // within the hold period
+    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0, deferred: 0 }) // within the hold period
     now = new Date(now.getTime() + 16 * 60_000)
-    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 1 })
+    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 1, deferred: 0 })
     const stateOf = async (redemptionId: string) =>
       (
         await sqlQuery<{ state: string; release_reason: string }>(
@@ -161,6 +170,59 @@ describe('the reservation hold job', () => {
     expect(await stateOf(stranded.id)).toEqual({ state: 'released', release_reason: 'reservation hold period passed' })
     expect(await stateOf(kept.id)).toEqual({ state: 'reserved', release_reason: '' })
     expect(await getAccount(id)).toMatchObject({ balance: '400', reservedPoints: '400' })
-    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0 })
+    expect(await runJob<object, { released: number }>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0, deferred: 0 })
+  })
+
+  it('keeps a reservation whose order was stored but whose events have not arrived, and any while the Order Service cannot answer', async () => {
+    const id = await openAccount(svc)
+    await grant(svc, id, 800)
+    const redeem = (orderId: string, requestId: string = randomUUID()) =>
+      svc.order.redeemReward({ requestId, customerId: id, rewardId: SEED.dollarOff, orderId, cart: cart([['espresso', 450, 1]]) })
+    // Placed, but its OrderPlaced is late (an outage, a consumer behind): only the Order Service knows.
+    const late = randomUUID()
+    stored.add(late)
+    const lateOrder = (await redeem(late)).redemption!
+    const stranded = (await redeem(randomUUID())).redemption!
+    now = new Date(now.getTime() + 16 * 60_000)
+
+    orderServiceUp = false
+    try {
+      expect(await runJob<object, object>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0, deferred: 2 })
+    } finally {
+      orderServiceUp = true
+    }
+    expect(await getAccount(id)).toMatchObject({ balance: '0', reservedPoints: '800' })
+
+    expect(await runJob<object, object>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 1, deferred: 0 })
+    const states = await sqlQuery<{ id: string; state: string }>(
+      env,
+      `select id::text, state from redemptions where id in ('${lateOrder.id}', '${stranded.id}') order by state`,
+    )
+    expect(states).toEqual([
+      { id: stranded.id, state: 'released' },
+      { id: lateOrder.id, state: 'reserved' },
+    ])
+    expect(await getAccount(id)).toMatchObject({ balance: '400', reservedPoints: '400' })
+  })
+
+  it('restarts the hold when a retry of the placement gets the reservation back', async () => {
+    const id = await openAccount(svc)
+    await grant(svc, id, 400)
+    const request = {
+      requestId: randomUUID(),
+      customerId: id,
+      rewardId: SEED.dollarOff,
+      orderId: randomUUID(),
+      cart: cart([['espresso', 450, 1]]),
+    }
+    const first = (await svc.order.redeemReward(request)).redemption!
+    now = new Date(now.getTime() + 14 * 60_000)
+    // The retry is storing its order now: the hold counts from here, not from the first reservation.
+    expect((await svc.order.redeemReward(request)).redemption!.id).toBe(first.id)
+    now = new Date(now.getTime() + 2 * 60_000)
+    expect(await runJob<object, object>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 0, deferred: 0 })
+    now = new Date(now.getTime() + 14 * 60_000)
+    expect(await runJob<object, object>(RESERVATION_HOLD_QUEUE, {})).toEqual({ released: 1, deferred: 0 })
+    expect(await getAccount(id)).toMatchObject({ balance: '400', reservedPoints: '0' })
   })
 })

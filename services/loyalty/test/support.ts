@@ -23,7 +23,9 @@ export interface Running extends TestService<typeof LoyaltyServiceService, Loyal
 }
 
 /** A fresh isolated environment (own schema, topics, key prefix) on the shared test servers. */
-export const loyaltyEnv = (extra: Record<string, string> = {}) => testEnv('loyalty', extra)
+export const loyaltyEnv = (extra: Record<string, string> = {}) =>
+  // The token is never read: tests give the service its Order Service (AppOptions.orders), or none.
+  testEnv('loyalty', { SERVICE_TOKEN_FILE: '/dev/null', ...extra })
 
 export const brokers = () => inject('infra').env['KAFKA_BROKERS']
 

@@ -10,7 +10,19 @@ import { publish } from '@brewmesh/testkit/contract-events.ts'
 import { eventually } from '@brewmesh/testkit/env.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
-import { addFavorite, createCustomer, grant, MENU_IDS, place, placeRequest, SEED, startMesh, usual, type Mesh } from './support.ts'
+import {
+  addFavorite,
+  createCustomer,
+  grant,
+  loyaltyOrderLookup,
+  MENU_IDS,
+  place,
+  placeRequest,
+  SEED,
+  startMesh,
+  usual,
+  type Mesh,
+} from './support.ts'
 
 let mesh: Mesh
 let orderTopic: string
@@ -169,5 +181,18 @@ describe('an order across the mesh', () => {
     expect(order.id).toBe(orderId)
     expect(order.appliedRewards.map((r) => r.rewardId)).toEqual([SEED.dollarOff])
     expect(await account(customer.id)).toMatchObject({ balance: '100', reservedPoints: '400' })
+  })
+
+  it("Loyalty's hold job learns from the Order Service, with its own identity, whether an order was stored", async () => {
+    // What releases a stranded reservation: the Order Service's NOT_FOUND, never the absence of events.
+    const lookup = await loyaltyOrderLookup(mesh.order)
+    try {
+      const { customer } = await regular(500)
+      const order = await place(mesh.order.client, placeRequest(customer.id, { rewardIds: [SEED.dollarOff] }))
+      expect(await lookup.exists(order.id)).toBe(true)
+      expect(await lookup.exists(randomUUID())).toBe(false)
+    } finally {
+      lookup.close()
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ServiceDefinition } from '@grpc/grpc-js'
+import { credentials, type ServiceDefinition } from '@grpc/grpc-js'
 import { DrinkSize, MilkType, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import type { Customer } from '@brewmesh/gen/brewmesh/customer/v1/customer.ts'
 import { CustomerServiceService, type CreateCustomerRequest } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
@@ -13,6 +13,7 @@ import {
   type PlaceGroupOrderRequest,
   type PlaceOrderRequest,
 } from '@brewmesh/gen/brewmesh/order/v1/order_service.ts'
+import { withServiceToken } from '@brewmesh/runtime/auth'
 import type { RunningService } from '@brewmesh/runtime/service'
 import type { PromiseClient } from '@brewmesh/sdk/client.ts'
 import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
@@ -24,6 +25,8 @@ import { migrateFavorites, startApp as startFavoritesApp } from '@brewmesh/favor
 import { readConfig as readFavoritesConfig, type FavoritesConfig } from '@brewmesh/favorites/src/config.ts'
 import { migrateLoyalty, startApp as startLoyaltyApp } from '@brewmesh/loyalty/src/app.ts'
 import { readConfig as readLoyaltyConfig, type LoyaltyConfig } from '@brewmesh/loyalty/src/config.ts'
+import { orderClient } from '@brewmesh/loyalty/src/clients/order-client.ts'
+import type { OrderLookup } from '@brewmesh/loyalty/src/domain/ports.ts'
 import { migrateOrder, startApp } from '../src/app.ts'
 import { readConfig, type OrderConfig } from '../src/config.ts'
 
@@ -96,7 +99,24 @@ function service<S extends ServiceDefinition, Config>(
 
 const customerService = service('customer', CustomerServiceService, readCustomerConfig, migrateCustomer, (c) => startCustomerApp(c))
 const favoritesService = service('favorites', FavoritesServiceService, readFavoritesConfig, migrateFavorites, (c) => startFavoritesApp(c))
-const loyaltyService = service('loyalty', LoyaltyServiceService, readLoyaltyConfig, migrateLoyalty, (c) => startLoyaltyApp(c))
+/**
+ * Loyalty starts before the Order Service it asks about stranded reservations (its hold job): the
+ * look-up is bound once the Order Service runs, a real client with Loyalty's own identity.
+ */
+const loyaltyService = (orders: OrderLookup) =>
+  service('loyalty', LoyaltyServiceService, readLoyaltyConfig, migrateLoyalty, (c) => startLoyaltyApp(c, { orders }))
+
+/** The Loyalty service's real Order Service client, as its hold job uses it. */
+export async function loyaltyOrderLookup(order: OrderNode): Promise<OrderLookup & { close(): void }> {
+  const issuer = await testIssuer()
+  return orderClient(
+    { target: order.address, timeoutMs: 2000 },
+    {
+      credentials: credentials.createInsecure(),
+      interceptors: [withServiceToken({ token: () => issuer.mint(PRINCIPALS.loyaltyService) })],
+    },
+  )
+}
 // The Order Service's own identity for its calls to the others, minted by the test issuer.
 const orderService = service('order', OrderServiceService, readConfig, migrateOrder, async (config) => {
   const issuer = await testIssuer()
@@ -113,7 +133,11 @@ export async function startMesh(orderExtra: Record<string, string> = {}): Promis
   const shared = { KAFKA_TOPIC_SUFFIX: suffix }
   const customer = await startTestService(customerService, testEnv('customer', shared), { ready: false })
   const favorites = await startTestService(favoritesService, testEnv('favorites', shared))
-  const loyalty = await startTestService(loyaltyService, testEnv('loyalty', shared))
+  const bound: { lookup?: OrderLookup & { close(): void } } = {}
+  const orders: OrderLookup = {
+    exists: (id) => (bound.lookup ? bound.lookup.exists(id) : Promise.reject(new Error('the Order Service is not started yet'))),
+  }
+  const loyalty = await startTestService(loyaltyService(orders), testEnv('loyalty', { ...shared, SERVICE_TOKEN_FILE: '/dev/null' }))
   const orderEnv = testEnv('order', {
     ...shared,
     CUSTOMER_SERVICE_ADDR: customer.address,
@@ -125,6 +149,7 @@ export async function startMesh(orderExtra: Record<string, string> = {}): Promis
     ...orderExtra,
   })
   const order = await startOrderNode(orderEnv)
+  bound.lookup = await loyaltyOrderLookup(order)
   const replicas: OrderNode[] = []
   const ownSchemas: Record<string, string>[] = []
   return {
@@ -143,6 +168,7 @@ export async function startMesh(orderExtra: Record<string, string> = {}): Promis
     async stop() {
       for (const r of replicas) await r.stop()
       await Promise.all(ownSchemas.map(cleanupEnv))
+      bound.lookup?.close()
       await order.stop()
       await Promise.all([loyalty.stop(), favorites.stop(), customer.stop()])
       await Promise.all([order.env, loyalty.env, favorites.env, customer.env].map(cleanupEnv))

@@ -8,6 +8,7 @@ export const PRINCIPALS = {
   support: { sub: 'support-test', roles: ['support'] },
   operator: { sub: 'operator-test', roles: ['operator'] },
   orderService: { sub: 'order', roles: ['service'] },
+  loyaltyService: { sub: 'loyalty', roles: ['service'] },
   identityService: { sub: 'identity', roles: ['service'] },
   /** A service no access rule names. */
   otherService: { sub: 'unknown-service', roles: ['service'] },

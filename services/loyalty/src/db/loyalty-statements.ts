@@ -55,6 +55,7 @@ const REDEMPTION = columnsOf<RedemptionRow>()([
   'request_hash',
   'release_reason',
   'reserved_at',
+  'claimed_at',
   'confirmed_at',
   'released_at',
 ])

@@ -99,6 +99,10 @@ export function loyaltyStore(
     async updateRedemption(redemption) {
       await run.updateRedemption(trx, redemptionRow(redemption))
     },
+    async claimRedemptions(ids, at) {
+      if (ids.length > 0)
+        await trx.updateTable('redemptions').set({ claimed_at: at }).where('id', 'in', ids).where('state', '=', 'reserved').execute()
+    },
     async voidRedemptions(ids) {
       if (ids.length > 0) await trx.updateTable('redemptions').set({ voided: true }).where('id', 'in', ids).execute()
     },
@@ -174,16 +178,17 @@ export function loyaltyStore(
       return row && toEntry(row)
     },
     rewards: catalog,
-    async strandedRedemptions(reservedBefore, limit) {
+    async strandedRedemptions(claimedBefore, limit) {
       const rows = await db
         .selectFrom('redemptions')
         .selectAll()
         .where('state', '=', 'reserved')
-        .where('reserved_at', '<', reservedBefore)
+        .where('voided', '=', false)
+        .where('claimed_at', '<', claimedBefore)
         .where(({ not, exists, selectFrom }) =>
           not(exists(selectFrom('order_states').select('order_id').whereRef('order_states.order_id', '=', 'redemptions.order_id'))),
         )
-        .orderBy('reserved_at')
+        .orderBy('claimed_at')
         .limit(limit)
         .execute()
       return rows.map(toRedemption)

@@ -117,6 +117,7 @@ export function toRedemption(row: Selectable<RedemptionsTable>): Redemption {
     requestHash: row.request_hash,
     releaseReason: row.release_reason,
     reservedAt: row.reserved_at,
+    claimedAt: row.claimed_at,
     confirmedAt: row.confirmed_at,
     releasedAt: row.released_at,
   }
@@ -139,6 +140,7 @@ export function redemptionRow(r: Redemption) {
     request_hash: r.requestHash,
     release_reason: r.releaseReason,
     reserved_at: r.reservedAt,
+    claimed_at: r.claimedAt,
     confirmed_at: r.confirmedAt,
     released_at: r.releasedAt,
   }

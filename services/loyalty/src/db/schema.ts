@@ -85,6 +85,8 @@ export interface RedemptionsTable {
   request_hash: string
   release_reason: string
   reserved_at: Date
+  /** When a placement last asked for it (reserved, or got back by a retry): the hold counts from here. */
+  claimed_at: Date
   confirmed_at: Date | null
   released_at: Date | null
   /** Given back by a placement that failed: history only, its request_id free again. */

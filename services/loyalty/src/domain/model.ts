@@ -102,6 +102,11 @@ export interface Redemption {
   requestHash: string
   releaseReason: string
   reservedAt: Date
+  /**
+   * When a placement last asked for it: when it was reserved, or later when a retry of the same
+   * placement got it back. The reservation hold counts from here.
+   */
+  claimedAt: Date
   confirmedAt: Date | null
   releasedAt: Date | null
 }

@@ -36,6 +36,8 @@ export interface LoyaltyTx {
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
   updateRedemption(redemption: Redemption): Promise<void>
+  /** A placement asked for these RESERVED redemptions again (a retry): their hold restarts at `at`. */
+  claimRedemptions(ids: string[], at: Date): Promise<void>
   /** Marks released redemptions void: kept as history, left out of every look-up, request ids free again. */
   voidRedemptions(ids: string[]): Promise<void>
   orderState(orderId: string): Promise<OrderState | undefined>
@@ -71,8 +73,8 @@ export interface LoyaltyStore {
   entry(id: string): Promise<LedgerEntry | undefined>
   /** The whole catalog, cheapest first (cost, then name). */
   rewards(): Promise<Reward[]>
-  /** RESERVED redemptions reserved before the cut-off whose order never showed up on the order topic. */
-  strandedRedemptions(reservedBefore: Date, limit: number): Promise<Redemption[]>
+  /** RESERVED redemptions last claimed before the cut-off whose order never showed up on the order topic. */
+  strandedRedemptions(claimedBefore: Date, limit: number): Promise<Redemption[]>
   /** Open accounts with a positive balance whose last activity is before the cut-off. */
   inactiveAccounts(cutoff: Date, limit: number): Promise<string[]>
 }
@@ -84,8 +86,15 @@ export interface Crossing {
   entryId: string
 }
 
+/** The Order Service, which alone knows whether an order was stored. */
+export interface OrderLookup {
+  /** True when the order exists, false when it does not; rejects when the answer is unknown. */
+  exists(orderId: string): Promise<boolean>
+}
+
 export interface LoyaltyDeps {
   store: LoyaltyStore
+  orders: OrderLookup
   rules: LoyaltyRules
   clock: () => Date
   newId: () => string

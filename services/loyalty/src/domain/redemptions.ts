@@ -58,6 +58,7 @@ async function reserve(
     requestHash: ids.requestHash,
     releaseReason: '',
     reservedAt: deps.clock(),
+    claimedAt: deps.clock(),
     confirmedAt: null,
     releasedAt: null,
   }
@@ -82,7 +83,9 @@ async function reserve(
 /**
  * RedeemReward: reserves one reward's cost against an order. request_id makes a retry return the
  * redemption made first (whatever its state now); the same key for another request is
- * INVALID_ARGUMENT. The discount is computed on what the order's earlier reservations left.
+ * INVALID_ARGUMENT. A retry that gets back a RESERVED redemption claims it afresh: the retry may be
+ * about to store its order, so the reservation hold starts over. The discount is computed on what
+ * the order's earlier reservations left.
  */
 export async function redeemReward(
   deps: LoyaltyDeps,
@@ -106,7 +109,7 @@ export async function redeemReward(
     if (earlier) {
       if (earlier.requestHash !== requestHash)
         throw invalid([{ field: 'request_id', description: 'was already used for a different request' }])
-      return { redemption: earlier, account }
+      return { redemption: await claimAgain(deps, tx, earlier), account }
     }
     if (!catalog.some((reward) => reward.id === rewardId)) throw notFound('reward', rewardId)
     if (account.status === 'closed') throw refused('QUOTE_ISSUE_ACCOUNT_CLOSED', `the loyalty account of customer ${customerId} is closed`)
@@ -121,6 +124,14 @@ export async function redeemReward(
     if (!mine.applicable || !mine.reward) throw refused(issueReason(mine), mine.issueMessage)
     return reserve(deps, tx, account, { ...mine, reward: mine.reward }, { orderId, requestId: r.requestId, requestHash }, actor)
   })
+}
+
+/** A retry got a redemption back: a RESERVED one's hold restarts now. */
+async function claimAgain(deps: LoyaltyDeps, tx: LoyaltyTx, redemption: Redemption): Promise<Redemption> {
+  if (redemption.state !== 'reserved') return redemption
+  const now = deps.clock()
+  await tx.claimRedemptions([redemption.id], now)
+  return { ...redemption, claimedAt: now }
 }
 
 export interface CommitResult {
@@ -151,7 +162,9 @@ export async function commitCart(
       const quote = quoteCart(deps.rules, account, catalog, c.cart)
       if (earlier.length > 0) {
         if (earlier.some((x) => x.requestHash !== requestHash)) return { invalidCommit: 'was already used for a different commit' }
-        return { ok: { redemptions: earlier, quote, account } }
+        const claimed: Redemption[] = []
+        for (const x of earlier) claimed.push(await claimAgain(deps, tx, x))
+        return { ok: { redemptions: claimed, quote, account } }
       }
       if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }
       await orderRedemptions(tx, orderId, c.customerId)
