@@ -78,10 +78,10 @@ fi
 node_modules/.bin/node scripts/mint-token.ts --ensure-keys
 export AUTH_PUBLIC_KEY_FILE="$REPO/.stack/dev-keys/public.pem" AUTH_ISSUER=brewmesh-dev AUTH_AUDIENCE=brewmesh
 mint() { node_modules/.bin/node scripts/mint-token.ts "$@"; }
-# The Order Service calls the others with its own identity: a service token in a file it re-reads
-# when it changes (in Kubernetes, a projected token; here minted for 12 h at every up).
-mint --role service --sub order >"$REPO/.stack/dev-keys/order.token"
-export SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/order.token"
+# The Order Service calls the others, and Loyalty's reservation hold calls the Order Service, each
+# with its own identity: a service token in a file it re-reads when it changes (in Kubernetes, a
+# projected token; here minted for 12 h at every up).
+for caller in order loyalty; do mint --role service --sub "$caller" >"$REPO/.stack/dev-keys/$caller.token"; done
 
 # The Order Service calls every replica of the others: an ipv4: target listing them all, over
 # which its channels balance round robin (services/order/src/clients/outbound.ts).
@@ -90,8 +90,9 @@ targets() {
   for r in $(seq 1 "$REPLICAS"); do list+="${list:+,}127.0.0.1:$(port_of "$1" "$r")"; done
   echo "ipv4:$list"
 }
-export CUSTOMER_SERVICE_ADDR FAVORITES_SERVICE_ADDR LOYALTY_SERVICE_ADDR
+export CUSTOMER_SERVICE_ADDR FAVORITES_SERVICE_ADDR LOYALTY_SERVICE_ADDR ORDER_SERVICE_ADDR
 CUSTOMER_SERVICE_ADDR="$(targets 50052)" FAVORITES_SERVICE_ADDR="$(targets 50054)" LOYALTY_SERVICE_ADDR="$(targets 50053)"
+ORDER_SERVICE_ADDR="$(targets 50051)"
 
 for entry in "${SERVICES[@]}"; do
   read -r name dir port metrics <<<"$entry"
@@ -104,6 +105,7 @@ for entry in "${SERVICES[@]}"; do
     # node itself (not `pnpm start`, which would not pass SIGTERM on), so the pid file holds the
     # process that shuts down gracefully. Same command as the package's start script.
     (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" INSTANCE_ID="$replica-$(hostname)" \
+      SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/$name.token" \
       GRPC_PORT="$(port_of "$port" "$r")" METRICS_PORT="$(port_of "$metrics" "$r")" \
       exec nohup setsid "$REPO/node_modules/node/bin/node" \
       --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/$replica.log" 2>&1 </dev/null &

@@ -34,23 +34,26 @@ const perService = <T>(value: (service: MeshService) => T) =>
 
 /**
  * Migrates and starts the mesh: each service with isolatedEnv and a shared topic suffix, trusting
- * `issuer`, the Order Service calling the others with a service token read from a file.
+ * `issuer`, the Order Service calling the others and Loyalty calling the Order Service, each with
+ * its own service token read from a file.
  */
 export async function startMesh(infra: InfraEnv, issuer: TestIssuer, options: MeshOptions = {}): Promise<Mesh> {
   const topicSuffix = `.m${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const ports = perService(() => 0)
   for (const service of MESH_SERVICES) ports[service] = await freePort()
   const tokenDir = mkdtempSync(join(tmpdir(), 'brewmesh-mesh-'))
-  const tokenFile = join(tokenDir, 'order.token')
-  writeFileSync(tokenFile, await issuer.mint({ sub: 'order', roles: ['service'] }, { expiresIn: 12 * 3600 }))
+  const tokenFile = perService((service) => join(tokenDir, `${service}.token`))
+  for (const service of MESH_SERVICES)
+    writeFileSync(tokenFile[service], await issuer.mint({ sub: service, roles: ['service'] }, { expiresIn: 12 * 3600 }))
   const envs = perService((service) =>
     isolatedEnv(service, infra, {
       ...issuer.env,
       KAFKA_TOPIC_SUFFIX: topicSuffix,
-      SERVICE_TOKEN_FILE: tokenFile,
+      SERVICE_TOKEN_FILE: tokenFile[service],
       CUSTOMER_SERVICE_ADDR: `dns:///127.0.0.1:${ports.customer}`,
       FAVORITES_SERVICE_ADDR: `dns:///127.0.0.1:${ports.favorites}`,
       LOYALTY_SERVICE_ADDR: `dns:///127.0.0.1:${ports.loyalty}`,
+      ORDER_SERVICE_ADDR: `dns:///127.0.0.1:${ports.order}`,
       ...options.env,
     }),
   )

@@ -33,8 +33,16 @@ beforeAll(async () => {
   mkdirSync(logDir, { recursive: true })
   ;[kafka, valkey] = await Promise.all([startPrivateKafka(), startPrivateValkey()])
   const issuer = await testIssuer()
-  const tokenFile = join(scratch, 'order.token')
-  writeFileSync(tokenFile, await issuer.mint({ sub: 'order', roles: ['service'] }, { expiresIn: 4 * 3600 }))
+  // Order calls the others, Loyalty calls Order: each with its own identity.
+  const tokenFiles = Object.fromEntries(
+    await Promise.all(
+      (['order', 'loyalty'] as const).map(async (sub) => {
+        const file = join(scratch, `${sub}.token`)
+        writeFileSync(file, await issuer.mint({ sub, roles: ['service'] }, { expiresIn: 4 * 3600 }))
+        return [sub, file]
+      }),
+    ),
+  ) as Record<'order' | 'loyalty', string>
   const servers = { ...inject('infra').env, VALKEY_HOST: valkey.host, VALKEY_PORT: String(valkey.port), KAFKA_BROKERS: kafka.brokers }
   const topicSuffix = `.f${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const each = (service: Service) =>
@@ -42,7 +50,7 @@ beforeAll(async () => {
       ...issuer.env,
       KAFKA_TOPIC_SUFFIX: topicSuffix,
       LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
-      SERVICE_TOKEN_FILE: tokenFile,
+      SERVICE_TOKEN_FILE: service === 'loyalty' ? tokenFiles.loyalty : tokenFiles.order,
       PAYMENT_DELAY_MS: '300',
       // Some declines: their cancellation releases the order's reward too.
       PAYMENT_SUCCESS_PERCENT: '90',
@@ -50,13 +58,13 @@ beforeAll(async () => {
       HEALTH_INTERVAL_MS: '1000',
       // The services' own default, not the test kit's 2 s: a SIGTERM under load drains as deployed.
       SHUTDOWN_GRACE_MS: '10000',
-      // Loyalty: a reservation stranded by a placement that crashed is released after 3 minutes,
-      // not 15, so "no RESERVED redemption without its order" can hold within the settle bound. The
-      // hold must outlast the longest delay of the order topic (Kafka stopped 30 s, a consumer
-      // group waiting out a killed member's session): with 1 minute, reservations of orders that
-      // were placed but whose OrderPlaced was late got released, and their completion found
-      // nothing to confirm.
-      RESERVATION_HOLD_MINUTES: '3',
+      // Loyalty: a reservation stranded by a placement that crashed is released after 1 minute,
+      // not 15, so "no RESERVED redemption without its order" holds within the settle bound. Short
+      // on purpose: OrderPlaced is often later than that here (Kafka stopped 30 s, consumer groups
+      // behind after a kill), and the hold must ask the Order Service rather than take a missing
+      // event for a missing order (with only the events, such orders completed with their
+      // reservation released and nothing to confirm).
+      RESERVATION_HOLD_MINUTES: '1',
     })
   envs = Object.fromEntries(SERVICES.map((service) => [service, each(service)])) as Record<Service, Record<string, string>>
   await Promise.all(SERVICES.map((service) => migrateProcess(service, envs![service])))

@@ -72,6 +72,8 @@ export class Mesh {
       LOYALTY_SERVICE_ADDR: this.target('loyalty'),
     }
     for (const r of this.of('order')) Object.assign(r.env, dependencies)
+    // Loyalty's reservation hold asks the Order Service whether an order was stored.
+    for (const r of this.of('loyalty')) r.env['ORDER_SERVICE_ADDR'] = this.target('order')
     await Promise.all(replicas.filter((r) => r.service !== 'order').map((r) => this.start(r)))
     await Promise.all(this.of('order').map((r) => this.start(r)))
   }
