@@ -4331,10 +4331,13 @@ export const LoyaltyServiceService = {
   },
   /**
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
-   * Redemption. request_id makes a retry return the same redemption without reserving twice.
+   * Redemption. request_id makes a retry return the same redemption without reserving twice; a
+   * retry that gets a RESERVED one back claims it afresh, so its reservation hold starts over.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
-   * from ReleaseRedemptions when the order could not be placed.
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), from
+   * ReleaseRedemptions when the order could not be placed, or by the reservation hold: a
+   * redemption nobody claimed for RESERVATION_HOLD_MINUTES whose order the Order Service answers
+   * NOT_FOUND for is released.
    */
   redeemReward: {
     path: '/brewmesh.loyalty.v1.LoyaltyService/RedeemReward' as const,
@@ -4346,10 +4349,11 @@ export const LoyaltyServiceService = {
     responseDeserialize: (value: Buffer): RedeemRewardResponse => RedeemRewardResponse.decode(value),
   },
   /**
-   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
-   * redemption of the order is released at once (its points return to the balance, one RELEASE
-   * entry each) and voided, so its request_id is free again and a retry of the same placement
-   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * Unary. The Order Service gives back what a placement had reserved before this service refused
+   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
+   * to the reservation hold): every RESERVED redemption of the order is released at once (its
+   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
+   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
    * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
    * a placed order's reservations follow its events.
    */
@@ -4454,17 +4458,21 @@ export interface LoyaltyServiceServer extends UntypedServiceImplementation {
   quoteRewards: handleUnaryCall<QuoteRewardsRequest, QuoteRewardsResponse>
   /**
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
-   * Redemption. request_id makes a retry return the same redemption without reserving twice.
+   * Redemption. request_id makes a retry return the same redemption without reserving twice; a
+   * retry that gets a RESERVED one back claims it afresh, so its reservation hold starts over.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
-   * from ReleaseRedemptions when the order could not be placed.
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), from
+   * ReleaseRedemptions when the order could not be placed, or by the reservation hold: a
+   * redemption nobody claimed for RESERVATION_HOLD_MINUTES whose order the Order Service answers
+   * NOT_FOUND for is released.
    */
   redeemReward: handleUnaryCall<RedeemRewardRequest, RedeemRewardResponse>
   /**
-   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
-   * redemption of the order is released at once (its points return to the balance, one RELEASE
-   * entry each) and voided, so its request_id is free again and a retry of the same placement
-   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * Unary. The Order Service gives back what a placement had reserved before this service refused
+   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
+   * to the reservation hold): every RESERVED redemption of the order is released at once (its
+   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
+   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
    * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
    * a placed order's reservations follow its events.
    */
@@ -4579,10 +4587,13 @@ export interface LoyaltyServiceClient extends Client {
   ): ClientUnaryCall
   /**
    * Unary. Reserves one reward's points against an order id and returns the RESERVED
-   * Redemption. request_id makes a retry return the same redemption without reserving twice.
+   * Redemption. request_id makes a retry return the same redemption without reserving twice; a
+   * retry that gets a RESERVED one back claims it afresh, so its reservation hold starts over.
    * FAILED_PRECONDITION (ErrorInfo reason = the QuoteIssue) when the reward does not apply.
-   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), or
-   * from ReleaseRedemptions when the order could not be placed.
+   * Confirmation and release happen from the order events (OrderCompleted / OrderCancelled), from
+   * ReleaseRedemptions when the order could not be placed, or by the reservation hold: a
+   * redemption nobody claimed for RESERVATION_HOLD_MINUTES whose order the Order Service answers
+   * NOT_FOUND for is released.
    */
   redeemReward(
     request: RedeemRewardRequest,
@@ -4600,10 +4611,11 @@ export interface LoyaltyServiceClient extends Client {
     callback: (error: ServiceError | null, response: RedeemRewardResponse) => void,
   ): ClientUnaryCall
   /**
-   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
-   * redemption of the order is released at once (its points return to the balance, one RELEASE
-   * entry each) and voided, so its request_id is free again and a retry of the same placement
-   * reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
+   * Unary. The Order Service gives back what a placement had reserved before this service refused
+   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
+   * to the reservation hold): every RESERVED redemption of the order is released at once (its
+   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
+   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
    * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
    * a placed order's reservations follow its events.
    */
