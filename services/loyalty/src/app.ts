@@ -42,7 +42,8 @@ export function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void
  * The Loyalty service: serves LoyaltyService; publishes loyalty events; applies order and customer
  * events to the ledger (durable group "loyalty"); feeds its own WatchAccount streams from the
  * loyalty topic (per replica); expires idle balances, announces rewards that became affordable and
- * releases reservations whose order never showed up (jobs).
+ * releases reservations whose order the Order Service never stored (jobs; it asks the Order
+ * Service with its own identity).
  */
 export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promise<RunningService> {
   return startService<LoyaltyDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {

@@ -12,7 +12,8 @@ const BATCH = 500
  * left to its own events. One that did not is not taken for absent: its OrderPlaced may still be
  * on its way (the Order Service's outbox, a broker outage, this service's consumer behind), so
  * the Order Service is asked, and only its NOT_FOUND releases. When it cannot answer, the run
- * stops there (`deferred` counts what it left) and the next run asks again. Idempotent: a released redemption is not RESERVED any more.
+ * stops there (`deferred` counts what it left) and the next run asks again. Idempotent: a
+ * released redemption is not RESERVED any more.
  *
  * A retry of the placement that gets the redemption back claims it afresh (redeemReward), so one
  * that is storing its order right now is never released under it: the claim is re-read under the
