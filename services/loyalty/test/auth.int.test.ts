@@ -60,7 +60,7 @@ const RPCS: Record<keyof typeof ACCESS, (c: LoyaltyClient) => Promise<unknown>> 
       orderId: randomUUID(),
       cart: cart([['espresso', 450, 1]]),
     }),
-  ReleaseRedemptions: (c) => c.releaseRedemptions({ customerId: member, orderId: randomUUID(), reason: '' }),
+  ReleaseRedemptions: (c) => c.releaseRedemptions({ customerId: member, orderId: randomUUID(), reason: '', only: [] }),
   AdjustPoints: (c) => c.adjustPoints({ requestId: randomUUID(), customerId: member, points: '1', reason: 'auth' }),
   WatchAccount: (c) => firstOf(c.watchAccount({ customerId: member })),
   AdjustPointsBatch: (c) =>

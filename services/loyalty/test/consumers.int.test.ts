@@ -15,7 +15,7 @@ import {
   type ContractMessage,
 } from '@brewmesh/testkit/contract-events.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
-import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
+import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { produceRaw, topicRecorder } from '@brewmesh/testkit/kafka.ts'
@@ -298,7 +298,8 @@ describe('customer events', () => {
 })
 
 describe('ReleaseRedemptions (a placement that failed)', () => {
-  const release = (customerId: string, orderId: string) => svc.order.releaseRedemptions({ customerId, orderId, reason: '' })
+  const release = (customerId: string, orderId: string, only: { redemptionId: string; claim: number }[] = []) =>
+    svc.order.releaseRedemptions({ customerId, orderId, reason: '', only })
 
   it('gives the reserved points back at once, and a retry of the same placement reserves afresh', async () => {
     const customerId = await openAccount(svc)
@@ -327,6 +328,35 @@ describe('ReleaseRedemptions (a placement that failed)', () => {
       LedgerEntryKind.LEDGER_ENTRY_KIND_RELEASE,
       LedgerEntryKind.LEDGER_ENTRY_KIND_RESERVE,
     ])
+  })
+
+  it('with the claims it saw, leaves what a retry of the placement claimed since, and what it does not name', async () => {
+    const customerId = await openAccount(svc)
+    const orderId = randomUUID()
+    await grant(svc, customerId, 2000)
+    const redeem = (rewardId: string, requestId: string) =>
+      svc.order.redeemReward({ requestId, customerId, rewardId, orderId, cart: cart([['espresso', 450, 2]]) }).then((r) => r.redemption!)
+    const [freeKey, offKey] = [randomUUID(), randomUUID()]
+    // The failed attempt saw the free drink at claim 1; its answer for the 1.00 off never came.
+    const free = await redeem(SEED.freeDrink, freeKey)
+    expect(free.claim).toBe(1)
+    const off = await redeem(SEED.dollarOff, offKey)
+    // A retry of the same placement got the free drink back before the failed attempt's release arrived.
+    const again = await redeem(SEED.freeDrink, freeKey)
+    expect([again.id, again.claim]).toEqual([free.id, 2])
+
+    expect((await release(customerId, orderId, [{ redemptionId: free.id, claim: 1 }])).released).toEqual([])
+    expect(await getAccount(customerId)).toMatchObject({ balance: '100', reservedPoints: '1900' })
+
+    // At the claim it has now, it goes; the 1.00 off, not named, stays.
+    const { released } = await release(customerId, orderId, [{ redemptionId: free.id, claim: 2 }])
+    expect(released.map((r) => r.id)).toEqual([free.id])
+    expect(await getAccount(customerId)).toMatchObject({ balance: '1600', reservedPoints: '400' })
+    expect((await redeem(SEED.dollarOff, offKey)).id).toBe(off.id)
+
+    const bad = await failure(release(customerId, orderId, [{ redemptionId: 'nope', claim: 0 }]))
+    expect(bad.code).toBe(status.INVALID_ARGUMENT)
+    expect(fieldViolationsOf(bad).map((f) => f.field)).toEqual(['only[0].redemption_id', 'only[0].claim'])
   })
 
   it('refuses with reason ORDER_PLACED once the order is known to be placed, leaving its reservation alone', async () => {

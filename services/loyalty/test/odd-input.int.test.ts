@@ -113,9 +113,10 @@ describe('odd but well-typed input never answers INTERNAL', () => {
     await expectNoInternal({
       ...Object.fromEntries([...INT64, '', '-0', '+5'].map((n) => [`AdjustPoints points "${n}"`, adjust(n)])),
       'AdjustPoints empty reason': () => svc.client.adjustPoints({ requestId: randomUUID(), customerId: id, points: '1', reason: '' }),
-      'ReleaseRedemptions nothing reserved': () => svc.order.releaseRedemptions({ customerId: id, orderId: randomUUID(), reason: '' }),
+      'ReleaseRedemptions nothing reserved': () =>
+        svc.order.releaseRedemptions({ customerId: id, orderId: randomUUID(), reason: '', only: [] }),
       'ReleaseRedemptions unknown account': () =>
-        svc.order.releaseRedemptions({ customerId: randomUUID(), orderId: randomUUID(), reason: '' }),
+        svc.order.releaseRedemptions({ customerId: randomUUID(), orderId: randomUUID(), reason: '', only: [] }),
     })
   })
 

@@ -56,6 +56,7 @@ const REDEMPTION = columnsOf<RedemptionRow>()([
   'release_reason',
   'reserved_at',
   'claimed_at',
+  'claim',
   'confirmed_at',
   'released_at',
 ])

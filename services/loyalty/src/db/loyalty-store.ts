@@ -101,7 +101,12 @@ export function loyaltyStore(
     },
     async claimRedemptions(ids, at) {
       if (ids.length > 0)
-        await trx.updateTable('redemptions').set({ claimed_at: at }).where('id', 'in', ids).where('state', '=', 'reserved').execute()
+        await trx
+          .updateTable('redemptions')
+          .set((eb) => ({ claimed_at: at, claim: eb('claim', '+', 1) }))
+          .where('id', 'in', ids)
+          .where('state', '=', 'reserved')
+          .execute()
     },
     async voidRedemptions(ids) {
       if (ids.length > 0) await trx.updateTable('redemptions').set({ voided: true }).where('id', 'in', ids).execute()

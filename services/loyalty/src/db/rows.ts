@@ -118,6 +118,7 @@ export function toRedemption(row: Selectable<RedemptionsTable>): Redemption {
     releaseReason: row.release_reason,
     reservedAt: row.reserved_at,
     claimedAt: row.claimed_at,
+    claim: row.claim,
     confirmedAt: row.confirmed_at,
     releasedAt: row.released_at,
   }
@@ -141,6 +142,7 @@ export function redemptionRow(r: Redemption) {
     release_reason: r.releaseReason,
     reserved_at: r.reservedAt,
     claimed_at: r.claimedAt,
+    claim: r.claim,
     confirmed_at: r.confirmedAt,
     released_at: r.releasedAt,
   }

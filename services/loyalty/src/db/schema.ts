@@ -87,6 +87,8 @@ export interface RedemptionsTable {
   reserved_at: Date
   /** When a placement last asked for it (reserved, or got back by a retry): the hold counts from here. */
   claimed_at: Date
+  /** 1 when reserved, one more per retry that got it back (ReleaseRedemptions may name it). */
+  claim: number
   confirmed_at: Date | null
   released_at: Date | null
   /** Given back by a placement that failed: history only, its request_id free again. */

@@ -107,6 +107,8 @@ export interface Redemption {
    * placement got it back. The reservation hold counts from here.
    */
   claimedAt: Date
+  /** How many times a placement asked for it: 1 when reserved, one more per retry that got it back. */
+  claim: number
   confirmedAt: Date | null
   releasedAt: Date | null
 }

@@ -36,7 +36,7 @@ export interface LoyaltyTx {
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
   updateRedemption(redemption: Redemption): Promise<void>
-  /** A placement asked for these RESERVED redemptions again (a retry): their hold restarts at `at`. */
+  /** A placement asked for these RESERVED redemptions again (a retry): one more claim each, their hold restarts at `at`. */
   claimRedemptions(ids: string[], at: Date): Promise<void>
   /** Marks released redemptions void: kept as history, left out of every look-up, request ids free again. */
   voidRedemptions(ids: string[]): Promise<void>

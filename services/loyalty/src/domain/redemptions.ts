@@ -59,6 +59,7 @@ async function reserve(
     releaseReason: '',
     reservedAt: deps.clock(),
     claimedAt: deps.clock(),
+    claim: 1,
     confirmedAt: null,
     releasedAt: null,
   }
@@ -126,12 +127,12 @@ export async function redeemReward(
   })
 }
 
-/** A retry got a redemption back: a RESERVED one's hold restarts now. */
+/** A retry got a redemption back: a RESERVED one is claimed once more, and its hold restarts now. */
 async function claimAgain(deps: LoyaltyDeps, tx: LoyaltyTx, redemption: Redemption): Promise<Redemption> {
   if (redemption.state !== 'reserved') return redemption
   const now = deps.clock()
   await tx.claimRedemptions([redemption.id], now)
-  return { ...redemption, claimedAt: now }
+  return { ...redemption, claimedAt: now, claim: redemption.claim + 1 }
 }
 
 export interface CommitResult {
@@ -250,6 +251,8 @@ export interface ReleaseRequest {
   customerId: string
   orderId: string
   reason: string
+  /** Only these redemptions, each while its claim is still this one; empty: every RESERVED one of the order. */
+  only: { redemptionId: string; claim: number }[]
 }
 
 /** Why redemptions given back by a placement that failed were released, unless the caller says. */
@@ -258,20 +261,28 @@ export const NOT_PLACED = 'order not placed'
 /**
  * ReleaseRedemptions: the Order Service could not place the order it reserved rewards for, so its
  * RESERVED redemptions are released now (not after the hold period) and voided, which frees their
- * request ids for a retry of the same placement. An order already known to be placed keeps its
- * reservations: they follow its events.
+ * request ids for a retry of the same placement. With `only`, just the named ones, and each only
+ * while nobody claimed it since the caller saw it: a retry of the same placement that got it back
+ * may be storing the order with it. An order already known to be placed keeps its reservations:
+ * they follow its events.
  */
 export async function releaseUnplaced(deps: LoyaltyDeps, actor: Actor, r: ReleaseRequest): Promise<Redemption[]> {
   const v = new Violations()
   checkUuid(v, r.customerId, 'customer_id')
   checkUuid(v, r.orderId, 'order_id')
   checkText(v, r.reason, 'reason', 200, false)
+  r.only.forEach((o, i) => {
+    checkUuid(v, o.redemptionId, `only[${i}].redemption_id`)
+    v.check(Number.isInteger(o.claim) && o.claim >= 1, `only[${i}].claim`, 'must be 1 or more')
+  })
   v.throwIfAny()
   const [customerId, orderId] = [r.customerId.toLowerCase(), r.orderId.toLowerCase()]
+  const seen = new Map(r.only.map((o) => [o.redemptionId.toLowerCase(), o.claim]))
+  const asSeen = (x: Redemption) => r.only.length === 0 || seen.get(x.id) === x.claim
   return deps.store.transaction(async (tx) => {
     const account = await lockedAccount(tx, customerId)
     if (await tx.orderState(orderId)) throw refused(REASONS.orderPlaced, `order ${orderId} was placed: cancel it to release its rewards`)
-    const mine = (await tx.redemptionsOfOrder(orderId)).filter((x) => x.customerId === customerId)
+    const mine = (await tx.redemptionsOfOrder(orderId)).filter((x) => x.customerId === customerId && asSeen(x))
     if (account.status === 'closed' || mine.length === 0) return []
     const { released } = await releaseReserved(deps, tx, account, mine, r.reason || NOT_PLACED, actor)
     await tx.voidRedemptions(released.map((x) => x.id))

@@ -168,6 +168,7 @@ export function redemptionToProto(r: Redemption): RedemptionMessage {
     reservedAt: r.reservedAt,
     confirmedAt: r.confirmedAt ?? undefined,
     releasedAt: r.releasedAt ?? undefined,
+    claim: r.claim,
   }
 }
 

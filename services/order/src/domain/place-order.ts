@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { AppError, invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors'
+import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors'
 import { isUuid } from '@brewmesh/runtime/ids'
 import { nameUuid } from './ids.ts'
 import type { AppliedReward, DrinkCustomization, LineSource, MenuItem, Order, OrderLine } from './order.ts'
@@ -205,7 +205,7 @@ export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: C
     }
     return await store(deps, budget, input, hash, payer, orderId, lines, rewards, requestField)
   } catch (err) {
-    if (rewards.length > 0 && refusedByLoyalty(err)) await releaseUnplaced(deps, payer.id, orderId)
+    if (input.rewardIds.length > 0) await releaseUnplaced(deps, payer.id, orderId)
     throw err
   }
 }
@@ -216,18 +216,7 @@ const settled = <T>(result: PromiseSettledResult<T>): T => {
 }
 
 /**
- * Whether the placement failed on an answer, not on an unknown: the Loyalty service refused a
- * reward (FAILED_PRECONDITION). A retry of the same request meets the same refusal, so what the
- * placement reserved can go back at once. After a failure whose outcome is unknown (a dependency
- * down or slow, the caller's deadline passed) a retry with the same request_id may be placing the
- * order right now with these very reservations: giving them back could leave that order with a
- * discount whose points were returned. Those stay reserved, for the retry to use, and the Loyalty
- * service's hold job gives them back once it has seen that the order was never stored.
- */
-const refusedByLoyalty = (err: unknown) => err instanceof AppError && err.kind === 'precondition'
-
-/**
- * A placement that Loyalty refused gives back what it had reserved at once. Unless the order was
+ * A placement that failed after reserving rewards gives them back at once. Unless the order was
  * stored after all (a concurrent retry with the same key won): then its reservations are its own.
  * A release that fails is logged by the adapter; the Loyalty service's hold job releases later.
  */

@@ -437,6 +437,15 @@ export declare type Redemption = Message<'brewmesh.loyalty.v1.Redemption'> & {
    * @generated from field: google.protobuf.Timestamp released_at = 15;
    */
   releasedAt?: Timestamp | undefined
+
+  /**
+   * How many times a placement has asked for it: 1 when reserved, one more each time a retry got it
+   * back (RedeemReward with the same request_id, or the same checkout commit). ReleaseRedemptions
+   * can name the claim it saw, so it never gives back what a later retry has claimed since.
+   *
+   * @generated from field: int32 claim = 16;
+   */
+  claim: number
 }
 
 /**

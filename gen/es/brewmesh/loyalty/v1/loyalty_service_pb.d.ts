@@ -489,6 +489,16 @@ export declare type ReleaseRedemptionsRequest = Message<'brewmesh.loyalty.v1.Rel
    * @generated from field: string reason = 3;
    */
   reason: string
+
+  /**
+   * At most 5. When set, only these redemptions of the order are released, each only while its
+   * claim is still the one given: one a retry of the placement got back since (a higher claim) stays
+   * RESERVED, for that retry, and so does every redemption of the order not named here. Empty:
+   * every RESERVED redemption of the order.
+   *
+   * @generated from field: repeated brewmesh.loyalty.v1.ClaimedRedemption only = 4;
+   */
+  only: ClaimedRedemption[]
 }
 
 /**
@@ -496,6 +506,33 @@ export declare type ReleaseRedemptionsRequest = Message<'brewmesh.loyalty.v1.Rel
  * Use `create(ReleaseRedemptionsRequestSchema)` to create a new message.
  */
 export declare const ReleaseRedemptionsRequestSchema: GenMessage<ReleaseRedemptionsRequest>
+
+/**
+ * A redemption as the caller last saw it: its id and claim (Redemption.claim).
+ *
+ * @generated from message brewmesh.loyalty.v1.ClaimedRedemption
+ */
+export declare type ClaimedRedemption = Message<'brewmesh.loyalty.v1.ClaimedRedemption'> & {
+  /**
+   * The redemption's UUID (36 characters).
+   *
+   * @generated from field: string redemption_id = 1;
+   */
+  redemptionId: string
+
+  /**
+   * Its claim as the caller's RedeemReward answer gave it; 1 or more.
+   *
+   * @generated from field: int32 claim = 2;
+   */
+  claim: number
+}
+
+/**
+ * Describes the message brewmesh.loyalty.v1.ClaimedRedemption.
+ * Use `create(ClaimedRedemptionSchema)` to create a new message.
+ */
+export declare const ClaimedRedemptionSchema: GenMessage<ClaimedRedemption>
 
 /**
  * @generated from message brewmesh.loyalty.v1.ReleaseRedemptionsResponse
@@ -1419,13 +1456,13 @@ export declare const LoyaltyService: GenService<{
     output: typeof RedeemRewardResponseSchema
   }
   /**
-   * Unary. The Order Service gives back what a placement had reserved before this service refused
-   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
-   * to the reservation hold): every RESERVED redemption of the order is released at once (its
-   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
-   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
-   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
-   * a placed order's reservations follow its events.
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order (or, with `only`, those it names at the claim it saw) is released at
+   * once (its points return to the balance, one RELEASE entry each) and voided, so its request_id
+   * is free again and a retry of the same placement reserves afresh. Releasing again, or an order
+   * with nothing reserved, answers an empty list. FAILED_PRECONDITION (ErrorInfo reason
+   * "ORDER_PLACED") once the order is known to be placed: a placed order's reservations follow its
+   * events.
    *
    * @generated from rpc brewmesh.loyalty.v1.LoyaltyService.ReleaseRedemptions
    */

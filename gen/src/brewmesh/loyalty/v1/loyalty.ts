@@ -589,6 +589,12 @@ export interface Redemption {
   reservedAt?: Date | undefined
   confirmedAt?: Date | undefined
   releasedAt?: Date | undefined
+  /**
+   * How many times a placement has asked for it: 1 when reserved, one more each time a retry got it
+   * back (RedeemReward with the same request_id, or the same checkout commit). ReleaseRedemptions
+   * can name the claim it saw, so it never gives back what a later retry has claimed since.
+   */
+  claim: number
 }
 
 /** The cart the Order Service is about to place, priced by it (loyalty does not read the menu). */
@@ -1684,6 +1690,7 @@ function createBaseRedemption(): Redemption {
     reservedAt: undefined,
     confirmedAt: undefined,
     releasedAt: undefined,
+    claim: 0,
   }
 }
 
@@ -1733,6 +1740,9 @@ export const Redemption: MessageFns<Redemption> = {
     }
     if (message.releasedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.releasedAt), writer.uint32(122).fork()).join()
+    }
+    if (message.claim !== 0) {
+      writer.uint32(128).int32(message.claim)
     }
     return writer
   },
@@ -1870,6 +1880,14 @@ export const Redemption: MessageFns<Redemption> = {
             message.releasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()))
             continue
           }
+          case 16: {
+            if (tag !== 128) {
+              break
+            }
+
+            message.claim = reader.int32()
+            continue
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break
@@ -1939,6 +1957,7 @@ export const Redemption: MessageFns<Redemption> = {
         : isSet(object.released_at)
           ? fromJsonTimestamp(object.released_at)
           : undefined,
+      claim: isSet(object.claim) ? globalThis.Number(object.claim) : 0,
     }
   },
 
@@ -1989,6 +2008,9 @@ export const Redemption: MessageFns<Redemption> = {
     if (message.releasedAt !== undefined) {
       obj.releasedAt = message.releasedAt.toISOString()
     }
+    if (message.claim !== 0) {
+      obj.claim = Math.round(message.claim)
+    }
     return obj
   },
 
@@ -2012,6 +2034,7 @@ export const Redemption: MessageFns<Redemption> = {
     message.reservedAt = object.reservedAt ?? undefined
     message.confirmedAt = object.confirmedAt ?? undefined
     message.releasedAt = object.releasedAt ?? undefined
+    message.claim = object.claim ?? 0
     return message
   },
 }

@@ -325,6 +325,21 @@ export interface ReleaseRedemptionsRequest {
    * placed".
    */
   reason: string
+  /**
+   * At most 5. When set, only these redemptions of the order are released, each only while its
+   * claim is still the one given: one a retry of the placement got back since (a higher claim) stays
+   * RESERVED, for that retry, and so does every redemption of the order not named here. Empty:
+   * every RESERVED redemption of the order.
+   */
+  only: ClaimedRedemption[]
+}
+
+/** A redemption as the caller last saw it: its id and claim (Redemption.claim). */
+export interface ClaimedRedemption {
+  /** The redemption's UUID (36 characters). */
+  redemptionId: string
+  /** Its claim as the caller's RedeemReward answer gave it; 1 or more. */
+  claim: number
 }
 
 export interface ReleaseRedemptionsResponse {
@@ -2166,7 +2181,7 @@ export const RedeemRewardResponse: MessageFns<RedeemRewardResponse> = {
 }
 
 function createBaseReleaseRedemptionsRequest(): ReleaseRedemptionsRequest {
-  return { customerId: '', orderId: '', reason: '' }
+  return { customerId: '', orderId: '', reason: '', only: [] }
 }
 
 export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = {
@@ -2179,6 +2194,9 @@ export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = 
     }
     if (message.reason !== '') {
       writer.uint32(26).string(message.reason)
+    }
+    for (const v of message.only) {
+      ClaimedRedemption.encode(v!, writer.uint32(34).fork()).join()
     }
     return writer
   },
@@ -2220,6 +2238,14 @@ export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = 
             message.reason = reader.string()
             continue
           }
+          case 4: {
+            if (tag !== 34) {
+              break
+            }
+
+            message.only.push(ClaimedRedemption.decode(reader, reader.uint32()))
+            continue
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break
@@ -2241,6 +2267,7 @@ export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = 
           : '',
       orderId: isSet(object.orderId) ? globalThis.String(object.orderId) : isSet(object.order_id) ? globalThis.String(object.order_id) : '',
       reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+      only: globalThis.Array.isArray(object?.only) ? object.only.map((e: any) => ClaimedRedemption.fromJSON(e)) : [],
     }
   },
 
@@ -2255,6 +2282,9 @@ export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = 
     if (message.reason !== '') {
       obj.reason = message.reason
     }
+    if (message.only?.length) {
+      obj.only = message.only.map((e) => ClaimedRedemption.toJSON(e))
+    }
     return obj
   },
 
@@ -2266,6 +2296,96 @@ export const ReleaseRedemptionsRequest: MessageFns<ReleaseRedemptionsRequest> = 
     message.customerId = object.customerId ?? ''
     message.orderId = object.orderId ?? ''
     message.reason = object.reason ?? ''
+    message.only = object.only?.map((e) => ClaimedRedemption.fromPartial(e)) || []
+    return message
+  },
+}
+
+function createBaseClaimedRedemption(): ClaimedRedemption {
+  return { redemptionId: '', claim: 0 }
+}
+
+export const ClaimedRedemption: MessageFns<ClaimedRedemption> = {
+  encode(message: ClaimedRedemption, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redemptionId !== '') {
+      writer.uint32(10).string(message.redemptionId)
+    }
+    if (message.claim !== 0) {
+      writer.uint32(16).int32(message.claim)
+    }
+    return writer
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimedRedemption {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input)
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded')
+    }
+    ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length
+      const message = createBaseClaimedRedemption()
+      while (reader.pos < end) {
+        const tag = reader.uint32()
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break
+            }
+
+            message.redemptionId = reader.string()
+            continue
+          }
+          case 2: {
+            if (tag !== 16) {
+              break
+            }
+
+            message.claim = reader.int32()
+            continue
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break
+        }
+        reader.skip(tag & 7)
+      }
+      return message
+    } finally {
+      ;(reader as any).__tsProtoDecodeDepth = previousRecursionDepth
+    }
+  },
+
+  fromJSON(object: any): ClaimedRedemption {
+    return {
+      redemptionId: isSet(object.redemptionId)
+        ? globalThis.String(object.redemptionId)
+        : isSet(object.redemption_id)
+          ? globalThis.String(object.redemption_id)
+          : '',
+      claim: isSet(object.claim) ? globalThis.Number(object.claim) : 0,
+    }
+  },
+
+  toJSON(message: ClaimedRedemption): unknown {
+    const obj: any = {}
+    if (message.redemptionId !== '') {
+      obj.redemptionId = message.redemptionId
+    }
+    if (message.claim !== 0) {
+      obj.claim = Math.round(message.claim)
+    }
+    return obj
+  },
+
+  create(base?: DeepPartial<ClaimedRedemption>): ClaimedRedemption {
+    return ClaimedRedemption.fromPartial(base ?? {})
+  },
+  fromPartial(object: DeepPartial<ClaimedRedemption>): ClaimedRedemption {
+    const message = createBaseClaimedRedemption()
+    message.redemptionId = object.redemptionId ?? ''
+    message.claim = object.claim ?? 0
     return message
   },
 }
@@ -4349,13 +4469,13 @@ export const LoyaltyServiceService = {
     responseDeserialize: (value: Buffer): RedeemRewardResponse => RedeemRewardResponse.decode(value),
   },
   /**
-   * Unary. The Order Service gives back what a placement had reserved before this service refused
-   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
-   * to the reservation hold): every RESERVED redemption of the order is released at once (its
-   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
-   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
-   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
-   * a placed order's reservations follow its events.
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order (or, with `only`, those it names at the claim it saw) is released at
+   * once (its points return to the balance, one RELEASE entry each) and voided, so its request_id
+   * is free again and a retry of the same placement reserves afresh. Releasing again, or an order
+   * with nothing reserved, answers an empty list. FAILED_PRECONDITION (ErrorInfo reason
+   * "ORDER_PLACED") once the order is known to be placed: a placed order's reservations follow its
+   * events.
    */
   releaseRedemptions: {
     path: '/brewmesh.loyalty.v1.LoyaltyService/ReleaseRedemptions' as const,
@@ -4468,13 +4588,13 @@ export interface LoyaltyServiceServer extends UntypedServiceImplementation {
    */
   redeemReward: handleUnaryCall<RedeemRewardRequest, RedeemRewardResponse>
   /**
-   * Unary. The Order Service gives back what a placement had reserved before this service refused
-   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
-   * to the reservation hold): every RESERVED redemption of the order is released at once (its
-   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
-   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
-   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
-   * a placed order's reservations follow its events.
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order (or, with `only`, those it names at the claim it saw) is released at
+   * once (its points return to the balance, one RELEASE entry each) and voided, so its request_id
+   * is free again and a retry of the same placement reserves afresh. Releasing again, or an order
+   * with nothing reserved, answers an empty list. FAILED_PRECONDITION (ErrorInfo reason
+   * "ORDER_PLACED") once the order is known to be placed: a placed order's reservations follow its
+   * events.
    */
   releaseRedemptions: handleUnaryCall<ReleaseRedemptionsRequest, ReleaseRedemptionsResponse>
   /**
@@ -4611,13 +4731,13 @@ export interface LoyaltyServiceClient extends Client {
     callback: (error: ServiceError | null, response: RedeemRewardResponse) => void,
   ): ClientUnaryCall
   /**
-   * Unary. The Order Service gives back what a placement had reserved before this service refused
-   * one of its rewards (after a failure whose outcome is unknown it leaves them to the retry and
-   * to the reservation hold): every RESERVED redemption of the order is released at once (its
-   * points return to the balance, one RELEASE entry each) and voided, so its request_id is free
-   * again and a retry of the same placement reserves afresh. Releasing again, or an order with nothing reserved, answers an empty list.
-   * FAILED_PRECONDITION (ErrorInfo reason "ORDER_PLACED") once the order is known to be placed:
-   * a placed order's reservations follow its events.
+   * Unary. The Order Service gives back what a placement that failed had reserved: every RESERVED
+   * redemption of the order (or, with `only`, those it names at the claim it saw) is released at
+   * once (its points return to the balance, one RELEASE entry each) and voided, so its request_id
+   * is free again and a retry of the same placement reserves afresh. Releasing again, or an order
+   * with nothing reserved, answers an empty list. FAILED_PRECONDITION (ErrorInfo reason
+   * "ORDER_PLACED") once the order is known to be placed: a placed order's reservations follow its
+   * events.
    */
   releaseRedemptions(
     request: ReleaseRedemptionsRequest,
