@@ -53,7 +53,7 @@ export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger):
       })
       const red = r.redemption
       if (!red) throw new Error('RedeemReward answered without a redemption')
-      return {
+      const reward = {
         rewardId: red.rewardId,
         redemptionId: red.id,
         rewardName: red.rewardName,
@@ -61,6 +61,7 @@ export function loyaltyClient(dep: Dependency, outbound: Outbound, log: Logger):
         pointsCost: red.points,
         lineIds: red.lineIds,
       }
+      return { reward, claim: red.claim }
     },
     async release(request, budget) {
       try {

@@ -3,7 +3,7 @@ import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtim
 import { isUuid } from '@brewmesh/runtime/ids'
 import { nameUuid } from './ids.ts'
 import type { AppliedReward, DrinkCustomization, LineSource, MenuItem, Order, OrderLine } from './order.ts'
-import type { CallBudget, CustomerInfo, OrderDeps } from './ports.ts'
+import type { CallBudget, Claimed, CustomerInfo, OrderDeps } from './ports.ts'
 import { resolveCustomization, unitPrice } from './pricing.ts'
 import { REASON } from './reasons.ts'
 import { breakdowns, totals } from './totals.ts'
@@ -188,24 +188,25 @@ export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: C
   const lines = await priceLines(deps, input, orderId, settled(linesLookup), members, payer.id)
 
   const rewards: AppliedReward[] = []
+  const held: Claimed[] = []
   try {
     for (const rewardId of input.rewardIds) {
-      rewards.push(
-        await deps.loyalty.redeem(
-          {
-            requestId: nameUuid('redeem', customerId, input.requestId, rewardId),
-            customerId: payer.id,
-            rewardId,
-            orderId,
-            cart: { lines, currency: deps.currency },
-          },
-          budget,
-        ),
+      const { reward, claim } = await deps.loyalty.redeem(
+        {
+          requestId: nameUuid('redeem', customerId, input.requestId, rewardId),
+          customerId: payer.id,
+          rewardId,
+          orderId,
+          cart: { lines, currency: deps.currency },
+        },
+        budget,
       )
+      rewards.push(reward)
+      held.push({ redemptionId: reward.redemptionId, claim })
     }
     return await store(deps, budget, input, hash, payer, orderId, lines, rewards, requestField)
   } catch (err) {
-    if (input.rewardIds.length > 0) await releaseUnplaced(deps, payer.id, orderId)
+    if (held.length > 0) await releaseUnplaced(deps, payer.id, orderId, held)
     throw err
   }
 }
@@ -216,14 +217,19 @@ const settled = <T>(result: PromiseSettledResult<T>): T => {
 }
 
 /**
- * A placement that failed after reserving rewards gives them back at once. Unless the order was
- * stored after all (a concurrent retry with the same key won): then its reservations are its own.
- * A release that fails is logged by the adapter; the Loyalty service's hold job releases later.
+ * A placement that failed after reserving rewards gives back at once what it was answered, each at
+ * the claim it saw. Unless the order was stored after all (a concurrent retry with the same key
+ * won): then its reservations are its own. A retry of the same placement that got one back in the
+ * meantime (it may be storing the order with it right now) has claimed it again, and the Loyalty
+ * service leaves it to that retry. A reservation whose answer never came (the call timed out) is
+ * not named: a retry gets it back, or the Loyalty service's hold job releases it once this service
+ * says the order does not exist. A release that fails is logged by the adapter; the hold job
+ * releases later.
  */
-async function releaseUnplaced(deps: OrderDeps, customerId: string, orderId: string): Promise<void> {
+async function releaseUnplaced(deps: OrderDeps, customerId: string, orderId: string, held: Claimed[]): Promise<void> {
   if (await deps.store.order(orderId).catch(() => undefined)) return
   await deps.loyalty
-    .release({ customerId, orderId, reason: 'order not placed' }, { deadline: new Date(deps.clock().getTime() + 1000) })
+    .release({ customerId, orderId, reason: 'order not placed', only: held }, { deadline: new Date(deps.clock().getTime() + 1000) })
     .catch(() => 0)
 }
 

@@ -38,14 +38,24 @@ export interface Cart {
   currency: string
 }
 
+/** A reservation as the Loyalty service answered it: its redemption and claim (1, or more once a retry got it back). */
+export interface Claimed {
+  redemptionId: string
+  claim: number
+}
+
 /** The Loyalty service: reserves points for a reward against an order (idempotent by request id). */
 export interface Loyalty {
   redeem(
     request: { requestId: string; customerId: string; rewardId: string; orderId: string; cart: Cart },
     budget: CallBudget,
-  ): Promise<AppliedReward>
-  /** Gives back every reservation of an order that could not be placed; resolves with how many were released. */
-  release(request: { customerId: string; orderId: string; reason: string }, budget: CallBudget): Promise<number>
+  ): Promise<{ reward: AppliedReward; claim: number }>
+  /**
+   * Gives back reservations of an order that could not be placed: those named, each only while its
+   * claim is still the one named (a retry of the placement that got it back since keeps it);
+   * resolves with how many were released.
+   */
+  release(request: { customerId: string; orderId: string; reason: string; only: Claimed[] }, budget: CallBudget): Promise<number>
 }
 
 /** A change to an order, recorded as an order event in the transaction that made it. `at`: when. */

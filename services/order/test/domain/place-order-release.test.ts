@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { precondition, unavailable } from '@brewmesh/runtime/errors'
 import { placeOrder, type PlaceInput } from '../../src/domain/place-order.ts'
-import type { OrderDeps } from '../../src/domain/ports.ts'
+import type { Claimed, OrderDeps } from '../../src/domain/ports.ts'
 import { latteItem, PAYER, T0 } from './fixtures.ts'
 import { MemoryStore } from './memory-store.ts'
 
-// What a placement that reserved rewards and then failed does with them: given back at once when
-// the Loyalty service refused a reward (a retry meets the same refusal), kept when the outcome is
-// unknown (a retry with the same request_id may be storing the order with them right now).
+// What a placement that reserved rewards and then failed gives back: at once, whatever the failure,
+// every reservation it was answered, each named at the claim it saw (the Loyalty service keeps one
+// that a retry of the same placement claimed since). A reservation whose answer never came is not
+// named: a retry gets it back, or Loyalty's hold job releases it.
 
 const FIRST = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'
 const SECOND = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'
@@ -21,9 +22,9 @@ const input: PlaceInput = {
   note: '',
 }
 
-/** A placement whose second reward fails with `second` (none: both reserved); returns the release calls it made. */
-async function failingOn(second: Error | undefined, clock = () => T0) {
-  const released: string[] = []
+/** A placement whose redeem of `failing` fails with `error` (none: both reserved); returns what it released. */
+async function placement(failing: { rewardId: string; error: Error } | undefined, clock = () => T0) {
+  const releases: Claimed[][] = []
   const memory = new MemoryStore()
   const base = memory.deps()
   const deps: OrderDeps = {
@@ -33,37 +34,56 @@ async function failingOn(second: Error | undefined, clock = () => T0) {
     customers: { get: async (id) => ({ id, displayName: 'Ana', householdId: '', active: true }) },
     loyalty: {
       redeem: async (r) => {
-        if (r.rewardId === SECOND && second) throw second
-        return { rewardId: r.rewardId, redemptionId: 'r1', rewardName: '1.00 off', discount: 100, pointsCost: '400', lineIds: [] }
+        if (r.rewardId === failing?.rewardId) throw failing.error
+        const reward = {
+          rewardId: r.rewardId,
+          redemptionId: `red-${r.rewardId}`,
+          rewardName: 'off',
+          discount: 10,
+          pointsCost: '400',
+          lineIds: [],
+        }
+        return { reward, claim: r.rewardId === FIRST ? 2 : 1 }
       },
       release: async (r) => {
-        released.push(r.orderId)
-        return 1
+        releases.push(r.only)
+        return r.only.length
       },
     },
   }
   const outcome = await placeOrder(deps, input, { deadline: new Date(T0.getTime() + 5000) }).catch((err: unknown) => err)
-  return { outcome, released, stored: memory.orders.size }
+  return { outcome, releases, stored: memory.orders.size }
 }
 
-describe('a placement that fails after reserving a reward', () => {
-  it('gives it back at once when the Loyalty service refused the next reward', async () => {
-    const { outcome, released, stored } = await failingOn(precondition('no', 'QUOTE_ISSUE_INSUFFICIENT_POINTS'))
+const first = { redemptionId: `red-${FIRST}`, claim: 2 }
+const second = { redemptionId: `red-${SECOND}`, claim: 1 }
+
+describe('a placement that fails after reserving rewards', () => {
+  it('gives back what it reserved when the Loyalty service refused the next reward', async () => {
+    const { outcome, releases, stored } = await placement({
+      rewardId: SECOND,
+      error: precondition('no', 'QUOTE_ISSUE_INSUFFICIENT_POINTS'),
+    })
     expect(outcome).toMatchObject({ kind: 'precondition' })
-    expect(released).toHaveLength(1)
+    expect(releases).toEqual([[first]])
     expect(stored).toBe(0)
   })
 
-  it('keeps it when the Loyalty service did not answer: a retry may be using it', async () => {
-    const { outcome, released } = await failingOn(unavailable('the loyalty service did not answer in time; retry with the same request_id'))
+  it('gives back the reservations it was answered, not the one whose answer never came', async () => {
+    const { outcome, releases } = await placement({ rewardId: SECOND, error: unavailable('the loyalty service did not answer in time') })
     expect(outcome).toMatchObject({ kind: 'unavailable' })
-    expect(released).toEqual([])
+    expect(releases).toEqual([[first]])
   })
 
-  it("keeps them when the caller's deadline passed before the order was stored", async () => {
-    const { outcome, released, stored } = await failingOn(undefined, () => new Date(T0.getTime() + 6000))
+  it("gives back both, at the claims it saw, when the caller's deadline passed before the order was stored", async () => {
+    const { outcome, releases, stored } = await placement(undefined, () => new Date(T0.getTime() + 6000))
     expect(outcome).toMatchObject({ kind: 'unavailable', message: expect.stringContaining('deadline') as string })
-    expect(released).toEqual([])
+    expect(releases).toEqual([[first, second]])
     expect(stored).toBe(0)
+  })
+
+  it('calls nothing when no reservation was answered', async () => {
+    const { releases } = await placement({ rewardId: FIRST, error: unavailable('the loyalty service did not answer in time') })
+    expect(releases).toEqual([])
   })
 })
