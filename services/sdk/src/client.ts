@@ -17,6 +17,7 @@ interface MethodDef {
   requestStream: boolean
   responseStream: boolean
   requestSerialize: (value: never) => Buffer
+  requestDeserialize?: (bytes: Buffer) => unknown
   responseDeserialize: (bytes: Buffer) => unknown
 }
 
@@ -48,6 +49,52 @@ export interface ClientOptions {
   interceptors?: Interceptor[]
   /** grpc-js channel options (service config, keepalive, message sizes). */
   channel?: ChannelOptions
+  /**
+   * true: a call that fails UNAVAILABLE before any answer arrived (the replica it reached went
+   * away, its connection was reset, the service said "retry later") is sent again, up to 3 attempts
+   * in all, 0.1 to 1 s apart, if its method is safe to repeat (repeatableMethods). Merged into the
+   * `grpc.service_config` of `channel`, if it has one.
+   */
+  retry?: boolean
+}
+
+const READS = /^(Get|List|Quote|Watch)/
+
+/**
+ * The methods of a definition that are safe to send again, as their paths: the reads (Get, List,
+ * Quote, Watch) and the unary writes whose request carries an idempotency key (request_id), which
+ * the services answer once however often it arrives. Never a method with a request stream.
+ */
+export function repeatableMethods(definition: Record<string, MethodDef>): string[] {
+  const carriesRequestId = (m: MethodDef) => {
+    const empty = m.requestDeserialize?.(Buffer.alloc(0))
+    return typeof empty === 'object' && empty !== null && 'requestId' in empty
+  }
+  return Object.values(definition)
+    .filter((m) => !m.requestStream && (READS.test(m.path.slice(m.path.lastIndexOf('/') + 1)) || carriesRequestId(m)))
+    .map((m) => m.path)
+}
+
+/** Channel options that retry UNAVAILABLE for these method paths, merged into `channel`'s service config. */
+export function retryingChannel(paths: readonly string[], channel: ChannelOptions = {}): ChannelOptions {
+  const given = channel['grpc.service_config']
+  const config = (typeof given === 'string' ? JSON.parse(given) : {}) as { methodConfig?: unknown[] }
+  const name = paths.map((path) => {
+    const [service = '', method = ''] = path.slice(1).split('/')
+    return { service, method }
+  })
+  const retryPolicy = {
+    maxAttempts: 3,
+    initialBackoff: '0.1s',
+    maxBackoff: '1s',
+    backoffMultiplier: 2,
+    retryableStatusCodes: ['UNAVAILABLE'],
+  }
+  return {
+    ...channel,
+    'grpc.enable_retries': 1,
+    'grpc.service_config': JSON.stringify({ ...config, methodConfig: [...(config.methodConfig ?? []), { name, retryPolicy }] }),
+  }
 }
 
 /**
@@ -62,7 +109,8 @@ export function createClient<S extends Record<string, MethodDef>>(
   credentials: ChannelCredentials,
   options: ClientOptions = {},
 ): PromiseClient<S> {
-  const client = new Client(address, credentials, { ...options.channel, interceptors: options.interceptors ?? [] })
+  const channel = options.retry ? retryingChannel(repeatableMethods(definition), options.channel) : options.channel
+  const client = new Client(address, credentials, { ...channel, interceptors: options.interceptors ?? [] })
   const methods: Record<string, unknown> = { close: () => client.close() }
   for (const [key, method] of Object.entries(definition)) methods[key] = callerOf(client, method)
   return methods as PromiseClient<S>

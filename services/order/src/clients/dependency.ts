@@ -1,7 +1,7 @@
 import { status as Code, type ChannelOptions, type ServiceError } from '@grpc/grpc-js'
 import type { Outbound } from '@brewmesh/runtime/auth'
 import { AppError, resourceExhausted, unavailable } from '@brewmesh/runtime/errors'
-import { createClient, type CallOptions, type PromiseClient } from '@brewmesh/sdk/client.ts'
+import { createClient, retryingChannel, type CallOptions, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import { retryDelayOf } from '@brewmesh/sdk/errors.ts'
 import type { CallBudget } from '../domain/ports.ts'
 
@@ -26,32 +26,13 @@ export interface Dependency {
  * UNAVAILABLE. `retryable` are method paths ("/package.Service/Method").
  */
 export function channelOptions(retryable: readonly string[]): ChannelOptions {
-  const names = retryable.map((path) => {
-    const [service = '', method = ''] = path.slice(1).split('/')
-    return { service, method }
-  })
-  return {
-    'grpc.service_config': JSON.stringify({
-      loadBalancingConfig: [{ round_robin: {} }],
-      methodConfig: [
-        {
-          name: names,
-          retryPolicy: {
-            maxAttempts: 3,
-            initialBackoff: '0.1s',
-            maxBackoff: '1s',
-            backoffMultiplier: 2,
-            retryableStatusCodes: ['UNAVAILABLE'],
-          },
-        },
-      ],
-    }),
+  return retryingChannel(retryable, {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.enable_retries': 1,
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 1000,
-  }
+  })
 }
 
 /** The earlier of the caller's deadline and this dependency's own timeout. */
