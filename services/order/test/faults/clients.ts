@@ -34,7 +34,9 @@ export function connect(
   token: string,
   orderChannels = 4,
 ): Clients {
-  const options = { interceptors: [bearer(token)], channel }
+  // As a production caller: the SDK sends a call that is safe to repeat (a read, a write with its
+  // request_id) again when it failed UNAVAILABLE before any answer, e.g. on a replica killed mid-call.
+  const options = { interceptors: [bearer(token)], channel, retry: true }
   const insecure = credentials.createInsecure()
   const clients = {
     customer: createClient(CustomerServiceService, targets.customer, insecure, options),
