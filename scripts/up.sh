@@ -97,7 +97,8 @@ ORDER_SERVICE_ADDR="$(targets 50051)"
 for entry in "${SERVICES[@]}"; do
   read -r name dir port metrics <<<"$entry"
   log "$name: migrating (DB_NAME=${name}db, schema $name)"
-  (cd "$dir" && DB_NAME="${name}db" pnpm --silent migrate >>"$LOGS/$name.log" 2>&1) \
+  # The migration reads the service's whole configuration, its identity included.
+  (cd "$dir" && DB_NAME="${name}db" SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/$name.token" pnpm --silent migrate >>"$LOGS/$name.log" 2>&1) \
     || { tail -n 20 "$LOGS/$name.log" >&2; log "ERROR: $name migrations failed (log: $LOGS/$name.log)"; exit 1; }
   for r in $(seq 1 "$REPLICAS"); do
     replica="$name$(suffix_of "$r")"
