@@ -76,8 +76,12 @@ export interface ConsumerOptions<T> {
   batchWindowMs?: number
   /**
    * How long the broker waits without hearing from this member before it gives the member's
-   * partitions to the others (default 30 000; the broker accepts 6000 and more). The member is
-   * heard from after every chunk and, while a chunk is applied, every tenth of this.
+   * partitions to the others (default 10 000; the broker accepts 6000 and more). The member is
+   * heard from after every chunk and, while a chunk is applied, every tenth of this. It is also how
+   * long the whole group stops when a member dies without leaving (kill -9, a lost host): the
+   * replica started in its place joins at once, and the rebalance that starts waits for the dead
+   * member until its session expires, every member's partitions idle meanwhile. After a broker
+   * restart the group's last members are loaded with a fresh session, and waited for the same way.
    */
   sessionTimeoutMs?: number
 }
@@ -155,7 +159,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   // five seconds made every consumer's stop take five). With a batch window the broker answers
   // when the window ends, unless a megabyte gathered first.
   const window = Math.min(Math.max(options.batchWindowMs ?? 0, 0), 1000)
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000
+  const sessionTimeout = options.sessionTimeoutMs ?? 10_000
   const heartbeatInterval = Math.max(500, Math.floor(sessionTimeout / 10))
   const consumer = kafka.consumer({
     groupId,
