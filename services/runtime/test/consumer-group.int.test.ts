@@ -136,6 +136,6 @@ describe('a durable consumer group', () => {
     // rebalancing (the new member joined) and waits for the dead member until its session expires.
     const after = [killedAt, ...applied.filter((t) => t >= killedAt), Date.now()]
     const gap = Math.max(...after.slice(1).map((t, i) => t - after[i]!))
-    expect(gap).toBeLessThan(15_000)
+    expect(gap).toBeLessThan(20_000) // 30 s before (the session then); a 10 s session, with room for a busy machine
   }, 120_000)
 })
