@@ -6,7 +6,7 @@ import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { readBaseConfig, EnvReader } from '../src/config.ts'
 import { createDatabase, type Database } from '../src/db/postgres.ts'
 import { claimEvents, createOutboxTables } from '../src/db/outbox.ts'
-import { unavailable } from '../src/errors.ts'
+import { resourceExhausted, unavailable } from '../src/errors.ts'
 import { createKafka, ensureTopics } from '../src/kafka/client.ts'
 import { deadLetterTopic, PoisonMessage, startConsumer, type Consumed, type RunningConsumer } from '../src/kafka/consumer.ts'
 import { headerString } from '../src/kafka/headers.ts'
@@ -205,6 +205,29 @@ describe('a batch consumer with a dead-letter topic', () => {
     )
     await eventually(async () => expect(await total(topic)).toBe(6))
     expect(calls).toEqual([ids, ids])
+    expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
+  })
+
+  it('a chunk that meets an exhausted connection pool, more often than maxAttempts, is retried whole until it applies: nothing dead-lettered', async () => {
+    // The pool says "retry later" (RESOURCE_EXHAUSTED): the events are sound, the moment is not.
+    const topic = await newTopic()
+    const calls: Calls = []
+    let busy = 4
+    await pointsConsumer(topic, {
+      calls,
+      maxAttempts: 2,
+      afterWrite: () => {
+        if (busy-- > 0) throw resourceExhausted('the database connection pool is exhausted; retry later', 100)
+      },
+    })
+    const ids = [randomUUID(), randomUUID()]
+    await send(
+      topic,
+      ids.map((id) => message(id, '5')),
+    )
+    await eventually(async () => expect(await total(topic)).toBe(10))
+    // Whole every time: never split into halves, never a message alone toward the dead-letter topic.
+    expect(calls).toEqual([ids, ids, ids, ids, ids])
     expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
   })
 

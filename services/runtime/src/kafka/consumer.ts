@@ -130,9 +130,15 @@ export function byTopic(handlers: Readonly<Record<string, BatchHandler<unknown>>
   }
 }
 
+/**
+ * A failure of the moment, not of the messages: retried whole, as long as it takes, never counted
+ * toward maxAttempts nor split toward the dead-letter topic. A dependency down (UNAVAILABLE), a
+ * lost race (ABORTED), and a connection pool with no connection free (RESOURCE_EXHAUSTED, "retry
+ * later": under load, sound events were dead-lettered as if they were poison).
+ */
 const isTransient = (err: unknown) => {
   const kind = classify(err)?.kind
-  return kind === 'unavailable' || kind === 'aborted'
+  return kind === 'unavailable' || kind === 'aborted' || kind === 'resource_exhausted'
 }
 
 interface Tracked<T> extends Consumed<T> {
