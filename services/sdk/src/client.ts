@@ -52,10 +52,11 @@ export interface ClientOptions {
   /**
    * true: a call that fails UNAVAILABLE before any answer arrived (the replica it reached went
    * away, its connection was reset, the service said "retry later") is sent again, up to 3 attempts
-   * in all, 0.1 to 1 s apart, if its method is safe to repeat (repeatableMethods). Merged into the
-   * `grpc.service_config` of `channel`, if it has one.
+   * in all, 0.1 to 1 s apart, if its method is safe to repeat (repeatableMethods). `{ also }` adds
+   * methods, by name, that the contract says are safe to repeat in words (e.g. AdvanceOrder with
+   * its expected_status). Merged into the `grpc.service_config` of `channel`, if it has one.
    */
-  retry?: boolean
+  retry?: boolean | { also: readonly string[] }
 }
 
 const READS = /^(Get|List|Quote|Watch)/
@@ -73,6 +74,13 @@ export function repeatableMethods(definition: Record<string, MethodDef>): string
   return Object.values(definition)
     .filter((m) => !m.requestStream && (READS.test(m.path.slice(m.path.lastIndexOf('/') + 1)) || carriesRequestId(m)))
     .map((m) => m.path)
+}
+
+/** A method's path by its name (AdvanceOrder, or the definition's key advanceOrder). */
+function methodPath(definition: Record<string, MethodDef>, name: string): string {
+  const method = Object.entries(definition).find(([key, m]) => key === name || m.path.endsWith(`/${name}`))?.[1]
+  if (!method) throw new Error(`no method ${name} in this service definition`)
+  return method.path
 }
 
 /** Channel options that retry UNAVAILABLE for these method paths, merged into `channel`'s service config. */
@@ -109,7 +117,9 @@ export function createClient<S extends Record<string, MethodDef>>(
   credentials: ChannelCredentials,
   options: ClientOptions = {},
 ): PromiseClient<S> {
-  const channel = options.retry ? retryingChannel(repeatableMethods(definition), options.channel) : options.channel
+  const also = typeof options.retry === 'object' ? options.retry.also : []
+  const paths = [...repeatableMethods(definition), ...also.map((name) => methodPath(definition, name))]
+  const channel = options.retry ? retryingChannel(paths, options.channel) : options.channel
   const client = new Client(address, credentials, { ...channel, interceptors: options.interceptors ?? [] })
   const methods: Record<string, unknown> = { close: () => client.close() }
   for (const [key, method] of Object.entries(definition)) methods[key] = callerOf(client, method)

@@ -79,6 +79,20 @@ describe('the client retry option', () => {
     }
   })
 
+  it('adds, with `also`, a method the contract calls safe to repeat in words', async () => {
+    const client = createClient(OrderServiceService, address, credentials.createInsecure(), { retry: { also: ['AdvanceOrder'] } })
+    try {
+      await client.advanceOrder({ id: randomUUID(), expectedStatus: 0 })
+      await client.placeOrder(place)
+      expect(Object.fromEntries(calls)).toEqual({ advanceOrder: 2, placeOrder: 2 })
+      expect(() => createClient(OrderServiceService, address, credentials.createInsecure(), { retry: { also: ['Nope'] } })).toThrow(
+        /no method Nope/,
+      )
+    } finally {
+      client.close()
+    }
+  })
+
   it('keeps a service config the caller gave (round robin) and adds the retries to it', async () => {
     const client = createClient(OrderServiceService, `ipv4:${address}`, credentials.createInsecure(), {
       retry: true,
