@@ -35,7 +35,8 @@ export function connect(
   orderChannels = 4,
 ): Clients {
   // As a production caller: the SDK sends a call that is safe to repeat (a read, a write with its
-  // request_id) again when it failed UNAVAILABLE before any answer, e.g. on a replica killed mid-call.
+  // request_id) again when it failed UNAVAILABLE before any answer, e.g. on a replica killed mid-call;
+  // and AdvanceOrder, which its expected_status makes safe to repeat (order_service.proto).
   const options = { interceptors: [bearer(token)], channel, retry: true }
   const insecure = credentials.createInsecure()
   const clients = {
@@ -46,6 +47,7 @@ export function connect(
     orders: Array.from({ length: orderChannels }, () =>
       createClient(OrderServiceService, targets.order, insecure, {
         ...options,
+        retry: { also: ['AdvanceOrder'] },
         channel: { ...channel, 'grpc.use_local_subchannel_pool': 1 },
       }),
     ),
