@@ -26,18 +26,37 @@ export interface StatsJobSettings {
  * customer id, so a burst makes one job. An event that arrives while the customer's rollup is
  * already running queues exactly one more (keepLastIfActive), so no update is lost. The rollups
  * of a chunk of events go to Valkey in one round trip (addBulk). With Valkey away they are not
- * queued, so the consumer never waits for it: the facts are kept, and the nightly full rollup
- * catches up.
+ * queued then, so the consumer never waits for it: the facts are kept, and the customers are owed
+ * a rollup, queued with the next ones or, within `retryEveryMs` of Valkey being back, on their
+ * own (a customer whose last events came while Valkey was away would otherwise keep stale
+ * statistics until the nightly full rollup). What is owed is kept in memory: a replica that stops
+ * meanwhile leaves it to the nightly full rollup.
  */
-export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number, jobsUp: () => boolean, log: Logger) {
-  return async (rollups: readonly RollupJob[]) => {
-    if (rollups.length === 0) return
+export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number, jobsUp: () => boolean, log: Logger, retryEveryMs = 1000) {
+  const owed = new Set<string>()
+  let retrying: NodeJS.Timeout | undefined
+  const owe = (customerIds: readonly string[]) => {
+    for (const id of customerIds) owed.add(id)
+    retrying ??= setInterval(() => {
+      if (owed.size === 0) {
+        clearInterval(retrying)
+        retrying = undefined
+      } else if (jobsUp()) void schedule([])
+    }, retryEveryMs).unref()
+  }
+  const schedule = async (rollups: readonly RollupJob[]): Promise<void> => {
+    const fresh = new Set(rollups.map((r) => r.customerId))
+    const all = [...rollups, ...[...owed].filter((id) => !fresh.has(id)).map((customerId) => ({ customerId }))]
+    if (all.length === 0) return
+    const ids = all.map((r) => r.customerId)
     if (!jobsUp()) {
-      log.warn({ customers: rollups.length }, 'rollups not queued: Valkey is away')
+      owe(ids)
+      log.warn({ customers: all.length }, 'rollups not queued: Valkey is away; queued once it is back')
       return
     }
+    for (const id of ids) owed.delete(id)
     const queued = queue.addBulk(
-      rollups.map((data) => ({
+      all.map((data) => ({
         name: 'rollup',
         data,
         // Events while the customer's rollup is running leave one follow-up job (not none, not many).
@@ -46,10 +65,12 @@ export function rollupScheduler(queue: Queue<StatsJob>, debounceMs: number, jobs
         opts: { delay: debounceMs, deduplication: { id: `rollup:${data.customerId}`, keepLastIfActive: true }, removeOnComplete: true },
       })),
     )
-    await withTimeout(queued, 1000, 'queueing rollups').catch((err: unknown) =>
-      log.warn({ err: (err as Error).message, customers: rollups.length }, 'rollups not queued'),
-    )
+    await withTimeout(queued, 1000, 'queueing rollups').catch((err: unknown) => {
+      owe(ids)
+      log.warn({ err: (err as Error).message, customers: all.length }, 'rollups not queued; queued once Valkey answers')
+    })
   }
+  return schedule
 }
 
 /** How many jobs one worker runs at once: the rollups among them are computed together (coalesce). */
