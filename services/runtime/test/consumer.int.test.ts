@@ -231,6 +231,28 @@ describe('a batch consumer with a dead-letter topic', () => {
     expect(await rowsPerEvent(topic)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
   })
 
+  it('a consumer kafkajs leaves stopped after an error it does not retry is started again, until it runs', async () => {
+    // A session the broker refuses (its minimum is 6 s) fails every join with INVALID_SESSION_TIMEOUT,
+    // which kafkajs does not retry, as a rejoin that meets the broker going down fails with "Failed
+    // to find group coordinator". Each crash must be followed by another start.
+    const topic = await newTopic()
+    const consumer = await startConsumer<string>({
+      kafka,
+      groupId: `test-${randomUUID()}`,
+      topics: [topic],
+      producer,
+      log,
+      sessionTimeoutMs: 1000,
+      restartAfterMs: 200,
+      handler: { decode: (r) => String(r.message.value), handleBatch: async () => undefined },
+    })
+    running.push(consumer)
+    const crashes: boolean[] = []
+    consumer.consumer.on(consumer.consumer.events.CRASH, ({ payload }) => void crashes.push(payload.restart))
+    await eventually(() => expect(crashes.length).toBeGreaterThanOrEqual(2))
+    expect(crashes.every((restart) => !restart)).toBe(true) // kafkajs itself would not have restarted it
+  })
+
   it('a consumer stopped after its transaction committed but before the offset commit: the chunk comes again and changes nothing', async () => {
     const topic = await newTopic()
     const groupId = `test-${randomUUID()}`

@@ -84,6 +84,8 @@ export interface ConsumerOptions<T> {
    * restart the group's last members are loaded with a fresh session, and waited for the same way.
    */
   sessionTimeoutMs?: number
+  /** After a crash kafkajs does not recover from itself, how long before the consumer is started again (default 5000). */
+  restartAfterMs?: number
 }
 
 export interface RunningConsumer {
@@ -166,6 +168,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   // when the window ends, unless a megabyte gathered first.
   const window = Math.min(Math.max(options.batchWindowMs ?? 0, 0), 1000)
   const sessionTimeout = options.sessionTimeoutMs ?? 10_000
+  const restartAfterMs = options.restartAfterMs ?? 5000
   const heartbeatInterval = Math.max(500, Math.floor(sessionTimeout / 10))
   const consumer = kafka.consumer({
     groupId,
@@ -300,26 +303,45 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
     }
   }
 
+  const runConsumer = () =>
+    consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? TOPIC_PARTITIONS,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch
+        for (let start = 0; start < batch.messages.length; start += maxChunk) {
+          if (!isRunning() || isStale() || stopping.signal.aborted) return
+          const chunk = batch.messages.slice(start, start + maxChunk)
+          await consume(topic, partition, chunk, heartbeat)
+          // Only now, with the chunk applied: a crash before its commit re-delivers it, which recorded event ids absorb.
+          const last = chunk[chunk.length - 1]!.offset
+          resolveOffset(last)
+          if (commits) committed.applied(topic, partition, last)
+          await heartbeat()
+        }
+      },
+    })
+  // kafkajs starts a crashed consumer again only after an error it calls retriable. A rejoin that
+  // meets the broker going down fails with "Failed to find group coordinator", which it does not,
+  // and the consumer stayed stopped for good while its replica served on (in the fault suite, both
+  // customer-stats members at once: the group fell 2,418 events behind and never caught up). Any
+  // such crash starts it again here, every `restartAfterMs` until it runs.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping.signal.aborted) return
+    log.error(
+      { err: payload.error.message, groupId },
+      `consumer stopped by an error kafkajs does not retry; starting it again in ${restartAfterMs} ms`,
+    )
+    setTimeout(() => {
+      if (stopping.signal.aborted) return
+      runConsumer().catch((err: unknown) => log.error({ err: (err as Error).message, groupId }, 'consumer not started again'))
+    }, restartAfterMs).unref()
+  })
+
   await consumer.connect()
   await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true })
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? TOPIC_PARTITIONS,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      const { topic, partition } = batch
-      for (let start = 0; start < batch.messages.length; start += maxChunk) {
-        if (!isRunning() || isStale() || stopping.signal.aborted) return
-        const chunk = batch.messages.slice(start, start + maxChunk)
-        await consume(topic, partition, chunk, heartbeat)
-        // Only now, with the chunk applied: a crash before its commit re-delivers it, which recorded event ids absorb.
-        const last = chunk[chunk.length - 1]!.offset
-        resolveOffset(last)
-        if (commits) committed.applied(topic, partition, last)
-        await heartbeat()
-      }
-    },
-  })
+  await runConsumer()
   return {
     consumer,
     ready,
