@@ -5,7 +5,7 @@ import { LoyaltyServiceService } from '@brewmesh/gen/brewmesh/loyalty/v1/loyalty
 import { outboundOf, type TokenSource } from '@brewmesh/runtime/auth'
 import { byTopic } from '@brewmesh/runtime/kafka'
 import type { Logger } from '@brewmesh/runtime/logger'
-import { migrateSchema, served, startService, type RunningService } from '@brewmesh/runtime/service'
+import { migrateSchema, served, startService, type Infrastructure, type RunningService } from '@brewmesh/runtime/service'
 import { FanOut } from '@brewmesh/runtime/streams'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { orderClient } from './clients/order-client.ts'
@@ -38,6 +38,13 @@ export function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void
   return migrateSchema(config.postgres, MIGRATIONS, log)
 }
 
+/** The Order Service client the reservation hold asks, with this service's identity, closed at stop. */
+function ownedOrderClient(config: LoyaltyConfig, options: AppOptions, infra: Pick<Infrastructure<LoyaltyDb>, 'own'>) {
+  const client = orderClient(config.orderService, outboundOf(config.identity, config.auth.audience, options.serviceToken))
+  infra.own({ name: 'order service client', stop: async () => client.close() })
+  return client
+}
+
 /**
  * The Loyalty service: serves LoyaltyService; publishes loyalty events; applies order and customer
  * events to the ledger (durable group "loyalty"); feeds its own WatchAccount streams from the
@@ -48,14 +55,8 @@ export function migrateLoyalty(config: LoyaltyConfig, log: Logger): Promise<void
 export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promise<RunningService> {
   return startService<LoyaltyDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {
     const topic = infra.topic(TOPICS.loyaltyEvents)
-    let orders = options.orders
-    if (!orders) {
-      const client = orderClient(config.orderService, outboundOf(config.identity, config.auth.audience, options.serviceToken))
-      infra.own({ name: 'order service client', stop: async () => client.close() })
-      orders = client
-    }
     const deps: LoyaltyDeps = {
-      orders,
+      orders: options.orders ?? ownedOrderClient(config, options, infra),
       store: loyaltyStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, config.rules, change, infra.clock())),
       rules: config.rules,
       clock: infra.clock,
