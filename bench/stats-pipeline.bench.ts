@@ -23,7 +23,8 @@ import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import { migrateCustomer, startApp } from '@brewmesh/customer/src/app.ts'
 import { readConfig } from '@brewmesh/customer/src/config.ts'
 import { STATS_CONSUMER } from '@brewmesh/customer/src/events/order-stats.consumer.ts'
-import { STATS_QUEUE } from '@brewmesh/customer/src/jobs/stats-rollup.ts'
+import { pendingRollups, pendingRollupsKey } from '@brewmesh/customer/src/jobs/pending-rollups.ts'
+import { rollupScheduler, STATS_QUEUE, type RollupJob } from '@brewmesh/customer/src/jobs/stats-rollup.ts'
 import { createKafka, ensureTopics, topicName } from '@brewmesh/runtime/kafka'
 import { deadLetterTopic } from '@brewmesh/runtime/kafka'
 import { createLogger } from '@brewmesh/runtime/logger'
@@ -332,32 +333,35 @@ async function bareBullRun(connection: Valkey, prefix: string, round: number, jo
 }
 
 /**
- * Rollup capacity: N `rollup` jobs (no delay, no deduplication) added in bulk to the service's own
- * queue for customers that already have facts, processed by the service's worker (concurrency 2:
- * read the customer's facts, compute, store, publish). Timed until N results are published.
+ * Rollup capacity: N rollups through the service's own path, the customers marked as owed a rollup
+ * and one sweep queued (the scheduler the statistics consumer uses, debounce 0), in rounds of the
+ * run's customers (that already have facts): each round waits for every customer's result before
+ * the next marks them again, so N rollups are N results published. The service's worker sweeps
+ * them: reads the marked customers' facts a page at a time, computes, stores, publishes.
  */
-async function rollupRun(queue: BareQueue, tap: RollupTap, customers: string[], round: number, jobs: number): Promise<Run> {
-  const want = new Map(customers.map((c) => [c, Number.POSITIVE_INFINITY]))
-  let published = 0
-  let finish: (at: number) => void = () => undefined
-  const done = new Promise<number>((resolve) => (finish = resolve))
-  tap.listener = (stats, at) => {
-    if (want.has(stats.customerId) && ++published === jobs) finish(at)
-  }
+async function rollupRun(
+  schedule: (rollups: RollupJob[]) => Promise<void>,
+  tap: RollupTap,
+  customers: string[],
+  round: number,
+  jobs: number,
+): Promise<Run> {
+  const loadBefore = loadNow()
+  const start = performance.now()
+  let end = start
   try {
-    const loadBefore = loadNow()
-    const start = performance.now()
-    for (let i = 0; i < jobs; i += settings.sendChunk) {
-      const count = Math.min(settings.sendChunk, jobs - i)
-      await queue.addBulk(
-        Array.from({ length: count }, (_, k) => ({
-          name: 'rollup',
-          data: { customerId: customers[(i + k) % customers.length]! },
-          opts: settings.jobOptions,
-        })),
-      )
+    for (let done = 0; done < jobs;) {
+      const batch = customers.slice(0, Math.min(customers.length, jobs - done))
+      const waiting = new Set(batch)
+      let finish: (at: number) => void = () => undefined
+      const published = new Promise<number>((resolve) => (finish = resolve))
+      tap.listener = (stats, at) => {
+        if (waiting.delete(stats.customerId) && waiting.size === 0) finish(at)
+      }
+      await schedule(batch.map((customerId) => ({ customerId })))
+      end = await within(published, settings.timeoutMs, `rollup round ${round}`)
+      done += batch.length
     }
-    const end = await within(done, settings.timeoutMs, `rollup round ${round}`)
     return { target: 'rollups', round, items: jobs, seconds: (end - start) / 1000, perSecond: rate(jobs, end - start), loadBefore }
   } finally {
     tap.listener = undefined
@@ -478,7 +482,11 @@ function report({ startedAt, result, pipelineDetail, ratios, fresh, machine, com
           pipelineRuns.map((p) => fmt(p.rollupsPerSecond, 0)).join(', '),
         ],
         ['bare BullMQ (no-op, concurrency 2)', `${fmt(result.bareBullmq.perSecond, 0)} jobs`, runsOf('bareBullmq')],
-        ['service rollup jobs, queued in bulk', `${fmt(result.rollups.perSecond, 0)} rollups`, runsOf('rollups')],
+        [
+          "service rollups, customers marked and swept (rounds of the run's customers)",
+          `${fmt(result.rollups.perSecond, 0)} rollups`,
+          runsOf('rollups'),
+        ],
       ],
     ),
     '',
@@ -530,6 +538,15 @@ async function main(): Promise<void> {
   const orderTopic = topicName(config.kafka, TOPICS.orderEvents)
   // The service's own queue (same name and prefix as in app.ts), for the rollup-capacity runs.
   const serviceQueue = new bullmq.Queue(STATS_QUEUE, { connection: jobsConnection, prefix: `${config.valkey.keyPrefix}:${config.service}` })
+  // The statistics consumer's scheduler on that queue and the service's own marks (bullmq is loaded
+  // from the Customer service's dependencies, so its Queue is the one the scheduler is typed for).
+  const schedule = rollupScheduler(
+    serviceQueue as unknown as Parameters<typeof rollupScheduler>[0],
+    pendingRollups(jobsConnection, pendingRollupsKey(config.valkey.keyPrefix)),
+    0,
+    () => true,
+    log,
+  )
   let app: RunningService | undefined
   let client: CustomerServiceClient | undefined
   try {
@@ -550,7 +567,7 @@ async function main(): Promise<void> {
     const warm = await pipelineRun(ctx, 0, Math.min(500, settings.events))
     await rawKafkaRun(kafka, admin, producer, suffix, 0, Math.min(500, settings.events))
     await bareBullRun(jobsConnection, jobsPrefix, 0, Math.min(200, settings.jobs))
-    await rollupRun(serviceQueue, tap, warm.batch.customers, 0, Math.min(200, settings.jobs))
+    await rollupRun(schedule, tap, warm.batch.customers, 0, Math.min(200, settings.jobs))
     note('warmup done')
 
     const runs: Run[] = []
@@ -570,7 +587,7 @@ async function main(): Promise<void> {
       customersWithStats = batch.customers
       const bare = await bareBullRun(jobsConnection, jobsPrefix, round, settings.jobs)
       show(bare)
-      const roll = await rollupRun(serviceQueue, tap, batch.customers, round, settings.jobs)
+      const roll = await rollupRun(schedule, tap, batch.customers, round, settings.jobs)
       show(roll)
       runs.push(raw, pipe, bare, roll)
     }

@@ -20,6 +20,7 @@ import type { FeedEvent } from './events/feed.ts'
 import { orderStatsHandler, STATS_CONSUMER } from './events/order-stats.consumer.ts'
 import { startStatsFeed } from './events/stats-feed.ts'
 import { customerRoutes } from './grpc/customer-service.ts'
+import { pendingRollups, pendingRollupsKey } from './jobs/pending-rollups.ts'
 import { rollupScheduler, STATS_CONCURRENCY, STATS_QUEUE, statsProcessor, type StatsJob } from './jobs/stats-rollup.ts'
 import { KNOWN_ENUMS } from './proto/known-enums.ts'
 
@@ -66,7 +67,9 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
     const stats = statsStore(infra.db)
     // Rollup results reach every replica through a Valkey channel.
     const statsFeed = startStatsFeed(infra, `${config.valkey.keyPrefix}:customer-stats`)
-    const rollups = rollupScheduler(infra.queue<StatsJob>(STATS_QUEUE), config.stats.debounceMs, infra.jobsUp, log)
+    // Customers owed a rollup, marked by the statistics consumer and swept by the rollup job.
+    const pending = pendingRollups(infra.valkey, pendingRollupsKey(config.valkey.keyPrefix))
+    const rollups = rollupScheduler(infra.queue<StatsJob>(STATS_QUEUE), pending, config.stats.debounceMs, infra.jobsUp, log)
     return {
       grpc: [served(CustomerServiceService, customerRoutes(deps, feed, { store: stats, feed: statsFeed }))],
       publishes: [TOPICS.customerEvents],
@@ -94,7 +97,14 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
       jobs: [
         {
           queue: STATS_QUEUE,
-          processor: statsProcessor(stats, config.stats, infra.clock, (s) => statsFeed.publish(s), log.child({ component: 'stats' })),
+          processor: statsProcessor(
+            stats,
+            pending,
+            config.stats,
+            infra.clock,
+            (s) => statsFeed.publish(s),
+            log.child({ component: 'stats' }),
+          ),
           concurrency: STATS_CONCURRENCY,
           schedules: [
             { id: 'full-rollup-nightly', cron: config.stats.fullRollupCron, job: 'full-rollup' },

@@ -17,6 +17,7 @@ import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
+import { pendingRollupsKey } from '../src/jobs/pending-rollups.ts'
 import { STATS_QUEUE } from '../src/jobs/stats-rollup.ts'
 import { cleanup, createCustomer, customerEnv, startCustomer, type Running } from './support.ts'
 
@@ -123,15 +124,16 @@ describe('order events into statistics', () => {
     expect(facts[0]!.n).toBeGreaterThanOrEqual(2) // the duplicates were recognised, not applied
   })
 
-  it('a burst of events for one customer makes one rollup job, not one per event', async () => {
+  it('a burst of events for one customer makes one rollup, not one per event, and leaves nothing owed behind', async () => {
     const c = await createCustomer(svc.client)
-    // Finished rollups are deleted at once, so they are counted as they complete (their result names the customer).
+    // Every rollup publishes its result for WatchCustomerStats: count those of this customer.
+    const subscriber = new Redis({ host: env['VALKEY_HOST'], port: Number(env['VALKEY_PORT']) })
+    const reader = subscriber.duplicate()
     let rollups = 0
-    const count = ({ returnvalue }: { returnvalue: unknown }) => {
-      const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { customerId?: string } | null
-      if (result?.customerId === c.id.toLowerCase()) rollups++
-    }
-    events.on('completed', count)
+    subscriber.on('message', (_channel: string, message: string) => {
+      if ((JSON.parse(message) as { customerId: string }).customerId === c.id.toLowerCase()) rollups++
+    })
+    await subscriber.subscribe(`${env['VALKEY_KEY_PREFIX']}:customer-stats`)
     try {
       const orders = Array.from({ length: 15 }, () => paidOrder(c.id, 300))
       await publish(
@@ -142,14 +144,26 @@ describe('order events into statistics', () => {
       await eventually(async () => expect((await statsOf(c.id)).ordersCompleted).toBe('15'))
       await eventually(() => expect(rollups).toBeGreaterThanOrEqual(1))
       expect(rollups).toBeLessThanOrEqual(3) // 30 events
-      // Nothing of it stays behind in Valkey.
-      const kept = (await queue.getJobs(['completed'], 0, 1000)).filter(
-        (j) => (j.data as { customerId?: string }).customerId === c.id.toLowerCase(),
-      )
-      expect(kept).toEqual([])
+      // Nothing of it stays behind in Valkey: no finished sweep, no mark.
+      await eventually(async () => {
+        expect(await queue.getJobs(['completed'], 0, 1000)).toEqual([])
+        expect(await reader.hexists(pendingRollupsKey(env['VALKEY_KEY_PREFIX']!), c.id.toLowerCase())).toBe(0)
+      })
     } finally {
-      events.off('completed', count)
+      subscriber.disconnect()
+      reader.disconnect()
     }
+  })
+
+  it('a rollup job of one customer, as replicas before the sweep queued them, is still run', async () => {
+    const c = await createCustomer(svc.client)
+    const order = paidOrder(c.id, 640)
+    await publish(brokers, topic, [placed(order), orderCompleted(order)])
+    await eventually(async () => expect((await statsOf(c.id)).ordersCompleted).toBe('1'))
+    await sqlQuery(env, `delete from customer_stats where customer_id = '${c.id}'`)
+    const job = await queue.add('rollup', { customerId: c.id.toLowerCase() })
+    expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ customerId: c.id.toLowerCase() })
+    expect((await statsOf(c.id)).totalSpent).toEqual(usd(640))
   })
 
   it('the full rollup repairs a corrupted statistics row', async () => {

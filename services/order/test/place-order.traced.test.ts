@@ -33,7 +33,7 @@ describe('one PlaceOrder, one trace', () => {
         const list = spans.getFinishedSpans()
         const groups = list.filter((s) => s.name === `${topic} process`).map((s) => String(s.attributes['messaging.consumer.group.name']))
         for (const group of [`loyalty${suffix}`, `favorites${suffix}`, `customer-stats${suffix}`]) expect(groups).toContain(group)
-        expect(list.some((s) => s.name === 'customer-stats rollup')).toBe(true)
+        expect(list.some((s) => s.name === 'customer-stats rollups')).toBe(true)
         expect(list.some((s) => s.name === 'payment process')).toBe(true)
         return list
       },
@@ -74,7 +74,7 @@ describe('one PlaceOrder, one trace', () => {
         (s) => s.name === `${topic} process` && s.attributes['messaging.consumer.group.name'] === group,
       )
     }
-    expectDescendant('the statistics rollup job', (s) => s.name === 'customer-stats rollup')
+    expectDescendant('the statistics rollup job', (s) => s.name === 'customer-stats rollups')
     expectDescendant('the payment, answered by a round over due orders', (s) => s.name === 'payment process')
     expect(order.id).toBeTruthy()
   })
