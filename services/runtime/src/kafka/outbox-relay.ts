@@ -24,10 +24,14 @@ export interface OutboxRelay {
 }
 
 /**
- * Moves outbox rows to Kafka in commit order. Only one replica relays at a time (a
- * transaction-scoped advisory lock), which keeps each key's events in order; a row is marked
- * published only after Kafka acknowledged it, so a crash re-sends rather than loses.
- * Woken by LISTEN/NOTIFY at commit, with a poll as a safety net.
+ * Moves outbox rows to Kafka in commit order. Only one replica relays at a time, which keeps each
+ * key's events in order: the one whose listening connection holds a session-level advisory lock
+ * (the leader). It reads and marks rows on that connection without a transaction, two statements
+ * per wake-up (a transaction-scoped lock per wake-up cost a begin, a commit and a pooled
+ * connection each time, on every replica); the others try for the lock once per poll, so when the
+ * leader's process or connection dies, its session and lock go with it and another replica takes
+ * over within `pollMs`. A row is marked published only after Kafka acknowledged it, so a crash
+ * re-sends rather than loses. Woken by LISTEN/NOTIFY at commit, with a poll as a safety net.
  */
 export function createOutboxRelay(options: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -58,76 +62,105 @@ export function createOutboxRelay(options: {
   let wake: (() => void) | undefined
   let loop: Promise<void> | undefined
   let listener: pg.PoolClient | undefined
+  let leading = false
+  let triedAt = -Infinity
   let connected = false
+  let turn: Promise<unknown> = Promise.resolve()
 
-  const publishOnce = async (): Promise<number> =>
-    db.transaction().execute(async (trx) => {
-      // The lock and the read in one round trip: no rows when another replica holds the lock.
-      const rows = await sql<OutboxRow>`
-        with relay as (select pg_try_advisory_xact_lock(hashtext(${lockKey})) as locked)
-        select o.id, o.topic, o.key, o.payload, o.headers from outbox o, relay
-        where relay.locked and o.published_at is null order by o.id limit ${batchSize}`.execute(trx)
-      if (rows.rows.length === 0) return 0
-      if (!connected) {
-        await producer.connect()
-        connected = true
-      }
-      // A publish span per event, child of the request that wrote it; consumers continue from it.
-      const spans = rows.rows.map((r) =>
-        r.headers.traceparent
-          ? startSpan(`${r.topic} publish`, SpanKind.PRODUCER, contextOf(r.headers.traceparent), {
-              'messaging.system': 'kafka',
-              'messaging.operation.type': 'send',
-              'messaging.destination.name': r.topic,
-              'messaging.message.id': r.headers['event-id'] ?? '',
-            })
-          : undefined,
-      )
-      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
-      rows.rows.forEach((r, i) => {
-        const span = spans[i]
-        const headers = span ? { ...r.headers, traceparent: traceparentOf(span) ?? r.headers.traceparent ?? '' } : r.headers
-        byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.payload, headers }])
-      })
-      try {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
-      } catch (err) {
-        for (const span of spans) span?.setStatus({ code: 2, message: (err as Error).message })
-        throw err
-      } finally {
-        for (const span of spans) span?.end()
-      }
-      const ids = rows.rows.map((r) => r.id)
-      await sql`update outbox set published_at = now() where id = any(${ids}::bigint[])`.execute(trx)
-      for (const [labels, n] of countByLabels(rows.rows)) published.add(n, labels)
-      return ids.length
-    })
+  // The connection holds the lock for as long as it lives: it is destroyed, never returned to the pool.
+  const dropListener = () => {
+    listener?.release(true)
+    listener = undefined
+    leading = false
+    triedAt = -Infinity
+  }
 
   const listen = async () => {
     try {
       listener = await pool.connect()
       listener.on('notification', () => wake?.())
-      listener.on('error', () => {
-        listener?.release(true)
-        listener = undefined
-      })
+      listener.on('error', dropListener)
       await listener.query(`listen ${outboxChannel(schema)}`)
     } catch {
-      listener?.release(true)
-      listener = undefined
+      dropListener()
     }
+  }
+
+  /** The listening connection, when it holds the relay's lock (tried again at most once per poll). */
+  const leader = async (): Promise<pg.PoolClient | undefined> => {
+    if (!listener) await listen()
+    if (!listener || leading) return leading ? listener : undefined
+    if (Date.now() - triedAt < pollMs) return undefined
+    triedAt = Date.now()
+    const { rows } = await listener.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [lockKey])
+    leading = rows[0]?.locked === true
+    if (leading) log.info({ schema }, 'outbox relay: this replica publishes')
+    return leading ? listener : undefined
+  }
+
+  const publishBatch = async (): Promise<number> => {
+    const client = await leader()
+    if (!client) return 0
+    const rows = await client.query<OutboxRow>(
+      'select id, topic, key, payload, headers from outbox where published_at is null order by id limit $1',
+      [batchSize],
+    )
+    if (rows.rows.length === 0) return 0
+    if (!connected) {
+      await producer.connect()
+      connected = true
+    }
+    // A publish span per event, child of the request that wrote it; consumers continue from it.
+    const spans = rows.rows.map((r) =>
+      r.headers.traceparent
+        ? startSpan(`${r.topic} publish`, SpanKind.PRODUCER, contextOf(r.headers.traceparent), {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': r.topic,
+            'messaging.message.id': r.headers['event-id'] ?? '',
+          })
+        : undefined,
+    )
+    const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
+    rows.rows.forEach((r, i) => {
+      const span = spans[i]
+      const headers = span ? { ...r.headers, traceparent: traceparentOf(span) ?? r.headers.traceparent ?? '' } : r.headers
+      byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.payload, headers }])
+    })
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+    } catch (err) {
+      for (const span of spans) span?.setStatus({ code: 2, message: (err as Error).message })
+      throw err
+    } finally {
+      for (const span of spans) span?.end()
+    }
+    const ids = rows.rows.map((r) => r.id)
+    await client.query('update outbox set published_at = now() where id = any($1::bigint[])', [ids])
+    for (const [labels, n] of countByLabels(rows.rows)) published.add(n, labels)
+    return ids.length
+  }
+
+  // One batch at a time (the loop, the drain at stop and a test's call share the connection).
+  const publishOnce = (): Promise<number> => {
+    const mine = turn.then(publishBatch)
+    turn = mine.catch(() => undefined)
+    return mine
   }
 
   const run = async (signal: AbortSignal) => {
     let backoff = 200
+    let failedInRow = 0
     while (!signal.aborted) {
       try {
-        if (!listener) await listen()
         const sent = await publishOnce()
         backoff = 200
+        failedInRow = 0
         if (sent === batchSize) continue
       } catch (err) {
         failures.add(1)
+        // A leader that keeps failing (its connection, its way to Kafka) lets another replica try.
+        if (++failedInRow % 3 === 0) dropListener()
         if (connected) {
           // Start from a fresh connection: kafkajs can keep a broken one after the broker restarts.
           await producer.disconnect().catch(() => undefined)
@@ -147,7 +180,7 @@ export function createOutboxRelay(options: {
         signal.addEventListener('abort', wake, { once: true })
       })
       // Under load commits arrive every few milliseconds: let them gather into one batch (one
-      // transaction and one Kafka request) instead of one each.
+      // Kafka request) instead of one each.
       if (woken && coalesceMs > 0) await sleep(coalesceMs, signal)
     }
   }
@@ -167,8 +200,8 @@ export function createOutboxRelay(options: {
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'outbox not drained at shutdown; rows stay pending for the next start')
       }
-      listener?.release()
-      listener = undefined
+      // Closing the connection ends the session, and with it the lock: another replica takes over.
+      dropListener()
       if (connected) await producer.disconnect()
       connected = false
     },
