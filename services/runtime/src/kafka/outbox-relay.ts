@@ -172,12 +172,15 @@ export function createOutboxRelay(options: {
         continue
       }
       const woken = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), pollMs)
-        wake = () => {
+        const done = (woke: boolean) => {
           clearTimeout(timer)
-          resolve(true)
+          signal.removeEventListener('abort', abort)
+          resolve(woke)
         }
-        signal.addEventListener('abort', wake, { once: true })
+        const abort = () => done(true)
+        const timer = setTimeout(() => done(false), pollMs)
+        wake = abort
+        signal.addEventListener('abort', abort, { once: true })
       })
       // Under load commits arrive every few milliseconds: let them gather into one batch (one
       // Kafka request) instead of one each.
