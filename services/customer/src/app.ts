@@ -89,7 +89,7 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
           group: 'durable',
           topics: [TOPICS.orderEvents],
           handler: orderStatsHandler(stats, rollups),
-          // Gathered up to 50 ms: under load one transaction and one addBulk per window, not per
+          // Gathered for 50 ms after each fetch that brought events: under load one transaction and one addBulk per window, not per
           // event, for a tenth of the statistics' freshness target (250 ms; rollups wait 500 anyway).
           batchWindowMs: 50,
         },

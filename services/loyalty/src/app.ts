@@ -71,7 +71,7 @@ export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promi
         {
           name: 'loyalty',
           group: 'durable',
-          // Nobody watches these effects in real time: gathered up to 200 ms, fewer fetches and transactions.
+          // Nobody watches these effects in real time: gathered for 200 ms after each fetch, fewer fetches and transactions.
           batchWindowMs: 200,
           topics: [TOPICS.orderEvents, TOPICS.customerEvents],
           handler: byTopic({

@@ -354,4 +354,35 @@ describe('a batch consumer with a dead-letter topic', () => {
     // One chunk, or two when a fetch's window ended among the sends.
     expect(chunks.length).toBeLessThanOrEqual(2)
   })
+
+  it('with a batch window, the first message after a quiet spell is not held for it, and an idle consumer does not ask the broker once per window', async () => {
+    const topic = await newTopic()
+    const chunks: number[][] = []
+    const consumer = await startConsumer<number>({
+      kafka,
+      groupId: `test-${randomUUID()}`,
+      topics: [topic],
+      log,
+      deadLetter: false,
+      batchWindowMs: 1000,
+      handler: {
+        decode: ({ message: m }) => Number(m.value?.toString()),
+        handleBatch: async (items) => void chunks.push(items.map((i) => i.value)),
+      },
+    })
+    running.push(consumer)
+    await consumer.ready
+    let fetches = 0
+    consumer.consumer.on(consumer.consumer.events.FETCH, () => void fetches++)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    // A fetch waits up to a second for data: about three in three idle seconds (a broker holding
+    // every fetch for a 100 ms window would have been asked thirty times).
+    expect(fetches).toBeLessThanOrEqual(5)
+    // The first message is fetched alone, as soon as it is there; the second, sent while the
+    // window after it runs, waits for the next fetch.
+    await send(topic, [message(randomUUID(), '1')])
+    await eventually(() => expect(chunks).toEqual([[1]]), { timeoutMs: 900, intervalMs: 20 })
+    await send(topic, [message(randomUUID(), '2')])
+    await eventually(() => expect(chunks).toEqual([[1], [2]]), { timeoutMs: 10_000 })
+  })
 })

@@ -68,10 +68,13 @@ export interface ConsumerOptions<T> {
   /** Applied offsets are committed together at most this often (default 1000; 0: after every chunk). */
   commitIntervalMs?: number
   /**
-   * How long the broker may hold a fetch to gather a batch (default 0: a fetch answers as soon as
-   * one message is there). Under load a consumer with no window fetches about once per message,
-   * each a broker request and, for a durable group, a transaction; with a window it fetches at most
-   * once per window, whatever the rate, and applies what gathered together. At most 1000.
+   * After a fetch that brought messages, how long to let the next ones gather before fetching again
+   * (default 0: fetch again at once). Under load a consumer with no window fetches about once per
+   * message, each a broker request and, for a durable group, a transaction; with a window it
+   * fetches at most once per window, whatever the rate, and applies what gathered together. A
+   * fetch itself answers as soon as one message is there (or after a second with none), so the
+   * first message after a quiet spell is not held, and an idle consumer asks the broker once a
+   * second, not once per window. At most 1000.
    */
   batchWindowMs?: number
   /**
@@ -164,8 +167,9 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   const maxAttempts = options.maxAttempts ?? 5
   const commits = options.commitOffsets ?? true
   // A fetch waits at most a second for data: stopping waits for the fetch in flight (the default
-  // five seconds made every consumer's stop take five). With a batch window the broker answers
-  // when the window ends, unless a megabyte gathered first.
+  // five seconds made every consumer's stop take five). The batch window is kept by this side,
+  // after a fetch that brought something (eachBatch below): the broker holding every fetch for the
+  // window (minBytes) made an idle consumer ask it 1000/window times a second.
   const window = Math.min(Math.max(options.batchWindowMs ?? 0, 0), 1000)
   const sessionTimeout = options.sessionTimeoutMs ?? 10_000
   const restartAfterMs = options.restartAfterMs ?? 5000
@@ -174,8 +178,8 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
     groupId,
     sessionTimeout,
     heartbeatInterval,
-    maxWaitTimeInMs: window > 0 ? window : 1000,
-    minBytes: window > 0 ? 1_048_576 : 1,
+    maxWaitTimeInMs: 1000,
+    minBytes: 1,
     retry: { retries: 10 },
   })
   const stopping = new AbortController()
@@ -320,6 +324,9 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
           if (commits) committed.applied(topic, partition, last)
           await heartbeat()
         }
+        // kafkajs fetches again once every partition of this fetch is handled: each waits out the
+        // window at the same time, so the next fetch brings what arrived meanwhile, together.
+        if (window > 0 && batch.messages.length > 0) await sleep(window, stopping.signal)
       },
     })
   // kafkajs starts a crashed consumer again only after an error it calls retriable. A rejoin that

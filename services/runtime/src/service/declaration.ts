@@ -51,11 +51,17 @@ export interface Consumption<T = unknown> {
   group: 'durable' | 'per-replica'
   handler: BatchHandler<T>
   /**
-   * How long the broker may hold a fetch to gather a batch (kafka/consumer.ts); for consumers
-   * nobody watches in real time. Unset: each message is delivered as soon as it arrives.
+   * After a fetch that brought messages, how long the next ones gather before the next fetch
+   * (kafka/consumer.ts): under load, one fetch and one chunk per window instead of one per message.
+   * The first message after a quiet spell is delivered at once. Unset: 0 for durable groups,
+   * PER_REPLICA_WINDOW_MS for per-replica ones (a live stream or a cache hears of a change that
+   * much later at most, under load).
    */
   batchWindowMs?: number
 }
+
+/** The batch window of per-replica consumers that set none. */
+export const PER_REPLICA_WINDOW_MS = 25
 
 /** A BullMQ queue this service works on: its processor and its repeating jobs (upserted, so replicas never duplicate them). */
 export interface Job<T = unknown> {

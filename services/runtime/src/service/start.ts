@@ -16,7 +16,14 @@ import { backgroundConsumer, jobPart } from '../parts.ts'
 import { createRateLimiter } from '../rate-limit.ts'
 import { startMetrics } from '../telemetry/metrics.ts'
 import { closeValkey, createValkey } from '../valkey.ts'
-import type { Consumption, Infrastructure, Job, RunningService, ServiceDeclaration } from './declaration.ts'
+import {
+  PER_REPLICA_WINDOW_MS,
+  type Consumption,
+  type Infrastructure,
+  type Job,
+  type RunningService,
+  type ServiceDeclaration,
+} from './declaration.ts'
 
 export interface StartOptions {
   config: BaseConfig
@@ -262,7 +269,7 @@ function consumerPart(
         topics: c.topics.map((t) => topicName(config.kafka, t)),
         handler: c.handler,
         log: log.child({ component: c.name }),
-        batchWindowMs: c.batchWindowMs,
+        batchWindowMs: c.batchWindowMs ?? (durable ? 0 : PER_REPLICA_WINDOW_MS),
         ...(durable ? { producer: await env.deadLetters() } : { deadLetter: false, fromBeginning: false, commitOffsets: false }),
       })
     },
