@@ -68,8 +68,8 @@ export interface ConsumerOptions<T> {
   /** Applied offsets are committed together at most this often (default 1000; 0: after every chunk). */
   commitIntervalMs?: number
   /**
-   * After a fetch that brought messages, how long to let the next ones gather before fetching again
-   * (default 0: fetch again at once). Under load a consumer with no window fetches about once per
+   * After a fetch that brought messages and caught up, how long to let the next ones gather before
+   * fetching again (default 0: fetch again at once; a backlog is read without pauses). Under load a consumer with no window fetches about once per
    * message, each a broker request and, for a durable group, a transaction; with a window it
    * fetches at most once per window, whatever the rate, and applies what gathered together. A
    * fetch itself answers as soon as one message is there (or after a second with none), so the
@@ -324,9 +324,10 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
           if (commits) committed.applied(topic, partition, last)
           await heartbeat()
         }
-        // kafkajs fetches again once every partition of this fetch is handled: each waits out the
-        // window at the same time, so the next fetch brings what arrived meanwhile, together.
-        if (window > 0 && batch.messages.length > 0) await sleep(window, stopping.signal)
+        // kafkajs fetches again once every partition of this fetch is handled: each one that has
+        // caught up waits out the window at the same time, so the next fetch brings what arrived
+        // meanwhile, together. One with more waiting (a backlog after an outage) does not wait.
+        if (window > 0 && batch.messages.length > 0 && batch.offsetLag() === '0') await sleep(window, stopping.signal)
       },
     })
   // kafkajs starts a crashed consumer again only after an error it calls retriable. A rejoin that
