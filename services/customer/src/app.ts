@@ -89,8 +89,9 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
           group: 'durable',
           topics: [TOPICS.orderEvents],
           handler: orderStatsHandler(stats, rollups),
-          // Gathered for 50 ms after each fetch that brought events: under load one transaction and one addBulk per window, not per
-          // event, for a tenth of the statistics' freshness target (250 ms; rollups wait 500 anyway).
+          // Gathered for 50 ms after each fetch that brought events: under load one transaction and
+          // one round of marks per window, not per event, for a fifth of the statistics' freshness
+          // target (250 ms; rollups wait 500 anyway).
           batchWindowMs: 50,
         },
       ],

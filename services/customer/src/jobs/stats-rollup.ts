@@ -123,15 +123,12 @@ export function statsProcessor(
         do {
           const page = await pending.scan(cursor)
           cursor = page.cursor
-          await Promise.all(
-            (
-              await rollup(
-                store,
-                page.pending.map((p) => p.customerId),
-                clock(),
-              )
-            ).map(announce),
+          const stats = await rollup(
+            store,
+            page.pending.map((p) => p.customerId),
+            clock(),
           )
+          await Promise.all(stats.map(announce))
           await pending.clear(page.pending)
           customers += page.pending.length
         } while (cursor !== '0')

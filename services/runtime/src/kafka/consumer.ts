@@ -69,12 +69,12 @@ export interface ConsumerOptions<T> {
   commitIntervalMs?: number
   /**
    * After a fetch that brought messages and caught up, how long to let the next ones gather before
-   * fetching again (default 0: fetch again at once; a backlog is read without pauses). Under load a consumer with no window fetches about once per
-   * message, each a broker request and, for a durable group, a transaction; with a window it
-   * fetches at most once per window, whatever the rate, and applies what gathered together. A
-   * fetch itself answers as soon as one message is there (or after a second with none), so the
-   * first message after a quiet spell is not held, and an idle consumer asks the broker once a
-   * second, not once per window. At most 1000.
+   * fetching again (default 0: fetch again at once; a backlog is read without pauses). Under load
+   * a consumer with no window fetches about once per message, each a broker request and, for a
+   * durable group, a transaction; with a window it fetches at most once per window, whatever the
+   * rate, and applies what gathered together. A fetch itself answers as soon as one message is
+   * there (or after a second with none), so the first message after a quiet spell is not held,
+   * and an idle consumer asks the broker once a second, not once per window. At most 1000.
    */
   batchWindowMs?: number
   /**
