@@ -7,7 +7,7 @@ import { WatchOrderResponse_ChangeKind as Kind, type WatchOrderResponse } from '
 import { errorReasonOf, fieldViolationsOf } from '@brewmesh/sdk/errors.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
-import { eventually } from '@brewmesh/testkit/env.ts'
+import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
 import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
@@ -76,6 +76,13 @@ describe('PlaceOrder', () => {
     expect(new Set(orders.map((o) => o.id)).size).toBe(1)
     const list = await mesh.order.client.listOrders({ pageSize: 10, pageToken: '', customerId: customer.id, householdId: '', statuses: [] })
     expect(list.orders).toHaveLength(1)
+    // The retries that found the order stored recorded nothing: one OrderPlaced in the outbox.
+    const placedEvents = await sqlQuery<{ n: number }>(
+      mesh.order.env,
+      `select count(*)::int as n from outbox where key = $1 and headers->>'event-type' = 'brewmesh.order.v1.OrderPlaced'`,
+      [orders[0]!.id],
+    )
+    expect(placedEvents[0]!.n).toBe(1)
     const err = await failure(place(mesh.order.client, { ...request, lines: [latte(3)] }))
     expect(err.code).toBe(status.INVALID_ARGUMENT)
     expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['request_id'])

@@ -1,5 +1,5 @@
-import type { Insertable, Kysely } from 'kysely'
-import { columnsOf, reusableStatement } from '@brewmesh/runtime/db'
+import { CompiledQuery, type Insertable, type Kysely } from 'kysely'
+import { columnsOf, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { OrderDb, OrdersTable } from './schema.ts'
 
 /** The columns an order's state is stored in (order-store.ts orderRow); the rest is set once, at insert. */
@@ -21,6 +21,26 @@ const ORDER = columnsOf<OrderRow>()([
 const NEW_ORDER = columnsOf<NewOrderRow>()([...ORDER, 'request_id', 'request_hash', 'traceparent'])
 
 /**
+ * A new order and its event in one statement: the order row (nothing on any conflict: the
+ * customer's request id, or the id derived from it) and, only when it was inserted, its outbox row
+ * and the relay's wake-up (runtime db/outbox.ts enqueue writes the same rows). A statement is atomic
+ * on its own: one round trip where begin, insert, enqueue and commit took four. It answers a row
+ * when the order was inserted.
+ */
+const PLACE = `
+  with placed as (
+    insert into orders (${NEW_ORDER.join(', ')}) values (${NEW_ORDER.map((_, i) => `$${i + 1}`).join(', ')})
+    on conflict do nothing
+    returning id
+  ), added as (
+    insert into outbox (topic, key, payload, headers)
+    select $${NEW_ORDER.length + 1}::text, $${NEW_ORDER.length + 2}::text, $${NEW_ORDER.length + 3}::bytea, $${NEW_ORDER.length + 4}::jsonb
+    from placed
+    returning id
+  )
+  select pg_notify($${NEW_ORDER.length + 5}::text, '') as notified from added`
+
+/**
  * The statements of every placement and payment, built and compiled once (runtime's
  * reusableStatement); order-store.ts runs them. Statements whose shape depends on their values
  * (the order listings' filters) stay builder calls there.
@@ -36,15 +56,17 @@ export function orderStatements(db: Kysely<OrderDb>) {
         .where('customer_id', '=', p.customer_id)
         .where('request_id', '=', p.request_id),
     ),
-    // Any conflict: the customer's request id, or the id derived from it (a concurrent retry inserted first).
-    insert: reusableStatement(
-      (p: NewOrderRow) =>
-        db
-          .insertInto('orders')
-          .values(p)
-          .onConflict((oc) => oc.doNothing())
-          .returning('id'),
-      NEW_ORDER,
-    ),
+    /** Inserts a new order with its event (PLACE); false when another order holds its request id or id. */
+    async place(row: NewOrderRow, event: OutboxMessage, channel: string): Promise<boolean> {
+      const values = [
+        ...NEW_ORDER.map((column) => row[column]),
+        event.topic,
+        event.key,
+        Buffer.from(event.payload),
+        JSON.stringify(event.headers),
+        channel,
+      ]
+      return (await db.executeQuery(CompiledQuery.raw(PLACE, values))).rows.length > 0
+    },
   }
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { MenuItem as MenuItemMessage } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { snapshot } from '@brewmesh/runtime/cache'
-import { enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { enqueue, outboxChannel, type OutboxMessage } from '@brewmesh/runtime/db'
 import { currentTraceparent, inTraceOf } from '@brewmesh/runtime/telemetry'
 import { QUEUED } from '../domain/lifecycle.ts'
 import type { Order } from '../domain/order.ts'
@@ -87,19 +87,6 @@ export function orderStore(
       const [row] = await (lock ? run.lockedOrder : run.order)(trx, { id })
       return row && orderFromDoc(row.doc)
     },
-    async insert(order, requestHash) {
-      const inserted = await run.insert(trx, {
-        ...orderRow(order),
-        request_id: order.requestId,
-        request_hash: requestHash,
-        // The placement's trace, for its payment later (processDuePayments).
-        traceparent: currentTraceparent() ?? null,
-      })
-      if (inserted.length > 0) return undefined
-      const [row] = await run.byRequestId(trx, { customer_id: order.customerId, request_id: order.requestId })
-      if (!row) throw new Error(`order ${order.id} conflicted on insert but its request id is not stored`)
-      return { order: orderFromDoc(row.doc), requestHash: row.request_hash }
-    },
     update: (order) => updateAll(trx, [order]),
     updateAll: (orders) => updateAll(trx, orders),
     async record(change) {
@@ -146,6 +133,19 @@ export function orderStore(
         await enqueue(trx, schema, recorded)
         return result
       }),
+    async place(order, requestHash, placed) {
+      const row = {
+        ...orderRow(order),
+        request_id: order.requestId,
+        request_hash: requestHash,
+        // The placement's trace, for its payment later (processDuePayments).
+        traceparent: currentTraceparent() ?? null,
+      }
+      if (await run.place(row, toOutbox(placed), outboxChannel(schema))) return undefined
+      const [stored] = await run.byRequestId(db, { customer_id: order.customerId, request_id: order.requestId })
+      if (!stored) throw new Error(`order ${order.id} conflicted on insert but its request id is not stored`)
+      return { order: orderFromDoc(stored.doc), requestHash: stored.request_hash }
+    },
     async order(id) {
       const [row] = await run.order(db, { id })
       return row && orderFromDoc(row.doc)

@@ -284,12 +284,7 @@ async function store(
     entered: { placed: now },
     updatedAt: now,
   }
-  const stored = await deps.store.transaction(async (tx) => {
-    const existing = await tx.insert(order, hash)
-    if (existing) return existing
-    await tx.record({ kind: 'placed', order, at: now })
-    return undefined
-  })
+  const stored = await deps.store.place(order, hash, { kind: 'placed', order, at: now })
   // A concurrent retry with the same key won the insert: the same order (or a different request).
   if (stored) {
     if (stored.requestHash !== hash) throw invalid([{ field: requestField, description: 'was already used for a different order' }])

@@ -86,8 +86,6 @@ export interface Placement {
 
 export interface OrderTx {
   order(id: string, lock?: 'for_update'): Promise<Order | undefined>
-  /** Stores a new order; returns the order already stored under its customer's request id instead, if any. */
-  insert(order: Order, requestHash: string): Promise<Placement | undefined>
   update(order: Order): Promise<void>
   /** Stores the new state of each of these orders, with one statement. */
   updateAll(orders: readonly Order[]): Promise<void>
@@ -106,6 +104,11 @@ export interface OrderTx {
 
 export interface OrderStore {
   transaction<T>(work: (tx: OrderTx) => Promise<T>): Promise<T>
+  /**
+   * Stores a new order and records its placement as an order event, atomically; returns the order
+   * already stored under its customer's request id (or its id) instead, if any, and records nothing.
+   */
+  place(order: Order, requestHash: string, placed: OrderChange): Promise<Placement | undefined>
   order(id: string): Promise<Order | undefined>
   /** The order a customer placed with this idempotency key. */
   byRequestId(customerId: string, requestId: string): Promise<Placement | undefined>

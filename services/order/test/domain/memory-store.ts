@@ -10,6 +10,7 @@ export class MemoryStore {
   orders = new Map<string, Order>()
   events: OrderChange[] = []
   answers = new Map<string, Uint8Array>()
+  hashes = new Map<string, string>()
 
   constructor(orders: Order[] = []) {
     for (const o of orders) this.orders.set(o.id, o)
@@ -24,7 +25,6 @@ export class MemoryStore {
         const answers = new Map(this.answers)
         const tx: OrderTx = {
           order: async (id) => orders.get(id),
-          insert: notUsed,
           update: async (o) => void orders.set(o.id, o),
           updateAll: async (all) => all.forEach((o) => orders.set(o.id, o)),
           record: async (c) => void events.push(c),
@@ -43,6 +43,14 @@ export class MemoryStore {
         const result = await work(tx)
         Object.assign(this, { orders, events, answers })
         return result
+      },
+      place: async (order, requestHash, placed) => {
+        const stored = this.orders.get(order.id)
+        if (stored) return { order: stored, requestHash: this.hashes.get(order.id) ?? '' }
+        this.orders.set(order.id, order)
+        this.hashes.set(order.id, requestHash)
+        this.events.push(placed)
+        return undefined
       },
       order: async (id) => this.orders.get(id),
       byRequestId: notUsed,
