@@ -77,10 +77,13 @@ export function createOutboxRelay(options: {
 
   const listen = async () => {
     try {
-      listener = await pool.connect()
-      listener.on('notification', () => wake?.())
-      listener.on('error', dropListener)
-      await listener.query(`listen ${outboxChannel(schema)}`)
+      const client = await pool.connect()
+      listener = client
+      client.on('notification', () => wake?.())
+      // Only this connection's own error drops it: a late error of a connection already replaced
+      // must not drop its successor.
+      client.on('error', () => listener === client && dropListener())
+      await client.query(`listen ${outboxChannel(schema)}`)
     } catch {
       dropListener()
     }
@@ -89,7 +92,8 @@ export function createOutboxRelay(options: {
   /** The listening connection, when it holds the relay's lock (tried again at most once per poll). */
   const leader = async (): Promise<pg.PoolClient | undefined> => {
     if (!listener) await listen()
-    if (!listener || leading) return leading ? listener : undefined
+    if (!listener) return undefined
+    if (leading) return listener
     if (Date.now() - triedAt < pollMs) return undefined
     triedAt = Date.now()
     const { rows } = await listener.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [lockKey])
