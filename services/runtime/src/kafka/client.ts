@@ -59,6 +59,24 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
     await admin.createTopics({ topics: missing, waitForLeaders: true })
   } catch (err) {
     // Another replica may have created it between list and create.
-    if (!String((err as Error).message).includes('already exists')) throw err
+    if (String((err as Error).message).includes('already exists')) return
+    // Created, but the broker answered the leader check before its metadata knew the topic, and
+    // kafkajs gives up on that answer instead of asking again (seen on a busy CI broker): ask here.
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err
+    await leadersOf(
+      admin,
+      missing.map((t) => t.topic),
+    )
+  }
+}
+
+/** Waits until every partition of these topics has a leader (at most 10 s). */
+async function leadersOf(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined)
+    if (metadata?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+    if (Date.now() > deadline) throw new Error(`no leaders for topics ${topics.join(', ')} after 10 s`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
