@@ -63,6 +63,8 @@ function chooser(seed: number) {
   return { next, pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]! }
 }
 
+const WELCOME_POINTS = 600
+
 async function until<T>(what: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -135,7 +137,7 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
   for (const members of households) {
     const payer = members[0]!
     await until(() => c.loyalty.getAccount({ customerId: payer.id }).then((a) => a.account))
-    await c.loyalty.adjustPoints({ requestId: randomUUID(), customerId: payer.id, points: '600', reason: 'welcome bonus' })
+    await c.loyalty.adjustPoints({ requestId: randomUUID(), customerId: payer.id, points: String(WELCOME_POINTS), reason: 'welcome bonus' })
   }
 
   // The day's orders.
@@ -214,15 +216,21 @@ export async function simulateDay(c: DemoClients, o: DemoOptions, seed = 7): Pro
       const s = (await c.customer.getCustomerStats({ customerId: member.id })).stats
       return s && Number(s.ordersPlaced) === placed && Number(s.ordersCompleted) === done ? s : undefined
     })
-    const account = await c.loyalty
-      .getAccount({ customerId: member.id })
-      .then((a) => a.account)
-      .catch(() => undefined)
+    const paid = placedBy.get(member.id)?.length ?? 0
+    // Loyalty earns from the completions on a consumer of its own, not the statistics': a payer with
+    // completed orders is read once points beyond the welcome bonus came.
+    const earns = paid > 0 && done > 0
+    const account = await until(
+      async () => {
+        const a = (await c.loyalty.getAccount({ customerId: member.id })).account
+        return a && (!earns || Number(a.lifetimePoints) > WELCOME_POINTS) ? a : undefined
+      },
+      earns ? 30_000 : 0,
+    )
     const usual = await c.favorites
       .getUsual({ customerId: member.id })
       .then((u) => u.usual)
       .catch(() => undefined)
-    const paid = placedBy.get(member.id)?.length ?? 0
     outcomes.push({ customer: member, placed, completed: done, cancelled: cancelled.get(member.id) ?? 0, paid, stats, account, usual })
   }
   return outcomes
