@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runTracedChild } from './support/run-traced-child.ts'
+import { runTracedChild, runTracedChildOutput } from './support/run-traced-child.ts'
 
 // A Zipkin collector of our own: what reaches it, with the path and the JSON body as sent.
 const received: { path: string; body: string }[] = []
@@ -21,15 +21,34 @@ beforeAll(async () => {
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-/** Runs the child with the telemetry preload and no OTLP endpoint; its stdout (the trace id). */
-const runChild = (env: Record<string, string>) =>
-  runTracedChild({
-    OTEL_EXPORTER_OTLP_ENDPOINT: '',
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
-    OTEL_TRACES_EXPORTER: '',
-    OTEL_SERVICE_NAME: 'zipkin-test',
-    ...env,
-  })
+/** The child's environment: the telemetry preload and no OTLP endpoint, then `env`. */
+const childEnv = (env: Record<string, string>) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+  OTEL_TRACES_EXPORTER: '',
+  OTEL_LOG_LEVEL: '',
+  OTEL_SERVICE_NAME: 'zipkin-test',
+  ...env,
+})
+/** Runs the child; the trace id it printed. */
+const runChild = (env: Record<string, string>) => runTracedChild(childEnv(env))
+
+/** An address nothing listens on: a server's port, once that server is closed. */
+async function closedEndpoint(): Promise<string> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return `http://127.0.0.1:${port}/api/v2/spans`
+}
+
+/** The JSON lines of a child's stdout the OpenTelemetry SDK wrote about itself. */
+const sdkLines = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; service: string; component?: string; msg: string })
+    .filter((l) => l.component === 'opentelemetry')
 
 interface ZipkinSpan {
   traceId: string
@@ -53,5 +72,38 @@ describe('traces to Zipkin', () => {
 
     expect(traceId).toBe('0'.repeat(32))
     expect(received).toEqual([])
+  })
+
+  it('when Zipkin cannot be reached by a running service, the spans it drops are an error line in its log (JSON, like its other lines)', async () => {
+    const out = await runTracedChildOutput(
+      childEnv({
+        OTEL_TRACES_EXPORTER: 'zipkin',
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: await closedEndpoint(),
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        TRACED_CHILD_LINGER_MS: '1500',
+      }),
+    )
+
+    const errors = sdkLines(out).filter((l) => l.level === 'error' && !l.msg.includes('at shutdown'))
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors[0]).toMatchObject({ service: 'zipkin-test', component: 'opentelemetry' })
+  })
+
+  it('when Zipkin cannot be reached as a service stops, the spans not exported at shutdown are an error line', async () => {
+    const out = await runTracedChildOutput(
+      childEnv({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: await closedEndpoint() }),
+    )
+
+    const errors = sdkLines(out).filter((l) => l.level === 'error')
+    expect(errors.map((l) => l.msg)).toEqual([expect.stringMatching(/^spans not exported at shutdown: /)])
+  })
+
+  it('with OTEL_LOG_LEVEL=none, the SDK says nothing, even when its spans are dropped', async () => {
+    const out = await runTracedChildOutput(
+      childEnv({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: await closedEndpoint(), OTEL_LOG_LEVEL: 'none' }),
+    )
+
+    expect(out).toMatch(/^trace-id \w+$/m)
+    expect(sdkLines(out)).toEqual([])
   })
 })

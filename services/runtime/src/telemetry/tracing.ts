@@ -8,12 +8,14 @@
  * every trace).
  */
 import { createRequire, register } from 'node:module'
+import { diag } from '@opentelemetry/api'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin'
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
+import { diagLevelOf, jsonDiagLogger } from './diag-log.ts'
 import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
 import { traceExportOf } from './trace-export.ts'
 
@@ -26,8 +28,19 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
 const shipLogs = (process.env['OTEL_LOGS_EXPORTER'] ?? '').split(',').some((e) => e.trim() === 'otlp')
 if (!shipLogs) process.env['OTEL_LOGS_EXPORTER'] = 'none'
 
+const serviceName = process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh'
+// The SDK's warnings and errors (spans it dropped because the exporter failed) as JSON log lines.
+// Set before the SDK is made: it would otherwise install a plain-text console logger when
+// OTEL_LOG_LEVEL is set, and say nothing when it is not.
+const diagLevel = diagLevelOf(process.env)
+delete process.env['OTEL_LOG_LEVEL']
+diag.setLogger(
+  jsonDiagLogger(serviceName, (line) => process.stdout.write(line)),
+  { logLevel: diagLevel, suppressOverrideMessage: true },
+)
+
 const sdk = new NodeSDK({
-  serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'brewmesh',
+  serviceName,
   traceExporter: traceExportOf(process.env) === 'zipkin' ? new ZipkinExporter() : new OTLPTraceExporter(),
   // Metrics are per app (telemetry/metrics.ts), not from the global SDK.
   metricReaders: [],
@@ -44,5 +57,6 @@ sdk.start()
 // would neither make spans nor carry the trace to the next service.
 createRequire(import.meta.url)('@grpc/grpc-js')
 
-const shutdown = () => void sdk.shutdown().catch(() => undefined)
+// The spans still queued go out on the way out; a failure there is said, like one on the way.
+const shutdown = () => void sdk.shutdown().catch((e: unknown) => diag.error('spans not exported at shutdown:', e))
 process.once('beforeExit', shutdown)
