@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely'
-import { columnsOf, reusableStatement } from '@brewmesh/runtime/db'
+import { CompiledQuery, type Kysely } from 'kysely'
+import { columnsOf, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { accountRow, entryRow, redemptionRow } from './rows.ts'
 import type { LoyaltyDb, OrderStatesTable } from './schema.ts'
 
@@ -62,6 +62,39 @@ const REDEMPTION = columnsOf<RedemptionRow>()([
 ])
 const ORDER_STATE = columnsOf<OrderStatesTable>()(['order_id', 'customer_id', 'state', 'earn_entry_id', 'updated_at'])
 
+const ACCOUNT_SET = ACCOUNT.filter((c) => c !== 'customer_id')
+
+/**
+ * A ledger posting in one statement: the entry (nothing when the account has an entry of that kind
+ * for that source: a retry or a redelivery), and only when it was appended, the account's new state
+ * and the outbox rows of its events with the relay's wake-up (runtime db/outbox.ts enqueue writes
+ * the same rows). One round trip where the insert, the update and the enqueue took three; it
+ * answers a row when the entry was appended. Data-modifying CTEs all run to completion, and see
+ * what the others return, not what they change: the update and the enqueue ask `appended`.
+ */
+const POST_ENTRY = (() => {
+  let n = 0
+  const next = () => `$${++n}`
+  const entry = ENTRY.map(next)
+  const account = ACCOUNT_SET.map((c) => `${c} = ${next()}`)
+  const [customer, topics, keys, payloads, headers, channel] = [next(), next(), next(), next(), next(), next()]
+  return `
+  with appended as (
+    insert into ledger_entries (${ENTRY.join(', ')}) values (${entry.join(', ')})
+    on conflict on constraint ledger_entries_source do nothing
+    returning id
+  ), account as (
+    update accounts set ${account.join(', ')}
+    where customer_id = ${customer} and exists (select from appended)
+  ), added as (
+    insert into outbox (topic, key, payload, headers)
+    select * from unnest(${topics}::text[], ${keys}::text[], ${payloads}::bytea[], ${headers}::jsonb[])
+    where exists (select from appended)
+    returning id
+  )
+  select (select pg_notify(${channel}::text, '') from added limit 1) as notified from appended`
+})()
+
 /**
  * The statements every redemption and order event runs, built and compiled once (runtime's
  * reusableStatement); loyalty-store.ts runs them inside its transactions. Statements whose shape
@@ -80,15 +113,6 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
       const { customer_id, ...rest } = p
       return db.updateTable('accounts').set(rest).where('customer_id', '=', customer_id)
     }, ACCOUNT),
-    insertEntry: reusableStatement(
-      (p: EntryRow) =>
-        db
-          .insertInto('ledger_entries')
-          .values(p)
-          .onConflict((oc) => oc.constraint('ledger_entries_source').doNothing())
-          .returning('id'),
-      ENTRY,
-    ),
     entry: reusableStatement((p: { id: string }) => db.selectFrom('ledger_entries').selectAll().where('id', '=', p.id)),
     redemptionsOfOrder: reusableStatement((p: { order_id: string }) =>
       db
@@ -121,6 +145,26 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
           ),
       ORDER_STATE,
     ),
+    /** In the caller's transaction, appends the entry and, only then, stores the account and enqueues the events (POST_ENTRY); false when the entry was there. */
+    async postEntry(
+      executor: Kysely<LoyaltyDb>,
+      entry: EntryRow,
+      account: AccountRow,
+      events: readonly OutboxMessage[],
+      channel: string,
+    ): Promise<boolean> {
+      const values = [
+        ...ENTRY.map((column) => entry[column]),
+        ...ACCOUNT_SET.map((column) => account[column]),
+        account.customer_id,
+        events.map((e) => e.topic),
+        events.map((e) => e.key),
+        events.map((e) => Buffer.from(e.payload)),
+        events.map((e) => JSON.stringify(e.headers)),
+        channel,
+      ]
+      return (await executor.executeQuery(CompiledQuery.raw(POST_ENTRY, values))).rows.length > 0
+    },
     claimNotification: reusableStatement(
       (p: { customer_id: string; reward_id: string; entry_id: string }) =>
         db

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { snapshot } from '@brewmesh/runtime/cache'
-import { claimEvents, enqueue, type OutboxMessage } from '@brewmesh/runtime/db'
+import { claimEvents, enqueue, outboxChannel, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
 import { concurrentModification } from '../domain/reasons.ts'
@@ -46,9 +46,8 @@ export function loyaltyStore(
     async updateAccount(account) {
       await run.updateAccount(trx, accountRow(account))
     },
-    async insertEntry(entry) {
-      return (await run.insertEntry(trx, entryRow(entry))).length > 0
-    },
+    postEntry: (entry, account, changes) =>
+      run.postEntry(trx, entryRow(entry), accountRow(account), changes.map(toOutbox), outboxChannel(schema)),
     async entryBySource(customerId, kind, sourceId) {
       const row = await trx
         .selectFrom('ledger_entries')

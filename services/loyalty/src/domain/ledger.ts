@@ -6,6 +6,7 @@ import {
   type EntryKind,
   type ExpiryInfo,
   type LedgerEntry,
+  type LoyaltyChange,
   type Money,
   type Redemption,
 } from './model.ts'
@@ -115,7 +116,6 @@ export async function post(deps: LoyaltyDeps, tx: LoyaltyTx, account: Account, p
     requestHash: p.requestHash ?? '',
     createdAt: now,
   }
-  if (!(await tx.insertEntry(entry))) return undefined
   const after: Account = {
     ...account,
     balance,
@@ -126,20 +126,22 @@ export async function post(deps: LoyaltyDeps, tx: LoyaltyTx, account: Account, p
     updatedAt: now,
   }
   const [previousTier, tier] = [tierFor(deps.rules, account.lifetime), tierFor(deps.rules, after.lifetime)]
-  await tx.record({
-    kind: 'entry',
-    account: after,
-    entry,
-    tierBefore: previousTier,
-    ...(p.redemption ? { redemption: p.redemption } : {}),
-    ...(p.expiry ? { expiry: p.expiry } : {}),
-  })
+  const changes: LoyaltyChange[] = [
+    {
+      kind: 'entry',
+      account: after,
+      entry,
+      tierBefore: previousTier,
+      ...(p.redemption ? { redemption: p.redemption } : {}),
+      ...(p.expiry ? { expiry: p.expiry } : {}),
+    },
+  ]
   let final = after
   if (previousTier !== tier) {
     final = { ...after, version: after.version + 1 }
-    await tx.record({ kind: 'tier_changed', account: final, previousTier, tier, entry })
+    changes.push({ kind: 'tier_changed', account: final, previousTier, tier, entry })
   }
-  await tx.updateAccount(final)
+  if (!(await tx.postEntry(entry, final, changes))) return undefined
   const crossings =
     final.balance > account.balance || tier !== previousTier
       ? newlyAffordable(deps.rules, account, final, await deps.store.rewards()).map((r) => ({

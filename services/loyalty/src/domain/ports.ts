@@ -24,8 +24,12 @@ export interface LoyaltyTx {
   lockAccounts(customerIds: readonly string[]): Promise<Set<string>>
   insertAccount(account: Account): Promise<void>
   updateAccount(account: Account): Promise<void>
-  /** False when an entry with the same (customer, kind, source) exists: nothing is written. */
-  insertEntry(entry: LedgerEntry): Promise<boolean>
+  /**
+   * Appends the entry and, only when it was appended, stores the account and writes the changes to
+   * the outbox, at once (one statement). False when an entry with the same (customer, kind, source)
+   * exists: nothing is written.
+   */
+  postEntry(entry: LedgerEntry, account: Account, changes: readonly LoyaltyChange[]): Promise<boolean>
   entryBySource(customerId: string, kind: EntryKind, sourceId: string): Promise<LedgerEntry | undefined>
   entry(id: string): Promise<LedgerEntry | undefined>
   /** The order's redemptions (not voided), locked, oldest first. */
