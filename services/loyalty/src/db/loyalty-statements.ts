@@ -1,7 +1,7 @@
-import { CompiledQuery, type Kysely } from 'kysely'
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import { columnsOf, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { accountRow, entryRow, redemptionRow } from './rows.ts'
-import type { LoyaltyDb, OrderStatesTable } from './schema.ts'
+import type { LoyaltyDb, OrderStatesTable, RedemptionsTable } from './schema.ts'
 
 type AccountRow = ReturnType<typeof accountRow>
 type EntryRow = ReturnType<typeof entryRow>
@@ -96,6 +96,31 @@ const POST_ENTRY = (() => {
 })()
 
 /**
+ * What a redemption for an order checks, in one read and all locked: the order's state (columns
+ * `os_*`, null when it has none), and its redemptions that are not voided with, when `$2` is not
+ * null, the one made under that request id (of whichever order), one row each (a single row of
+ * nulls when there are none). Row locks taken in a lateral subquery; the outer joins only gather.
+ */
+const REDEMPTION_CONTEXT = `
+  select s.order_id as os_order_id, s.customer_id as os_customer_id, s.state as os_state,
+         s.earn_entry_id as os_earn_entry_id, s.updated_at as os_updated_at, r.*
+    from (values (1)) as one (x)
+    left join lateral (select * from order_states where order_id = $1 for update) s on true
+    left join lateral (
+      select * from redemptions where voided = false and (order_id = $1 or request_id = $2) for update
+    ) r on true
+   order by r.reserved_at, r.request_id`
+
+/** A row of REDEMPTION_CONTEXT: the order's state, and a redemption (its columns null when none). */
+export type RedemptionContextRow = (Selectable<RedemptionsTable> | { [K in keyof Selectable<RedemptionsTable>]: null }) & {
+  os_order_id: string | null
+  os_customer_id: string | null
+  os_state: OrderStatesTable['state'] | null
+  os_earn_entry_id: string | null
+  os_updated_at: Date | null
+}
+
+/**
  * The statements every redemption and order event runs, built and compiled once (runtime's
  * reusableStatement); loyalty-store.ts runs them inside its transactions. Statements whose shape
  * depends on their values (an `in` list, a prefix search, the paged ledger) stay builder calls there.
@@ -123,9 +148,6 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
         .orderBy('reserved_at')
         .orderBy('request_id')
         .forUpdate(),
-    ),
-    redemptionByRequest: reusableStatement((p: { request_id: string }) =>
-      db.selectFrom('redemptions').selectAll().where('request_id', '=', p.request_id).where('voided', '=', false),
     ),
     insertRedemption: reusableStatement((p: RedemptionRow) => db.insertInto('redemptions').values(p), REDEMPTION),
     updateRedemption: reusableStatement((p: RedemptionRow) => {
@@ -164,6 +186,10 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
         channel,
       ]
       return (await executor.executeQuery(CompiledQuery.raw(POST_ENTRY, values))).rows.length > 0
+    },
+    /** In the caller's transaction: the order's state and redemptions, and a request's redemption (REDEMPTION_CONTEXT). */
+    async redemptionContext(executor: Kysely<LoyaltyDb>, orderId: string, requestId: string | null): Promise<RedemptionContextRow[]> {
+      return (await executor.executeQuery<RedemptionContextRow>(CompiledQuery.raw(REDEMPTION_CONTEXT, [orderId, requestId]))).rows
     },
     claimNotification: reusableStatement(
       (p: { customer_id: string; reward_id: string; entry_id: string }) =>

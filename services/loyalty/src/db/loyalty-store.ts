@@ -76,9 +76,25 @@ export function loyaltyStore(
         .execute()
       return rows.map(toRedemption)
     },
-    async redemptionByRequest(requestId) {
-      const [row] = await run.redemptionByRequest(trx, { request_id: requestId })
-      return row && toRedemption(row)
+    async redemptionContext(orderId, requestId) {
+      const rows = await run.redemptionContext(trx, orderId, requestId ?? null)
+      const first = rows[0]
+      const state: OrderState | undefined =
+        first?.os_order_id != null
+          ? {
+              orderId: first.os_order_id,
+              customerId: first.os_customer_id!,
+              state: first.os_state!,
+              earnEntryId: first.os_earn_entry_id,
+              updatedAt: first.os_updated_at!,
+            }
+          : undefined
+      const redemptions = rows.flatMap((row) => (row.id === null ? [] : [toRedemption(row)]))
+      return {
+        state,
+        ofOrder: redemptions.filter((x) => x.orderId === orderId),
+        byRequest: requestId === undefined ? undefined : redemptions.find((x) => x.requestId === requestId),
+      }
     },
     async redemptionsByRequestPrefix(prefix) {
       const rows = await trx

@@ -12,6 +12,12 @@ export interface OrderState {
   updatedAt: Date
 }
 
+export interface RedemptionContext {
+  state: OrderState | undefined
+  ofOrder: Redemption[]
+  byRequest: Redemption | undefined
+}
+
 /** What use cases need inside one transaction, implemented by db/loyalty-store.ts. */
 export interface LoyaltyTx {
   /** With lock, the row stays locked to the end of the transaction: one writer per account. */
@@ -36,7 +42,12 @@ export interface LoyaltyTx {
   redemptionsOfOrder(orderId: string): Promise<Redemption[]>
   /** The customer's RESERVED redemptions, locked. */
   reservedRedemptions(customerId: string): Promise<Redemption[]>
-  redemptionByRequest(requestId: string): Promise<Redemption | undefined>
+  /**
+   * What a redemption for an order checks, in one read, all locked: the order's state, its
+   * redemptions (not voided, oldest first) and, with a request id, the redemption (not voided)
+   * made under it, of whichever order.
+   */
+  redemptionContext(orderId: string, requestId?: string): Promise<RedemptionContext>
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
   updateRedemption(redemption: Redemption): Promise<void>

@@ -3,7 +3,7 @@ import { invalid, notFound, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
 import { lockedAccount, post, refused, withCrossings } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption, Reward, RewardQuote } from './model.ts'
-import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
+import type { LoyaltyDeps, LoyaltyTx, RedemptionContext } from './ports.ts'
 import { quoteCart } from './quote.ts'
 import { concurrentModification, REASONS } from './reasons.ts'
 import { checkText, requireValidCart } from './validation.ts'
@@ -22,16 +22,15 @@ const cartKey = (cart: Cart) => [cart.items, cart.subtotal]
 export const issueReason = (q: RewardQuote) => `QUOTE_ISSUE_${(q.issue ?? 'unspecified').toUpperCase()}`
 
 /** Refuses redemptions against an order that is over (completed or cancelled, or with final redemptions). */
-async function orderRedemptions(tx: LoyaltyTx, orderId: string, customerId: string): Promise<Redemption[]> {
-  const existing = await tx.redemptionsOfOrder(orderId)
-  const state = await tx.orderState(orderId)
-  if ((state && state.state !== 'placed') || existing.some((r) => r.state !== 'reserved')) {
+function openOrder(context: RedemptionContext, orderId: string, customerId: string): Redemption[] {
+  const { state, ofOrder } = context
+  if ((state && state.state !== 'placed') || ofOrder.some((r) => r.state !== 'reserved')) {
     throw refused(REASONS.orderOver, `order ${orderId} is over: it completed or was cancelled, or its redemptions are final`)
   }
-  if (existing.some((r) => r.customerId !== customerId)) {
+  if (ofOrder.some((r) => r.customerId !== customerId)) {
     throw refused(REASONS.orderOfAnotherCustomer, `order ${orderId} has redemptions of another customer`)
   }
-  return existing
+  return ofOrder
 }
 
 /** Takes a reward's cost out of the balance and holds it for the order (a RESERVE entry). */
@@ -106,7 +105,8 @@ export async function redeemReward(
   const catalog = await deps.store.rewards()
   return deps.store.transaction(async (tx) => {
     const account = await lockedAccount(tx, customerId)
-    const earlier = await tx.redemptionByRequest(r.requestId)
+    const context = await tx.redemptionContext(orderId, r.requestId)
+    const earlier = context.byRequest
     if (earlier) {
       if (earlier.requestHash !== requestHash)
         throw invalid([{ field: 'request_id', description: 'was already used for a different request' }])
@@ -114,7 +114,7 @@ export async function redeemReward(
     }
     if (!catalog.some((reward) => reward.id === rewardId)) throw notFound('reward', rewardId)
     if (account.status === 'closed') throw refused('QUOTE_ISSUE_ACCOUNT_CLOSED', `the loyalty account of customer ${customerId} is closed`)
-    const earlierOfOrder = (await orderRedemptions(tx, orderId, customerId)).filter((x) => x.state === 'reserved')
+    const earlierOfOrder = openOrder(context, orderId, customerId).filter((x) => x.state === 'reserved')
     // The order's reservations are already out of the balance: quote as if they were not, in order.
     const held = earlierOfOrder.reduce((sum, x) => sum + x.points, 0)
     const quote = quoteCart(deps.rules, { ...account, balance: account.balance + held }, catalog, {
@@ -168,7 +168,7 @@ export async function commitCart(
         return { ok: { redemptions: claimed, quote, account } }
       }
       if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }
-      await orderRedemptions(tx, orderId, c.customerId)
+      openOrder(await tx.redemptionContext(orderId), orderId, c.customerId)
       let current = account
       const redemptions: Redemption[] = []
       for (const [i, q] of quote.chosen.entries()) {
@@ -281,8 +281,9 @@ export async function releaseUnplaced(deps: LoyaltyDeps, actor: Actor, r: Releas
   const asSeen = (x: Redemption) => r.only.length === 0 || seen.get(x.id) === x.claim
   return deps.store.transaction(async (tx) => {
     const account = await lockedAccount(tx, customerId)
-    if (await tx.orderState(orderId)) throw refused(REASONS.orderPlaced, `order ${orderId} was placed: cancel it to release its rewards`)
-    const mine = (await tx.redemptionsOfOrder(orderId)).filter((x) => x.customerId === customerId && asSeen(x))
+    const { state, ofOrder } = await tx.redemptionContext(orderId)
+    if (state) throw refused(REASONS.orderPlaced, `order ${orderId} was placed: cancel it to release its rewards`)
+    const mine = ofOrder.filter((x) => x.customerId === customerId && asSeen(x))
     if (account.status === 'closed' || mine.length === 0) return []
     const { released } = await releaseReserved(deps, tx, account, mine, r.reason || NOT_PLACED, actor)
     await tx.voidRedemptions(released.map((x) => x.id))

@@ -9,13 +9,14 @@ import { readConfig, type LoyaltyConfig } from '../src/config.ts'
 import { loyaltyStore } from '../src/db/loyalty-store.ts'
 import type { LoyaltyDb } from '../src/db/schema.ts'
 import { newAccount } from '../src/domain/ledger.ts'
-import type { Account, LedgerEntry, LoyaltyChange } from '../src/domain/model.ts'
+import type { Account, LedgerEntry, LoyaltyChange, Redemption } from '../src/domain/model.ts'
 import type { LoyaltyStore } from '../src/domain/ports.ts'
-import { cleanup, loyaltyEnv } from './support.ts'
+import { cleanup, loyaltyEnv, SEED } from './support.ts'
 
-// The ledger posting against a real PostgreSQL: an entry, the account's new state and the events
-// are written together, or, when the account already has an entry of that kind for that source
-// (a retry, a redelivery), nothing is.
+// The store's one-statement steps against a real PostgreSQL. The ledger posting: an entry, the
+// account's new state and the events are written together, or, when the account already has an
+// entry of that kind for that source (a retry, a redelivery), nothing is. The redemption context:
+// an order's state, its redemptions and a request's redemption in one read.
 const env = loyaltyEnv()
 let config: LoyaltyConfig
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
@@ -122,5 +123,60 @@ describe('postEntry (one statement: the entry, the account, the events)', () => 
 
     await expect(failed).rejects.toThrow('a later step failed')
     expect(await stored(account.customerId)).toEqual({ balance: [0], entries: [], events: [] })
+  })
+})
+
+const redemption = (customerId: string, orderId: string, requestId: string, reservedAt: Date): Redemption => ({
+  id: randomUUID(),
+  customerId,
+  rewardId: SEED.freeDrink,
+  rewardName: 'Free drink',
+  rewardKind: 'free_drink',
+  orderId,
+  points: 100,
+  discount: { amountMinor: 450, currency: 'USD' },
+  lineIds: ['line-1'],
+  state: 'reserved',
+  requestId,
+  requestHash: 'hash',
+  releaseReason: '',
+  reservedAt,
+  claimedAt: reservedAt,
+  claim: 1,
+  confirmedAt: null,
+  releasedAt: null,
+})
+
+describe('redemptionContext (one read: the order state, its redemptions, a request’s redemption)', () => {
+  it('when the order has a state and redemptions, then both, oldest first, and the request id’s redemption of another order', async () => {
+    const account = newAccount(randomUUID(), new Date())
+    const [order, other] = [randomUUID(), randomUUID()]
+    const later = redemption(account.customerId, order, `r-${randomUUID()}`, new Date('2026-11-29T10:00:02Z'))
+    const earlier = redemption(account.customerId, order, `r-${randomUUID()}`, new Date('2026-11-29T10:00:01Z'))
+    const elsewhere = redemption(account.customerId, other, `r-${randomUUID()}`, new Date('2026-11-29T10:00:00Z'))
+    const placed = {
+      orderId: order,
+      customerId: account.customerId,
+      state: 'placed' as const,
+      earnEntryId: null,
+      updatedAt: new Date('2026-11-29T10:00:03Z'),
+    }
+    await store.transaction(async (tx) => {
+      await tx.insertAccount(account)
+      for (const r of [later, earlier, elsewhere]) await tx.insertRedemption(r)
+      await tx.saveOrderState(placed)
+    })
+
+    const context = await store.transaction((tx) => tx.redemptionContext(order, elsewhere.requestId))
+
+    expect(context.state).toEqual(placed)
+    expect(context.ofOrder.map((r) => r.id)).toEqual([earlier.id, later.id])
+    expect(context.byRequest?.id).toBe(elsewhere.id)
+  })
+
+  it('when the order is unknown and no request id is given, then no state, no redemptions and none by request', async () => {
+    const context = await store.transaction((tx) => tx.redemptionContext(randomUUID()))
+
+    expect(context).toEqual({ state: undefined, ofOrder: [], byRequest: undefined })
   })
 })
