@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
-import { columnsOf, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
+import { columnsOf, outboxInsert, outboxValues, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { accountRow, entryRow, redemptionRow } from './rows.ts'
 import type { LoyaltyDb, OrderStatesTable, RedemptionsTable } from './schema.ts'
 
@@ -67,8 +67,8 @@ const ACCOUNT_SET = ACCOUNT.filter((c) => c !== 'customer_id')
 /**
  * A ledger posting in one statement: the entry (nothing when the account has an entry of that kind
  * for that source: a retry or a redelivery), and only when it was appended, the account's new state
- * and the outbox rows of its events with the relay's wake-up (runtime db/outbox.ts enqueue writes
- * the same rows). One round trip where the insert, the update and the enqueue took three; it
+ * and the outbox rows of its events with the relay's wake-up (runtime db/outbox.ts outboxInsert,
+ * as enqueue). One round trip where the insert, the update and the enqueue took three; it
  * answers a row when the entry was appended. Data-modifying CTEs all run to completion, and see
  * what the others return, not what they change: the update and the enqueue ask `appended`.
  */
@@ -77,7 +77,10 @@ const POST_ENTRY = (() => {
   const next = () => `$${++n}`
   const entry = ENTRY.map(next)
   const account = ACCOUNT_SET.map((c) => `${c} = ${next()}`)
-  const [customer, topics, keys, payloads, headers, channel] = [next(), next(), next(), next(), next(), next()]
+  const customer = next()
+  const events = outboxInsert(n + 1)
+  n += 4 // its four arrays
+  const channel = next()
   return `
   with appended as (
     insert into ledger_entries (${ENTRY.join(', ')}) values (${entry.join(', ')})
@@ -87,8 +90,7 @@ const POST_ENTRY = (() => {
     update accounts set ${account.join(', ')}
     where customer_id = ${customer} and exists (select from appended)
   ), added as (
-    insert into outbox (topic, key, payload, headers)
-    select * from unnest(${topics}::text[], ${keys}::text[], ${payloads}::bytea[], ${headers}::jsonb[])
+    ${events}
     where exists (select from appended)
     returning id
   )
@@ -179,10 +181,7 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
         ...ENTRY.map((column) => entry[column]),
         ...ACCOUNT_SET.map((column) => account[column]),
         account.customer_id,
-        events.map((e) => e.topic),
-        events.map((e) => e.key),
-        events.map((e) => Buffer.from(e.payload)),
-        events.map((e) => JSON.stringify(e.headers)),
+        ...outboxValues(events),
         channel,
       ]
       return (await executor.executeQuery(CompiledQuery.raw(POST_ENTRY, values))).rows.length > 0

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely'
-import { columnsOf, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
+import { columnsOf, outboxInsert, outboxValues, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { OrderDb, OrdersTable } from './schema.ts'
 
 /** The columns an order's state is stored in (order-store.ts orderRow); the rest is set once, at insert. */
@@ -23,7 +23,7 @@ const NEW_ORDER = columnsOf<NewOrderRow>()([...ORDER, 'request_id', 'request_has
 /**
  * A new order and its event in one statement: the order row (nothing on any conflict: the
  * customer's request id, or the id derived from it) and, only when it was inserted, its outbox row
- * and the relay's wake-up (runtime db/outbox.ts enqueue writes the same rows). A statement is atomic
+ * and the relay's wake-up (runtime db/outbox.ts outboxInsert, as enqueue). A statement is atomic
  * on its own: one round trip where begin, insert, enqueue and commit took four. It answers a row
  * when the order was inserted.
  */
@@ -33,9 +33,8 @@ const PLACE = `
     on conflict do nothing
     returning id
   ), added as (
-    insert into outbox (topic, key, payload, headers)
-    select $${NEW_ORDER.length + 1}::text, $${NEW_ORDER.length + 2}::text, $${NEW_ORDER.length + 3}::bytea, $${NEW_ORDER.length + 4}::jsonb
-    from placed
+    ${outboxInsert(NEW_ORDER.length + 1)}
+    where exists (select from placed)
     returning id
   )
   select pg_notify($${NEW_ORDER.length + 5}::text, '') as notified from added`
@@ -58,14 +57,7 @@ export function orderStatements(db: Kysely<OrderDb>) {
     ),
     /** Inserts a new order with its event (PLACE); false when another order holds its request id or id. */
     async place(row: NewOrderRow, event: OutboxMessage, channel: string): Promise<boolean> {
-      const values = [
-        ...NEW_ORDER.map((column) => row[column]),
-        event.topic,
-        event.key,
-        Buffer.from(event.payload),
-        JSON.stringify(event.headers),
-        channel,
-      ]
+      const values = [...NEW_ORDER.map((column) => row[column]), ...outboxValues([event]), channel]
       return (await db.executeQuery(CompiledQuery.raw(PLACE, values))).rows.length > 0
     },
   }

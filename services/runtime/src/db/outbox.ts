@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Generated, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type ColumnType, type Generated, type Kysely } from 'kysely'
 
 /**
  * The transactional outbox: events are rows written in the same transaction as the change
@@ -57,21 +57,32 @@ export async function createOutboxTables(db: Executor): Promise<void> {
 }
 
 /**
+ * The outbox insert of a list of messages, for a statement of its own (enqueue) or as a
+ * data-modifying CTE of a service's statement that writes its change and its events in one round
+ * trip (order PLACE, loyalty POST_ENTRY). Its parameters, numbered from `first`, are the four
+ * arrays of outboxValues; the caller adds a `where` if any and `returning id`. One array per
+ * column, not a parameter per value: the text is the same whatever the number of messages, so it
+ * stays one prepared statement (db/prepared-statements.ts).
+ */
+export const outboxInsert = (first: number) => `insert into outbox (topic, key, payload, headers)
+    select * from unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])`
+
+/** The parameters of outboxInsert, in its order. */
+export const outboxValues = (messages: readonly OutboxMessage[]): unknown[] => [
+  messages.map((m) => m.topic),
+  messages.map((m) => m.key),
+  messages.map((m) => Buffer.from(m.payload)),
+  messages.map((m) => JSON.stringify(m.headers)),
+]
+
+/**
  * Adds messages to the outbox inside the caller's transaction and wakes the relay at commit, in one
- * statement (one round trip: the rows and their pg_notify). One array parameter per column, not
- * one parameter per value: the statement's text is the same whatever the number of messages, so it
- * is built once and stays one prepared statement (db/prepared-statements.ts).
+ * statement (one round trip: the rows and their pg_notify).
  */
 export async function enqueue(trx: Executor, schema: string, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return
-  const column = <T>(of: (m: OutboxMessage) => T) => messages.map(of)
-  await sql`
-    with added as (
-      insert into outbox (topic, key, payload, headers)
-      select * from unnest(${column((m) => m.topic)}::text[], ${column((m) => m.key)}::text[],
-        ${column((m) => Buffer.from(m.payload))}::bytea[], ${column((m) => JSON.stringify(m.headers))}::jsonb[])
-      returning id)
-    select pg_notify(${outboxChannel(schema)}, '') from added limit 1`.execute(trx)
+  const text = `with added as (${outboxInsert(1)} returning id) select pg_notify($5::text, '') from added limit 1`
+  await trx.executeQuery(CompiledQuery.raw(text, [...outboxValues(messages), outboxChannel(schema)]))
 }
 
 /**
