@@ -93,7 +93,7 @@ export function loyaltyStore(
       return {
         state,
         ofOrder: redemptions.filter((x) => x.orderId === orderId),
-        byRequest: requestId === undefined ? undefined : redemptions.find((x) => x.requestId === requestId),
+        byRequest: redemptions.find((x) => x.requestId === requestId),
       }
     },
     async redemptionsByRequestPrefix(prefix) {
