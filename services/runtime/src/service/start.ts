@@ -7,7 +7,7 @@ import { createDatabase, poolMetrics } from '../db/postgres.ts'
 import { createGrpcServer } from '../grpc/server.ts'
 import { startHealthMonitor } from '../health.ts'
 import { createQueue, createWorker, keepScheduled, queueMetrics } from '../jobs.ts'
-import { createKafka, createProducer, ensureTopics, TOPIC_PARTITIONS, topicName } from '../kafka/client.ts'
+import { createKafka, createProducer, ensureTopics, pingKafka, TOPIC_PARTITIONS, topicName } from '../kafka/client.ts'
 import { deadLetterTopic, startConsumer } from '../kafka/consumer.ts'
 import { createOutboxRelay } from '../kafka/outbox-relay.ts'
 import { keepTrying, lazy, stopInReverse, together, type Stoppable } from '../lifecycle.ts'
@@ -222,7 +222,7 @@ async function start<DB>(
         required: false,
         check: async () => {
           await admin.connect()
-          await admin.describeCluster()
+          await pingKafka(admin, [...new Set(live)])
         },
       },
       ...(declaration.checks ?? []),
