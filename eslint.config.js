@@ -10,7 +10,7 @@ export default tseslint.config(
     ignores: [
       'gen/src/**',
       'gen/es/**',
-      'services/sdk/dist/**',
+      'services/*/dist/**',
       'services/sdk/.build/**',
       'services/edge/web/dist/**',
       'node_modules/**',
