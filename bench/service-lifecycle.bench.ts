@@ -1,5 +1,5 @@
 /**
- * Each service as a process, as deployed (main.ts with the telemetry preload): how long from
+ * Each service as a process, as deployed (its bundle, dist/main.mjs, with the telemetry preload: scripts/bundle.ts): how long from
  * spawn to SERVING, how much memory it holds idle, how long a graceful stop takes when idle.
  * Next to the same figures for the bare grpc-js echo server as a process (bench/echo), in the
  * same run. A report, not a test: it prints and saves the numbers and exits 0 whatever they are.
@@ -20,6 +20,7 @@ import { freePort } from '@brewmesh/testkit/infra.ts'
 import { MESH_SERVICES } from '@brewmesh/testkit/mesh.ts'
 import { migrateProcess } from '@brewmesh/testkit/processes.ts'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { ensureBundled, MAIN, PRELOAD } from '../scripts/bundle.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { ensureInfra } from './lib/infra.ts'
 import { rssMiB } from './lib/memory.ts'
@@ -117,12 +118,13 @@ async function main(): Promise<void> {
   for (const service of SERVICES) {
     const env = isolatedEnv(service, infra, { ...issuer.env, LOG_LEVEL: 'warn', SERVICE_TOKEN_FILE: tokenFile })
     await migrateProcess(service, env)
+    await ensureBundled(service)
     results[service] = []
     try {
       for (let i = 0; i < ROUNDS; i++) {
         const port = await freePort()
         const round = await measure(
-          ['--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'],
+          ['--import', PRELOAD, MAIN],
           join(REPO, 'services', service),
           { ...env, GRPC_PORT: String(port), METRICS_PORT: String(await freePort()) },
           port,

@@ -94,6 +94,11 @@ export CUSTOMER_SERVICE_ADDR FAVORITES_SERVICE_ADDR LOYALTY_SERVICE_ADDR ORDER_S
 CUSTOMER_SERVICE_ADDR="$(targets 50052)" FAVORITES_SERVICE_ADDR="$(targets 50054)" LOYALTY_SERVICE_ADDR="$(targets 50053)"
 ORDER_SERVICE_ADDR="$(targets 50051)"
 
+# What each service runs, as in its image: its bundle and the telemetry preload (scripts/bundle.ts).
+log "bundling the services (services/*/dist/main.mjs)"
+"$REPO/node_modules/node/bin/node" scripts/bundle.ts >>"$LOGS/bundle.log" 2>&1 \
+  || { tail -n 20 "$LOGS/bundle.log" >&2; log "ERROR: bundling failed (log: $LOGS/bundle.log)"; exit 1; }
+
 for entry in "${SERVICES[@]}"; do
   read -r name dir port metrics <<<"$entry"
   log "$name: migrating (DB_NAME=${name}db, schema $name)"
@@ -109,7 +114,7 @@ for entry in "${SERVICES[@]}"; do
       SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/$name.token" \
       GRPC_PORT="$(port_of "$port" "$r")" METRICS_PORT="$(port_of "$metrics" "$r")" \
       exec nohup setsid "$REPO/node_modules/node/bin/node" \
-      --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/$replica.log" 2>&1 </dev/null &
+      --import @brewmesh/runtime/telemetry/register.mjs dist/main.mjs >>"$LOGS/$replica.log" 2>&1 </dev/null &
       echo $! >"$RUN/$replica.pid")
   done
 done
@@ -137,7 +142,7 @@ log "edge: building the web page (services/edge/web/dist), starting on :8080 (lo
 (cd services/edge && EDGE_CORS_ORIGINS="${EDGE_CORS_ORIGINS:-http://localhost:5173}" OTEL_SERVICE_NAME=edge \
   CUSTOMER_SERVICE_ADDR=127.0.0.1:50052 FAVORITES_SERVICE_ADDR=127.0.0.1:50054 LOYALTY_SERVICE_ADDR=127.0.0.1:50053 \
   ORDER_SERVICE_ADDR=127.0.0.1:50051 exec nohup setsid \
-  "$REPO/node_modules/node/bin/node" --import @brewmesh/runtime/telemetry/register.ts src/main.ts >>"$LOGS/edge.log" 2>&1 </dev/null &
+  "$REPO/node_modules/node/bin/node" --import @brewmesh/runtime/telemetry/register.mjs dist/main.mjs >>"$LOGS/edge.log" 2>&1 </dev/null &
   echo $! >"$RUN/edge.pid")
 for i in $(seq 1 100); do
   curl -sf -o /dev/null http://127.0.0.1:8080/readyz && break

@@ -18,7 +18,7 @@ export interface MeshOptions {
   onOutput?: (service: MeshService, text: string) => void
 }
 
-/** The four services as separate Node processes (main.ts, as deployed) on one isolated set of schemas and topics. */
+/** The four services as separate Node processes (their bundles, as deployed) on one isolated set of schemas and topics. */
 export interface Mesh {
   ports: Record<MeshService, number>
   /** Each service's environment: its own schema, key prefix and instance; the topic suffix they share. */

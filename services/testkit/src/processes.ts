@@ -7,10 +7,11 @@ import {
   HealthClient,
   type HealthCheckResponse,
 } from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { ensureBundled, MAIN, PRELOAD } from '../../../scripts/bundle.ts'
 import { REPO_ROOT } from './infra.ts'
 import { reaper } from './reaper.ts'
 
-/** A service running as its own Node process, as in production (main.ts, telemetry preloaded). */
+/** A service running as its own Node process, as in production (its bundle, telemetry preloaded). */
 export interface ServiceProcess {
   name: string
   port: number
@@ -66,7 +67,10 @@ async function serving(port: number, timeoutMs: number): Promise<boolean> {
   }
 }
 
-/** Starts `services/<service>/src/main.ts` with its environment and waits until it is SERVING. */
+/**
+ * Starts a service as deployed, from its bundle (`services/<service>/dist/main.mjs`, rebuilt first
+ * if a source changed: scripts/bundle.ts), with its environment, and waits until it is SERVING.
+ */
 export async function startProcess(
   service: string,
   port: number,
@@ -78,7 +82,8 @@ export async function startProcess(
   const profile = process.env['CPU_PROFILE_DIR']
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env['CPU_PROFILE_DIR']}`, `--cpu-prof-name=${service}-${port}.cpuprofile`]
     : []
-  const child = run(`services/${service}`, [...profile, '--import', '@brewmesh/runtime/telemetry/register.ts', 'src/main.ts'], {
+  await ensureBundled(service)
+  const child = run(`services/${service}`, [...profile, '--import', PRELOAD, MAIN], {
     ...env,
     GRPC_PORT: String(port),
   })
