@@ -29,7 +29,7 @@
  */
 import { build, type Metafile, type Plugin } from 'esbuild'
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, sep } from 'node:path'
+import { basename, dirname, join, relative, sep } from 'node:path'
 
 const REPO = join(import.meta.dirname, '..')
 export const BUNDLED_SERVICES = ['customer', 'favorites', 'loyalty', 'order', 'edge'] as const
@@ -88,8 +88,13 @@ async function bundle(target: Target): Promise<void> {
   const outDir = dirname(target.outFile)
   mkdirSync(outDir, { recursive: true })
   const result = await build({
-    entryPoints: [target.entry],
-    outfile: target.outFile,
+    entryPoints: { [basename(target.outFile, '.mjs')]: target.entry },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    // What is imported dynamically stays a chunk of its own, loaded only when imported: the
+    // preload's tracing.ts and the OpenTelemetry SDK it imports, only when an exporter is set.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -103,9 +108,9 @@ async function bundle(target: Target): Promise<void> {
     logLevel: 'warning',
     plugins: [installedPackagesAsFiles(outDir)],
   })
-  // The map first: a bundle never points at a map that is not there yet.
-  const maps = result.outputFiles.filter((file) => file.path.endsWith('.map'))
-  for (const file of [...maps, ...result.outputFiles.filter((file) => !maps.includes(file))]) writeAtomically(file.path, file.contents)
+  // Maps and chunks first: a bundle never points at a file that is not there yet.
+  const last = result.outputFiles.filter((file) => file.path === target.outFile)
+  for (const file of [...result.outputFiles.filter((file) => !last.includes(file)), ...last]) writeAtomically(file.path, file.contents)
   writeAtomically(inputsFile(target), JSON.stringify(bundledSources(result.metafile)))
 }
 
@@ -139,9 +144,15 @@ export async function bundleServices(services: readonly string[] = BUNDLED_SERVI
   }
 }
 
+/** Builds the telemetry preload only if a source changed since it was built; its path. */
+export async function ensurePreloadBundled(): Promise<string> {
+  if (isStale(preloadTarget)) await bundle(preloadTarget)
+  return preloadTarget.outFile
+}
+
 /** Builds the preload and a service's bundle only if a source changed since they were built. */
 export async function ensureBundled(service: string): Promise<void> {
-  if (isStale(preloadTarget)) await bundle(preloadTarget)
+  await ensurePreloadBundled()
   const target = serviceTarget(service)
   if (isStale(target)) await bundle(target)
   const copy = join(REPO, 'services', service, 'dist/descriptors.binpb')
