@@ -6,8 +6,8 @@
  *
  * Why: Node type-strips, resolves and links every TypeScript module at each start. From its
  * sources a service loads about a hundred modules of ours and of gen/ through the type stripper; from
- * its bundle, one file. Start to SERVING falls by about a fifth and the idle resident set by about
- * 100 MiB (bench/README.md, service-lifecycle).
+ * its bundle, one file. Measured (bench/README.md, service-lifecycle, eighth session): 33 to 42 MiB
+ * less resident when idle; start to SERVING within the machine's spread of the sources' start.
  *
  * What is bundled: the service's sources and the workspace packages (@brewmesh/*). What is not:
  * every installed package (grpc-js, pg, kafkajs, BullMQ, OpenTelemetry ...). Those stay files in
