@@ -40,15 +40,46 @@ function fromEnvironment(env: NodeJS.ProcessEnv): InfraEnv | undefined {
   }
 }
 
-/** A TCP port nobody listens on right now (for servers that must be told their port up front). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port nobody listens on right now, for servers that must be told their port up front.
+ *
+ * Chosen below the kernel's ephemeral range (ip_local_port_range), not by binding port 0: a port
+ * from that range can be taken, between this answer and the server's bind, as the source port of
+ * any outgoing connection (a service's many connections to PostgreSQL, Kafka and Valkey), and the
+ * server then fails with EADDRINUSE (seen in the fault suite). Ports are picked at random and
+ * probed, and never handed out twice by one process.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange()
+  const first = 10_000
+  const last = low - 1
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = first + Math.floor(Math.random() * (last - first + 1))
+    if (handedOut.has(port)) continue
+    handedOut.add(port) // before the probe: a concurrent call cannot pick it meanwhile
+    if (await canListen(port)) return port
+  }
+  throw new Error(`no free port between ${first} and ${last} after 200 tries`)
+}
+
+const handedOut = new Set<number>()
+
+/** The kernel's range of source ports for outgoing connections (Linux), or its usual default. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low && high && low > 11_000) return [low, high]
+  } catch {
+    // not Linux: the IANA range
+  }
+  return [49_152, 65_535]
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 
