@@ -131,12 +131,12 @@ async function start<DB>(
   // Topics: published, consumed, and the dead-letter topics of durable consumers (the dead-letter
   // producer never creates topics). One attempt at a time, again after a failure.
   const consumes = declaration.consumes ?? []
-  const live = [...declaration.publishes, ...consumes.flatMap((c) => c.topics)].map(infra.topic)
+  const live = [...new Set([...declaration.publishes, ...consumes.flatMap((c) => c.topics)].map(infra.topic))]
   const dead = consumes.filter((c) => c.group === 'durable').flatMap((c) => c.topics.map((t) => deadLetterTopic(infra.topic(t))))
   const ensure = lazy(async () => {
     await admin.connect()
     await ensureTopics(admin, [
-      ...[...new Set(live)].map((topic) => ({ topic, numPartitions: TOPIC_PARTITIONS })),
+      ...live.map((topic) => ({ topic, numPartitions: TOPIC_PARTITIONS })),
       ...[...new Set(dead)].map((topic) => ({ topic, numPartitions: 1 })),
     ])
   })
@@ -222,7 +222,7 @@ async function start<DB>(
         required: false,
         check: async () => {
           await admin.connect()
-          await pingKafka(admin, [...new Set(live)])
+          await pingKafka(admin, live)
         },
       },
       ...(declaration.checks ?? []),
