@@ -50,9 +50,8 @@ function fromEnvironment(env: NodeJS.ProcessEnv): InfraEnv | undefined {
  * probed, and never handed out twice by one process.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange()
   const first = 10_000
-  const last = low - 1
+  const last = EPHEMERAL_LOW - 1
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = first + Math.floor(Math.random() * (last - first + 1))
     if (handedOut.has(port)) continue
@@ -64,16 +63,16 @@ export async function freePort(): Promise<number> {
 
 const handedOut = new Set<number>()
 
-/** The kernel's range of source ports for outgoing connections (Linux), or its usual default. */
-function ephemeralRange(): [number, number] {
+/** The lowest source port of outgoing connections (Linux's ip_local_port_range), or IANA's, read once. */
+const EPHEMERAL_LOW = (() => {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
-    if (low && high && low > 11_000) return [low, high]
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (low > 11_000) return low
   } catch {
-    // not Linux: the IANA range
+    // not Linux
   }
-  return [49_152, 65_535]
-}
+  return 49_152
+})()
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
