@@ -84,7 +84,8 @@ function writeAtomically(file: string, contents: Uint8Array | string): void {
   renameSync(temporary, file)
 }
 
-async function bundle(target: Target): Promise<void> {
+/** Builds a bundle; `alsoDependsOn`: files it reads at run time, which make it stale too. */
+async function bundle(target: Target, alsoDependsOn: string[] = []): Promise<void> {
   const outDir = dirname(target.outFile)
   mkdirSync(outDir, { recursive: true })
   const result = await build({
@@ -111,7 +112,7 @@ async function bundle(target: Target): Promise<void> {
   // Maps and chunks first: a bundle never points at a file that is not there yet.
   const last = result.outputFiles.filter((file) => file.path === target.outFile)
   for (const file of [...result.outputFiles.filter((file) => !last.includes(file)), ...last]) writeAtomically(file.path, file.contents)
-  writeAtomically(inputsFile(target), JSON.stringify(bundledSources(result.metafile)))
+  writeAtomically(inputsFile(target), JSON.stringify([...bundledSources(result.metafile), ...alsoDependsOn]))
 }
 
 /**
@@ -131,17 +132,19 @@ function isStale(target: Target): boolean {
   return sources.some((source) => !existsSync(source) || statSync(source).mtimeMs > builtAt)
 }
 
-function copyDescriptors(service: string): void {
-  writeAtomically(join(REPO, 'services', service, 'dist/descriptors.binpb'), readFileSync(join(REPO, 'gen/descriptors.binpb')))
+const DESCRIPTORS = join(REPO, 'gen/descriptors.binpb')
+
+/** A service's bundle, with gen's descriptor set next to it (server reflection reads it there). */
+async function bundleService(service: string): Promise<void> {
+  mkdirSync(join(REPO, 'services', service, 'dist'), { recursive: true })
+  writeAtomically(join(REPO, 'services', service, 'dist/descriptors.binpb'), readFileSync(DESCRIPTORS))
+  await bundle(serviceTarget(service), [DESCRIPTORS])
 }
 
 /** Builds the preload and the services' bundles. */
 export async function bundleServices(services: readonly string[] = BUNDLED_SERVICES): Promise<void> {
   await bundle(preloadTarget)
-  for (const service of services) {
-    await bundle(serviceTarget(service))
-    copyDescriptors(service)
-  }
+  for (const service of services) await bundleService(service)
 }
 
 /** Builds the telemetry preload only if a source changed since it was built; its path. */
@@ -153,10 +156,7 @@ export async function ensurePreloadBundled(): Promise<string> {
 /** Builds the preload and a service's bundle only if a source changed since they were built. */
 export async function ensureBundled(service: string): Promise<void> {
   await ensurePreloadBundled()
-  const target = serviceTarget(service)
-  if (isStale(target)) await bundle(target)
-  const copy = join(REPO, 'services', service, 'dist/descriptors.binpb')
-  if (!existsSync(copy) || statSync(copy).mtimeMs < statSync(join(REPO, 'gen/descriptors.binpb')).mtimeMs) copyDescriptors(service)
+  if (isStale(serviceTarget(service))) await bundleService(service)
 }
 
 if (import.meta.main) {
