@@ -39,7 +39,7 @@ export default defineConfig({
       },
       {
         test: {
-          // Span assertions: tracing with the gRPC and pg instrumentations is set up before any
+          // Span assertions: tracing with the services' instrumentations is set up before any
           // test module loads (services/runtime/test/support/tracing-setup.ts).
           name: 'traced',
           include: ['services/*/test/**/*.traced.test.ts'],

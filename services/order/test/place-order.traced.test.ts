@@ -1,4 +1,7 @@
+import { credentials } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HealthCheckResponse_ServingStatus as Serving, HealthService } from '@brewmesh/gen/grpc/health/v1/health.ts'
+import { createClient } from '@brewmesh/sdk/client.ts'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { spans, SpanKind, type ReadableSpan } from '@brewmesh/runtime/testing/tracing'
 import { eventually } from '@brewmesh/testkit/env.ts'
@@ -77,5 +80,36 @@ describe('one PlaceOrder, one trace', () => {
     expectDescendant('the statistics rollup job', (s) => s.name === 'customer-stats rollups')
     expectDescendant('the payment, answered by a round over due orders', (s) => s.name === 'payment process')
     expect(order.id).toBeTruthy()
+  })
+})
+
+const isDatabase = (s: ReadableSpan) => s.attributes['db.system.name'] === 'postgresql' || s.name.startsWith('pg')
+
+describe('what makes no trace', () => {
+  it('a health check and the queries nothing traced asked for (probes, pollers) make no spans: a trace starts with a request, an event or a job', async () => {
+    const health = createClient(HealthService, mesh.order.address, credentials.createInsecure())
+    try {
+      spans.reset()
+      expect((await health.check({ service: '' })).status).toBe(Serving.SERVING)
+      const customer = await createCustomer(mesh.customer.client)
+      await eventually(() => mesh.loyalty.client.getAccount({ customerId: customer.id }))
+      await addFavorite(mesh.favorites.client, customer.id, { menuItemId: MENU_IDS.latte, pinned: true })
+      await place(mesh.order.client, placeRequest(customer.id, { lines: [usual()] }))
+      // Its payment: the poller's rounds over due orders and the outbox relays ran meanwhile.
+      const all = await eventually(
+        () => {
+          const list = spans.getFinishedSpans()
+          expect(list.some((s) => s.name === 'payment process')).toBe(true)
+          return list
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      )
+      expect(all.filter((s) => s.name.includes('grpc.health.v1') || s.name.includes('ServerReflection')).map((s) => s.name)).toEqual([])
+      const inTraces = all.filter(isDatabase)
+      expect(inTraces.length, 'queries of the requests, consumers and jobs are traced').toBeGreaterThan(0)
+      expect(inTraces.filter((s) => !s.parentSpanContext).map((s) => s.name)).toEqual([])
+    } finally {
+      health.close()
+    }
   })
 })

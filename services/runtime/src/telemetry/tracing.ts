@@ -12,11 +12,8 @@ import { diag } from '@opentelemetry/api'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin'
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { diagLevelOf, jsonDiagLogger } from './diag-log.ts'
-import { IovalkeyInstrumentation } from './iovalkey-instrumentation.ts'
+import { instrumentations } from './instrumentations.ts'
 import { traceExportOf } from './trace-export.ts'
 
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
@@ -44,12 +41,7 @@ const sdk = new NodeSDK({
   traceExporter: traceExportOf(process.env) === 'zipkin' ? new ZipkinExporter() : new OTLPTraceExporter(),
   // Metrics are per app (telemetry/metrics.ts), not from the global SDK.
   metricReaders: [],
-  instrumentations: [
-    new GrpcInstrumentation(),
-    new PgInstrumentation({ enhancedDatabaseReporting: false }),
-    new PinoInstrumentation({ disableLogSending: !shipLogs }),
-    new IovalkeyInstrumentation(),
-  ],
+  instrumentations: instrumentations({ shipLogs }),
 })
 sdk.start()
 // Load grpc-js now, once the instrumentation is on and before any generated client module: the

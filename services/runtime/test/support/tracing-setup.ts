@@ -1,15 +1,14 @@
-// Loaded by vitest's `traced` project before any test module: tracing with the gRPC and pg
-// instrumentations and an in-memory exporter, so a test can assert the spans a request makes.
+// Loaded by vitest's `traced` project before any test module: tracing with the instrumentations
+// the services run with (src/telemetry/instrumentations.ts) and an in-memory exporter, so a test can assert the spans a request makes.
 // It must run before @grpc/grpc-js and pg are loaded, hence a setup file rather than an import.
 import { createRequire } from 'node:module'
 import { context, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { spans } from '../../src/telemetry/in-memory.ts'
+import { instrumentations } from '../../src/telemetry/instrumentations.ts'
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
 propagation.setGlobalPropagator(new W3CTraceContextPropagator())
@@ -17,7 +16,7 @@ const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({
 trace.setGlobalTracerProvider(provider)
 registerInstrumentations({
   tracerProvider: provider,
-  instrumentations: [new GrpcInstrumentation(), new PgInstrumentation({ enhancedDatabaseReporting: false })],
+  instrumentations: instrumentations({ shipLogs: false }),
 })
 
 // Load grpc-js now, after the instrumentation and before any generated client module: the first
