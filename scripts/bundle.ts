@@ -15,7 +15,7 @@
  * - OpenTelemetry's instrumentations still patch grpc-js, pg, iovalkey and pino when tracing is on
  *   (they hook the loading of those files),
  * - packages that read their own files at run time still find them (BullMQ's Lua scripts,
- *   grpc-health-check's and @grpc/reflection's protos),
+ *   @grpc/reflection's protos),
  * - the preload and the service load one and the same copy of each package.
  * The bundle therefore runs where it was built, next to the install it was built from (the image
  * builds it after `pnpm install`: deploy/docker/Dockerfile).

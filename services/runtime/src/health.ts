@@ -1,4 +1,4 @@
-import type { HealthImplementation, ServingStatus } from 'grpc-health-check'
+import type { HealthStatuses, ServingStatus } from './grpc/health-service.ts'
 import type { Logger } from './logger.ts'
 
 /** A dependency probe. Required ones turn the service NOT_SERVING while they fail. */
@@ -33,7 +33,7 @@ export interface HealthMonitor {
  * says what is degraded. `liveness` (LIVENESS) says only that the process runs and answers.
  */
 export function startHealthMonitor(options: {
-  health: HealthImplementation
+  health: HealthStatuses
   services: string[]
   checks: DependencyCheck[]
   intervalMs: number

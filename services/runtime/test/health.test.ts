@@ -1,4 +1,4 @@
-import type { HealthImplementation, ServingStatus } from 'grpc-health-check'
+import type { HealthStatuses, ServingStatus } from '../src/grpc/health-service.ts'
 import { describe, expect, it } from 'vitest'
 import { LIVENESS, startHealthMonitor, type DependencyCheck } from '../src/health.ts'
 import { createLogger } from '../src/logger.ts'
@@ -11,7 +11,7 @@ const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' 
 function recordingHealth() {
   const statuses = new Map<string, ServingStatus>()
   const health = { setStatus: (name: string, status: ServingStatus) => void statuses.set(name, status) }
-  return { statuses, health: health as unknown as HealthImplementation }
+  return { statuses, health: health as unknown as HealthStatuses }
 }
 
 function monitorWith(postgresUp: { value: boolean }) {

@@ -1,8 +1,8 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js'
-import { HealthImplementation } from 'grpc-health-check'
 import type { Meter } from '@opentelemetry/api'
 import type { TlsFiles } from '../config.ts'
 import type { Logger } from '../logger.ts'
+import { HealthStatuses } from './health-service.ts'
 import { StreamRegistry } from './stream-registry.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 import { interceptCalls } from './interceptors.ts'
@@ -31,7 +31,7 @@ export interface GrpcServerOptions {
 
 export interface GrpcServer {
   server: Server
-  health: HealthImplementation
+  health: HealthStatuses
   streams: StreamRegistry
   add(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void
   /** Serves a generated service from its route table (grpc/routes.ts). */
@@ -87,7 +87,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     interceptors: [interceptCalls(options.service, options.meter, log, options.verifyToken, createAdmission(options.admission))],
   })
   // Starts NOT_SERVING: the health monitor flips it once dependencies answer.
-  const health = new HealthImplementation({ '': 'NOT_SERVING' })
+  const health = new HealthStatuses({ '': 'NOT_SERVING' })
   health.addToServer(server)
   const served = ['grpc.health.v1.Health']
   const streams = new StreamRegistry()
