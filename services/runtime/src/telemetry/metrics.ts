@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Meter } from '@opentelemetry/api'
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics'
@@ -30,6 +29,8 @@ export async function startMetrics(options: {
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true })
   const readers: MetricReader[] = [prometheus]
   if (options.otlpEndpoint) {
+    // Loaded only when asked for: the exporter, with its HTTP transport and protobuf encoding.
+    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto')
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 15_000 }))
   }
   const provider = new MeterProvider({
