@@ -5,6 +5,7 @@ import { grpcurlAt } from '@brewmesh/testkit/grpcurl.ts'
 import { freePort } from '@brewmesh/testkit/infra.ts'
 import { migrateProcess, startProcess, type ServiceProcess } from '@brewmesh/testkit/processes.ts'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { INLINED } from '../../../scripts/bundle.ts'
 
 // What a service loads to start, as deployed (its bundle, testkit startProcess): the modules it
 // only needs once someone asks for them wait until then. A module hook registered before the
@@ -43,6 +44,10 @@ describe('a service start', () => {
   it('loads neither server reflection, proto-loader, protobufjs nor the OTLP metric exporter until they are asked for', () => {
     expect(loaded().some((m) => m.includes('@grpc/grpc-js'))).toBe(true)
     expect(loaded().filter((m) => LOADED_ON_DEMAND.some((name) => m.includes(name)))).toEqual([])
+  })
+
+  it('runs kysely, kafkajs and jose from its bundle, not as files from node_modules (scripts/bundle.ts INLINED)', () => {
+    expect(loaded().filter((m) => INLINED.some((name) => m.includes(`/node_modules/${name}/`)))).toEqual([])
   })
 
   it('loads reflection on its first call, and grpcurl sees every service the server serves', async () => {
