@@ -46,7 +46,7 @@ describe('a service start', () => {
     expect(loaded().filter((m) => LOADED_ON_DEMAND.some((name) => m.includes(name)))).toEqual([])
   })
 
-  it('runs kysely, kafkajs and jose from its bundle, not as files from node_modules (scripts/bundle.ts INLINED)', () => {
+  it('runs the packages it inlines (kysely, kafkajs, jose, BullMQ: scripts/bundle.ts INLINED) from its bundle, not as files from node_modules', () => {
     expect(loaded().filter((m) => INLINED.some((name) => m.includes(`/node_modules/${name}/`)))).toEqual([])
   })
 
