@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http'
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
@@ -88,5 +89,29 @@ describe('a service start', () => {
     }
     expect(service.running()).toBe(true)
     expect((await grpcurl([], 'list')).trim().split('\n')).toContain('brewmesh.favorites.v1.FavoritesService')
+  })
+})
+
+describe('a service started with an OTLP endpoint', () => {
+  // An OTLP/HTTP receiver of our own: the paths and raw protobuf bodies that reach it.
+  const received: { path: string; body: Buffer }[] = []
+  let receiver: Server
+  afterAll(() => new Promise<void>((resolve) => receiver?.close(() => resolve())))
+
+  it('pushes its metrics over OTLP, its runtime metrics included, by the time it has stopped', async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body: Buffer.concat(chunks) })
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`
+    const traced = await startProcess('favorites', await freePort(), { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })
+    expect(await traced.stop()).toBe(0)
+    const metrics = Buffer.concat(received.filter((r) => r.path === '/v1/metrics').map((r) => r.body))
+    expect(metrics.includes('nodejs_heap_bytes'), 'a runtime metric in what reached /v1/metrics').toBe(true)
   })
 })
