@@ -47,7 +47,7 @@ describe('a service start', () => {
     expect(loaded().filter((m) => LOADED_ON_DEMAND.some((name) => m.includes(name)))).toEqual([])
   })
 
-  it('runs the packages it inlines (kysely, kafkajs, jose, BullMQ: scripts/bundle.ts INLINED) from its bundle, not as files from node_modules', () => {
+  it('runs the packages it inlines (kysely, kafkajs, jose, BullMQ, the metrics SDK: scripts/bundle.ts INLINED) from its bundle, not as files from node_modules', () => {
     expect(loaded().filter((m) => INLINED.some((name) => m.includes(`/node_modules/${name}/`)))).toEqual([])
   })
 
