@@ -1,26 +1,17 @@
-import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startHttpReceiver } from './support/http-receiver.ts'
 import { runTracedChild } from './support/run-traced-child.ts'
 
 // An OTLP/HTTP receiver of our own: what reaches /v1/logs and /v1/traces, as raw protobuf bodies.
-const received: { path: string; body: Buffer }[] = []
-let server: Server
+let receiver: Awaited<ReturnType<typeof startHttpReceiver>>
+let received: Awaited<ReturnType<typeof startHttpReceiver>>['received']
 let endpoint: string
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', body: Buffer.concat(chunks) })
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address() as { port: number }
-  endpoint = `http://127.0.0.1:${address.port}`
+  receiver = await startHttpReceiver()
+  ;({ received, url: endpoint } = receiver)
 })
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => receiver?.close())
 
 /** Runs the child with the telemetry preload, exporting to this test's receiver; its trace id. */
 const runChild = (env: Record<string, string>) =>

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http'
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
@@ -6,6 +5,7 @@ import { grpcurlAt } from '@brewmesh/testkit/grpcurl.ts'
 import { freePort } from '@brewmesh/testkit/infra.ts'
 import { migrateProcess, startProcess, type ServiceProcess } from '@brewmesh/testkit/processes.ts'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { startHttpReceiver } from './support/http-receiver.ts'
 import { INLINED } from '../../../scripts/bundle.ts'
 
 // What a service loads to start, as deployed (its bundle, testkit startProcess): the modules it
@@ -93,25 +93,15 @@ describe('a service start', () => {
 })
 
 describe('a service started with an OTLP endpoint', () => {
-  // An OTLP/HTTP receiver of our own: the paths and raw protobuf bodies that reach it.
-  const received: { path: string; body: Buffer }[] = []
-  let receiver: Server
-  afterAll(() => new Promise<void>((resolve) => receiver?.close(() => resolve())))
-
   it('pushes its metrics over OTLP, its runtime metrics included, by the time it has stopped', async () => {
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        received.push({ path: req.url ?? '', body: Buffer.concat(chunks) })
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
-      })
-    })
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-    const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`
-    const traced = await startProcess('favorites', await freePort(), { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })
-    expect(await traced.stop()).toBe(0)
-    const metrics = Buffer.concat(received.filter((r) => r.path === '/v1/metrics').map((r) => r.body))
-    expect(metrics.includes('nodejs_heap_bytes'), 'a runtime metric in what reached /v1/metrics').toBe(true)
+    const receiver = await startHttpReceiver()
+    try {
+      const traced = await startProcess('favorites', await freePort(), { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })
+      expect(await traced.stop()).toBe(0)
+      const metrics = Buffer.concat(receiver.received.filter((r) => r.path === '/v1/metrics').map((r) => r.body))
+      expect(metrics.includes('nodejs_heap_bytes'), 'a runtime metric in what reached /v1/metrics').toBe(true)
+    } finally {
+      await receiver.close()
+    }
   })
 })
