@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHttpReceiver } from './support/http-receiver.ts'
+import { startHttpReceiver, type HttpReceiver, type Received } from './support/http-receiver.ts'
 import { runTracedChild } from './support/run-traced-child.ts'
 
 // An OTLP/HTTP receiver of our own: what reaches /v1/logs and /v1/traces, as raw protobuf bodies.
-let receiver: Awaited<ReturnType<typeof startHttpReceiver>>
-let received: Awaited<ReturnType<typeof startHttpReceiver>>['received']
+let receiver: HttpReceiver
+let received: Received[]
 let endpoint: string
 
 beforeAll(async () => {

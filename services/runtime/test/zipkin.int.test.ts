@@ -1,25 +1,18 @@
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startHttpReceiver, type HttpReceiver, type Received } from './support/http-receiver.ts'
 import { runTracedChild, runTracedChildOutput } from './support/run-traced-child.ts'
 
 // A Zipkin collector of our own: what reaches it, with the path and the JSON body as sent.
-const received: { path: string; body: string }[] = []
-let server: Server
+let collector: HttpReceiver
+let received: Received[]
 let base: string
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8').on('data', (c: string) => (body += c))
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', body })
-      res.writeHead(202).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  collector = await startHttpReceiver(202)
+  ;({ received, url: base } = collector)
 })
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => collector?.close())
 
 /** The child's environment: the telemetry preload and no OTLP endpoint, then `env`. */
 const childEnv = (env: Record<string, string>) => ({
@@ -62,7 +55,7 @@ describe('traces to Zipkin', () => {
     const traceId = await runChild({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${base}/api/v2/spans` })
 
     expect(received.map((r) => r.path)).toEqual(['/api/v2/spans'])
-    const spans = JSON.parse(received[0]!.body) as ZipkinSpan[]
+    const spans = JSON.parse(received[0]!.body.toString('utf8')) as ZipkinSpan[]
     expect(spans.map((s) => [s.traceId, s.name, s.localEndpoint?.serviceName])).toEqual([[traceId, 'work', 'zipkin-test']])
   })
 

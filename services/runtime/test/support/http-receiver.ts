@@ -6,11 +6,19 @@ export interface Received {
   body: Buffer
 }
 
+export interface HttpReceiver {
+  /** http://127.0.0.1:<port> */
+  url: string
+  /** Every request so far, in order (clear it with `received.length = 0`). */
+  received: Received[]
+  close(): Promise<void>
+}
+
 /**
  * An HTTP endpoint of our own standing in for a telemetry backend (an OTLP/HTTP receiver, a
  * Zipkin collector): it keeps every request's path and body and answers `status`.
  */
-export async function startHttpReceiver(status = 200): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+export async function startHttpReceiver(status = 200): Promise<HttpReceiver> {
   const received: Received[] = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
