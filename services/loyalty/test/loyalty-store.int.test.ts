@@ -15,8 +15,9 @@ import { cleanup, loyaltyEnv, SEED } from './support.ts'
 
 // The store's one-statement steps against a real PostgreSQL. The ledger posting: an entry, the
 // account's new state and the events are written together, or, when the account already has an
-// entry of that kind for that source (a retry, a redelivery), nothing is. The redemption context:
-// an order's state, its redemptions and a request's redemption in one read.
+// entry of that kind for that source (a retry, a redelivery), nothing is; the redemption the entry
+// is about can be written in the same statement. The redemption context: the account, an order's
+// state, its redemptions and a request's redemption in one read, all locked.
 const env = loyaltyEnv()
 let config: LoyaltyConfig
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
@@ -147,9 +148,9 @@ const redemption = (customerId: string, orderId: string, requestId: string, rese
   releasedAt: null,
 })
 
-describe('redemptionContext (one read: the order state, its redemptions, a request’s redemption)', () => {
-  it('when the order has a state and redemptions, then both, oldest first, and the request id’s redemption of another order', async () => {
-    const account = newAccount(randomUUID(), new Date())
+describe('redemptionContext (one read: the account, the order state, its redemptions, a request’s redemption)', () => {
+  it('when the order has a state and redemptions, then the account, both, oldest first, and the request id’s redemption of another order', async () => {
+    const account = newAccount(randomUUID(), new Date('2026-11-29T09:00:00Z'))
     const [order, other] = [randomUUID(), randomUUID()]
     const later = redemption(account.customerId, order, `r-${randomUUID()}`, new Date('2026-11-29T10:00:02Z'))
     const earlier = redemption(account.customerId, order, `r-${randomUUID()}`, new Date('2026-11-29T10:00:01Z'))
@@ -167,16 +168,115 @@ describe('redemptionContext (one read: the order state, its redemptions, a reque
       await tx.saveOrderState(placed)
     })
 
-    const context = await store.transaction((tx) => tx.redemptionContext(order, elsewhere.requestId))
+    const context = await store.transaction((tx) => tx.redemptionContext(account.customerId, order, elsewhere.requestId))
 
+    expect(context.account).toEqual(account)
     expect(context.state).toEqual(placed)
     expect(context.ofOrder.map((r) => r.id)).toEqual([earlier.id, later.id])
     expect(context.byRequest?.id).toBe(elsewhere.id)
   })
 
-  it('when the order is unknown and no request id is given, then no state, no redemptions and none by request', async () => {
-    const context = await store.transaction((tx) => tx.redemptionContext(randomUUID()))
+  it('when the order is unknown and no request id is given, then the account, and no state, no redemptions and none by request', async () => {
+    const account = newAccount(randomUUID(), new Date('2026-11-29T09:00:00Z'))
+    await store.transaction((tx) => tx.insertAccount(account))
 
-    expect(context).toEqual({ state: undefined, ofOrder: [], byRequest: undefined })
+    const context = await store.transaction((tx) => tx.redemptionContext(account.customerId, randomUUID()))
+
+    expect(context).toEqual({ account, state: undefined, ofOrder: [], byRequest: undefined })
+  })
+
+  it('when the customer has no account, then nothing: no account, no state, no redemptions', async () => {
+    const context = await store.transaction((tx) => tx.redemptionContext(randomUUID(), randomUUID(), `r-${randomUUID()}`))
+
+    expect(context).toEqual({ account: undefined, state: undefined, ofOrder: [], byRequest: undefined })
+  })
+
+  it('while its transaction is open, then the account, the order’s state and its redemptions are locked against other writers', async () => {
+    const account = newAccount(randomUUID(), new Date())
+    const order = randomUUID()
+    const reserved = redemption(account.customerId, order, `r-${randomUUID()}`, new Date())
+    await store.transaction(async (tx) => {
+      await tx.insertAccount(account)
+      await tx.insertRedemption(reserved)
+      await tx.saveOrderState({ orderId: order, customerId: account.customerId, state: 'placed', earnEntryId: null, updatedAt: new Date() })
+    })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let read!: () => void
+    const wasRead = new Promise<void>((resolve) => (read = resolve))
+    const holding = store.transaction(async (tx) => {
+      await tx.redemptionContext(account.customerId, order)
+      read()
+      await held
+    })
+    await wasRead
+
+    // NOWAIT: a row another transaction holds locked fails at once (55P03) instead of waiting.
+    const tryLock = (table: string, where: string) =>
+      sqlQuery(env, `select 1 from ${table} where ${where} for update nowait`).then(
+        () => 'free',
+        (err: { code?: string }) => err.code,
+      )
+    const locks = [
+      await tryLock('accounts', `customer_id = '${account.customerId}'`),
+      await tryLock('order_states', `order_id = '${order}'`),
+      await tryLock('redemptions', `id = '${reserved.id}'`),
+    ]
+    release()
+    await holding
+
+    expect(locks).toEqual(['55P03', '55P03', '55P03'])
+    expect(await tryLock('accounts', `customer_id = '${account.customerId}'`)).toBe('free')
+  })
+})
+
+describe('postEntry with the redemption it is about (one statement: the redemption too)', () => {
+  const storedRedemption = async (id: string) =>
+    (await sqlQuery<{ state: string; release_reason: string }>(env, `select state, release_reason from redemptions where id = '${id}'`))[0]
+
+  it('when the redemption is new, then it is inserted with the entry', async () => {
+    const account = newAccount(randomUUID(), new Date())
+    await store.transaction((tx) => tx.insertAccount(account))
+    const reserved = redemption(account.customerId, randomUUID(), `r-${randomUUID()}`, new Date())
+    const { entry, after } = earn(account, reserved.id, 10)
+
+    const appended = await store.transaction((tx) =>
+      tx.postEntry(entry, after, [entryChange(after, entry)], { redemption: reserved, write: 'insert' }),
+    )
+
+    expect(appended).toBe(true)
+    expect(await storedRedemption(reserved.id)).toEqual({ state: 'reserved', release_reason: '' })
+    expect(await stored(account.customerId)).toEqual({ balance: [10], entries: [10], events: ['entry'] })
+  })
+
+  it('when the redemption exists, then it takes its new state with the entry', async () => {
+    const account = newAccount(randomUUID(), new Date())
+    const reserved = redemption(account.customerId, randomUUID(), `r-${randomUUID()}`, new Date())
+    await store.transaction(async (tx) => {
+      await tx.insertAccount(account)
+      await tx.insertRedemption(reserved)
+    })
+    const { entry, after } = earn(account, reserved.id, 10)
+    const released: Redemption = { ...reserved, state: 'released', releaseReason: 'order not placed', releasedAt: new Date() }
+
+    await store.transaction((tx) => tx.postEntry(entry, after, [entryChange(after, entry)], { redemption: released, write: 'update' }))
+
+    expect(await storedRedemption(reserved.id)).toEqual({ state: 'released', release_reason: 'order not placed' })
+  })
+
+  it('when the transaction around it fails later, then neither the redemption nor the entry stays', async () => {
+    const account = newAccount(randomUUID(), new Date())
+    await store.transaction((tx) => tx.insertAccount(account))
+    const reserved = redemption(account.customerId, randomUUID(), `r-${randomUUID()}`, new Date())
+    const { entry, after } = earn(account, reserved.id, 10)
+
+    const failed = store.transaction(async (tx) => {
+      await tx.postEntry(entry, after, [entryChange(after, entry)], { redemption: reserved, write: 'insert' })
+      throw new Error('a later step failed')
+    })
+
+    await expect(failed).rejects.toThrow('a later step failed')
+    expect(await storedRedemption(reserved.id)).toBeUndefined()
+    expect(await stored(account.customerId)).toEqual({ balance: [0], entries: [], events: [] })
   })
 })

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import { columnsOf, outboxInsert, outboxValues, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import type { accountRow, entryRow, redemptionRow } from './rows.ts'
-import type { LoyaltyDb, OrderStatesTable, RedemptionsTable } from './schema.ts'
+import type { AccountsTable, LoyaltyDb, OrderStatesTable, RedemptionsTable } from './schema.ts'
 
 type AccountRow = ReturnType<typeof accountRow>
 type EntryRow = ReturnType<typeof entryRow>
@@ -63,6 +63,10 @@ const REDEMPTION = columnsOf<RedemptionRow>()([
 const ORDER_STATE = columnsOf<OrderStatesTable>()(['order_id', 'customer_id', 'state', 'earn_entry_id', 'updated_at'])
 
 const ACCOUNT_SET = ACCOUNT.filter((c) => c !== 'customer_id')
+const REDEMPTION_SET = REDEMPTION.filter((c) => c !== 'id')
+
+/** How a posting writes the redemption it is about, in its own statement: not at all, a new one, or its new state. */
+export type RedemptionWrite = 'insert' | 'update'
 
 /**
  * A ledger posting in one statement: the entry (nothing when the account has an entry of that kind
@@ -71,8 +75,13 @@ const ACCOUNT_SET = ACCOUNT.filter((c) => c !== 'customer_id')
  * as enqueue). One round trip where the insert, the update and the enqueue took three; it
  * answers a row when the entry was appended. Data-modifying CTEs all run to completion, and see
  * what the others return, not what they change: the update and the enqueue ask `appended`.
+ *
+ * With a redemption write, the redemption the entry is about is inserted or updated in the same
+ * statement, whether or not the entry was appended (as when it was a statement of its own before
+ * the posting: a caller whose entry was there rolls back or leaves the redemption as written).
+ * Nothing else in the statement reads or writes redemptions.
  */
-const POST_ENTRY = (() => {
+function postEntryStatement(write?: RedemptionWrite): string {
   let n = 0
   const next = () => `$${++n}`
   const entry = ENTRY.map(next)
@@ -81,8 +90,14 @@ const POST_ENTRY = (() => {
   const events = outboxInsert(n + 1)
   n += 4 // its four arrays
   const channel = next()
+  const redemption =
+    write === 'insert'
+      ? `written as (insert into redemptions (${REDEMPTION.join(', ')}) values (${REDEMPTION.map(next).join(', ')})),`
+      : write === 'update'
+        ? `written as (update redemptions set ${REDEMPTION_SET.map((c) => `${c} = ${next()}`).join(', ')} where id = ${next()}),`
+        : ''
   return `
-  with appended as (
+  with ${redemption} appended as (
     insert into ledger_entries (${ENTRY.join(', ')}) values (${entry.join(', ')})
     on conflict on constraint ledger_entries_source do nothing
     returning id
@@ -95,32 +110,48 @@ const POST_ENTRY = (() => {
     returning id
   )
   select (select pg_notify(${channel}::text, '') from added limit 1) as notified from appended`
-})()
+}
+const POST_ENTRY = { none: postEntryStatement(), insert: postEntryStatement('insert'), update: postEntryStatement('update') }
 
 /**
- * What a redemption for an order checks, in one read and all locked: the order's state (columns
- * `os_*`, null when it has none), and its redemptions that are not voided with, when `$2` is not
- * null, the one made under that request id (of whichever order), one row each (a single row of
- * nulls when there are none). Row locks taken in a lateral subquery; the outer joins only gather.
+ * What a redemption for an order checks, in one read and all locked: the customer's account
+ * (columns `acc_*`; no row at all when there is none), the order's state (columns `os_*`, null
+ * when it has none), and its redemptions that are not voided with, when `$2` is not null, the one
+ * made under that request id (of whichever order), one row each (a single row of nulls when there
+ * are none). Row locks are taken in subqueries; the joins only gather. The account is locked first,
+ * as every other path of the service does (one writer per account, no lock cycles): the later
+ * subqueries refer to its row, so they run inside the loop over it, after its lock.
  */
 const REDEMPTION_CONTEXT = `
-  select s.order_id as os_order_id, s.customer_id as os_customer_id, s.state as os_state,
+  select ${ACCOUNT.map((c) => `a.${c} as acc_${c}`).join(', ')},
+         s.order_id as os_order_id, s.customer_id as os_customer_id, s.state as os_state,
          s.earn_entry_id as os_earn_entry_id, s.updated_at as os_updated_at, r.*
-    from (values (1)) as one (x)
-    left join lateral (select * from order_states where order_id = $1 for update) s on true
+    from (select * from accounts where customer_id = $3 for update) a
     left join lateral (
-      select * from redemptions where voided = false and (order_id = $1 or request_id = $2) for update
+      select * from order_states where order_id = $1 and a.customer_id is not null for update
+    ) s on true
+    left join lateral (
+      select * from redemptions
+       where voided = false and (order_id = $1 or request_id = $2) and a.customer_id is not null for update
     ) r on true
    order by r.reserved_at, r.request_id`
 
-/** A row of REDEMPTION_CONTEXT: the order's state, and a redemption (its columns null when none). */
-export type RedemptionContextRow = (Selectable<RedemptionsTable> | { [K in keyof Selectable<RedemptionsTable>]: null }) & {
-  os_order_id: string | null
-  os_customer_id: string | null
-  os_state: OrderStatesTable['state'] | null
-  os_earn_entry_id: string | null
-  os_updated_at: Date | null
-}
+type Nulls<T> = { [K in keyof T]: null }
+type Prefixed<T, P extends string> = { [K in keyof T as `${P}${K & string}`]: T[K] }
+
+/** A row of REDEMPTION_CONTEXT: the account, the order's state, and a redemption (its columns null when none). */
+export type RedemptionContextRow = Prefixed<Selectable<AccountsTable>, 'acc_'> &
+  (Selectable<RedemptionsTable> | Nulls<Selectable<RedemptionsTable>>) & {
+    os_order_id: string | null
+    os_customer_id: string | null
+    os_state: OrderStatesTable['state'] | null
+    os_earn_entry_id: string | null
+    os_updated_at: Date | null
+  }
+
+/** The account of a REDEMPTION_CONTEXT row, its columns named as in the table. */
+export const accountOfContext = (row: RedemptionContextRow) =>
+  Object.fromEntries(ACCOUNT.map((c) => [c, row[`acc_${c}`]])) as Selectable<AccountsTable>
 
 /**
  * The statements every redemption and order event runs, built and compiled once (runtime's
@@ -169,13 +200,17 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
           ),
       ORDER_STATE,
     ),
-    /** In the caller's transaction, appends the entry and, only then, stores the account and enqueues the events (POST_ENTRY); false when the entry was there. */
+    /**
+     * In the caller's transaction, appends the entry and, only then, stores the account and enqueues
+     * the events (POST_ENTRY), writing the redemption first when given; false when the entry was there.
+     */
     async postEntry(
       executor: Kysely<LoyaltyDb>,
       entry: EntryRow,
       account: AccountRow,
       events: readonly OutboxMessage[],
       channel: string,
+      redemption?: { row: RedemptionRow; write: RedemptionWrite },
     ): Promise<boolean> {
       const values = [
         ...ENTRY.map((column) => entry[column]),
@@ -184,11 +219,20 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
         ...outboxValues(events),
         channel,
       ]
-      return (await executor.executeQuery(CompiledQuery.raw(POST_ENTRY, values))).rows.length > 0
+      if (redemption?.write === 'insert') values.push(...REDEMPTION.map((column) => redemption.row[column]))
+      if (redemption?.write === 'update') values.push(...REDEMPTION_SET.map((column) => redemption.row[column]), redemption.row.id)
+      const text = POST_ENTRY[redemption?.write ?? 'none']
+      return (await executor.executeQuery(CompiledQuery.raw(text, values))).rows.length > 0
     },
-    /** In the caller's transaction: the order's state and redemptions, and a request's redemption (REDEMPTION_CONTEXT). */
-    async redemptionContext(executor: Kysely<LoyaltyDb>, orderId: string, requestId: string | null): Promise<RedemptionContextRow[]> {
-      return (await executor.executeQuery<RedemptionContextRow>(CompiledQuery.raw(REDEMPTION_CONTEXT, [orderId, requestId]))).rows
+    /** In the caller's transaction: the account, the order's state and redemptions, and a request's redemption, all locked (REDEMPTION_CONTEXT). */
+    async redemptionContext(
+      executor: Kysely<LoyaltyDb>,
+      customerId: string,
+      orderId: string,
+      requestId: string | null,
+    ): Promise<RedemptionContextRow[]> {
+      return (await executor.executeQuery<RedemptionContextRow>(CompiledQuery.raw(REDEMPTION_CONTEXT, [orderId, requestId, customerId])))
+        .rows
     },
     claimNotification: reusableStatement(
       (p: { customer_id: string; reward_id: string; entry_id: string }) =>

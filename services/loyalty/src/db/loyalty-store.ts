@@ -4,7 +4,7 @@ import { claimEvents, enqueue, outboxChannel, type OutboxMessage } from '@brewme
 import type { LoyaltyChange } from '../domain/model.ts'
 import type { LoyaltyStore, LoyaltyTx, OrderState } from '../domain/ports.ts'
 import { concurrentModification } from '../domain/reasons.ts'
-import { loyaltyStatements } from './loyalty-statements.ts'
+import { accountOfContext, loyaltyStatements } from './loyalty-statements.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
 import type { LoyaltyDb } from './schema.ts'
 
@@ -46,8 +46,15 @@ export function loyaltyStore(
     async updateAccount(account) {
       await run.updateAccount(trx, accountRow(account))
     },
-    postEntry: (entry, account, changes) =>
-      run.postEntry(trx, entryRow(entry), accountRow(account), changes.map(toOutbox), outboxChannel(schema)),
+    postEntry: (entry, account, changes, redemption) =>
+      run.postEntry(
+        trx,
+        entryRow(entry),
+        accountRow(account),
+        changes.map(toOutbox),
+        outboxChannel(schema),
+        redemption && { row: redemptionRow(redemption.redemption), write: redemption.write },
+      ),
     async entryBySource(customerId, kind, sourceId) {
       const row = await trx
         .selectFrom('ledger_entries')
@@ -76,8 +83,8 @@ export function loyaltyStore(
         .execute()
       return rows.map(toRedemption)
     },
-    async redemptionContext(orderId, requestId) {
-      const rows = await run.redemptionContext(trx, orderId, requestId ?? null)
+    async redemptionContext(customerId, orderId, requestId) {
+      const rows = await run.redemptionContext(trx, customerId, orderId, requestId ?? null)
       const first = rows[0]
       const state: OrderState | undefined =
         first?.os_order_id != null
@@ -91,6 +98,7 @@ export function loyaltyStore(
           : undefined
       const redemptions = rows.flatMap((row) => (row.id === null ? [] : [toRedemption(row)]))
       return {
+        account: first && toAccount(accountOfContext(first)),
         state,
         ofOrder: redemptions.filter((x) => x.orderId === orderId),
         byRequest: redemptions.find((x) => x.requestId === requestId),

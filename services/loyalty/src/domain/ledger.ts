@@ -50,7 +50,10 @@ export interface Posting {
   lifetimeDelta?: number
   /** EARN, RESERVE and ADJUST count as activity (the expiry clock restarts). */
   activity?: boolean
+  /** The redemption the entry is about (its event carries it). */
   redemption?: Redemption
+  /** Writes `redemption` in the posting's own statement: a new one, or its new state. */
+  writeRedemption?: 'insert' | 'update'
   expiry?: ExpiryInfo
 }
 
@@ -62,7 +65,11 @@ export interface Posted {
 
 /** Loads an account for change (locked); NOT_FOUND when there is none. */
 export async function lockedAccount(tx: LoyaltyTx, customerId: string): Promise<Account> {
-  const account = await tx.account(customerId, true)
+  return existing(await tx.account(customerId, true), customerId)
+}
+
+/** The account read, or NOT_FOUND when the customer has none. */
+export function existing(account: Account | undefined, customerId: string): Account {
   if (!account) throw notFound('loyalty account of customer', customerId)
   return account
 }
@@ -141,7 +148,8 @@ export async function post(deps: LoyaltyDeps, tx: LoyaltyTx, account: Account, p
     final = { ...after, version: after.version + 1 }
     changes.push({ kind: 'tier_changed', account: final, previousTier, tier, entry })
   }
-  if (!(await tx.postEntry(entry, final, changes))) return undefined
+  const write = p.redemption && p.writeRedemption && { redemption: p.redemption, write: p.writeRedemption }
+  if (!(await tx.postEntry(entry, final, changes, write))) return undefined
   const crossings =
     final.balance > account.balance || tier !== previousTier
       ? newlyAffordable(deps.rules, account, final, await deps.store.rewards()).map((r) => ({

@@ -61,8 +61,14 @@ export async function applyOrderFacts(deps: LoyaltyDeps, events: readonly Traced
  * only RESERVED redemptions, so repeating them is harmless.
  */
 async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: Outcome, crossings: Crossing[]): Promise<void> {
-  let account = await ensureAccount(deps, tx, fact.customerId)
-  const state = await tx.orderState(fact.orderId)
+  // The account, the order's state and its redemptions, in one read; a customer never seen gets an account first.
+  let context = await tx.redemptionContext(fact.customerId, fact.orderId)
+  if (!context.account) {
+    await ensureAccount(deps, tx, fact.customerId)
+    context = await tx.redemptionContext(fact.customerId, fact.orderId)
+  }
+  const { state, ofOrder: redemptions } = context
+  let account = context.account!
   const now = deps.clock()
   if (account.status === 'closed') {
     await tx.saveOrderState({
@@ -74,7 +80,6 @@ async function applyOrderFact(deps: LoyaltyDeps, tx: LoyaltyTx, fact: Outcome, c
     })
     return
   }
-  const redemptions = await tx.redemptionsOfOrder(fact.orderId)
 
   if (fact.kind === 'completed') {
     if (state && state.state !== 'placed') return // completed before, or cancelled first: nothing to earn or confirm

@@ -13,6 +13,8 @@ export interface OrderState {
 }
 
 export interface RedemptionContext {
+  /** The customer's account, locked; undefined when there is none (and then nothing else is read). */
+  account: Account | undefined
   state: OrderState | undefined
   ofOrder: Redemption[]
   byRequest: Redemption | undefined
@@ -33,9 +35,15 @@ export interface LoyaltyTx {
   /**
    * Appends the entry and, only when it was appended, stores the account and writes the changes to
    * the outbox, at once (one statement). False when an entry with the same (customer, kind, source)
-   * exists: nothing is written.
+   * exists: nothing is written. With `redemption`, that redemption is inserted or updated in the
+   * same statement, appended or not (as if written just before).
    */
-  postEntry(entry: LedgerEntry, account: Account, changes: readonly LoyaltyChange[]): Promise<boolean>
+  postEntry(
+    entry: LedgerEntry,
+    account: Account,
+    changes: readonly LoyaltyChange[],
+    redemption?: { redemption: Redemption; write: 'insert' | 'update' },
+  ): Promise<boolean>
   entryBySource(customerId: string, kind: EntryKind, sourceId: string): Promise<LedgerEntry | undefined>
   entry(id: string): Promise<LedgerEntry | undefined>
   /** The order's redemptions (not voided), locked, oldest first. */
@@ -43,11 +51,12 @@ export interface LoyaltyTx {
   /** The customer's RESERVED redemptions, locked. */
   reservedRedemptions(customerId: string): Promise<Redemption[]>
   /**
-   * What a redemption for an order checks, in one read, all locked: the order's state, its
-   * redemptions (not voided, oldest first) and, with a request id, the redemption (not voided)
-   * made under it, of whichever order.
+   * What a redemption for an order checks, in one read, all locked, the account first: the
+   * customer's account, the order's state, its redemptions (not voided, oldest first) and, with a
+   * request id, the redemption (not voided) made under it, of whichever order. With no account,
+   * only that: no state, no redemptions.
    */
-  redemptionContext(orderId: string, requestId?: string): Promise<RedemptionContext>
+  redemptionContext(customerId: string, orderId: string, requestId?: string): Promise<RedemptionContext>
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
   updateRedemption(redemption: Redemption): Promise<void>

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { invalid, notFound, Violations } from '@brewmesh/runtime/errors'
 import { checkUuid } from '@brewmesh/runtime/ids'
-import { lockedAccount, post, refused, withCrossings } from './ledger.ts'
+import { existing, lockedAccount, post, refused, withCrossings } from './ledger.ts'
 import type { Account, Actor, Cart, CartQuote, Redemption, Reward, RewardQuote } from './model.ts'
 import type { LoyaltyDeps, LoyaltyTx, RedemptionContext } from './ports.ts'
 import { quoteCart } from './quote.ts'
@@ -62,7 +62,6 @@ async function reserve(
     confirmedAt: null,
     releasedAt: null,
   }
-  await tx.insertRedemption(redemption)
   const posted = await post(deps, tx, account, {
     kind: 'reserve',
     points: -redemption.points,
@@ -75,6 +74,7 @@ async function reserve(
     actor,
     activity: true,
     redemption,
+    writeRedemption: 'insert',
   })
   if (!posted) throw concurrentModification('a concurrent redemption with this request_id won; retry')
   return { redemption, account: posted.account }
@@ -104,8 +104,8 @@ export async function redeemReward(
   const requestHash = hashOf([customerId, rewardId, orderId, cartKey(cart)])
   const catalog = await deps.store.rewards()
   return deps.store.transaction(async (tx) => {
-    const account = await lockedAccount(tx, customerId)
-    const context = await tx.redemptionContext(orderId, r.requestId)
+    const context = await tx.redemptionContext(customerId, orderId, r.requestId)
+    const account = existing(context.account, customerId)
     const earlier = context.byRequest
     if (earlier) {
       if (earlier.requestHash !== requestHash)
@@ -158,7 +158,8 @@ export async function commitCart(
   const catalog = await deps.store.rewards()
   return withCrossings(deps, () =>
     deps.store.transaction(async (tx): Promise<CommitOutcome> => {
-      const account = await lockedAccount(tx, c.customerId)
+      const context = await tx.redemptionContext(c.customerId, orderId)
+      const account = existing(context.account, c.customerId)
       const earlier = await tx.redemptionsByRequestPrefix(`${c.requestId}:`)
       const quote = quoteCart(deps.rules, account, catalog, c.cart)
       if (earlier.length > 0) {
@@ -168,7 +169,7 @@ export async function commitCart(
         return { ok: { redemptions: claimed, quote, account } }
       }
       if (quote.chosen.some((q) => !q.applicable)) return { notApplicable: quote }
-      openOrder(await tx.redemptionContext(orderId), orderId, c.customerId)
+      openOrder(context, orderId, c.customerId)
       let current = account
       const redemptions: Redemption[] = []
       for (const [i, q] of quote.chosen.entries()) {
@@ -201,7 +202,6 @@ export async function releaseReserved(
   let current = account
   for (const redemption of redemptions.filter((x) => x.state === 'reserved')) {
     const done: Redemption = { ...redemption, state: 'released', releaseReason: reason, releasedAt: deps.clock() }
-    await tx.updateRedemption(done)
     const posted = await post(deps, tx, current, {
       kind: 'release',
       points: redemption.points,
@@ -212,6 +212,7 @@ export async function releaseReserved(
       reason,
       actor,
       redemption: done,
+      writeRedemption: 'update',
     })
     if (posted) current = posted.account
     released.push(done)
@@ -230,7 +231,6 @@ export async function confirmReserved(
   let current = account
   for (const redemption of redemptions.filter((x) => x.state === 'reserved')) {
     const done: Redemption = { ...redemption, state: 'confirmed', confirmedAt: deps.clock() }
-    await tx.updateRedemption(done)
     const posted = await post(deps, tx, current, {
       kind: 'confirm',
       points: 0,
@@ -241,6 +241,7 @@ export async function confirmReserved(
       reason: 'order completed',
       actor,
       redemption: done,
+      writeRedemption: 'update',
     })
     if (posted) current = posted.account
   }
@@ -280,8 +281,8 @@ export async function releaseUnplaced(deps: LoyaltyDeps, actor: Actor, r: Releas
   const seen = new Map(r.only.map((o) => [o.redemptionId.toLowerCase(), o.claim]))
   const asSeen = (x: Redemption) => r.only.length === 0 || seen.get(x.id) === x.claim
   return deps.store.transaction(async (tx) => {
-    const account = await lockedAccount(tx, customerId)
-    const { state, ofOrder } = await tx.redemptionContext(orderId)
+    const { account: found, state, ofOrder } = await tx.redemptionContext(customerId, orderId)
+    const account = existing(found, customerId)
     if (state) throw refused(REASONS.orderPlaced, `order ${orderId} was placed: cancel it to release its rewards`)
     const mine = ofOrder.filter((x) => x.customerId === customerId && asSeen(x))
     if (account.status === 'closed' || mine.length === 0) return []
