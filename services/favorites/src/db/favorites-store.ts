@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { claimEvents, enqueue, reusableStatement, type OutboxMessage } from '@brewmesh/runtime/db'
 import { favoriteDrinkKey, type CommittedOperation, type Favorite, type FavoriteChange, type LearnedDrink } from '../domain/favorite.ts'
 import type { ClientChangeAck, FavoritesStore, FavoritesTx } from '../domain/ports.ts'
@@ -46,6 +46,66 @@ function favoriteRow(f: Favorite, reason = '') {
   }
 }
 
+/** A learned drink as LEARNED reads it: the drinks completed in the window, one row per drink. */
+interface LearnedRow {
+  completed_count: number
+  first_ordered_at: Date
+  last_ordered_at: Date
+  last_order_id: string
+  menu_item_id: string
+  display_name: string
+  customization: LearnedDrink['customization']
+  drink_key: string
+}
+
+/**
+ * The drinks customer `$1` completed since `$2`, most completed first (then the most recent, then
+ * the drink key), each with its latest order's id, name and customization.
+ */
+const LEARNED = `
+  select count(*)::int as completed_count, min(completed_at) as first_ordered_at, max(completed_at) as last_ordered_at,
+         (array_agg(order_id order by completed_at desc, order_id desc))[1] as last_order_id,
+         (array_agg(menu_item_id order by completed_at desc, order_id desc))[1] as menu_item_id,
+         (array_agg(display_name order by completed_at desc, order_id desc))[1] as display_name,
+         (array_agg(customization order by completed_at desc, order_id desc))[1] as customization,
+         drink_key
+    from drink_completions
+   where customer_id = $1 and completed_at >= $2
+   group by drink_key
+   order by completed_count desc, last_ordered_at desc, drink_key`
+
+/**
+ * What GetUsual reads, in one statement and one snapshot: the customer's live favorites, a row each
+ * in list order (one row of nulls when there are none), each row carrying the learned drinks since
+ * `$2` as a JSON array in LEARNED's order. One round trip where two took two pooled connections.
+ */
+const USUAL_INPUTS = `
+  select l.learned, f.*
+    from (
+      select coalesce(json_agg(d order by d.completed_count desc, d.last_ordered_at desc, d.drink_key), '[]') as learned
+        from (${LEARNED}) d
+    ) l
+    left join lateral (select * from favorites where customer_id = $1 and removed_at is null) f on true
+   order by f.position, f.created_at, f.id`
+
+type UsualInputsRow = (Selectable<FavoritesTable> | { [K in keyof Selectable<FavoritesTable>]: null }) & {
+  learned: (Omit<LearnedRow, 'first_ordered_at' | 'last_ordered_at'> & { first_ordered_at: string; last_ordered_at: string })[]
+}
+
+function toLearned(customerId: string, r: LearnedRow): LearnedDrink {
+  return {
+    customerId,
+    menuItemId: r.menu_item_id,
+    displayName: r.display_name,
+    customization: r.customization,
+    completedCount: r.completed_count,
+    firstOrderedAt: r.first_ordered_at,
+    lastOrderedAt: r.last_ordered_at,
+    lastOrderId: r.last_order_id,
+    favoriteId: '',
+  }
+}
+
 /** Acks are stored as JSON; their favorites' timestamps come back as Dates. */
 function reviveAck(json: unknown): ClientChangeAck {
   const ack = json as ClientChangeAck
@@ -72,35 +132,8 @@ export function favoritesStore(
   toOutbox: (op: CommittedOperation) => OutboxMessage[],
 ): FavoritesStore {
   const learned = async (q: Kysely<FavoritesDb>, customerId: string, since: Date): Promise<LearnedDrink[]> => {
-    const { rows } = await sql<{
-      completed_count: number
-      first_ordered_at: Date
-      last_ordered_at: Date
-      last_order_id: string
-      menu_item_id: string
-      display_name: string
-      customization: LearnedDrink['customization']
-    }>`
-      select count(*)::int as completed_count, min(completed_at) as first_ordered_at, max(completed_at) as last_ordered_at,
-             (array_agg(order_id order by completed_at desc, order_id desc))[1] as last_order_id,
-             (array_agg(menu_item_id order by completed_at desc, order_id desc))[1] as menu_item_id,
-             (array_agg(display_name order by completed_at desc, order_id desc))[1] as display_name,
-             (array_agg(customization order by completed_at desc, order_id desc))[1] as customization
-        from drink_completions
-       where customer_id = ${customerId} and completed_at >= ${since}
-       group by drink_key
-       order by completed_count desc, last_ordered_at desc, drink_key`.execute(q)
-    return rows.map((r) => ({
-      customerId,
-      menuItemId: r.menu_item_id,
-      displayName: r.display_name,
-      customization: r.customization,
-      completedCount: r.completed_count,
-      firstOrderedAt: r.first_ordered_at,
-      lastOrderedAt: r.last_ordered_at,
-      lastOrderId: r.last_order_id,
-      favoriteId: '',
-    }))
+    const { rows } = await q.executeQuery<LearnedRow>(CompiledQuery.raw(LEARNED, [customerId, since]))
+    return rows.map((r) => toLearned(customerId, r))
   }
 
   // Read by every GetUsual (so by every order with "my usual"): built and compiled once.
@@ -242,7 +275,16 @@ export function favoritesStore(
             .execute()
           return { favorites: rows.map(toFavorite), revision: row?.revision ?? 0, prunedThrough: row?.pruned_through ?? 0 }
         }),
-    liveFavorites: (customerId) => liveOf(db, customerId),
+    async usualInputs(customerId, since) {
+      const { rows } = await db.executeQuery<UsualInputsRow>(CompiledQuery.raw(USUAL_INPUTS, [customerId, since]))
+      return {
+        live: rows.flatMap((row) => (row.id === null ? [] : [toFavorite(row)])),
+        // The same on every row: the learned drinks as JSON, its dates as text.
+        learned: (rows[0]?.learned ?? []).map((r) =>
+          toLearned(customerId, { ...r, first_ordered_at: new Date(r.first_ordered_at), last_ordered_at: new Date(r.last_ordered_at) }),
+        ),
+      }
+    },
     learned: (customerId, since) => learned(db, customerId, since),
     async pruneTombstones(before) {
       const { rows } = await sql<{ pruned: number }>`

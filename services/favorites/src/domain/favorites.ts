@@ -142,9 +142,9 @@ export async function getUsual(deps: FavoritesDeps, customerId: string): Promise
   uuidOf(customerId, 'customer_id')
   const id = customerId.toLowerCase()
   const window = usualWindow(deps.clock(), deps.usualWindowDays)
-  // Two single reads side by side; the usual needs no revision, so no snapshot transaction.
-  const [favorites, learned] = await Promise.all([deps.store.liveFavorites(id), deps.store.learned(id, window.startAt)])
-  const usual = usualOf(favorites, learned, window)
+  // One read; the usual needs no revision, so no snapshot transaction.
+  const { live, learned } = await deps.store.usualInputs(id, window.startAt)
+  const usual = usualOf(live, learned, window)
   if (!usual) throw notFound('usual of customer', id)
   return usual
 }

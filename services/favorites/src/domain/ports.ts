@@ -91,8 +91,11 @@ export interface FavoritesStore {
   transaction<T>(work: (tx: FavoritesTx) => Promise<T>): Promise<T>
   /** Live favorites in list order and the revision they are at (one consistent read). */
   live(customerId: string): Promise<{ favorites: Favorite[]; revision: number }>
-  /** The customer's live favorites alone: one read, for callers that need no revision (GetUsual). */
-  liveFavorites(customerId: string): Promise<Favorite[]>
+  /**
+   * What the usual is made of, in one read (GetUsual, which needs no revision): the customer's live
+   * favorites in list order and the drinks learned since `since` (as `learned` gives them).
+   */
+  usualInputs(customerId: string, since: Date): Promise<{ live: Favorite[]; learned: LearnedDrink[] }>
   changesSince(customerId: string, revision: number): Promise<ChangesSince>
   learned(customerId: string, since: Date): Promise<LearnedDrink[]>
   /** Deletes tombstones removed before `before`, advancing each customer's prunedThrough. */
