@@ -10,25 +10,37 @@ import { loyaltyStore } from '../src/db/loyalty-store.ts'
 import type { LoyaltyDb } from '../src/db/schema.ts'
 import { newAccount } from '../src/domain/ledger.ts'
 import type { Account, LedgerEntry, LoyaltyChange, Redemption } from '../src/domain/model.ts'
-import type { LoyaltyStore } from '../src/domain/ports.ts'
+import type { LoyaltyDeps, LoyaltyStore } from '../src/domain/ports.ts'
+import { redeemReward } from '../src/domain/redemptions.ts'
 import { cleanup, loyaltyEnv, SEED } from './support.ts'
 
 // The store's one-statement steps against a real PostgreSQL. The ledger posting: an entry, the
 // account's new state and the events are written together, or, when the account already has an
 // entry of that kind for that source (a retry, a redelivery), nothing is; the redemption the entry
 // is about can be written in the same statement. The redemption context: the account, an order's
-// state, its redemptions and a request's redemption in one read, all locked.
+// state, its redemptions and a request's redemption in one read, all locked. And what they add up
+// to: RedeemReward's statements, counted.
 const env = loyaltyEnv()
 let config: LoyaltyConfig
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })
 let database: Database<LoyaltyDb>
 let store: LoyaltyStore
+let counted: string[] | undefined
 
 beforeAll(async () => {
   // The service's whole configuration is read, its token verifier included.
   config = readConfig({ ...env, ...(await testIssuer()).env })
   await migrateLoyalty(config, log)
   database = createDatabase<LoyaltyDb>(config.postgres, log)
+  // Every statement this file's store sends, while a test counts them (no service runs here).
+  database.pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    ;(client as { query: unknown }).query = (...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text
+      counted?.push(text.trim().replace(/\s+/g, ' ').toLowerCase())
+      return query(...args)
+    }
+  })
   // The outbox row names the change's kind, enough to count what was recorded.
   store = loyaltyStore(database.db, config.postgres.schema, (change: LoyaltyChange) => ({
     topic: 'loyalty-test',
@@ -278,5 +290,43 @@ describe('postEntry with the redemption it is about (one statement: the redempti
     await expect(failed).rejects.toThrow('a later step failed')
     expect(await storedRedemption(reserved.id)).toBeUndefined()
     expect(await stored(account.customerId)).toEqual({ balance: [0], entries: [], events: [] })
+  })
+})
+
+describe('RedeemReward on the store: its round trips to PostgreSQL', () => {
+  it('when a reward is redeemed, then BEGIN, the locked context read, the posting with the redemption and COMMIT, nothing else', async () => {
+    const account: Account = { ...newAccount(randomUUID(), new Date()), balance: 5000 }
+    await store.transaction((tx) => tx.insertAccount(account))
+    await store.rewards() // the catalog is read once per process and kept
+    const deps: LoyaltyDeps = {
+      store,
+      orders: { exists: () => Promise.resolve(false) },
+      rules: config.rules,
+      clock: () => new Date(),
+      newId: randomUUID,
+      announce: () => Promise.resolve(),
+    }
+    const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' })
+    const item = { lineId: 'line-1', menuItemId: 'espresso-1', name: 'espresso', category: 'espresso', quantity: 1 }
+    const request = {
+      requestId: `r-${randomUUID()}`,
+      customerId: account.customerId,
+      rewardId: SEED.freeDrink,
+      orderId: randomUUID(),
+      cart: { items: [{ ...item, unitPrice: usd(450), lineTotal: usd(450) }], subtotal: usd(450), chosenRewardIds: [] },
+    }
+
+    counted = []
+    const { redemption } = await redeemReward(deps, { kind: 'system', id: 'test' }, request)
+    const statements = counted
+    counted = undefined
+
+    expect(statements.map((text) => text.split(' ').slice(0, 3).join(' '))).toEqual([
+      'begin',
+      'select a.customer_id as', // REDEMPTION_CONTEXT
+      'with written as', // POST_ENTRY with the redemption's insert
+      'commit',
+    ])
+    expect(await sqlQuery(env, `select state from redemptions where id = '${redemption.id}'`)).toEqual([{ state: 'reserved' }])
   })
 })
