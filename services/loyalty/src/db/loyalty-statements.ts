@@ -183,10 +183,6 @@ export function loyaltyStatements(db: Kysely<LoyaltyDb>) {
         .forUpdate(),
     ),
     insertRedemption: reusableStatement((p: RedemptionRow) => db.insertInto('redemptions').values(p), REDEMPTION),
-    updateRedemption: reusableStatement((p: RedemptionRow) => {
-      const { id, ...rest } = p
-      return db.updateTable('redemptions').set(rest).where('id', '=', id)
-    }, REDEMPTION),
     orderState: reusableStatement((p: { order_id: string }) =>
       db.selectFrom('order_states').selectAll().where('order_id', '=', p.order_id).forUpdate(),
     ),

@@ -119,9 +119,6 @@ export function loyaltyStore(
     async insertRedemption(redemption) {
       await run.insertRedemption(trx, redemptionRow(redemption))
     },
-    async updateRedemption(redemption) {
-      await run.updateRedemption(trx, redemptionRow(redemption))
-    },
     async claimRedemptions(ids, at) {
       if (ids.length > 0)
         await trx

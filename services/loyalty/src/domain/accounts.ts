@@ -2,7 +2,8 @@ import { notFound, Violations } from '@brewmesh/runtime/errors'
 import type { Traced } from '@brewmesh/runtime/kafka'
 import { checkUuid, uuidOf } from '@brewmesh/runtime/ids'
 import { pageSize, pageTokens, positionOf } from '@brewmesh/runtime/paging'
-import { newAccount, post } from './ledger.ts'
+import { newAccount } from './ledger.ts'
+import { releaseReserved } from './redemptions.ts'
 import { SYSTEM, type Account, type EntryKind, type LedgerEntry } from './model.ts'
 import type { LoyaltyDeps, LoyaltyTx } from './ports.ts'
 
@@ -89,22 +90,7 @@ export async function closeAccount(deps: LoyaltyDeps, tx: LoyaltyTx, customerId:
     return
   }
   if (account.status === 'closed') return
-  for (const redemption of await tx.reservedRedemptions(customerId)) {
-    const released = { ...redemption, state: 'released' as const, releaseReason: reason, releasedAt: now }
-    const posted = await post(deps, tx, account, {
-      kind: 'release',
-      points: redemption.points,
-      reservedDelta: -redemption.points,
-      sourceId: redemption.id,
-      orderId: redemption.orderId,
-      redemptionId: redemption.id,
-      reason,
-      actor: SYSTEM('customer-events'),
-      redemption: released,
-    })
-    await tx.updateRedemption(released)
-    if (posted) account = posted.account
-  }
+  account = (await releaseReserved(deps, tx, account, await tx.reservedRedemptions(customerId), reason, SYSTEM('customer-events'))).account
   const closed: Account = { ...account, status: 'closed', closedAt: now, updatedAt: now, version: account.version + 1 }
   await tx.updateAccount(closed)
   await tx.record({ kind: 'closed', account: closed, reason })

@@ -59,7 +59,6 @@ export interface LoyaltyTx {
   redemptionContext(customerId: string, orderId: string, requestId?: string): Promise<RedemptionContext>
   redemptionsByRequestPrefix(prefix: string): Promise<Redemption[]>
   insertRedemption(redemption: Redemption): Promise<void>
-  updateRedemption(redemption: Redemption): Promise<void>
   /** A placement asked for these RESERVED redemptions again (a retry): one more claim each, their hold restarts at `at`. */
   claimRedemptions(ids: string[], at: Date): Promise<void>
   /** Marks released redemptions void: kept as history, left out of every look-up, request ids free again. */
