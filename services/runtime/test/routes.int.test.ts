@@ -10,6 +10,7 @@ import {
   ImportCustomersRequest,
   ImportCustomersResponse,
   WatchCustomerResponse,
+  WatchCustomerStatsResponse,
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import { fieldViolationsOf, retryDelayOf } from '@brewmesh/sdk/errors.ts'
@@ -21,6 +22,8 @@ import { implement, messageViolations, type Routes } from '../src/grpc/routes.ts
 import { StreamRegistry } from '../src/grpc/stream-registry.ts'
 import { createLogger } from '../src/logger.ts'
 
+const FLOOD = 100
+const BIG = 64 * 1024
 const ME = '8f14e45f-ceea-467f-a0e6-7b2b4f3a9c10'
 const SOMEONE_ELSE = '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b'
 const customer = (id: string, version = 1): Customer => Customer.fromPartial({ id, displayName: 'Ada', version })
@@ -29,6 +32,8 @@ let server: GrpcServer
 let issuer: TestIssuer
 let address: string
 let watchFinished = false
+let statsYielded = 0
+let statsFinished = false
 const clients: { close(): void }[] = []
 
 async function clientAs(claims: { sub: string; roles: string[] }): Promise<PromiseClient<typeof CustomerServiceService>> {
@@ -70,6 +75,22 @@ const routes: Partial<Routes<typeof CustomerServiceService>> = {
         }
       } finally {
         watchFinished = true
+      }
+    },
+  },
+  // Staff get a flood of big messages (what a slow reader must hold back); a customer it never
+  // authorizes (it forgets to), so the first message must be refused and the handler closed.
+  watchCustomerStats: {
+    access: { self: true, staff: ['support'] },
+    about: 'handler',
+    async *handle() {
+      try {
+        for (let i = 0; i < FLOOD; i++) {
+          statsYielded++
+          yield WatchCustomerStatsResponse.fromPartial({ stats: { customerId: `${i}:`.padEnd(BIG, 'x') } })
+        }
+      } finally {
+        statsFinished = true
       }
     },
   },
@@ -238,6 +259,34 @@ describe('streams', () => {
     }
     expect(versions).toEqual([1, 2, 3])
     await expect.poll(() => watchFinished).toBe(true)
+  })
+
+  it('a server stream waits for a slow reader: the handler is held back until the client reads on', async () => {
+    const support = await clientAs({ sub: 'support-3', roles: ['support'] })
+    const flood: AsyncIterator<WatchCustomerStatsResponse> = support.watchCustomerStats({ customerId: ME })[Symbol.asyncIterator]()
+    const first = await flood.next()
+    expect(!first.done && first.value.stats?.customerId.startsWith('0:')).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Flow control and the stream's buffer hold some; without backpressure all 100 would be out.
+    expect(statsYielded).toBeLessThan(FLOOD)
+    let received = 1
+    for (let step = await flood.next(); !step.done; step = await flood.next()) {
+      expect(step.value.stats?.customerId.startsWith(`${received}:`)).toBe(true)
+      received++
+    }
+    expect([received, statsYielded]).toEqual([FLOOD, FLOOD])
+  })
+
+  it('when a server stream answers a customer its handler never authorized, then the call is refused and the handler closed', async () => {
+    statsFinished = false
+    const me = await clientAs({ sub: ME, roles: ['customer'] })
+    const refused = await failure(
+      (async () => {
+        for await (const _ of me.watchCustomerStats({ customerId: ME }));
+      })(),
+    )
+    expect(refused.code).toBe(status.PERMISSION_DENIED)
+    await expect.poll(() => statsFinished).toBe(true)
   })
 
   it('a client stream can take invalid messages as reports and go on with the rest', async () => {

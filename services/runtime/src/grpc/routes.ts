@@ -18,6 +18,7 @@ import type { RateLimiter } from '../rate-limit.ts'
 import type { StreamRegistry } from './stream-registry.ts'
 import { decodeStrictly, requestTypeOf, violationsOf } from './contract.ts'
 import { toServiceError } from './status.ts'
+import { writeAll } from './stream-writer.ts'
 
 /** A method of a generated (ts-proto, grpc-js) service definition. */
 interface MethodDef {
@@ -194,33 +195,67 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
     return unary
   }
 
+  /**
+   * Registers a streaming call, so that shutdown can end it, and runs it; `run` calls `untrack`
+   * once the call is over. While the server shuts down the call is refused instead.
+   */
   const tracked = <
     T extends ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
   >(
     raw: T,
-    run: (controller: AbortController) => Promise<void>,
+    run: (controller: AbortController, untrack: () => void) => void,
     refuse: () => void,
   ) => {
     const controller = new AbortController()
     raw.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
     if (!streams.add(raw, controller)) return refuse()
-    void run(controller).finally(() => streams.remove(raw))
+    run(controller, () => streams.remove(raw))
+  }
+  const shuttingDown = (raw: NodeJS.EventEmitter) => () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
+  /**
+   * A stream the server writes: the handler's messages once the call is admitted, then the end,
+   * or the failure as a status. Callbacks rather than an async function or a chain of promises,
+   * as in writeAll: an open stream would otherwise keep them pending for as long as it lasts.
+   */
+  const respond = (
+    raw: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+    signal: AbortSignal,
+    untrack: () => void,
+    admittedCall: Promise<RouteCall>,
+    messages: (call: RouteCall) => AsyncIterable<unknown>,
+  ): void => {
+    const finish = (err?: unknown) => {
+      untrack()
+      if (signal.aborted) return
+      if (err === undefined) raw.end()
+      else raw.emit('error', fail(err))
+    }
+    admittedCall.then(
+      (call) =>
+        writeAll(
+          raw,
+          () => messages(call),
+          signal,
+          () => call.answering(),
+          finish,
+        ),
+      (err: unknown) => finish(err ?? new Error('the call was not admitted')),
+    )
   }
 
   if (!method.requestStream) {
     const serverStream: handleServerStreamingCall<unknown, unknown> = (raw) =>
       tracked(
         raw,
-        async (controller) => {
-          try {
-            const call = await admitted(open(raw, controller, checked(raw.request)))
-            await writeAll(raw, route.handle(raw.request, call) as AsyncIterable<unknown>, controller.signal, call)
-            if (!controller.signal.aborted) raw.end()
-          } catch (err) {
-            if (!controller.signal.aborted) raw.emit('error', fail(err))
-          }
-        },
-        () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' }),
+        (controller, untrack) =>
+          respond(
+            raw,
+            controller.signal,
+            untrack,
+            settle(() => admitted(open(raw, controller, checked(raw.request)))),
+            (call) => route.handle(raw.request, call) as AsyncIterable<unknown>,
+          ),
+        shuttingDown(raw),
       )
     return serverStream
   }
@@ -229,16 +264,17 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
     const clientStream: handleClientStreamingCall<unknown, unknown> = (raw, callback) =>
       tracked(
         raw,
-        async (controller) => {
-          try {
-            const call = await admitted(open(raw, controller))
-            const response = await (route.handle(checkedAll(readAll(raw, controller.signal)), call) as Promise<unknown>)
-            call.answering()
-            callback(null, response)
-          } catch (err) {
-            callback(fail(err))
-          }
-        },
+        (controller, untrack) =>
+          void (async () => {
+            try {
+              const call = await admitted(open(raw, controller))
+              const response = await (route.handle(checkedAll(readAll(raw, controller.signal)), call) as Promise<unknown>)
+              call.answering()
+              callback(null, response)
+            } catch (err) {
+              callback(fail(err))
+            }
+          })().finally(untrack),
         () => callback({ code: Code.UNAVAILABLE, details: 'server shutting down' }),
       )
     return clientStream
@@ -247,21 +283,15 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
   const bidi: handleBidiStreamingCall<unknown, unknown> = (raw) =>
     tracked(
       raw,
-      async (controller) => {
-        try {
-          const call = await admitted(open(raw, controller))
-          await writeAll(
-            raw,
-            route.handle(checkedAll(readAll(raw, controller.signal)), call) as AsyncIterable<unknown>,
-            controller.signal,
-            call,
-          )
-          if (!controller.signal.aborted) raw.end()
-        } catch (err) {
-          if (!controller.signal.aborted) raw.emit('error', fail(err))
-        }
-      },
-      () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' }),
+      (controller, untrack) =>
+        respond(
+          raw,
+          controller.signal,
+          untrack,
+          settle(() => admitted(open(raw, controller))),
+          (call) => route.handle(checkedAll(readAll(raw, controller.signal)), call) as AsyncIterable<unknown>,
+        ),
+      shuttingDown(raw),
     )
   return bidi
 }
@@ -338,60 +368,6 @@ function settle<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
-}
-
-/**
- * Writes every message a handler yields, waiting for 'drain' when the client reads slower. When
- * the call goes away the generator is closed (its finally blocks run), so handlers never check.
- */
-async function writeAll(
-  raw: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-  messages: AsyncIterable<unknown>,
-  signal: AbortSignal,
-  call: RouteCall,
-): Promise<void> {
-  const iterator = messages[Symbol.asyncIterator]()
-  const stop = () => void iterator.return?.().catch(() => undefined)
-  signal.addEventListener('abort', stop, { once: true })
-  try {
-    for (;;) {
-      const step = await writeNext(raw, iterator, signal, call)
-      if (step === 'done') return
-      if (step === 'full') await drained(raw, signal)
-    }
-  } finally {
-    signal.removeEventListener('abort', stop)
-    if (signal.aborted) stop()
-  }
-}
-
-/**
- * One message from the handler to the wire. A function of its own so that the message is not
- * left in writeAll's frame while it waits for the next one: a stream that idles between changes
- * (WatchOrder) would otherwise hold its last message, an order, for as long as it stays open.
- */
-async function writeNext(
-  raw: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-  iterator: AsyncIterator<unknown>,
-  signal: AbortSignal,
-  call: RouteCall,
-): Promise<'written' | 'full' | 'done'> {
-  const next = await iterator.next()
-  if (next.done || signal.aborted || raw.destroyed || raw.writableEnded) return 'done'
-  call.answering()
-  return raw.write(next.value) ? 'written' : 'full'
-}
-
-function drained(raw: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    raw.once('drain', done)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /**
