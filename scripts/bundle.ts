@@ -123,7 +123,7 @@ function writeAtomically(file: string, contents: Uint8Array | string): void {
  * service-lifecycle). What is left is in comments only: each such UTF-16 unit becomes "?", one
  * for one, so that the source map's columns still hold.
  */
-const asciiOnly = (code: string): string => code.replace(/[^\x00-\x7f]/g, '?')
+const asciiOnly = (code: string): string => code.replace(/[\u0080-\uffff]/g, '?')
 
 /** Builds a bundle; `alsoDependsOn`: files it reads at run time, which make it stale too. */
 async function bundle(target: Target, alsoDependsOn: string[] = []): Promise<void> {
