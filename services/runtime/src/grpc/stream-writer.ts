@@ -71,12 +71,16 @@ class StreamWriter {
   /** One message to the wire. Its own callback, so nothing here keeps the message once it is written. */
   private readonly write = (step: IteratorResult<unknown>): void => {
     if (step.done || this.signal.aborted || this.raw.destroyed || this.raw.writableEnded) return this.finish()
+    let written: boolean
     try {
       this.beforeWrite()
+      // Throws when the message cannot be serialized: nothing here may throw, as a rejection of
+      // the promise this callback hangs on would go unhandled.
+      written = this.raw.write(step.value)
     } catch (err) {
       return this.finish(err)
     }
-    if (this.raw.write(step.value)) return this.pull()
+    if (written) return this.pull()
     // The client reads slower: go on once the buffer drains, or once the call goes away.
     const resume = () => {
       this.raw.off('drain', resume)
