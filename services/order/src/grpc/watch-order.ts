@@ -77,6 +77,7 @@ class OrderWatch implements AsyncIterableIterator<WatchOrderResponse, undefined>
   private queue: AsyncQueue<OrderChange> | undefined
   private cursor: WatchCursor | undefined
   private unsubscribe: (() => void) | undefined
+  /** return() ran. Only an open still in flight reads it; once open, a closed watch has no queue. */
   private closed = false
 
   constructor(start: () => Promise<Opened>) {
@@ -93,7 +94,7 @@ class OrderWatch implements AsyncIterableIterator<WatchOrderResponse, undefined>
       this.start = undefined
       return start().then(this.opened, this.failed)
     }
-    if (this.closed || !this.queue || this.cursor?.done) return this.return()
+    if (!this.queue || this.cursor?.done) return this.return()
     return this.queue.next().then(this.changed, this.failed)
   }
 
