@@ -37,6 +37,7 @@
  */
 import { build, type Metafile, type Plugin } from 'esbuild'
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { basename, dirname, join, relative, sep } from 'node:path'
 
 const REPO = join(import.meta.dirname, '..')
@@ -107,6 +108,28 @@ function installedPackagesAsFiles(outDir: string): Plugin {
   }
 }
 
+/**
+ * Node's built-ins through `require`, as CommonJS gets them. Node makes an ES module's import of a
+ * built-in from the module's every export, which runs its lazy getters: `import { createServer }
+ * from 'node:http'` loads undici (the fetch and WebSocket classes http exports) and takes 2.8 MiB
+ * of heap where `require('node:http')` takes 0.5; `node:fs` loads fs/promises, and so on
+ * (bench/README.md, service-lifecycle, twelfth session). The require is the banner's.
+ */
+function builtinsThroughRequire(): Plugin {
+  return {
+    name: 'builtins-through-require',
+    setup(b) {
+      b.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) =>
+        args.kind === 'import-statement' && isBuiltin(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined,
+      )
+      b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)})`,
+        loader: 'js',
+      }))
+    },
+  }
+}
+
 const inputsFile = (target: Target) => `${target.outFile}.inputs.json`
 
 function writeAtomically(file: string, contents: Uint8Array | string): void {
@@ -159,7 +182,7 @@ async function bundle(target: Target, alsoDependsOn: string[] = []): Promise<voi
     metafile: true,
     write: false,
     logLevel: 'warning',
-    plugins: [installedPackagesAsFiles(outDir)],
+    plugins: [builtinsThroughRequire(), installedPackagesAsFiles(outDir)],
   })
   // Maps and chunks first: a bundle never points at a file that is not there yet.
   const last = result.outputFiles.filter((file) => file.path === target.outFile)
