@@ -192,12 +192,13 @@ async function bundle(target: Target, alsoDependsOn: string[] = []): Promise<voi
 }
 
 /**
- * What a bundle depends on: the workspace sources it was made of, and the lockfile, which decides
- * where the installed packages it imports are.
+ * What a bundle depends on: the workspace sources it was made of, the lockfile, which decides
+ * where the installed packages it imports are, and this file, which decides how it is built.
  */
 const bundledSources = (metafile: Metafile): string[] => [
   ...Object.keys(metafile.inputs).map((input) => join(REPO, input)),
   join(REPO, 'pnpm-lock.yaml'),
+  join(REPO, 'scripts/bundle.ts'),
 ]
 
 /** Whether the bundle is missing or older than one of the sources it was made of. */
