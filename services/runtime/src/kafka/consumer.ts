@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts'
 import type { Traced } from '../traced.ts'
 import { chunkGathering } from './chunk-gathering.ts'
 import { TOPIC_PARTITIONS } from './client.ts'
+import { pauseWhileUnheard, type Audience } from './idle-feed.ts'
 import { offsetCommits } from './offset-commits.ts'
 import { processSpan, type ProcessSpan } from './process-span.ts'
 
@@ -89,6 +90,13 @@ export interface ConsumerOptions<T> {
   sessionTimeoutMs?: number
   /** After a crash kafkajs does not recover from itself, how long before the consumer is started again (default 5000). */
   restartAfterMs?: number
+  /**
+   * For a per-replica feed: the listeners it serves. While there are none it stops fetching, and
+   * the first to arrive wakes it at the topics' end (idle-feed.ts).
+   */
+  audience?: Audience
+  /** How often a feed with an audience looks whether anyone listens (default 5000; tests shorten it). */
+  idleCheckMs?: number
 }
 
 export interface RunningConsumer {
@@ -186,8 +194,19 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
   let markReady: () => void = () => undefined
   const ready = new Promise<void>((resolve) => (markReady = resolve))
   const committed = offsetCommits(consumer, options.commitIntervalMs ?? 1000, log)
+  const idle =
+    options.audience &&
+    pauseWhileUnheard({
+      kafka,
+      consumer,
+      topics,
+      audience: options.audience,
+      log,
+      ...(options.idleCheckMs ? { checkEveryMs: options.idleCheckMs } : {}),
+    })
   consumer.on(consumer.events.GROUP_JOIN, () => {
     committed.forget()
+    idle?.joined()
     markReady()
   })
 
@@ -347,9 +366,14 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
     }, restartAfterMs).unref()
   })
 
-  await consumer.connect()
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true })
-  await runConsumer()
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true })
+    await runConsumer()
+  } catch (err) {
+    await idle?.stop() // the next attempt to start gets a feed of its own
+    throw err
+  }
   return {
     consumer,
     ready,
@@ -357,6 +381,7 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Run
       stopping.abort()
       committed.stop()
       await committed.flush()
+      await idle?.stop()
       await consumer.disconnect()
     },
   }

@@ -6,6 +6,7 @@ import type { BaseConfig } from '../config.ts'
 import type { Routes } from '../grpc/routes.ts'
 import type { DependencyCheck, HealthMonitor } from '../health.ts'
 import type { BatchHandler } from '../kafka/consumer.ts'
+import type { Audience } from '../kafka/idle-feed.ts'
 import type { OutboxRelay } from '../kafka/outbox-relay.ts'
 import type { Stoppable } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
@@ -58,6 +59,12 @@ export interface Consumption<T = unknown> {
    * much later at most, under load).
    */
   batchWindowMs?: number
+  /**
+   * Per-replica only: the fan-out whose streams this feed serves. While none is open the feed
+   * stops fetching, and the first to open wakes it (kafka/idle-feed.ts; streams subscribe, then
+   * await `live()`, then read). Not for a feed with effects of its own (cache invalidation).
+   */
+  audience?: Audience
 }
 
 /** The batch window of per-replica consumers that set none. */

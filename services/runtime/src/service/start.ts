@@ -257,6 +257,8 @@ function consumerPart(
 ) {
   const { config, kafka, log } = env
   const durable = c.group === 'durable'
+  // A durable group's effects must not wait for a listener.
+  if (durable && c.audience) throw new Error(`consumer ${c.name}: only a per-replica feed can pause while nobody listens`)
   return backgroundConsumer(
     c.name,
     async () => {
@@ -270,7 +272,9 @@ function consumerPart(
         handler: c.handler,
         log: log.child({ component: c.name }),
         batchWindowMs: c.batchWindowMs ?? (durable ? 0 : PER_REPLICA_WINDOW_MS),
-        ...(durable ? { producer: await env.deadLetters() } : { deadLetter: false, fromBeginning: false, commitOffsets: false }),
+        ...(durable
+          ? { producer: await env.deadLetters() }
+          : { deadLetter: false, fromBeginning: false, commitOffsets: false, ...(c.audience ? { audience: c.audience } : {}) }),
       })
     },
     env.stopping,
