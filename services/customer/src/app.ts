@@ -83,6 +83,9 @@ export function startApp(config: CustomerConfig, options: AppOptions = {}): Prom
             [infra.topic(TOPICS.orderEvents)]: orderActivityHandler(feed),
             [infra.topic(TOPICS.loyaltyEvents)]: loyaltyActivityHandler(feed, deps),
           }),
+          // Sleeps while no WatchCustomer or ActivityFeed stream is open here; customer-feed above
+          // never does, as it also drops this replica's cached profiles.
+          audience: feed,
         },
         {
           name: STATS_CONSUMER,

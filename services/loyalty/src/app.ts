@@ -79,7 +79,13 @@ export function startApp(config: LoyaltyConfig, options: AppOptions = {}): Promi
             [infra.topic(TOPICS.customerEvents)]: customerEventsHandler(deps),
           }),
         },
-        { name: 'loyalty-feed', group: 'per-replica', topics: [TOPICS.loyaltyEvents], handler: loyaltyFeedHandler(accounts) },
+        {
+          name: 'loyalty-feed',
+          group: 'per-replica',
+          topics: [TOPICS.loyaltyEvents],
+          handler: loyaltyFeedHandler(accounts),
+          audience: accounts,
+        },
       ],
       jobs: [
         {

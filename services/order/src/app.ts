@@ -74,7 +74,9 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
     return {
       grpc: [served(OrderServiceService, orderRoutes(deps, changes))],
       publishes: [TOPICS.orderEvents],
-      consumes: [{ name: 'order-feed', group: 'per-replica', topics: [TOPICS.orderEvents], handler: orderFeedHandler(changes) }],
+      consumes: [
+        { name: 'order-feed', group: 'per-replica', topics: [TOPICS.orderEvents], handler: orderFeedHandler(changes), audience: changes },
+      ],
       jobs: [
         {
           queue: BARISTA_COMMANDS_QUEUE,

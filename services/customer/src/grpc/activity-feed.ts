@@ -67,6 +67,7 @@ export async function* activityFeed(
           .check(subscriptions.size < MAX_SUBSCRIPTIONS, field, `at most ${MAX_SUBSCRIPTIONS} subscriptions per stream`)
           .throwIfAny()
         subscriptions.set(key, followActivity(feed, target, listenerSince(Date.now())))
+        await feed.live() // acknowledged once the feed delivers what happens from now on
       } else if (action.$case === 'unsubscribe') {
         subscriptions.get(key)?.()
         subscriptions.delete(key)

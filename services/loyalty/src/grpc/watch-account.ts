@@ -42,6 +42,7 @@ export async function* watchAccount(
   const unsubscribe = accounts.subscribe(customerId, (event) => void queue.push(event))
   const base = { entry: undefined, previousTier: Tier.TIER_UNSPECIFIED, rewards: [] }
   try {
+    await accounts.live() // a feed that slept for want of streams fetches again first
     const account = await getAccount(deps, customerId)
     const affordable = (await deps.store.rewards()).filter((r) => canAfford(deps.rules, account, r)).map(rewardToProto)
     yield {

@@ -222,6 +222,7 @@ export async function* baristaSession(
         if (id !== staff.id) throw permissionDenied(`a token for ${staff.id} cannot join as another barista`)
         joined = { ...staff, displayName: step.displayName }
         unsubscribe = changes.subscribe(EVERY_ORDER, (change) => void items.push({ kind: 'change', change }))
+        await changes.live() // the snapshot is read once the feed delivers what follows it
         yield await snapshot(commandId)
         const claimed = await deps.store.claimedBy(id)
         claimed.forEach(fresh)

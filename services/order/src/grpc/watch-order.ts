@@ -44,9 +44,10 @@ interface Opened {
 }
 
 /**
- * Subscribes to the order's changes, reads it, authorizes the caller against it, and makes the
- * snapshot that is sent first. Subscribing first means nothing falls between the read and the
- * feed, and one read serves both the authorization and the snapshot; a failure unsubscribes.
+ * Subscribes to the order's changes, waits for the feed to be live, reads the order, authorizes
+ * the caller against it, and makes the snapshot that is sent first. Subscribing first (and reading
+ * once the feed is live) means nothing falls between the read and the feed, and one read serves
+ * both the authorization and the snapshot; a failure unsubscribes.
  */
 async function open(deps: OrderDeps, changes: FanOut<OrderChange>, id: string, call: Call): Promise<Opened> {
   const key = uuidOf(id, 'id') // the stored form the feed publishes under
@@ -54,6 +55,7 @@ async function open(deps: OrderDeps, changes: FanOut<OrderChange>, id: string, c
   const queue = new AsyncQueue<OrderChange>(MAX_PENDING)
   const unsubscribe = changes.subscribe(key, (change) => void queue.push(change))
   try {
+    await changes.live() // a feed that slept for want of streams fetches again first
     const current = await getOrder(deps, key)
     call.authorize({ customerId: current.customerId, householdId: current.householdId })
     const first = toProto({ kind: 'snapshot', order: current, previous: undefined, at: current.updatedAt })
