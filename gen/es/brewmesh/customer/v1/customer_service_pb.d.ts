@@ -874,6 +874,9 @@ export declare type ActivityFeedResponse = Message<'brewmesh.customer.v1.Activit
 export declare const ActivityFeedResponseSchema: GenMessage<ActivityFeedResponse>
 
 /**
+ * The answer to a subscribe or unsubscribe, in the order they were sent. After the
+ * acknowledgement of a subscription, every activity of its target reaches the stream.
+ *
  * @generated from message brewmesh.customer.v1.SubscriptionAck
  */
 export declare type SubscriptionAck = Message<'brewmesh.customer.v1.SubscriptionAck'> & {

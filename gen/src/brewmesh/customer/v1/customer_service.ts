@@ -344,6 +344,10 @@ export interface ActivityFeedResponse {
     | undefined
 }
 
+/**
+ * The answer to a subscribe or unsubscribe, in the order they were sent. After the
+ * acknowledgement of a subscription, every activity of its target reaches the stream.
+ */
 export interface SubscriptionAck {
   subscription?: Subscription | undefined
   subscribed: boolean
