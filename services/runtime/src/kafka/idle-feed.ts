@@ -37,7 +37,7 @@ export interface IdleFeedOptions {
  * A per-replica feed that does not fetch while nobody listens. Every replica reads every event of
  * its feed's topics (an order's placement and payment, its reward's redemption), and most replicas
  * most of the time have no stream open to hand them to: fetching, decoding and batching them was
- * about 8 % of an order's CPU across the mesh (bench/README.md place-order, thirteenth session).
+ * about 7 % of an order's CPU across the mesh (bench/README.md place-order, thirteenth session).
  *
  * So once nobody has listened for a while (two looks `checkEveryMs` apart) the consumer pauses its
  * topics; it stays in its group, heartbeating, and asks the broker nothing else. The first listener
