@@ -61,7 +61,13 @@ export function startApp(config: FavoritesConfig, options: AppOptions = {}): Pro
             [infra.topic(TOPICS.customerEvents)]: customerEventsHandler(deps, infra.log.child({ component: 'customer-events' })),
           }),
         },
-        { name: 'favorites-feed', group: 'per-replica', topics: [TOPICS.favoritesEvents], handler: favoritesFeedHandler(changes) },
+        {
+          name: 'favorites-feed',
+          group: 'per-replica',
+          topics: [TOPICS.favoritesEvents],
+          handler: favoritesFeedHandler(changes),
+          audience: changes, // sleeps while no WatchFavorites or SyncFavorites stream is open here
+        },
       ],
       jobs: [
         {

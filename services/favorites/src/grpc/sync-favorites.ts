@@ -93,6 +93,7 @@ export async function* syncFavorites(
 
   const change = (value: FavoriteChangeMessage): SyncFavoritesResponse => ({ message: { $case: 'change', value } })
   try {
+    await changes.live() // a feed that slept for want of streams fetches again first
     const start = await catchUp(deps, device.customerId, device.lastRevision)
     const revision = start.kind === 'snapshot' ? start.snapshot.revision : start.revision
     const cursor = new ChangeCursor(revision)

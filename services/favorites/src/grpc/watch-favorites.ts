@@ -23,6 +23,7 @@ export async function* watchFavorites(
   const queue = new AsyncQueue<FavoriteChange>(MAX_PENDING, signal)
   const unsubscribe = changes.subscribe(customerId, (change) => void queue.push(change))
   try {
+    await changes.live() // a feed that slept for want of streams fetches again first
     const start = await catchUp(deps, customerId, sinceRevision)
     let cursor: ChangeCursor
     if (start.kind === 'snapshot') {
