@@ -221,7 +221,7 @@ grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"customer_id
 grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"customer_id":"$id"}' localhost:50054 brewmesh.favorites.v1.FavoritesService/GetUsual
 grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"customer_id":"$id"}' localhost:50053 brewmesh.loyalty.v1.LoyaltyService/GetAccount
 grpcurl -plaintext -H "authorization: Bearer \$CUSTOMER_TOKEN" -d '{"id":"$order_id"}' localhost:50051 brewmesh.order.v1.OrderService/WatchOrder
-grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_id"}' localhost:50051 brewmesh.order.v1.OrderService/AdvanceOrder
+grpcurl -plaintext -H "authorization: Bearer \$BARISTA_TOKEN" -d '{"id":"$order_id","expected_status":"ORDER_STATUS_PAID"}' localhost:50051 brewmesh.order.v1.OrderService/AdvanceOrder
 
 [up] logs: $LOGS   stop: bash scripts/up.sh down && bash scripts/stack.sh down
 MSG
