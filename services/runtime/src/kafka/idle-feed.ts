@@ -1,4 +1,5 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs'
+import { withTimeout } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 
 /**
@@ -94,19 +95,11 @@ export function pauseWhileUnheard(options: IdleFeedOptions): IdleFeed {
   }
 
   const wake = async () => {
-    const read = ends()
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${resumeTimeoutMs} ms`)), resumeTimeoutMs)
-    })
     try {
-      const seeks = await Promise.race([read, timedOut])
-      for (const seek of seeks) consumer.seek(seek)
+      // Past the timeout the answer is never applied (withTimeout leaves it to settle unheard).
+      for (const seek of await withTimeout(ends(), resumeTimeoutMs, "the topics' ends")) consumer.seek(seek)
     } catch (err) {
-      read.catch(() => undefined) // answered late or failed: never applied
       log.warn({ topics, err: (err as Error).message }, "feed woken where it paused: the topics' ends could not be read")
-    } finally {
-      clearTimeout(timer)
     }
     fetchAgain()
     log.debug({ topics }, 'feed woken: a stream follows it')
