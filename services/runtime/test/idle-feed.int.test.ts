@@ -4,6 +4,7 @@ import { eventually, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { readBaseConfig, EnvReader } from '../src/config.ts'
 import { createKafka, ensureTopics } from '../src/kafka/client.ts'
 import { startConsumer, type RunningConsumer } from '../src/kafka/consumer.ts'
+import { pauseWhileUnheard } from '../src/kafka/idle-feed.ts'
 import { createLogger } from '../src/logger.ts'
 import { sleep } from '../src/lifecycle.ts'
 import { FanOut } from '../src/streams/fan-out.ts'
@@ -122,5 +123,60 @@ describe('a per-replica feed that pauses while nobody listens', () => {
     await send(topic, 'still-heard')
     await eventually(() => expect(listener.got).toEqual(['still-heard']))
     listener.stop()
+  })
+})
+
+describe('a sleeping feed woken while the ends of its topics cannot be read', () => {
+  it('fetches again where it paused, within its timeout: the listener misses nothing and sees what came while it slept', async () => {
+    const topic = await newTopic()
+    const fan = new FanOut<string>()
+    const decoded: string[] = []
+    // The feed's own consumer reads the broker; the client it asks for the topics' ends points at a
+    // port nobody answers on (as when the brokers went away between the pause and the wake-up).
+    const unreachable = createKafka({ ...config.kafka, brokers: ['127.0.0.1:1'] }, log)
+    const consumer = kafka.consumer({ groupId: `test-feed-${randomUUID()}`, maxWaitTimeInMs: 200 })
+    const idle = pauseWhileUnheard({
+      kafka: unreachable,
+      consumer,
+      topics: [topic],
+      audience: fan,
+      log,
+      checkEveryMs: 100,
+      resumeTimeoutMs: 500,
+    })
+    consumer.on(consumer.events.GROUP_JOIN, () => idle.joined())
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: false })
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const body = message.value?.toString() ?? ''
+        decoded.push(body)
+        fan.publish('all', body)
+      },
+    })
+    try {
+      // Heard once, so the consumer has a position in every partition when it falls asleep.
+      const first = await listen(fan)
+      await send(topic, 'heard')
+      await eventually(() => expect(first.got).toEqual(['heard']))
+      first.stop()
+      await eventually(() => expect(consumer.paused()).toEqual([{ topic, partitions: [0, 1, 2] }]))
+      await send(topic, 'while-asleep-1', 'while-asleep-2')
+      await sleep(1000)
+      expect(decoded).toEqual(['heard'])
+
+      const waking = Date.now()
+      const second = await listen(fan)
+      // Woken at the timeout, not after kafkajs' retries against the dead address, and fetching.
+      expect(Date.now() - waking).toBeLessThan(5000)
+      expect(consumer.paused()).toEqual([])
+      await send(topic, 'after-1')
+      await eventually(() => expect([...second.got].sort()).toEqual(['after-1', 'while-asleep-1', 'while-asleep-2']))
+      expect(decoded.filter((b) => b === 'heard')).toEqual(['heard'])
+      second.stop()
+    } finally {
+      await idle.stop()
+      await consumer.disconnect()
+    }
   })
 })
