@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.ts'
 import { invalid, permissionDenied, unauthenticated, type FieldViolation } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { RateLimiter } from '../rate-limit.ts'
+import { CallEnd } from './call-end.ts'
 import type { StreamRegistry } from './stream-registry.ts'
 import { decodeStrictly, requestTypeOf, violationsOf } from './contract.ts'
 import { toServiceError } from './status.ts'
@@ -166,10 +167,10 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
 
   const methodOfCall: MethodOfCall = { rpc, access: route.access, log }
   /** The call's context and the checks before the handler (authorization, the write limit). */
-  const open = (raw: AnyCall, controller: AbortController | undefined, request?: unknown) => {
+  const open = (raw: AnyCall, end: CallEnd | undefined, request?: unknown) => {
     const caller = principalOf(raw.metadata)
     if (!caller) throw unauthenticated('no verified caller for this call')
-    const call = new RouteCall(caller, raw, methodOfCall, controller)
+    const call = new RouteCall(caller, raw, methodOfCall, end)
     // Staff and services are judged by role alone; a customer needs the request's target.
     if (typeof route.about === 'function') call.authorize(route.about(request))
     else if (caller.kind !== 'customer' || route.about === 'nobody') call.authorize({})
@@ -203,13 +204,13 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
     T extends ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
   >(
     raw: T,
-    run: (controller: AbortController, untrack: () => void) => void,
+    run: (end: CallEnd, untrack: () => void) => void,
     refuse: () => void,
   ) => {
-    const controller = new AbortController()
-    raw.on('cancelled', () => controller.abort(new Error('cancelled by caller or deadline')))
-    if (!streams.add(raw, controller)) return refuse()
-    run(controller, () => streams.remove(raw))
+    const end = new CallEnd()
+    raw.on('cancelled', () => end.end(new Error('cancelled by caller or deadline')))
+    if (!streams.add(raw, end)) return refuse()
+    run(end, () => streams.remove(raw))
   }
   const shuttingDown = (raw: NodeJS.EventEmitter) => () => raw.emit('error', { code: Code.UNAVAILABLE, details: 'server shutting down' })
   /**
@@ -219,14 +220,14 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
    */
   const respond = (
     raw: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-    signal: AbortSignal,
+    end: CallEnd,
     untrack: () => void,
     admittedCall: Promise<RouteCall>,
     messages: (call: RouteCall) => AsyncIterable<unknown>,
   ): void => {
     const finish = (err?: unknown) => {
       untrack()
-      if (signal.aborted) return
+      if (end.ended) return
       if (err === undefined) raw.end()
       else raw.emit('error', fail(err))
     }
@@ -235,7 +236,7 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
         writeAll(
           raw,
           () => messages(call),
-          signal,
+          end,
           () => call.answering(),
           finish,
         ),
@@ -247,12 +248,12 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
     const serverStream: handleServerStreamingCall<unknown, unknown> = (raw) =>
       tracked(
         raw,
-        (controller, untrack) =>
+        (end, untrack) =>
           respond(
             raw,
-            controller.signal,
+            end,
             untrack,
-            settle(() => admitted(open(raw, controller, checked(raw.request)))),
+            settle(() => admitted(open(raw, end, checked(raw.request)))),
             (call) => route.handle(raw.request, call) as AsyncIterable<unknown>,
           ),
         shuttingDown(raw),
@@ -264,11 +265,11 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
     const clientStream: handleClientStreamingCall<unknown, unknown> = (raw, callback) =>
       tracked(
         raw,
-        (controller, untrack) =>
+        (end, untrack) =>
           void (async () => {
             try {
-              const call = await admitted(open(raw, controller))
-              const response = await (route.handle(checkedAll(readAll(raw, controller.signal)), call) as Promise<unknown>)
+              const call = await admitted(open(raw, end))
+              const response = await (route.handle(checkedAll(readAll(raw, end)), call) as Promise<unknown>)
               call.answering()
               callback(null, response)
             } catch (err) {
@@ -283,13 +284,13 @@ function adapt(method: MethodDef, route: AnyRoute, { log, streams, limitWrites }
   const bidi: handleBidiStreamingCall<unknown, unknown> = (raw) =>
     tracked(
       raw,
-      (controller, untrack) =>
+      (end, untrack) =>
         respond(
           raw,
-          controller.signal,
+          end,
           untrack,
-          settle(() => admitted(open(raw, controller))),
-          (call) => route.handle(checkedAll(readAll(raw, controller.signal)), call) as AsyncIterable<unknown>,
+          settle(() => admitted(open(raw, end))),
+          (call) => route.handle(checkedAll(readAll(raw, end)), call) as AsyncIterable<unknown>,
         ),
       shuttingDown(raw),
     )
@@ -312,16 +313,17 @@ class RouteCall implements Call {
   readonly caller: Principal
   private readonly raw: AnyCall
   private readonly method: MethodOfCall
-  private readonly controller: AbortController | undefined
+  /** A streaming call's end; unary calls have none (their signal is made from the call if asked). */
+  private readonly end: CallEnd | undefined
   private authorized = false
   private child: Logger | undefined
   private cancelled: AbortSignal | undefined
 
-  constructor(caller: Principal, raw: AnyCall, method: MethodOfCall, controller: AbortController | undefined) {
+  constructor(caller: Principal, raw: AnyCall, method: MethodOfCall, end: CallEnd | undefined) {
     this.caller = caller
     this.raw = raw
     this.method = method
-    this.controller = controller
+    this.end = end
   }
 
   authorize(target: Target): void {
@@ -330,8 +332,9 @@ class RouteCall implements Call {
   }
 
   get signal(): AbortSignal {
-    // Unary calls rarely ask; a controller and its listener are measurable on the hot path.
-    return (this.cancelled ??= this.controller?.signal ?? cancelSignal(this.raw))
+    // Few handlers ask; a controller and its listener are measurable on the hot path, and held by
+    // every open stream.
+    return (this.cancelled ??= this.end?.signal ?? cancelSignal(this.raw))
   }
 
   get deadline(): Date | undefined {
@@ -376,23 +379,23 @@ function settle<T>(run: () => Promise<T>): Promise<T> {
  * racing every next() against one long-lived "aborted" promise would instead keep each message
  * reachable until the call ends, so memory would grow with the number of messages.
  */
-async function* readAll<Req>(raw: ServerReadableStream<Req, unknown> | ServerDuplexStream<Req, unknown>, signal: AbortSignal) {
+async function* readAll<Req>(raw: ServerReadableStream<Req, unknown> | ServerDuplexStream<Req, unknown>, end: CallEnd) {
   const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Req>
   const stop = () => void iterator.return?.().catch(() => undefined)
-  signal.addEventListener('abort', stop, { once: true })
+  end.onEnd(stop)
   try {
-    while (!signal.aborted) {
+    while (!end.ended) {
       let next: IteratorResult<Req>
       try {
         next = await iterator.next()
       } catch (err) {
-        if (signal.aborted) return
+        if (end.ended) return
         throw err
       }
       if (next.done) return
       yield next.value
     }
   } finally {
-    signal.removeEventListener('abort', stop)
+    end.off(stop)
   }
 }

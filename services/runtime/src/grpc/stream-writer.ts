@@ -1,4 +1,5 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js'
+import type { CallEnd } from './call-end.ts'
 
 type Writable = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>
 
@@ -20,7 +21,7 @@ type Writable = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unkn
 export function writeAll(
   raw: Writable,
   messages: () => AsyncIterable<unknown>,
-  signal: AbortSignal,
+  end: CallEnd,
   beforeWrite: () => void,
   done: (err?: unknown) => void,
 ): void {
@@ -30,30 +31,24 @@ export function writeAll(
   } catch (err) {
     return done(err)
   }
-  new StreamWriter(raw, iterator, signal, beforeWrite, done).pull()
+  new StreamWriter(raw, iterator, end, beforeWrite, done).pull()
 }
 
 class StreamWriter {
   private readonly raw: Writable
   private readonly iterator: AsyncIterator<unknown>
-  private readonly signal: AbortSignal
+  private readonly end: CallEnd
   private readonly beforeWrite: () => void
   private readonly done: (err?: unknown) => void
   private finished = false
 
-  constructor(
-    raw: Writable,
-    iterator: AsyncIterator<unknown>,
-    signal: AbortSignal,
-    beforeWrite: () => void,
-    done: (err?: unknown) => void,
-  ) {
+  constructor(raw: Writable, iterator: AsyncIterator<unknown>, end: CallEnd, beforeWrite: () => void, done: (err?: unknown) => void) {
     this.raw = raw
     this.iterator = iterator
-    this.signal = signal
+    this.end = end
     this.beforeWrite = beforeWrite
     this.done = done
-    signal.addEventListener('abort', this.close, { once: true })
+    end.onEnd(this.close)
   }
 
   /** Asks the handler for its next message. */
@@ -70,7 +65,7 @@ class StreamWriter {
 
   /** One message to the wire. Its own callback, so nothing here keeps the message once it is written. */
   private readonly write = (step: IteratorResult<unknown>): void => {
-    if (step.done || this.signal.aborted || this.raw.destroyed || this.raw.writableEnded) return this.finish()
+    if (step.done || this.end.ended || this.raw.destroyed || this.raw.writableEnded) return this.finish()
     let written: boolean
     try {
       this.beforeWrite()
@@ -84,11 +79,11 @@ class StreamWriter {
     // The client reads slower: go on once the buffer drains, or once the call goes away.
     const resume = () => {
       this.raw.off('drain', resume)
-      this.signal.removeEventListener('abort', resume)
+      this.end.off(resume)
       this.pull()
     }
     this.raw.once('drain', resume)
-    this.signal.addEventListener('abort', resume, { once: true })
+    this.end.onEnd(resume)
   }
 
   private readonly fail = (err: unknown): void => this.finish(err ?? new Error('the handler failed'))
@@ -99,8 +94,8 @@ class StreamWriter {
   private finish(err?: unknown): void {
     if (this.finished) return
     this.finished = true
-    this.signal.removeEventListener('abort', this.close)
-    if (this.signal.aborted || err !== undefined) this.close()
+    this.end.off(this.close)
+    if (this.end.ended || err !== undefined) this.close()
     this.done(err)
   }
 }
