@@ -1,0 +1,275 @@
+/**
+ * What one round trip costs on this machine, each against its bare baseline in the same run. An
+ * order is about a dozen of them (bench/README.md place-order, fourteenth session):
+ *
+ * - a gRPC unary call of echo's size through the runtime's server (its one interceptor: admission,
+ *   the caller's token, verified once and then cached, call metrics) against a bare grpc-js
+ *   server: CPU per call, client and server in this process;
+ * - a PostgreSQL round trip (a prepared one-row select) over TCP against the Unix socket: this
+ *   process's CPU and PostgreSQL's per query;
+ * - a `pg_notify` heard by a listening connection (how each commit wakes its outbox relay)
+ *   against the same select without it.
+ *
+ * A report, not a test: it prints and saves the numbers and exits 0 whatever they are.
+ *
+ *   eval "$(bash scripts/stack.sh env)"
+ *   pnpm exec node bench/round-trips.bench.ts
+ *
+ * Settings (environment): BENCH_RT_CALLS (100000 gRPC calls a round, 20 in flight),
+ * BENCH_RT_QUERIES (20000 queries a round), BENCH_RT_ROUNDS (2), BENCH_PG_SOCKET_DIR (the Unix
+ * socket's directory; default: the local stack's, when scripts/stack.sh runs PostgreSQL here).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { Client, credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js'
+import { loadSync } from '@grpc/proto-loader'
+import type pgModule from 'pg'
+import { createTokenVerifier } from '@brewmesh/runtime/auth'
+import { createLogger } from '@brewmesh/runtime/logger'
+import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { createGrpcServer, type GrpcServerOptions } from '../services/runtime/src/grpc/server.ts'
+import { ECHO_PROTO } from './echo/echo-server.ts'
+import { reproduceCommand } from './lib/command.ts'
+import { cpuMsBetween, sampleCpu } from './lib/cpu-time.ts'
+import { ensureInfra } from './lib/infra.ts'
+import { note } from './lib/log.ts'
+import { describeMachine, machineInfo } from './lib/machine.ts'
+import { fmt, markdownTable } from './lib/markdown.ts'
+import { runBench } from './lib/main.ts'
+import { infrastructureGroups } from './lib/processes.ts'
+import { REPO } from './lib/repo.ts'
+import { datedFileName, saveResults } from './lib/results.ts'
+import { median } from './lib/stats.ts'
+
+// bench/ depends on neither: the testkit's pg and the runtime's OpenTelemetry API (the same the
+// services use), so the workspace lockfile does not change for a benchmark.
+const pg = createRequire(import.meta.resolve('@brewmesh/testkit/env.ts'))('pg') as typeof pgModule
+const { metrics } = createRequire(import.meta.resolve('@brewmesh/runtime/logger'))('@opentelemetry/api') as {
+  metrics: { getMeter(name: string): GrpcServerOptions['meter'] }
+}
+
+const CALLS = Number(process.env['BENCH_RT_CALLS'] ?? 100_000)
+const QUERIES = Number(process.env['BENCH_RT_QUERIES'] ?? 20_000)
+const ROUNDS = Number(process.env['BENCH_RT_ROUNDS'] ?? 2)
+const IN_FLIGHT = 20
+const POSTGRES = infrastructureGroups().filter((g) => g.name === 'postgres')
+
+interface Cost {
+  /** CPU of this process per call or query, µs (client and, for gRPC, server too). */
+  processUs: number
+  /** PostgreSQL's CPU per query, µs (undefined for gRPC, or when PostgreSQL is not on this machine). */
+  postgresUs: number | undefined
+}
+
+/** Runs `n` operations, `inFlight` at a time, and what they cost this process and PostgreSQL. */
+async function measure(n: number, inFlight: number, op: () => Promise<unknown>, settleMs = 0, postgres = true): Promise<Cost> {
+  const before = sampleCpu(postgres ? POSTGRES : [])
+  const cpu = process.cpuUsage()
+  let started = 0
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (started++ < n) await op()
+    }),
+  )
+  // A notification arrives after its query's answer: what it costs the listener lands in here.
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
+  const used = process.cpuUsage(cpu)
+  const postgresMs = postgres ? cpuMsBetween(before, sampleCpu(POSTGRES))['postgres'] : undefined
+  return { processUs: (used.user + used.system) / n, postgresUs: postgresMs === undefined ? undefined : (postgresMs * 1000) / n }
+}
+
+// ------------------------------------------------------------------- gRPC ----
+
+interface EchoPackage {
+  brewmesh: { bench: { echo: { v1: { EchoService: { service: ServiceDefinition } } } } }
+}
+
+async function grpcServers(token: Awaited<ReturnType<typeof testIssuer>>) {
+  const definition = (loadPackageDefinition(loadSync(ECHO_PROTO, { longs: String, defaults: true })) as unknown as EchoPackage).brewmesh
+    .bench.echo.v1.EchoService.service
+  const payload = Buffer.alloc(300, 'x')
+  const implementation = {
+    echo: (call: { request: { id: string } }, callback: (err: null, value: unknown) => void) =>
+      callback(null, { id: call.request.id, payload }),
+  }
+  const bare = new Server()
+  bare.addService(definition, implementation)
+  const barePort = await new Promise<number>((resolve, reject) =>
+    bare.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  )
+  const runtime = createGrpcServer({
+    service: 'bench_round_trips',
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 4 * 1024 * 1024,
+    shutdownGraceMs: 1000,
+    log: createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' }),
+    meter: metrics.getMeter('bench'),
+    verifyToken: await createTokenVerifier({
+      issuer: token.env['AUTH_ISSUER']!,
+      audience: token.env['AUTH_AUDIENCE']!,
+      publicKeyPem: token.env['AUTH_PUBLIC_KEY'],
+      jwksUrl: undefined,
+      clockToleranceSeconds: 5,
+    }),
+    admission: { maxInFlight: 1000, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100, targetLatencyMs: 0, minInFlight: 1 },
+  })
+  runtime.add(definition, implementation)
+  const runtimePort = await runtime.listen()
+  return {
+    barePort,
+    runtimePort,
+    stop: async () => {
+      bare.forceShutdown()
+      runtime.server.forceShutdown()
+    },
+  }
+}
+
+/** One echo call after another on a client of its own; both servers get the same token. */
+function echoCaller(port: number, bearerToken: string) {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure())
+  const metadata = new Metadata()
+  metadata.set('authorization', `Bearer ${bearerToken}`)
+  const serialize = (value: { id: string }) => Buffer.from(`\n${String.fromCharCode(value.id.length)}${value.id}`)
+  const call = () =>
+    new Promise<void>((resolve, reject) =>
+      client.makeUnaryRequest(
+        '/brewmesh.bench.echo.v1.EchoService/Echo',
+        serialize,
+        (bytes: Buffer) => bytes,
+        { id: 'rt' },
+        metadata,
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    )
+  return { call, close: () => client.close() }
+}
+
+// -------------------------------------------------------------- PostgreSQL ----
+
+function socketDir(): string | undefined {
+  const given = process.env['BENCH_PG_SOCKET_DIR']
+  if (given) return given
+  const remembered = join(REPO, '.stack/postgres.path')
+  if (!existsSync(remembered)) return undefined
+  const dir = join(readFileSync(remembered, 'utf8').trim(), 'run')
+  return existsSync(join(dir, `.s.PGSQL.${process.env['DB_PORT'] ?? 5432}`)) ? dir : undefined
+}
+
+async function connect(env: Record<string, string>, host: string) {
+  const client = new pg.Client({
+    host,
+    port: Number(env['DB_PORT']),
+    user: env['DB_USER'],
+    password: env['DB_PASSWORD'],
+    database: 'postgres',
+    application_name: 'bench-round-trips',
+  })
+  await client.connect()
+  return client
+}
+
+const SELECT = { name: 'rt_select', text: 'select $1::int as one', values: [1] }
+const NOTIFY = { name: 'rt_notify', text: "select $1::int as one, pg_notify('bench_round_trips', '')", values: [1] }
+
+// ------------------------------------------------------------------ main ----
+
+async function main(): Promise<void> {
+  const { infra, source } = await ensureInfra()
+  const env = infra as unknown as Record<string, string>
+  note(`infra from ${source}; ${ROUNDS} rounds of ${CALLS} gRPC calls and ${QUERIES} queries of each kind`)
+  const issuer = await testIssuer()
+  const token = await issuer.mint({ sub: 'bench', roles: ['service'] })
+  const servers = await grpcServers(issuer)
+  const bare = echoCaller(servers.barePort, token)
+  const runtime = echoCaller(servers.runtimePort, token)
+  const dir = socketDir()
+  const tcp = await connect(env, env['DB_HOST']!)
+  const unix = dir ? await connect(env, dir) : undefined
+  if (!unix) note('no Unix socket of PostgreSQL found (BENCH_PG_SOCKET_DIR): TCP only')
+  const listener = await connect(env, env['DB_HOST']!)
+  let heard = 0
+  listener.on('notification', () => heard++)
+  await listener.query('listen bench_round_trips')
+
+  const rows: { name: string; measured: string; baseline: string; m: Cost[]; b: Cost[] }[] = [
+    { name: 'gRPC unary call', measured: "the runtime's server", baseline: 'bare grpc-js', m: [], b: [] },
+    { name: 'PostgreSQL round trip', measured: 'TCP loopback', baseline: 'Unix socket', m: [], b: [] },
+    { name: 'pg_notify heard by a listener', measured: 'select with pg_notify', baseline: 'the same select', m: [], b: [] },
+  ]
+  try {
+    // Warm both sides first: the first calls compile, connect and verify the token.
+    await measure(5000, IN_FLIGHT, bare.call)
+    await measure(5000, IN_FLIGHT, runtime.call)
+    await measure(2000, 1, () => tcp.query(SELECT))
+    await measure(2000, 1, () => tcp.query(NOTIFY), 300)
+    if (unix) await measure(2000, 1, () => unix.query(SELECT))
+    for (let round = 1; round <= ROUNDS; round++) {
+      rows[0]!.b.push(await measure(CALLS, IN_FLIGHT, bare.call, 0, false))
+      rows[0]!.m.push(await measure(CALLS, IN_FLIGHT, runtime.call, 0, false))
+      if (unix) rows[1]!.b.push(await measure(QUERIES, 1, () => unix.query(SELECT)))
+      rows[1]!.m.push(await measure(QUERIES, 1, () => tcp.query(SELECT)))
+      rows[2]!.b.push(await measure(QUERIES, 1, () => tcp.query(SELECT), 300))
+      rows[2]!.m.push(await measure(QUERIES, 1, () => tcp.query(NOTIFY), 300))
+      note(`round ${round} done (${heard} notifications heard)`)
+    }
+  } finally {
+    bare.close()
+    runtime.close()
+    await servers.stop()
+    await Promise.all([tcp.end(), unix?.end(), listener.end()])
+  }
+
+  const total = (c: Cost[]) => median(c.map((x) => x.processUs + (x.postgresUs ?? 0)))
+  const us = (c: Cost[], key: keyof Cost) =>
+    c
+      .map((x) => x[key])
+      .map((v) => (v === undefined ? 'n/a' : fmt(v, 1)))
+      .join(' / ') || 'n/a'
+  const table = markdownTable(
+    [
+      'round trip',
+      'measured',
+      'baseline',
+      { title: 'this process, µs: measured', align: 'right' },
+      { title: 'baseline', align: 'right' },
+      { title: 'PostgreSQL, µs: measured', align: 'right' },
+      { title: 'baseline', align: 'right' },
+      { title: 'measured / baseline, both together', align: 'right' },
+    ],
+    rows.map((r) => [
+      r.name,
+      r.measured,
+      r.baseline,
+      us(r.m, 'processUs'),
+      us(r.b, 'processUs'),
+      us(r.m, 'postgresUs'),
+      us(r.b, 'postgresUs'),
+      r.b.length > 0 ? `${fmt(total(r.m) / total(r.b))}x` : 'n/a',
+    ]),
+  )
+  const command = reproduceCommand('bench/round-trips.bench.ts', [
+    'BENCH_RT_CALLS',
+    'BENCH_RT_QUERIES',
+    'BENCH_RT_ROUNDS',
+    'BENCH_PG_SOCKET_DIR',
+  ])
+  const machine = machineInfo()
+  console.log(
+    [
+      `CPU per call or query, one figure per round (gRPC: client and server, both in this process; ${IN_FLIGHT} calls in flight; queries one at a time on one connection).`,
+      '',
+      ...table,
+      '',
+      `Machine: ${describeMachine(machine)}.`,
+      '',
+      `Reproduce: \`${command}\``,
+    ].join('\n'),
+  )
+  const saved = saveResults(datedFileName('round-trips', new Date()), { machine, command, calls: CALLS, queries: QUERIES, rows })
+  note(`saved ${saved}`)
+}
+
+await runBench(main)
