@@ -25,9 +25,8 @@ import { createRequire } from 'node:module'
 import { Client, credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
 import type pgModule from 'pg'
-import { createTokenVerifier } from '@brewmesh/runtime/auth'
 import { createLogger } from '@brewmesh/runtime/logger'
-import { testIssuer } from '@brewmesh/testkit/tokens.ts'
+import { testIssuer, verifierOf, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { createGrpcServer, type GrpcServerOptions } from '../services/runtime/src/grpc/server.ts'
 import { ECHO_PROTO } from './echo/echo-server.ts'
 import { reproduceCommand } from './lib/command.ts'
@@ -85,7 +84,7 @@ interface EchoPackage {
   brewmesh: { bench: { echo: { v1: { EchoService: { service: ServiceDefinition } } } } }
 }
 
-async function grpcServers(token: Awaited<ReturnType<typeof testIssuer>>) {
+async function grpcServers(issuer: TestIssuer) {
   const definition = (loadPackageDefinition(loadSync(ECHO_PROTO, { longs: String, defaults: true })) as unknown as EchoPackage).brewmesh
     .bench.echo.v1.EchoService.service
   const payload = Buffer.alloc(300, 'x')
@@ -106,13 +105,7 @@ async function grpcServers(token: Awaited<ReturnType<typeof testIssuer>>) {
     shutdownGraceMs: 1000,
     log: createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' }),
     meter: metrics.getMeter('bench'),
-    verifyToken: await createTokenVerifier({
-      issuer: token.env['AUTH_ISSUER']!,
-      audience: token.env['AUTH_AUDIENCE']!,
-      publicKeyPem: token.env['AUTH_PUBLIC_KEY'],
-      jwksUrl: undefined,
-      clockToleranceSeconds: 5,
-    }),
+    verifyToken: await verifierOf(issuer),
     admission: { maxInFlight: 1000, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100, targetLatencyMs: 0, minInFlight: 1 },
   })
   runtime.add(definition, implementation)

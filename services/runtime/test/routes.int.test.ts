@@ -14,8 +14,7 @@ import {
 } from '@brewmesh/gen/brewmesh/customer/v1/customer_service.ts'
 import { createClient, type PromiseClient } from '@brewmesh/sdk/client.ts'
 import { fieldViolationsOf, retryDelayOf } from '@brewmesh/sdk/errors.ts'
-import { bearer, testIssuer, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
-import { createTokenVerifier } from '../src/auth/verifier.ts'
+import { bearer, testIssuer, verifierOf, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { resourceExhausted } from '../src/errors.ts'
 import { createGrpcServer, type GrpcServer } from '../src/grpc/server.ts'
 import { implement, messageViolations, type Routes } from '../src/grpc/routes.ts'
@@ -135,13 +134,7 @@ beforeAll(async () => {
     shutdownGraceMs: 1000,
     log,
     meter: metrics.getMeter('test'),
-    verifyToken: await createTokenVerifier({
-      issuer: issuer.env['AUTH_ISSUER']!,
-      audience: issuer.env['AUTH_AUDIENCE']!,
-      publicKeyPem: issuer.env['AUTH_PUBLIC_KEY'],
-      jwksUrl: undefined,
-      clockToleranceSeconds: 5,
-    }),
+    verifyToken: await verifierOf(issuer),
     admission: { maxInFlight: 100, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100, targetLatencyMs: 0, minInFlight: 1 },
     // One write per caller, then RESOURCE_EXHAUSTED.
     limitWrites: async (caller) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js'
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { createTokenVerifier, type TokenVerifier } from '@brewmesh/runtime/auth'
 
 export const TEST_ISSUER = 'brewmesh-test'
 export const TEST_AUDIENCE = 'brewmesh'
@@ -33,6 +34,17 @@ let shared: Promise<TestIssuer> | undefined
 export function testIssuer(): Promise<TestIssuer> {
   shared ??= createIssuer()
   return shared
+}
+
+/** A verifier that trusts `issuer`, as a service given its AUTH_* variables does. */
+export function verifierOf(issuer: TestIssuer): Promise<TokenVerifier> {
+  return createTokenVerifier({
+    issuer: issuer.env['AUTH_ISSUER']!,
+    audience: issuer.env['AUTH_AUDIENCE']!,
+    publicKeyPem: issuer.env['AUTH_PUBLIC_KEY'],
+    jwksUrl: undefined,
+    clockToleranceSeconds: 5,
+  })
 }
 
 export async function createIssuer(alg: 'ES256' | 'RS256' = 'ES256'): Promise<TestIssuer> {
