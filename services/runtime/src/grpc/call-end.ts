@@ -2,9 +2,9 @@
  * The end of a streaming call: the caller cancelled, its deadline passed, or the server shuts
  * down. What the stream's writer and reader wait on, in place of an AbortController: a controller
  * with its signal and one listener is about 470 bytes (an EventTarget with its listener map and
- * listener record), this with its listener about 100, held by every open stream for as long as it
- * lasts (bench/README.md watch-streams). A handler that asks for an AbortSignal (`Call.signal`) still gets one, made
- * then and aborted with this.
+ * listener record), this with its listener about 110, held by every open stream for as long as it
+ * lasts (bench/README.md watch-streams). A handler that asks for an AbortSignal (`Call.signal`)
+ * still gets one, made then and aborted with this.
  */
 export class CallEnd {
   private why: Error | undefined

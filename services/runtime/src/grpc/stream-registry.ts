@@ -1,5 +1,4 @@
 import { status as Code, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js'
-
 import type { CallEnd } from './call-end.ts'
 
 type AnyStream = ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>
