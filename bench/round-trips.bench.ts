@@ -22,13 +22,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
-import { Client, credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js'
-import { loadSync } from '@grpc/proto-loader'
+import { Client, credentials, Metadata } from '@grpc/grpc-js'
 import type pgModule from 'pg'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { testIssuer, verifierOf, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { createGrpcServer, type GrpcServerOptions } from '../services/runtime/src/grpc/server.ts'
-import { ECHO_PROTO } from './echo/echo-server.ts'
+import { echoService, startEchoServer } from './echo/echo-server.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { cpuMsBetween, sampleCpu } from './lib/cpu-time.ts'
 import { ensureInfra } from './lib/infra.ts'
@@ -80,23 +79,8 @@ async function measure(n: number, inFlight: number, op: () => Promise<unknown>, 
 
 // ------------------------------------------------------------------- gRPC ----
 
-interface EchoPackage {
-  brewmesh: { bench: { echo: { v1: { EchoService: { service: ServiceDefinition } } } } }
-}
-
 async function grpcServers(issuer: TestIssuer) {
-  const definition = (loadPackageDefinition(loadSync(ECHO_PROTO, { longs: String, defaults: true })) as unknown as EchoPackage).brewmesh
-    .bench.echo.v1.EchoService.service
-  const payload = Buffer.alloc(300, 'x')
-  const implementation = {
-    echo: (call: { request: { id: string } }, callback: (err: null, value: unknown) => void) =>
-      callback(null, { id: call.request.id, payload }),
-  }
-  const bare = new Server()
-  bare.addService(definition, implementation)
-  const barePort = await new Promise<number>((resolve, reject) =>
-    bare.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  )
+  const bare = await startEchoServer({ payloadBytes: 300 })
   const runtime = createGrpcServer({
     service: 'bench_round_trips',
     host: '127.0.0.1',
@@ -108,13 +92,14 @@ async function grpcServers(issuer: TestIssuer) {
     verifyToken: await verifierOf(issuer),
     admission: { maxInFlight: 1000, maxQueued: 0, maxQueueMs: 0, maxStreams: 100, retryAfterMs: 100, targetLatencyMs: 0, minInFlight: 1 },
   })
+  const { definition, implementation } = echoService(300)
   runtime.add(definition, implementation)
   const runtimePort = await runtime.listen()
   return {
-    barePort,
+    barePort: bare.port,
     runtimePort,
     stop: async () => {
-      bare.forceShutdown()
+      await bare.stop()
       runtime.server.forceShutdown()
     },
   }

@@ -7,6 +7,7 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceDefinition,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
 
@@ -38,23 +39,36 @@ interface EchoPackage {
   brewmesh: { bench: { echo: { v1: { EchoService: { service: ServiceDefinition } } } } }
 }
 
+/**
+ * The echo service as grpc-js serves it: its definition, loaded at run time, and a handler for
+ * each method, every response carrying `payloadBytes` bytes. Also what bench/round-trips.bench.ts
+ * adds to the runtime's server.
+ */
+export function echoService(payloadBytes: number): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
+  const loaded = loadPackageDefinition(
+    loadSync(ECHO_PROTO, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }),
+  ) as unknown as EchoPackage
+  const payload = Buffer.alloc(payloadBytes, 'x')
+  return {
+    definition: loaded.brewmesh.bench.echo.v1.EchoService.service,
+    implementation: {
+      echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUnaryData<EchoResponse>) {
+        callback(null, { id: call.request.id, payload })
+      },
+      watch(call: ServerWritableStream<EchoRequest, EchoResponse>) {
+        call.write({ id: call.request.id, payload })
+        call.on('cancelled', () => call.end())
+      },
+    },
+  }
+}
+
 /** Starts the echo server on host:port (port 0: any free port); each response carries payloadBytes bytes. */
 export async function startEchoServer(options: { host?: string; port?: number; payloadBytes?: number } = {}): Promise<EchoServer> {
   const { host = '127.0.0.1', port = 0, payloadBytes = 300 } = options
-  const definition = loadSync(ECHO_PROTO, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true })
-  const loaded = loadPackageDefinition(definition) as unknown as EchoPackage
-  const payload = Buffer.alloc(payloadBytes, 'x')
-
+  const { definition, implementation } = echoService(payloadBytes)
   const server = new Server()
-  server.addService(loaded.brewmesh.bench.echo.v1.EchoService.service, {
-    echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUnaryData<EchoResponse>) {
-      callback(null, { id: call.request.id, payload })
-    },
-    watch(call: ServerWritableStream<EchoRequest, EchoResponse>) {
-      call.write({ id: call.request.id, payload })
-      call.on('cancelled', () => call.end())
-    },
-  })
+  server.addService(definition, implementation)
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   )
