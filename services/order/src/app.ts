@@ -10,9 +10,11 @@ import { customerClient } from './clients/customer-client.ts'
 import { favoritesClient } from './clients/favorites-client.ts'
 import { loyaltyClient } from './clients/loyalty-client.ts'
 import type { OrderConfig } from './config.ts'
+import { customerFactsStore } from './db/customer-facts-store.ts'
 import { orderStore } from './db/order-store.ts'
 import type { OrderDb } from './db/schema.ts'
 import type { OrderChange, OrderDeps } from './domain/ports.ts'
+import { CUSTOMER_FACTS_CONSUMER, customerFactsHandler } from './events/customer-facts.consumer.ts'
 import { toOutboxMessage } from './events/order-events.ts'
 import { orderFeedHandler } from './events/order-feed.consumer.ts'
 import { orderRoutes } from './grpc/order-service.ts'
@@ -37,7 +39,8 @@ export function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
 
 /**
  * The Order Service: serves OrderService, calling Customer, Favorites and Loyalty with its own
- * identity; publishes the order events; feeds its own WatchOrder and BaristaSession streams from
+ * identity; keeps what orders need of each customer from the customer events (durable group
+ * order-customer-facts); publishes the order events; feeds its own WatchOrder and BaristaSession streams from
  * the order topic (per replica); answers payments once due (rounds over PostgreSQL); forgets
  * answered barista commands daily.
  */
@@ -50,6 +53,7 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
       loyalty: loyaltyClient(config.dependencies.loyalty, outbound, infra.log.child({ component: 'loyalty-client' })),
     }
     infra.own({ name: 'outbound clients', stop: async () => Object.values(clients).forEach((c) => c.close()) })
+    const customerFacts = customerFactsStore(infra.db)
     // Payments were BullMQ jobs (queue order-payments, with the outbox purge and the payment sweep
     // scheduled on it); rounds over PostgreSQL answer them now (jobs/payments.ts). What a replica of
     // an earlier version left there goes: its pending orders are paid by the rounds all the same.
@@ -75,6 +79,12 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
       grpc: [served(OrderServiceService, orderRoutes(deps, changes))],
       publishes: [TOPICS.orderEvents],
       consumes: [
+        {
+          name: CUSTOMER_FACTS_CONSUMER,
+          group: 'durable',
+          topics: [TOPICS.customerEvents],
+          handler: customerFactsHandler(customerFacts),
+        },
         { name: 'order-feed', group: 'per-replica', topics: [TOPICS.orderEvents], handler: orderFeedHandler(changes), audience: changes },
       ],
       jobs: [

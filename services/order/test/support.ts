@@ -17,6 +17,7 @@ import { withServiceToken } from '@brewmesh/runtime/auth'
 import type { RunningService } from '@brewmesh/runtime/service'
 import type { PromiseClient } from '@brewmesh/sdk/client.ts'
 import { PRINCIPALS } from '@brewmesh/testkit/principals.ts'
+import { sqlQuery } from '@brewmesh/testkit/env.ts'
 import { cleanupEnv, startTestService, testEnv, type ServiceUnderTest, type TestService } from '@brewmesh/testkit/service.ts'
 import { testIssuer } from '@brewmesh/testkit/tokens.ts'
 import { migrateCustomer, startApp as startCustomerApp } from '@brewmesh/customer/src/app.ts'
@@ -250,6 +251,19 @@ export const usual = (memberCustomerId = ''): OrderLineInput => ({ quantity: 1, 
 
 export function placeRequest(customerId: string, overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
   return { requestId: randomUUID(), customerId, lines: [latte()], rewardIds: [], note: '', ...overrides }
+}
+
+/** What an Order Service deployment has heard of a customer (its customer_facts row), if anything. */
+export async function heardOf(
+  order: OrderNode,
+  customerId: string,
+): Promise<{ display_name: string; household_id: string | null; active: boolean; deleted: boolean; version: number } | undefined> {
+  const [row] = await sqlQuery<{ display_name: string; household_id: string | null; active: boolean; deleted: boolean; version: number }>(
+    order.env,
+    'select display_name, household_id, active, deleted, version from customer_facts where customer_id = $1',
+    [customerId],
+  )
+  return row
 }
 
 export const place = (client: OrderClient, request: PlaceOrderRequest) => client.placeOrder(request).then((r) => r.order!)

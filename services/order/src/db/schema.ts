@@ -11,6 +11,7 @@ export interface OrderDb {
   menu_items: MenuItemsTable
   orders: OrdersTable
   barista_commands: BaristaCommandsTable
+  customer_facts: CustomerFactsTable
   outbox: OutboxTable
   processed_events: ProcessedEventsTable
 }
@@ -47,4 +48,15 @@ export interface BaristaCommandsTable {
   command_id: string
   answer: Buffer
   created_at: Generated<Date>
+}
+
+/** A customer as this service last heard of them (migration 0006): a higher version replaces a row. */
+export interface CustomerFactsTable {
+  customer_id: string
+  display_name: string
+  household_id: string | null
+  active: boolean
+  deleted: boolean
+  version: number
+  heard_at: Generated<Date>
 }

@@ -20,6 +20,31 @@ export interface UsualDrink {
   favoriteId: string
 }
 
+/** A customer as the Customer service stated them at `version`; `deleted`: the deletion, a customer's last version. */
+export interface CustomerFact extends CustomerInfo {
+  version: number
+  deleted: boolean
+}
+
+/** The customer facts this service keeps. */
+export interface CustomerFacts {
+  /** The last fact heard of a customer, a deletion included; undefined when none was. */
+  heard(customerId: string): Promise<CustomerFact | undefined>
+  /** Keeps each fact unless one of the same or a higher version, or the customer's deletion, is kept already. */
+  learn(facts: readonly CustomerFact[]): Promise<void>
+  /**
+   * A consumer's chunk: keeps the facts of the events it had not applied, in one transaction that
+   * records their event ids; answers how many events were new.
+   */
+  applyEvents(consumer: string, events: readonly HeardFact[]): Promise<number>
+}
+
+/** A customer event's fact, with the event's id. */
+export interface HeardFact {
+  eventId: string
+  fact: CustomerFact
+}
+
 /** The Customer service, as placing an order needs it. */
 export interface Customers {
   /** undefined when there is no such customer. */
