@@ -8,6 +8,7 @@ import { FanOut } from '@brewmesh/runtime/streams'
 import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { customerClient } from './clients/customer-client.ts'
 import { favoritesClient } from './clients/favorites-client.ts'
+import { knownCustomers } from './clients/known-customers.ts'
 import { loyaltyClient } from './clients/loyalty-client.ts'
 import type { OrderConfig } from './config.ts'
 import { customerFactsStore } from './db/customer-facts-store.ts'
@@ -48,7 +49,7 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
   return startService<OrderDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {
     const outbound = outboundOf(config.identity, config.auth.audience, options.serviceToken)
     const clients = {
-      customers: customerClient(config.dependencies.customer, outbound),
+      customer: customerClient(config.dependencies.customer, outbound),
       favorites: favoritesClient(config.dependencies.favorites, outbound),
       loyalty: loyaltyClient(config.dependencies.loyalty, outbound, infra.log.child({ component: 'loyalty-client' })),
     }
@@ -64,7 +65,9 @@ export function startApp(config: OrderConfig, options: AppOptions = {}): Promise
     })
     const topic = infra.topic(TOPICS.orderEvents)
     const deps: OrderDeps = {
-      ...clients,
+      customers: knownCustomers(customerFacts, clients.customer),
+      favorites: clients.favorites,
+      loyalty: clients.loyalty,
       store: orderStore(infra.db, config.postgres.schema, (change) => toOutboxMessage(topic, change)),
       clock: infra.clock,
       newId: randomUUID,

@@ -11,7 +11,8 @@ import type { CustomerFact } from '../src/domain/ports.ts'
 import { createCustomer, heardOf, place, placeRequest, startMesh, type Mesh } from './support.ts'
 
 // The Order Service keeps what placing an order needs of each customer (name, household, active)
-// from the customer events.
+// from the customer events, so an order does not wait on the Customer service. What it heard may be
+// moments behind: it may accept an order in that moment, never refuse one on it.
 
 let mesh: Mesh
 beforeAll(async () => {
@@ -52,6 +53,41 @@ describe('the customer facts the Order Service keeps', () => {
     )
     const gone = await failure(place(mesh.order.client, placeRequest(customer.id)))
     expect(errorReasonOf(gone)).toBe('CUSTOMER_NOT_FOUND')
+  })
+
+  it('refuses a customer once it heard of the deactivation', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    await mesh.customer.client.deactivateCustomer({ id: customer.id, reason: 'paused' })
+    await eventually(async () => expect((await heardOf(mesh.order, customer.id))?.active).toBe(false))
+    const refused = await failure(place(mesh.order.client, placeRequest(customer.id)))
+    expect(errorReasonOf(refused)).toBe('CUSTOMER_INACTIVE')
+  })
+
+  it('refuses only on what the Customer service answers now, and may accept on what it heard last', async () => {
+    // A deployment that hears no customer events (another topic suffix): it knows only what the
+    // Customer service answered it, so what it heard stays behind every change below.
+    const deaf = await mesh.startOrder({ DB_SCHEMA: `order_deaf_${randomUUID().slice(0, 8)}`, KAFKA_TOPIC_SUFFIX: `.deaf${Date.now()}` })
+    const customer = await createCustomer(mesh.customer.client)
+    await mesh.customer.client.deactivateCustomer({ id: customer.id, reason: 'paused' })
+    expect(errorReasonOf(await failure(place(deaf.client, placeRequest(customer.id))))).toBe('CUSTOMER_INACTIVE')
+    expect(await heardOf(deaf, customer.id)).toMatchObject({ active: false })
+    // Reactivated: it heard "inactive", asks before refusing, and is answered "active".
+    await mesh.customer.client.activateCustomer({ id: customer.id })
+    expect((await place(deaf.client, placeRequest(customer.id))).customerId).toBe(customer.id)
+    // Deactivated again: it heard "active" last, and accepts until it hears otherwise.
+    await mesh.customer.client.deactivateCustomer({ id: customer.id, reason: 'paused again' })
+    expect((await place(deaf.client, placeRequest(customer.id))).customerId).toBe(customer.id)
+  })
+
+  it('learns a customer it had not heard of from the Customer service, for their next order', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    const facts = customerFactsStore(database().db)
+    // As if the customer events had not reached it yet: what the consumer kept is forgotten.
+    await eventually(async () => expect(await heardOf(mesh.order, customer.id)).toBeDefined())
+    await database().db.deleteFrom('customer_facts').where('customer_id', '=', customer.id).execute()
+    expect(await facts.heard(customer.id)).toBeUndefined()
+    await place(mesh.order.client, placeRequest(customer.id))
+    expect(await facts.heard(customer.id)).toMatchObject({ id: customer.id, active: true, version: customer.version })
   })
 })
 

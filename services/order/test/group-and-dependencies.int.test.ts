@@ -12,6 +12,7 @@ import {
   addFavorite,
   createCustomer,
   grant,
+  heardOf,
   latte,
   MENU_IDS,
   place,
@@ -105,11 +106,14 @@ describe('a dependency down', () => {
     }
   })
 
-  it('Customer unreachable: UNAVAILABLE within the caller deadline', async () => {
+  it('Customer unreachable: a customer the Order Service has heard of still orders; one it has not answers UNAVAILABLE within the caller deadline', async () => {
     const proxy = await startTcpProxy('127.0.0.1', mesh.customer.app.grpcPort)
     const node = await mesh.startOrder({ CUSTOMER_SERVICE_ADDR: `127.0.0.1:${proxy.port}` })
     try {
+      const known = await createCustomer(mesh.customer.client)
+      await eventually(async () => expect(await heardOf(node, known.id)).toBeDefined())
       await proxy.cut()
+      expect((await place(node.client, placeRequest(known.id))).customerId).toBe(known.id)
       const err = await failure(place(node.client, placeRequest(randomUUID())))
       expect(err.code).toBe(status.UNAVAILABLE)
       expect(err.details).toContain('customer')

@@ -10,7 +10,7 @@ import { TOPICS } from '@brewmesh/sdk/topics.ts'
 import { eventually, sqlQuery } from '@brewmesh/testkit/env.ts'
 import { topicRecorder } from '@brewmesh/testkit/kafka.ts'
 import { failure, StreamReader } from '@brewmesh/testkit/grpc.ts'
-import { createCustomer, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
+import { createCustomer, heardOf, latte, MENU_IDS, place, placeRequest, startMesh, usual, type Mesh } from './support.ts'
 
 let mesh: Mesh
 beforeAll(async () => {
@@ -136,6 +136,8 @@ describe('PlaceOrder', () => {
     expect([unknown.code, errorReasonOf(unknown)]).toEqual([status.FAILED_PRECONDITION, 'CUSTOMER_NOT_FOUND'])
     const inactive = await createCustomer(mesh.customer.client)
     await mesh.customer.client.deactivateCustomer({ id: inactive.id, reason: 'test' })
+    // Until the Order Service has heard of the deactivation it may still accept an order (customer-facts.int.test.ts).
+    await eventually(async () => expect((await heardOf(mesh.order, inactive.id))?.active).toBe(false))
     const notActive = await failure(place(mesh.order.client, placeRequest(inactive.id)))
     expect(notActive.details).toContain('not active')
     expect(errorReasonOf(notActive)).toBe('CUSTOMER_INACTIVE')

@@ -61,6 +61,21 @@ const hashOf = (input: PlaceInput) =>
     .update(JSON.stringify({ ...input, customerId: input.customerId.toLowerCase() }))
     .digest('hex')
 
+/**
+ * A customer as this service knows them, asked of the Customer service again when what it heard
+ * would refuse the order: facts heard late may accept an order for a moment, never refuse one.
+ */
+async function customerFor(
+  deps: OrderDeps,
+  id: string,
+  budget: CallBudget,
+  accepts: (customer: CustomerInfo) => boolean,
+): Promise<CustomerInfo | undefined> {
+  const { customer, asked } = await deps.customers.known(id, budget)
+  if (asked || (customer && accepts(customer))) return customer
+  return deps.customers.current(id, budget)
+}
+
 /** The members of an order: the payer, and for a group order each member (same household). */
 async function membersOf(deps: OrderDeps, input: PlaceInput, payer: CustomerInfo, budget: CallBudget): Promise<Map<string, CustomerInfo>> {
   const members = new Map([[payer.id, payer]])
@@ -72,10 +87,10 @@ async function membersOf(deps: OrderDeps, input: PlaceInput, payer: CustomerInfo
       v.add(`lines[${i}].member_customer_id`, 'a single order is for its customer only; use PlaceGroupOrder for a household')
       continue
     }
-    const member = await deps.customers.get(id, budget)
+    const inHousehold = (m: CustomerInfo) => payer.householdId !== '' && m.householdId === payer.householdId
+    const member = await customerFor(deps, id, budget, inHousehold)
     if (!member) throw precondition(`member ${id} (lines[${i}]) does not exist`, REASON.memberNotFound)
-    if (!payer.householdId || member.householdId !== payer.householdId)
-      throw precondition(`member ${id} is not in the payer's household`, REASON.memberOutsideHousehold)
+    if (!inHousehold(member)) throw precondition(`member ${id} is not in the payer's household`, REASON.memberOutsideHousehold)
     members.set(id, member)
   }
   v.throwIfAny()
@@ -153,7 +168,8 @@ async function priceLines(
 }
 
 /**
- * PlaceOrder and PlaceGroupOrder. The customer must exist and be active; "my usual" lines come from
+ * PlaceOrder and PlaceGroupOrder. The customer must exist and be active (as this service heard from
+ * the customer events; an order is refused only on the Customer service's answer of now); "my usual" lines come from
  * the Favorites service; rewards are reserved by the Loyalty service against the order's id, which
  * (like its line ids and redemption keys) derives from the idempotency key, so a retry reserves
  * nothing twice. The order and its OrderPlaced event commit together; payment runs afterwards.
@@ -173,7 +189,7 @@ export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: C
   }
   // The payer and the usual drinks are looked up at once: neither waits for the other.
   const [payerLookup, linesLookup] = await Promise.allSettled([
-    deps.customers.get(customerId, budget),
+    customerFor(deps, customerId, budget, (c) => c.active && (input.kind === 'single' || c.householdId !== '')),
     resolveLines(deps, input, customerId, budget),
   ])
   const payer = settled(payerLookup)

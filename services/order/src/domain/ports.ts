@@ -26,6 +26,25 @@ export interface CustomerFact extends CustomerInfo {
   deleted: boolean
 }
 
+/** A customer as this service knows them, and whether the Customer service was asked just now. */
+export interface KnownCustomer {
+  /** undefined when there is no such customer. */
+  customer: CustomerInfo | undefined
+  /** true: the Customer service's answer of just now; false: as last heard, which may be moments behind. */
+  asked: boolean
+}
+
+/** The customers an order is for. */
+export interface Customers {
+  /**
+   * As this service last heard of them from the customer events (moments behind a change while Kafka
+   * flows), or asked of the Customer service when it has heard nothing of them yet.
+   */
+  known(customerId: string, budget: CallBudget): Promise<KnownCustomer>
+  /** Asked of the Customer service now: what a refusal is decided on. undefined when there is no such customer. */
+  current(customerId: string, budget: CallBudget): Promise<CustomerInfo | undefined>
+}
+
 /** The customer facts this service keeps. */
 export interface CustomerFacts {
   /** The last fact heard of a customer, a deletion included; undefined when none was. */
@@ -43,12 +62,6 @@ export interface CustomerFacts {
 export interface HeardFact {
   eventId: string
   fact: CustomerFact
-}
-
-/** The Customer service, as placing an order needs it. */
-export interface Customers {
-  /** undefined when there is no such customer. */
-  get(customerId: string, budget: CallBudget): Promise<CustomerInfo | undefined>
 }
 
 /** The Favorites service: "my usual". */

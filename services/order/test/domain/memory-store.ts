@@ -69,7 +69,7 @@ export class MemoryStore {
     const none = () => Promise.reject(new Error('not used by these tests'))
     return {
       store: this.store(),
-      customers: { get: none },
+      customers: { known: none, current: none },
       favorites: { usual: none },
       loyalty: { redeem: none, release: none },
       clock: () => T0,

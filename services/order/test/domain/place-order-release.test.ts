@@ -31,7 +31,10 @@ async function placement(failing: { rewardId: string; error: Error } | undefined
     ...base,
     clock,
     store: { ...base.store, byRequestId: async () => undefined, menuItem: async () => latteItem() },
-    customers: { get: async (id) => ({ id, displayName: 'Ana', householdId: '', active: true }) },
+    customers: {
+      known: async (id) => ({ customer: { id, displayName: 'Ana', householdId: '', active: true }, asked: false }),
+      current: async () => Promise.reject(new Error('an accepted customer is not asked again')),
+    },
     loyalty: {
       redeem: async (r) => {
         if (r.rewardId === failing?.rewardId) throw failing.error

@@ -1251,9 +1251,10 @@ export declare const BaristaCommandRejected_ReasonSchema: GenEnum<BaristaCommand
 
 /**
  * The menu, orders and their lifecycle, and the barista queue. Default port 50051.
- * The mesh's main client: calls CustomerService (customer exists and is active), FavoritesService
- * (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order events topic
- * (brewmesh.order.events.v1) every other service consumes.
+ * The mesh's main client: keeps what orders need of each customer from the customer events topic
+ * (asking CustomerService about one it has not heard of, and before refusing one), calls
+ * FavoritesService (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order
+ * events topic (brewmesh.order.events.v1) every other service consumes.
  * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; every
  * FAILED_PRECONDITION carries a google.rpc.ErrorInfo reason (listed in services/order/README.md),
  * e.g. ILLEGAL_TRANSITION, STATUS_MISMATCH, or the Loyalty service's own reason for a reward it
@@ -1266,6 +1267,9 @@ export declare const OrderService: GenService<{
    * Unary. Places one customer's order: validates the customer (FAILED_PRECONDITION when missing
    * or inactive), resolves "my usual" lines, prices lines, reserves the chosen rewards, and stores
    * the order with its order-placed event in one transaction. Payment then runs asynchronously.
+   * The customer is checked as this service last heard from the customer events, which may be
+   * moments behind a change: an order may be accepted in that moment, but is refused only on
+   * CustomerService's answer at the time of the call.
    * request_id makes a retry return the same order; nothing is charged or reserved twice.
    *
    * @generated from rpc brewmesh.order.v1.OrderService.PlaceOrder
@@ -1352,6 +1356,7 @@ export declare const OrderService: GenService<{
    * Client streaming. A household's combined order: a header first, then one message per line,
    * each for a member of the payer's household (a line may be that member's usual). Half-close to
    * place; one GROUP order comes back with a per-member breakdown (Order.member_breakdowns).
+   * The payer and the members are checked as PlaceOrder checks its customer.
    *
    * @generated from rpc brewmesh.order.v1.OrderService.PlaceGroupOrder
    */

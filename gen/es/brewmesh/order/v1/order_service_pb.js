@@ -272,9 +272,10 @@ export const BaristaCommandRejected_Reason = /*@__PURE__*/ tsEnum(BaristaCommand
 
 /**
  * The menu, orders and their lifecycle, and the barista queue. Default port 50051.
- * The mesh's main client: calls CustomerService (customer exists and is active), FavoritesService
- * (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order events topic
- * (brewmesh.order.events.v1) every other service consumes.
+ * The mesh's main client: keeps what orders need of each customer from the customer events topic
+ * (asking CustomerService about one it has not heard of, and before refusing one), calls
+ * FavoritesService (GetUsual) and LoyaltyService (quotes and redemptions), and produces the order
+ * events topic (brewmesh.order.events.v1) every other service consumes.
  * Errors carry google.rpc.BadRequest field violations with INVALID_ARGUMENT; every
  * FAILED_PRECONDITION carries a google.rpc.ErrorInfo reason (listed in services/order/README.md),
  * e.g. ILLEGAL_TRANSITION, STATUS_MISMATCH, or the Loyalty service's own reason for a reward it
