@@ -7,7 +7,7 @@ import { errorReasonOf } from '@brewmesh/sdk/errors.ts'
 import { failure } from '@brewmesh/testkit/grpc.ts'
 import { customerFactsStore } from '../src/db/customer-facts-store.ts'
 import type { OrderDb } from '../src/db/schema.ts'
-import type { CustomerFact } from '../src/domain/ports.ts'
+import { customerFact as fact } from './domain/fixtures.ts'
 import { createCustomer, heardOf, place, placeRequest, startMesh, type Mesh } from './support.ts'
 
 // The Order Service keeps what placing an order needs of each customer (name, household, active)
@@ -92,16 +92,6 @@ describe('the customer facts the Order Service keeps', () => {
 })
 
 describe('the customer facts store', () => {
-  const fact = (id: string, version: number, f: Partial<CustomerFact> = {}): CustomerFact => ({
-    id,
-    displayName: `v${version}`,
-    householdId: '',
-    active: true,
-    deleted: false,
-    version,
-    ...f,
-  })
-
   it('keeps a fact only over a lower version, and nothing over a deletion', async () => {
     const facts = customerFactsStore(database().db)
     const id = randomUUID()

@@ -5,6 +5,7 @@ import { PoisonMessage } from '@brewmesh/runtime/kafka'
 import { latestOfEach } from '../src/domain/customer-facts.ts'
 import type { CustomerFact } from '../src/domain/ports.ts'
 import { heardFactOf } from '../src/events/customer-facts.consumer.ts'
+import { customerFact } from './domain/fixtures.ts'
 
 const ID = 'AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA'
 const HOUSEHOLD = 'BBBBBBBB-BBBB-4BBB-8BBB-BBBBBBBBBBBB'
@@ -20,15 +21,7 @@ const event = (payload: CustomerEvent['payload'], eventId = 'e-1'): CustomerEven
   payload,
 })
 
-const fact = (version: number, f: Partial<CustomerFact> = {}): CustomerFact => ({
-  id: 'a',
-  displayName: `v${version}`,
-  householdId: '',
-  active: true,
-  deleted: false,
-  version,
-  ...f,
-})
+const fact = (version: number, f: Partial<CustomerFact> = {}) => customerFact('a', version, f)
 
 describe('the fact a customer event states', () => {
   it('is the customer after the change, ids in lower case', () => {

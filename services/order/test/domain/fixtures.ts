@@ -1,5 +1,6 @@
 import { DrinkSize, MilkType, Temperature, type DrinkCustomization } from '@brewmesh/gen/brewmesh/common/v1/drink.ts'
 import type { MenuItem, Order, OrderLine } from '../../src/domain/order.ts'
+import type { CustomerFact } from '../../src/domain/ports.ts'
 
 // Plain domain values for the unit tests: no I/O, no contract messages.
 
@@ -113,3 +114,14 @@ export function placedOrder(overrides: Partial<Order> = {}): Order {
     ...overrides,
   }
 }
+
+/** A customer fact at `version` (display name "v<version>", active, no household). */
+export const customerFact = (id: string, version: number, f: Partial<CustomerFact> = {}): CustomerFact => ({
+  id,
+  displayName: `v${version}`,
+  householdId: '',
+  active: true,
+  deleted: false,
+  version,
+  ...f,
+})
