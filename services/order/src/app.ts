@@ -41,9 +41,9 @@ export function migrateOrder(config: OrderConfig, log: Logger): Promise<void> {
 /**
  * The Order Service: serves OrderService, calling Customer, Favorites and Loyalty with its own
  * identity; keeps what orders need of each customer from the customer events (durable group
- * order-customer-facts); publishes the order events; feeds its own WatchOrder and BaristaSession streams from
- * the order topic (per replica); answers payments once due (rounds over PostgreSQL); forgets
- * answered barista commands daily.
+ * order-customer-facts); publishes the order events; feeds its own WatchOrder and BaristaSession
+ * streams from the order topic (per replica); answers payments once due (rounds over PostgreSQL);
+ * forgets answered barista commands daily.
  */
 export function startApp(config: OrderConfig, options: AppOptions = {}): Promise<RunningService> {
   return startService<OrderDb>({ config, serviceName: SERVICE_NAME, clock: options.clock, log: options.log }, (infra) => {

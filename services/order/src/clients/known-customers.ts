@@ -1,4 +1,4 @@
-import type { CustomerFact, CustomerFacts, CustomerInfo, Customers } from '../domain/ports.ts'
+import type { CallBudget, CustomerFact, CustomerFacts, CustomerInfo, Customers } from '../domain/ports.ts'
 import type { CustomerService } from './customer-client.ts'
 
 const infoOf = ({ id, displayName, householdId, active }: CustomerFact): CustomerInfo => ({ id, displayName, householdId, active })
@@ -10,7 +10,7 @@ const infoOf = ({ id, displayName, householdId, active }: CustomerFact): Custome
  * next order of that customer is served from the facts.
  */
 export function knownCustomers(facts: CustomerFacts, service: CustomerService): Customers {
-  async function current(id: string, budget: Parameters<Customers['current']>[1]): Promise<CustomerInfo | undefined> {
+  async function current(id: string, budget: CallBudget): Promise<CustomerInfo | undefined> {
     const fact = await service.get(id, budget)
     if (!fact) return undefined
     await facts.learn([fact])

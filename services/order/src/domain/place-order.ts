@@ -172,7 +172,8 @@ async function priceLines(
  * the customer events; an order is refused only on the Customer service's answer of now); "my
  * usual" lines come from the Favorites service; rewards are reserved by the Loyalty service against
  * the order's id, which (like its line ids and redemption keys) derives from the idempotency key,
- * so a retry reserves nothing twice. The order and its OrderPlaced event commit together; payment runs afterwards.
+ * so a retry reserves nothing twice. The order and its OrderPlaced event commit together; payment
+ * runs afterwards.
  */
 export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: CallBudget): Promise<Order> {
   const input = withDefaults(request)
