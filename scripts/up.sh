@@ -185,13 +185,29 @@ done
 demo grpcurl -plaintext -H "authorization: Bearer $OPERATOR" \
   -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"points\":\"500\",\"reason\":\"welcome bonus\"}" \
   127.0.0.1:50053 brewmesh.loyalty.v1.LoyaltyService/AdjustPoints
-# "Order my usual" with a reward: the Order Service calls Customer, Favorites and Loyalty over gRPC.
-placed="$(grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
-  -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"lines\":[{\"quantity\":1,\"usual\":{}}],\"reward_ids\":[\"$DOLLAR_OFF\"]}" \
-  127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder)"
-printf '\n$ grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d {usual + reward} 127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder\n%s\n' "$placed" >&2
-order_id="$(sed -n 's/^    "id": "\([0-9a-f-]*\)".*/\1/p' <<<"$placed" | head -n1)"
-sleep 3 # the mock processor answers after PAYMENT_DELAY_MS (2 s); 80 % are approved
+# "Order my usual" with a reward: the Order Service reads the customer from what it heard of the
+# customer events, and calls Favorites and Loyalty over gRPC. The mock processor answers after
+# PAYMENT_DELAY_MS (2 s) and declines about one payment in five (PAYMENT_SUCCESS_PERCENT 80): a
+# declined demo order (its reward released) is followed by another, so the lines below name a paid one.
+payment_of() {
+  grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$1\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder |
+    sed -n 's/^ *"status": "PAYMENT_STATUS_\([A-Z]*\)".*/\1/p' | head -n1
+}
+for attempt in 1 2 3 4 5; do
+  placed="$(grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" \
+    -d "{\"request_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"customer_id\":\"$id\",\"lines\":[{\"quantity\":1,\"usual\":{}}],\"reward_ids\":[\"$DOLLAR_OFF\"]}" \
+    127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder)"
+  printf '\n$ grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d {usual + reward} 127.0.0.1:50051 brewmesh.order.v1.OrderService/PlaceOrder\n%s\n' "$placed" >&2
+  order_id="$(sed -n 's/^    "id": "\([0-9a-f-]*\)".*/\1/p' <<<"$placed" | head -n1)"
+  payment=PENDING
+  for _ in $(seq 1 50); do
+    payment="$(payment_of "$order_id")"
+    [[ $payment == PENDING ]] || break
+    sleep 0.2
+  done
+  [[ $payment == DECLINED && $attempt -lt 5 ]] || break
+  log "the mock processor declined order $order_id (it declines about one payment in five): placing another"
+done
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$order_id\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder
 REPLICA_NOTE=""
 if ((REPLICAS > 1)); then
