@@ -205,8 +205,12 @@ for attempt in 1 2 3 4 5; do
     [[ $payment == PENDING ]] || break
     sleep 0.2
   done
-  [[ $payment == DECLINED && $attempt -lt 5 ]] || break
-  log "the mock processor declined order $order_id (it declines about one payment in five): placing another"
+  [[ $payment == DECLINED ]] || break
+  if ((attempt == 5)); then
+    log "the mock processor declined five demo orders in a row (PAYMENT_SUCCESS_PERCENT=${PAYMENT_SUCCESS_PERCENT:-80}): the lines below name a cancelled one"
+    break
+  fi
+  log "the mock processor declined order $order_id (it approves PAYMENT_SUCCESS_PERCENT=${PAYMENT_SUCCESS_PERCENT:-80} %): placing another"
 done
 demo grpcurl -plaintext -H "authorization: Bearer $CUSTOMER" -d "{\"id\":\"$order_id\"}" 127.0.0.1:50051 brewmesh.order.v1.OrderService/GetOrder
 REPLICA_NOTE=""
