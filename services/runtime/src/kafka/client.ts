@@ -1,13 +1,7 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs'
 import type { KafkaConfig } from '../config.ts'
 import type { Logger } from '../logger.ts'
-
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-}
+import { levelOf } from './log-levels.ts'
 
 /** A kafkajs client logging through pino. kafkajs stays behind runtime/kafka/ only. */
 export function createKafka(config: KafkaConfig, log: Logger): Kafka {
@@ -23,7 +17,7 @@ export function createKafka(config: KafkaConfig, log: Logger): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry
-        kafkaLog[levels[level] ?? 'info'](rest, message)
+        kafkaLog[levelOf(level, entry)](rest, message)
       },
   })
 }
