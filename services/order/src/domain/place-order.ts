@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { invalid, precondition, unavailable, Violations } from '@brewmesh/runtime/errors'
+import { invalid, precondition, unavailable, Violations, type AppError } from '@brewmesh/runtime/errors'
 import { isUuid } from '@brewmesh/runtime/ids'
 import { nameUuid } from './ids.ts'
 import type { AppliedReward, DrinkCustomization, LineSource, MenuItem, Order, OrderLine } from './order.ts'
@@ -74,6 +74,13 @@ async function customerFor(
   const { customer, asked } = await deps.customers.known(id, budget)
   if (asked || (customer && accepts(customer))) return customer
   return deps.customers.current(id, budget)
+}
+
+/** Why this customer cannot pay for an order of this kind; undefined when they can. */
+function payerRefusal(payer: CustomerInfo, kind: PlaceInput['kind']): AppError | undefined {
+  if (!payer.active) return precondition(`customer ${payer.id} is not active`, REASON.customerInactive)
+  if (kind === 'group' && !payer.householdId) return precondition(`customer ${payer.id} has no household to order for`, REASON.noHousehold)
+  return undefined
 }
 
 /** The members of an order: the payer, and for a group order each member (same household). */
@@ -190,14 +197,13 @@ export async function placeOrder(deps: OrderDeps, request: PlaceInput, budget: C
   }
   // The payer and the usual drinks are looked up at once: neither waits for the other.
   const [payerLookup, linesLookup] = await Promise.allSettled([
-    customerFor(deps, customerId, budget, (c) => c.active && (input.kind === 'single' || c.householdId !== '')),
+    customerFor(deps, customerId, budget, (c) => !payerRefusal(c, input.kind)),
     resolveLines(deps, input, customerId, budget),
   ])
   const payer = settled(payerLookup)
   if (!payer) throw precondition(`customer ${customerId} does not exist`, REASON.customerNotFound)
-  if (!payer.active) throw precondition(`customer ${payer.id} is not active`, REASON.customerInactive)
-  if (input.kind === 'group' && !payer.householdId)
-    throw precondition(`customer ${payer.id} has no household to order for`, REASON.noHousehold)
+  const refusal = payerRefusal(payer, input.kind)
+  if (refusal) throw refusal
   const members = await membersOf(deps, input, payer, budget)
   // Keys are the customer's own: another customer's identical key is another order. (Orders placed
   // before keys were scoped keep their ids; their retries find them by customer and key above.)
