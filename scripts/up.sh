@@ -38,6 +38,14 @@ done
 # its pid file is <name>.pid for the first and <name>-<r>.pid for the others, its log likewise.
 port_of() { echo $(($1 + 100 * ($2 - 1))); }
 suffix_of() { (($1 == 1)) || printf -- '-%s' "$1"; }
+# NODE_OPTIONS a service is deployed with (deploy/k8s/base/config; services/testkit/src/env.ts
+# says why), after any of your own.
+node_options_of() {
+  case "$1" in
+    order) echo "${NODE_OPTIONS:+$NODE_OPTIONS }--max-semi-space-size=32" ;;
+    *) echo "${NODE_OPTIONS:-}" ;;
+  esac
+}
 
 # Every replica a pid file names, whatever --replicas the mesh was started with.
 stop_services() {
@@ -111,7 +119,7 @@ for entry in "${SERVICES[@]}"; do
     # node itself (not `pnpm start`, which would not pass SIGTERM on), so the pid file holds the
     # process that shuts down gracefully. Same command as the package's start script.
     (cd "$dir" && DB_NAME="${name}db" OTEL_SERVICE_NAME="$name" INSTANCE_ID="$replica-$(hostname)" \
-      SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/$name.token" \
+      SERVICE_TOKEN_FILE="$REPO/.stack/dev-keys/$name.token" NODE_OPTIONS="$(node_options_of "$name")" \
       GRPC_PORT="$(port_of "$port" "$r")" METRICS_PORT="$(port_of "$metrics" "$r")" \
       exec nohup setsid "$REPO/node_modules/node/bin/node" \
       --import @brewmesh/runtime/telemetry/register.mjs dist/main.mjs >>"$LOGS/$replica.log" 2>&1 </dev/null &
