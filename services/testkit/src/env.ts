@@ -33,8 +33,8 @@ export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<stri
 /**
  * NODE_OPTIONS a service is deployed with, where it has its own: the same in its Kubernetes
  * config (deploy/k8s/base/config), deploy/compose.yaml and scripts/up.sh
- * (test/deployed-node-options.test.ts holds them together). A service started as a process gets
- * them; one started inside a test's own process ignores them.
+ * (deploy/tools/validate/test/node-options.test.ts holds them together). A service started as a
+ * process gets them; one started inside a test's own process ignores them.
  */
 export const DEPLOYED_NODE_OPTIONS: Readonly<Record<string, string>> = {
   // The Order Service holds every WatchOrder and BaristaSession stream of its replica. V8 grows
