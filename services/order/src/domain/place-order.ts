@@ -86,6 +86,7 @@ function payerRefusal(payer: CustomerInfo, kind: PlaceInput['kind']): AppError |
 /** The members of an order: the payer, and for a group order each member (same household). */
 async function membersOf(deps: OrderDeps, input: PlaceInput, payer: CustomerInfo, budget: CallBudget): Promise<Map<string, CustomerInfo>> {
   const members = new Map([[payer.id, payer]])
+  const inHousehold = (m: CustomerInfo) => payer.householdId !== '' && m.householdId === payer.householdId
   const v = new Violations()
   for (const [i, line] of input.lines.entries()) {
     const id = (line.memberCustomerId || payer.id).toLowerCase()
@@ -94,7 +95,6 @@ async function membersOf(deps: OrderDeps, input: PlaceInput, payer: CustomerInfo
       v.add(`lines[${i}].member_customer_id`, 'a single order is for its customer only; use PlaceGroupOrder for a household')
       continue
     }
-    const inHousehold = (m: CustomerInfo) => payer.householdId !== '' && m.householdId === payer.householdId
     const member = await customerFor(deps, id, budget, inHousehold)
     if (!member) throw precondition(`member ${id} (lines[${i}]) does not exist`, REASON.memberNotFound)
     if (!inHousehold(member)) throw precondition(`member ${id} is not in the payer's household`, REASON.memberOutsideHousehold)
