@@ -29,6 +29,7 @@ import { describeMachine, loadNow, machineInfo } from './lib/machine.ts'
 import { fmt } from './lib/markdown.ts'
 import { runBench } from './lib/main.ts'
 import { MESH_SERVICES, startMesh, type Mesh } from './lib/mesh.ts'
+import { rssMiB } from './lib/memory.ts'
 import { pgClient } from './lib/pg.ts'
 import { infrastructureGroups } from './lib/processes.ts'
 import { REPO } from './lib/repo.ts'
@@ -148,9 +149,14 @@ async function measure(bench: Bench, target: Target, load: Load, requestPrefix: 
   if (target === 'echo') return { ...run, cpuMs: cpuMsBetween(before, sampleCpu(bench.groups)) }
   const { counts, settled } = await settle(bench, requestPrefix)
   const cpuMs = cpuMsBetween(before, sampleCpu(bench.groups))
+  const rss = servicesRss(bench)
   const checks = await checkRun(bench.dbs, { requestPrefix, startedAt, ok: ghz.ok, paymentsSeconds: settled.paymentsSeconds }, counts)
-  return { ...run, cpuMs, settled, checks }
+  return { ...run, cpuMs, settled, rssMiB: rss, checks }
 }
+
+/** Each service's resident set in MiB, now. */
+const servicesRss = (bench: Pick<Bench, 'services'>): Record<string, number> =>
+  Object.fromEntries(bench.services.map((s) => [s.name, rssMiB(s.pids()[0]!)]))
 
 /** Every load, echo then PlaceOrder, each reported as it ends. */
 async function measureAll(bench: Bench): Promise<MeasuredRun[]> {
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
     const unwarmed = { workload, ports: { echo: echo.port, order: mesh.ports.order }, dbs, tag, ...processGroups(mesh) }
     await warmup(unwarmed)
     const idle = await idleCost(unwarmed.groups)
+    const rssBefore = servicesRss(unwarmed)
     // Quiet: back near idle. 10 ms ticks and a busy machine make one second's figure jump a little.
     const servicesIdle = totalCpuMs(Object.fromEntries(MESH_SERVICES.map((s) => [s, idle[s]])))
     const bench: Bench = { ...unwarmed, quietMsPerSecond: servicesIdle * 1.5 + 30 }
@@ -254,6 +261,7 @@ async function main(): Promise<void> {
       infra: source,
       sizes: { placeOrderResponseBytes: orderBytes, echoPayloadBytes: echo.payloadBytes },
       idleCpuMsPerSecond: idle,
+      rssBeforeMiB: rssBefore,
       quietMsPerSecond: bench.quietMsPerSecond,
       targets: TARGETS,
       verdicts: verdicts(runs),
@@ -265,7 +273,15 @@ async function main(): Promise<void> {
       `${settings.customers} customers; each call: a latte and the usual, the 1.00-off reward, a fresh request id, the caller's customer token. ` +
       `${settings.duration} per run, call timeout ${settings.timeout}, at most ${settings.streamsPerConnection} calls per connection, ` +
       `ghz --cpus ${settings.ghzCpus}; echo answers ${orderBytes} B like PlaceOrderResponse. PAYMENT_DELAY_MS=${settings.paymentDelayMs}.`
-    const lines = summary(runs, { startedAt, workload: workloadLine, idle, machine: machineLine, command, saved: relative(REPO, saved) })
+    const lines = summary(runs, {
+      startedAt,
+      workload: workloadLine,
+      idle,
+      rssBefore,
+      machine: machineLine,
+      command,
+      saved: relative(REPO, saved),
+    })
     process.stdout.write(lines.join('\n') + '\n')
   } catch (err) {
     if (!interrupt.signal.aborted)

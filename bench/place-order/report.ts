@@ -39,6 +39,8 @@ export interface MeasuredRun {
   cpuMs: Record<string, number | undefined>
   ghzCommand: string
   settled?: Settled
+  /** Each service's resident set in MiB once the mesh was quiet after an order run: what the load left it holding. */
+  rssMiB?: Record<string, number>
   checks?: RunChecks
 }
 
@@ -87,6 +89,18 @@ export function cpuTable(orderRuns: MeasuredRun[]): string[] {
       ...MESH_GROUPS.map((g) => fmt(perOrder(r.cpuMs[g], r))),
       `**${fmt(perOrder(meshCpuMs(r), r))}**`,
     ]),
+  )
+}
+
+/** Each service's resident set before the runs and once quiet after each order run. */
+export function rssTable(orderRuns: MeasuredRun[], before: Record<string, number>): string[] {
+  const row = (label: string, rss: Record<string, number> | undefined) => [
+    label,
+    ...MESH_SERVICES.map((s) => fmt(rss?.[s] ?? Number.NaN, 0)),
+  ]
+  return markdownTable(
+    ['', ...MESH_SERVICES.map(right)],
+    [row('before the runs', before), ...orderRuns.map((r) => row(`after ${describeLoad(r.load)}`, r.rssMiB))],
   )
 }
 
@@ -207,6 +221,8 @@ export interface SummaryContext {
   /** One paragraph: what each call does and the settings of the runs. */
   workload: string
   idle: Record<string, number | undefined>
+  /** Each service's resident set in MiB after the warmup, before the first run. */
+  rssBefore: Record<string, number>
   machine: string
   command: string
   saved: string
@@ -228,6 +244,10 @@ export function summary(runs: MeasuredRun[], context: SummaryContext): string[] 
     ...cpuTable(orderRuns),
     '',
     `The same processes idle (after the warmup, nothing asked of them), in ms of CPU per second: ${idle}.`,
+    '',
+    'Resident set of each service in MiB, after the warmup and once quiet after each run (V8 keeps the heap a load grew):',
+    '',
+    ...rssTable(orderRuns, context.rssBefore),
     '',
     'Checks after each run:',
     '',
