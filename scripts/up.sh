@@ -42,7 +42,7 @@ suffix_of() { (($1 == 1)) || printf -- '-%s' "$1"; }
 # says why), after any of your own.
 node_options_of() {
   case "$1" in
-    order) echo "${NODE_OPTIONS:+$NODE_OPTIONS }--max-semi-space-size=32" ;;
+    customer | favorites | loyalty | order) echo "${NODE_OPTIONS:+$NODE_OPTIONS }--max-semi-space-size=32" ;;
     *) echo "${NODE_OPTIONS:-}" ;;
   esac
 }

@@ -37,11 +37,15 @@ export function isolatedEnv(service: string, infra: InfraEnv, extra: Record<stri
  * process gets them; one started inside a test's own process ignores them.
  */
 export const DEPLOYED_NODE_OPTIONS: Readonly<Record<string, string>> = {
-  // The Order Service holds every WatchOrder and BaristaSession stream of its replica. V8 grows
-  // its young generation with what survives collection, and opening thousands of streams grew it
-  // to 2 x 64 MiB, held for as long as the process lives; at 2 x 32 MiB the same streams take
-  // 50 to 110 MiB less, at no measurable CPU per order (bench/README.md, watch-streams and
-  // place-order, sixteenth session).
+  // V8 grows a young generation with what survives collection and keeps it for as long as the
+  // process lives: a load grew each service's to 2 x 64 MiB (held idle afterwards), and opening
+  // thousands of WatchOrder streams the Order Service's. At 2 x 32 MiB a service holds 20 to 74
+  // MiB less after a load and the Order Service's streams take 50 to 110 MiB less, at no
+  // measurable CPU per order (bench/README.md, place-order and watch-streams, sixteenth and
+  // seventeenth sessions); a 2 x 16 MiB one costs CPU and the 200/s tail.
+  customer: '--max-semi-space-size=32',
+  favorites: '--max-semi-space-size=32',
+  loyalty: '--max-semi-space-size=32',
   order: '--max-semi-space-size=32',
 }
 

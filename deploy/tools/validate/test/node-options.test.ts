@@ -48,7 +48,7 @@ describe('NODE_OPTIONS the services are deployed with', () => {
     })
   })
 
-  it('caps the Order Service young generation', () => {
-    expect(DEPLOYED_NODE_OPTIONS['order']).toMatch(/--max-semi-space-size=\d+/)
+  it.each(SERVICES)('%s: its young generation capped', (service) => {
+    expect(DEPLOYED_NODE_OPTIONS[service]).toMatch(/--max-semi-space-size=\d+/)
   })
 })
