@@ -26,6 +26,8 @@ const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' 
 let database: Database<LoyaltyDb>
 let store: LoyaltyStore
 let counted: string[] | undefined
+/** ReadyForQuery messages while a test counts: one per round trip. */
+let roundTrips = 0
 
 beforeAll(async () => {
   // The service's whole configuration is read, its token verifier included.
@@ -40,6 +42,8 @@ beforeAll(async () => {
       counted?.push(text.trim().replace(/\s+/g, ' ').toLowerCase())
       return query(...args)
     }
+    // pg's wire connection is an EventEmitter of the server's messages (not in its typings).
+    ;(client as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => counted && roundTrips++)
   })
   // The outbox row names the change's kind, enough to count what was recorded.
   store = loyaltyStore(database.db, config.postgres.schema, (change: LoyaltyChange) => ({
@@ -294,7 +298,7 @@ describe('postEntry with the redemption it is about (one statement: the redempti
 })
 
 describe('RedeemReward on the store: its round trips to PostgreSQL', () => {
-  it('when a reward is redeemed, then BEGIN, the locked context read, the posting with the redemption and COMMIT, nothing else', async () => {
+  it('when a reward is redeemed, then the locked context read with its BEGIN, the posting with the redemption and COMMIT: three round trips', async () => {
     const account: Account = { ...newAccount(randomUUID(), new Date()), balance: 5000 }
     await store.transaction((tx) => tx.insertAccount(account))
     await store.rewards() // the catalog is read once per process and kept
@@ -317,16 +321,18 @@ describe('RedeemReward on the store: its round trips to PostgreSQL', () => {
     }
 
     counted = []
+    roundTrips = 0
     const { redemption } = await redeemReward(deps, { kind: 'system', id: 'test' }, request)
     const statements = counted
     counted = undefined
 
+    // The BEGIN is not a statement of its own: it goes with the first (runtime db/begin-with-statement.ts).
     expect(statements.map((text) => text.split(' ').slice(0, 3).join(' '))).toEqual([
-      'begin',
       'select a.customer_id as', // REDEMPTION_CONTEXT
       'with written as', // POST_ENTRY with the redemption's insert
       'commit',
     ])
+    expect(roundTrips).toBe(3)
     expect(await sqlQuery(env, `select state from redemptions where id = '${redemption.id}'`)).toEqual([{ state: 'reserved' }])
   })
 })

@@ -95,7 +95,7 @@ export interface PostgresConfig {
   poolMaxWaiting: number
   /** How long a query waits for a pooled connection (or a new one to connect). */
   acquireTimeoutMs: number
-  /** Statements each connection keeps prepared (db/prepared-statements.ts); 0: none. */
+  /** Statements each connection keeps prepared (db/send-statements.ts); 0: none. */
   preparedStatements: number
 }
 

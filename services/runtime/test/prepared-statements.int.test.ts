@@ -3,11 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { dropSchema, isolatedEnv } from '@brewmesh/testkit/env.ts'
 import { readBaseConfig, EnvReader } from '../src/config.ts'
 import { createDatabase, type Database } from '../src/db/postgres.ts'
-import { statementName } from '../src/db/prepared-statements.ts'
+import { statementName } from '../src/db/send-statements.ts'
 import { createLogger } from '../src/logger.ts'
 
 // Statements with parameters run as named prepared statements on each pooled connection
-// (db/prepared-statements.ts), against a real PostgreSQL. One connection per database here, so
+// (db/send-statements.ts), against a real PostgreSQL. One connection per database here, so
 // pg_prepared_statements (a per-session view) shows what the statements before it prepared.
 const env = isolatedEnv('customer', inject('infra').env, { DB_POOL_MAX: '1' })
 const log = createLogger({ level: 'silent', service: 'test', instanceId: 'test' })

@@ -62,7 +62,7 @@ export async function createOutboxTables(db: Executor): Promise<void> {
  * trip (order PLACE, loyalty POST_ENTRY). Its parameters, numbered from `first`, are the four
  * arrays of outboxValues; the caller adds a `where` if any and `returning id`. One array per
  * column, not a parameter per value: the text is the same whatever the number of messages, so it
- * stays one prepared statement (db/prepared-statements.ts).
+ * stays one prepared statement (db/send-statements.ts).
  */
 export const outboxInsert = (first: number) => `insert into outbox (topic, key, payload, headers)
     select * from unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])`

@@ -7,7 +7,7 @@ import type { Meter } from '@opentelemetry/api'
 import type { PostgresConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { usePreparedStatements } from './prepared-statements.ts'
+import { sendStatements } from './send-statements.ts'
 
 export interface Database<DB> {
   db: Kysely<DB>
@@ -69,7 +69,7 @@ function boundedPool(pool: pg.Pool, config: PostgresConfig): PostgresPool {
       if (full() && pool.waitingCount >= config.poolMaxWaiting) throw exhausted(pool)
       try {
         const client = await pool.connect()
-        usePreparedStatements(client, config.preparedStatements)
+        sendStatements(client, config.preparedStatements)
         return client
       } catch (err) {
         if (full() && /timeout exceeded when trying to connect/i.test((err as Error).message)) throw exhausted(pool, err)

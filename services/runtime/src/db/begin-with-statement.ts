@@ -1,0 +1,115 @@
+import pg from 'pg'
+
+/** pg's wire connection, as much of it as a query's submit uses (pg/lib/connection.js, not in its typings). */
+interface WireConnection {
+  stream: { cork(): void; uncork(): void }
+  parsedStatements: Record<string, string | undefined>
+  submittedNamedStatements: Record<string, string | undefined>
+  parse(message: { text: string; name?: string }): void
+  bind(message: { portal?: string; statement?: string; values?: unknown[] }): void
+  execute(message: { portal?: string; rows?: number }): void
+}
+
+// pg.Query's own fields and methods used here (pg/lib/query.js), not in its typings.
+interface QueryInternals {
+  text: string
+  values: unknown[]
+  name: string | undefined
+  queryMode: string | undefined
+  callback: (err: Error | null, result: pg.QueryResult) => void
+  submit(connection: WireConnection): Error | null
+  handleCommandComplete(message: unknown, connection: WireConnection): void
+  handleError(err: Error, connection: WireConnection): void
+}
+
+const statement = Symbol('statement')
+const beginAnswered = Symbol('beginAnswered')
+
+/**
+ * A transaction's BEGIN and its first statement in one write and one round trip: Parse, Bind and
+ * Execute of the BEGIN, then the statement's own messages and their Sync, which PostgreSQL answers
+ * together. An explicit BEGIN keeps the transaction open past the Sync, so what follows runs in it.
+ * The statement keeps its prepared name: pg tracks which names a connection has parsed from
+ * the ParseComplete it is answered, and the BEGIN's comes first, so until the BEGIN is answered
+ * the query shows pg no name (a ParseComplete then is the BEGIN's, not the statement's).
+ */
+class BeginThen extends (pg.Query as unknown as new (text: string, values: unknown[]) => QueryInternals) {
+  private readonly begin: string
+  private [statement]: string | undefined
+  private [beginAnswered] = true
+
+  constructor(begin: string, text: string, values: unknown[], name: string | undefined) {
+    super(text, values)
+    this.begin = begin
+    this.name = name
+    // Without parameters pg would send the text as a simple Query, which has its own answer.
+    this.queryMode = 'extended'
+  }
+
+  // pg.Query's constructor assigns `name` (undefined here), so it is an accessor over a symbol.
+  override get name(): string | undefined {
+    return this[beginAnswered] ? this[statement] : undefined
+  }
+
+  override set name(value: string | undefined) {
+    this[statement] = value
+  }
+
+  override submit(connection: WireConnection): Error | null {
+    connection.stream.cork()
+    try {
+      connection.parse({ text: this.begin })
+      connection.bind({})
+      connection.execute({})
+      const refused = super.submit(connection)
+      // Only reached with a statement pg refuses before sending (sendsAfterBegin rules those out).
+      if (refused) throw refused
+      this[beginAnswered] = false
+      return null
+    } finally {
+      connection.stream.uncork()
+    }
+  }
+
+  /** The BEGIN's CommandComplete is not a result of the statement. */
+  override handleCommandComplete(message: unknown, connection: WireConnection): void {
+    if (!this[beginAnswered]) {
+      this[beginAnswered] = true
+      return
+    }
+    super.handleCommandComplete(message, connection)
+  }
+
+  override handleError(err: Error, connection: WireConnection): void {
+    // Refused before the BEGIN was answered: the statement was skipped, never parsed.
+    if (!this[beginAnswered] && this[statement]) delete connection.submittedNamedStatements[this[statement]]
+    this[beginAnswered] = true
+    super.handleError(err, connection)
+  }
+}
+
+/**
+ * Whether `text` can go with a BEGIN: pg refuses a name already used for another text before
+ * sending anything, and a BEGIN sent without its statement would leave the connection waiting.
+ */
+export function sendsAfterBegin(client: pg.PoolClient, text: string, name: string | undefined): boolean {
+  if (name === undefined) return true
+  const connection = (client as unknown as { connection: WireConnection }).connection
+  const previous = connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]
+  return previous === undefined || previous === text
+}
+
+/** Runs `begin` (begin, or start transaction ...) and then `text` in one round trip; answers the statement's result. */
+export function beginWith(
+  client: pg.PoolClient,
+  begin: string,
+  text: string,
+  values: unknown[],
+  name: string | undefined,
+): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    const query = new BeginThen(begin, text, values, name)
+    query.callback = (err, result) => (err ? reject(err) : resolve(result))
+    client.query(query as unknown as pg.Query)
+  })
+}
