@@ -56,14 +56,19 @@ class BeginThen extends (pg.Query as unknown as new (text: string, values: unkno
   }
 
   override submit(connection: WireConnection): Error | null {
+    // pg's one refusal that can apply here (pg/lib/query.js submit), checked before anything is
+    // written: a BEGIN sent without its statement would leave the connection waiting for the rest.
+    const name = this[statement]
+    const previous = name === undefined ? undefined : (connection.parsedStatements[name] ?? connection.submittedNamedStatements[name])
+    if (previous !== undefined && previous !== this.text) {
+      return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`)
+    }
     connection.stream.cork()
     try {
       connection.parse({ text: this.begin })
       connection.bind({})
       connection.execute({})
-      const refused = super.submit(connection)
-      // Only reached with a statement pg refuses before sending (sendsAfterBegin rules those out).
-      if (refused) throw refused
+      super.submit(connection) // its checks passed above: it sends
       this[beginAnswered] = false
       return null
     } finally {
@@ -86,17 +91,6 @@ class BeginThen extends (pg.Query as unknown as new (text: string, values: unkno
     this[beginAnswered] = true
     super.handleError(err, connection)
   }
-}
-
-/**
- * Whether `text` can go with a BEGIN: pg refuses a name already used for another text before
- * sending anything, and a BEGIN sent without its statement would leave the connection waiting.
- */
-export function sendsAfterBegin(client: pg.PoolClient, text: string, name: string | undefined): boolean {
-  if (name === undefined) return true
-  const connection = (client as unknown as { connection: WireConnection }).connection
-  const previous = connection.parsedStatements[name] ?? connection.submittedNamedStatements[name]
-  return previous === undefined || previous === text
 }
 
 /** Runs `begin` (begin, or start transaction ...) and then `text` in one round trip; answers the statement's result. */

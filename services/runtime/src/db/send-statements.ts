@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import { beginWith, sendsAfterBegin } from './begin-with-statement.ts'
+import { beginWith } from './begin-with-statement.ts'
 
 /**
  * How a pooled connection sends kysely's statements: fewer messages for PostgreSQL to parse and
@@ -63,9 +63,7 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
   const send = (text: string, values: unknown[], begin: string | undefined): Promise<pg.QueryResult> => {
     const name = values.length > 0 ? nameOf(text) : undefined
     const run = () => (name === undefined ? query(text, values) : named(name, text, values))
-    if (begin === undefined) return run()
-    if (sendsAfterBegin(client, text, name)) return beginWith(client, begin, text, values, name)
-    return query(begin).then(run)
+    return begin === undefined ? run() : beginWith(client, begin, text, values, name)
   }
   let heldBegin: string | undefined
   client.query = ((...args: unknown[]) => {
