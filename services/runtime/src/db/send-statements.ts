@@ -62,8 +62,8 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
   // Statements with parameters run named; the first of a transaction carries its BEGIN.
   const send = (text: string, values: unknown[], begin: string | undefined): Promise<pg.QueryResult> => {
     const name = values.length > 0 ? nameOf(text) : undefined
-    const run = () => (name === undefined ? query(text, values) : named(name, text, values))
-    return begin === undefined ? run() : beginWith(client, begin, text, values, name)
+    if (begin !== undefined) return beginWith(client, begin, text, values, name)
+    return name === undefined ? query(text, values) : named(name, text, values)
   }
   let heldBegin: string | undefined
   client.query = ((...args: unknown[]) => {
@@ -81,7 +81,8 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
       return query(...args)
     }
     // A transaction with no statement: nothing was sent, so there is nothing to end.
-    if (begin !== undefined && values.length === 0 && END.test(text)) return Promise.resolve(answered(END.exec(text)![1]!.toUpperCase()))
+    const ended = begin !== undefined && values.length === 0 ? END.exec(text) : null
+    if (ended) return Promise.resolve(answered(ended[1]!.toUpperCase()))
     // 'I' with no BEGIN held: no transaction open, so the statement may run again if its plan went stale.
     const autocommit = begin === undefined && marked._txStatus === 'I'
     return send(text, values, begin).catch((err: unknown) => {
