@@ -7,6 +7,7 @@ import type { Meter } from '@opentelemetry/api'
 import type { PostgresConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
+import { ownSchemaDialect } from './own-schema.ts'
 import { sendStatements } from './send-statements.ts'
 
 export interface Database<DB> {
@@ -16,7 +17,7 @@ export interface Database<DB> {
   stop(): Promise<void>
 }
 
-/** A pooled kysely instance whose search_path is the service's own schema. */
+/** A pooled kysely instance whose search_path (and introspection) is the service's own schema. */
 export function createDatabase<DB>(config: PostgresConfig, log: Logger): Database<DB> {
   const pool = new pg.Pool({
     host: config.host,
@@ -36,7 +37,7 @@ export function createDatabase<DB>(config: PostgresConfig, log: Logger): Databas
   // on Kafka, a LISTEN connection) emits 'error' too; unhandled, that would crash the process.
   // The operation using it fails on its own and the pool discards the client.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'postgres connection lost')))
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: boundedPool(pool, config) }) })
+  const db = new Kysely<DB>({ dialect: ownSchemaDialect(new PostgresDialect({ pool: boundedPool(pool, config) }), config.schema) })
   return {
     db,
     pool,
