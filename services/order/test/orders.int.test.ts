@@ -88,6 +88,23 @@ describe('PlaceOrder', () => {
     expect(fieldViolationsOf(err).map((v) => v.field)).toEqual(['request_id'])
   })
 
+  it('stores the order document compressed with lz4 (migration 0007), and reads it back whole', async () => {
+    const customer = await createCustomer(mesh.customer.client)
+    // Three lines make the row longer than PostgreSQL's TOAST threshold: the document is compressed.
+    const order = await place(
+      mesh.order.client,
+      placeRequest(customer.id, { lines: [latte(1), latte(2), latte(3)], note: 'three for the road' }),
+    )
+    const [row] = await sqlQuery<{ compression: string | null; stored: number; raw: number }>(
+      mesh.order.env,
+      `select pg_column_compression(doc) as compression, pg_column_size(doc) as stored, octet_length(doc::text) as raw from orders where id = $1`,
+      [order.id],
+    )
+    expect(row).toMatchObject({ compression: 'lz4' })
+    expect(row!.stored).toBeLessThan(row!.raw)
+    expect(await get(order.id)).toEqual(order)
+  })
+
   it('reports every invalid field, and what the menu does not allow', async () => {
     const customer = await createCustomer(mesh.customer.client)
     const bad = latte(21)
