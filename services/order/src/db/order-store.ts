@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { MenuItem as MenuItemMessage } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { snapshot } from '@brewmesh/runtime/cache'
-import { enqueue, outboxChannel, type OutboxMessage } from '@brewmesh/runtime/db'
+import { enqueue, jsonbArray, outboxChannel, type OutboxMessage } from '@brewmesh/runtime/db'
 import { currentTraceparent, inTraceOf } from '@brewmesh/runtime/telemetry'
 import { QUEUED } from '../domain/lifecycle.ts'
 import type { Order } from '../domain/order.ts'
@@ -46,6 +46,8 @@ async function saveAnswer(db: Kysely<OrderDb>, baristaId: string, commandId: str
 /**
  * Stores the new state of these orders with one statement: one array per column (the customer
  * never changes), so one text whatever the number of orders, a payment round's or a single one.
+ * The documents go in PostgreSQL's binary array form (runtime db/binary-arrays.ts): as an array
+ * literal, every quote of their JSON was escaped here and read back by PostgreSQL.
  */
 async function updateAll(trx: Kysely<OrderDb>, orders: readonly Order[]): Promise<void> {
   if (orders.length === 0) return
@@ -57,7 +59,7 @@ async function updateAll(trx: Kysely<OrderDb>, orders: readonly Order[]): Promis
            paid_at = v.paid_at, payment_status = v.payment_status, version = v.version, doc = v.doc
       from unnest(${column('id')}::uuid[], ${column('household_id')}::uuid[], ${column('status')}::int[],
                   ${column('barista_id')}::text[], ${column('placed_at')}::timestamptz[], ${column('paid_at')}::timestamptz[],
-                  ${column('payment_status')}::int[], ${column('version')}::int[], ${column('doc')}::jsonb[])
+                  ${column('payment_status')}::int[], ${column('version')}::int[], ${jsonbArray(column('doc'))}::jsonb[])
            as v(id, household_id, status, barista_id, placed_at, paid_at, payment_status, version, doc)
      where o.id = v.id`.execute(trx)
 }

@@ -9,6 +9,7 @@ export {
   type OutboxTable,
   type ProcessedEventsTable,
 } from './outbox.ts'
+export { byteaArray, jsonbArray, textArray } from './binary-arrays.ts'
 export { createDatabase, type Database } from './postgres.ts'
 export { createOutboxTables, purgeOutbox } from './outbox.ts'
 export { columnsOf, reusableStatement, type ReusableStatement } from './reusable-statement.ts'

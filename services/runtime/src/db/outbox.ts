@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type ColumnType, type Generated, type Kysely } from 'kysely'
+import { byteaArray, jsonbArray, textArray } from './binary-arrays.ts'
 
 /**
  * The transactional outbox: events are rows written in the same transaction as the change
@@ -67,12 +68,12 @@ export async function createOutboxTables(db: Executor): Promise<void> {
 export const outboxInsert = (first: number) => `insert into outbox (topic, key, payload, headers)
     select * from unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bytea[], $${first + 3}::jsonb[])`
 
-/** The parameters of outboxInsert, in its order. */
+/** The parameters of outboxInsert, in its order: arrays in PostgreSQL's binary form (binary-arrays.ts). */
 export const outboxValues = (messages: readonly OutboxMessage[]): unknown[] => [
-  messages.map((m) => m.topic),
-  messages.map((m) => m.key),
-  messages.map((m) => Buffer.from(m.payload)),
-  messages.map((m) => JSON.stringify(m.headers)),
+  textArray(messages.map((m) => m.topic)),
+  textArray(messages.map((m) => m.key)),
+  byteaArray(messages.map((m) => m.payload)),
+  jsonbArray(messages.map((m) => JSON.stringify(m.headers))),
 ]
 
 /**
