@@ -25,8 +25,8 @@ return n`
 
 /**
  * Per-caller write limits, counted in Valkey so every replica shares them (a fixed window per
- * caller: one script, INCR and at the window's first write EXPIRE, in one round trip). Over the limit: RESOURCE_EXHAUSTED with RetryInfo
- * saying when the window ends. Service identities are not limited here (their callers are), and
+ * caller, counted by COUNT_WRITE in one round trip). Over the limit: RESOURCE_EXHAUSTED with
+ * RetryInfo saying when the window ends. Service identities are not limited here (their callers are), and
  * with Valkey down writes are let through: an outage of the limiter must not become one of the
  * service.
  */
