@@ -8,7 +8,10 @@
  * - a PostgreSQL round trip (a prepared one-row select) over TCP against the Unix socket: this
  *   process's CPU and PostgreSQL's per query;
  * - a `pg_notify` heard by a listening connection (how each commit wakes its outbox relay)
- *   against the same select without it.
+ *   against the same select without it;
+ * - a write counted by the runtime's rate limiter (one Valkey script, every PlaceOrder) against
+ *   the same count as bare iovalkey MULTI, INCR, EXPIRE and EXEC (how the limiter counted before
+ *   the nineteenth session): this process's CPU and Valkey's per count, 20 in flight.
  *
  * A report, not a test: it prints and saves the numbers and exits 0 whatever they are.
  *
@@ -27,6 +30,8 @@ import type pgModule from 'pg'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { testIssuer, verifierOf, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { createGrpcServer, type GrpcServerOptions } from '../services/runtime/src/grpc/server.ts'
+import { createRateLimiter } from '../services/runtime/src/rate-limit.ts'
+import { createValkey } from '../services/runtime/src/valkey.ts'
 import { echoService, startEchoServer } from './echo/echo-server.ts'
 import { reproduceCommand } from './lib/command.ts'
 import { cpuMsBetween, sampleCpu } from './lib/cpu-time.ts'
@@ -49,20 +54,31 @@ const { metrics } = createRequire(import.meta.resolve('@brewmesh/runtime/logger'
 
 const CALLS = Number(process.env['BENCH_RT_CALLS'] ?? 100_000)
 const QUERIES = Number(process.env['BENCH_RT_QUERIES'] ?? 20_000)
+const COUNTS = Number(process.env['BENCH_RT_COUNTS'] ?? 20_000)
 const ROUNDS = Number(process.env['BENCH_RT_ROUNDS'] ?? 2)
 const IN_FLIGHT = 20
-const POSTGRES = infrastructureGroups().filter((g) => g.name === 'postgres')
+const SERVERS = {
+  postgres: infrastructureGroups().filter((g) => g.name === 'postgres'),
+  valkey: infrastructureGroups().filter((g) => g.name === 'valkey'),
+}
 
 interface Cost {
   /** CPU of this process per call or query, µs (client and, for gRPC, server too). */
   processUs: number
-  /** PostgreSQL's CPU per query, µs (undefined for gRPC, or when PostgreSQL is not on this machine). */
-  postgresUs: number | undefined
+  /** The server's CPU per query or count, µs (PostgreSQL's or Valkey's; undefined for gRPC, or when the server is not on this machine). */
+  serverUs: number | undefined
 }
 
-/** Runs `n` operations, `inFlight` at a time, and what they cost this process and PostgreSQL. */
-async function measure(n: number, inFlight: number, op: () => Promise<unknown>, settleMs = 0, postgres = true): Promise<Cost> {
-  const before = sampleCpu(postgres ? POSTGRES : [])
+/** Runs `n` operations, `inFlight` at a time, and what they cost this process and `server`. */
+async function measure(
+  n: number,
+  inFlight: number,
+  op: () => Promise<unknown>,
+  settleMs = 0,
+  server: keyof typeof SERVERS | null = 'postgres',
+): Promise<Cost> {
+  const groups = server ? SERVERS[server] : []
+  const before = sampleCpu(groups)
   const cpu = process.cpuUsage()
   let started = 0
   await Promise.all(
@@ -73,8 +89,8 @@ async function measure(n: number, inFlight: number, op: () => Promise<unknown>, 
   // A notification arrives after its query's answer: what it costs the listener lands in here.
   if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
   const used = process.cpuUsage(cpu)
-  const postgresMs = postgres ? cpuMsBetween(before, sampleCpu(POSTGRES))['postgres'] : undefined
-  return { processUs: (used.user + used.system) / n, postgresUs: postgresMs === undefined ? undefined : (postgresMs * 1000) / n }
+  const serverMs = server ? cpuMsBetween(before, sampleCpu(groups))[server] : undefined
+  return { processUs: (used.user + used.system) / n, serverUs: serverMs === undefined ? undefined : (serverMs * 1000) / n }
 }
 
 // ------------------------------------------------------------------- gRPC ----
@@ -149,6 +165,44 @@ async function connect(env: Record<string, string>, host: string) {
   return client
 }
 
+// ------------------------------------------------------------ rate limit ----
+
+/**
+ * A write counted as the runtime's rate limiter counts it (one customer, a window of an hour and a
+ * limit never reached), and the same count as bare MULTI, INCR, EXPIRE and EXEC on the same
+ * connection; the keys are the bench's own and deleted at the end.
+ */
+async function rateLimits(env: Record<string, string>) {
+  const log = createLogger({ level: 'silent', service: 'bench', instanceId: 'bench' })
+  const valkey = createValkey({ host: env['VALKEY_HOST']!, port: Number(env['VALKEY_PORT']), keyPrefix: 'bench-rt:' }, log, 'commands')
+  const limiter = createRateLimiter({
+    valkey,
+    prefix: 'bench-rt:',
+    service: 'bench',
+    config: { limit: Number.MAX_SAFE_INTEGER, windowSeconds: 3600 },
+    meter: metrics.getMeter('bench'),
+    log,
+  })
+  if (valkey.status !== 'ready') await new Promise((resolve) => valkey.once('ready', resolve))
+  const caller = { kind: 'customer', subject: 'bench-round-trips', householdId: undefined } as const
+  const key = 'bench-rt:multi'
+  return {
+    count: () => limiter(caller),
+    multi: () => valkey.multi().incr(key).expire(key, 7200).exec(),
+    /** What the limiter counted: the limiter lets a write through uncounted when Valkey fails. */
+    async counted() {
+      const keys = await valkey.keys('bench-rt:ratelimit:*')
+      const values = keys.length > 0 ? await valkey.mget(...keys) : []
+      return values.reduce((sum, v) => sum + Number(v ?? 0), 0)
+    },
+    async stop() {
+      const keys = await valkey.keys('bench-rt:*')
+      if (keys.length > 0) await valkey.del(...keys)
+      valkey.disconnect()
+    },
+  }
+}
+
 const SELECT = { name: 'rt_select', text: 'select $1::int as one', values: [1] }
 const NOTIFY = { name: 'rt_notify', text: "select $1::int as one, pg_notify('bench_round_trips', '')", values: [1] }
 
@@ -157,7 +211,7 @@ const NOTIFY = { name: 'rt_notify', text: "select $1::int as one, pg_notify('ben
 async function main(): Promise<void> {
   const { infra, source } = await ensureInfra()
   const env = infra as unknown as Record<string, string>
-  note(`infra from ${source}; ${ROUNDS} rounds of ${CALLS} gRPC calls and ${QUERIES} queries of each kind`)
+  note(`infra from ${source}; ${ROUNDS} rounds of ${CALLS} gRPC calls, ${QUERIES} queries of each kind and ${COUNTS} counts`)
   const issuer = await testIssuer()
   const token = await issuer.mint({ sub: 'bench', roles: ['service'] })
   const servers = await grpcServers(issuer)
@@ -167,6 +221,7 @@ async function main(): Promise<void> {
   const tcp = await connect(env, env['DB_HOST']!)
   const unix = dir ? await connect(env, dir) : undefined
   if (!unix) note('no Unix socket of PostgreSQL found (BENCH_PG_SOCKET_DIR): TCP only')
+  const limited = await rateLimits(env)
   const listener = await connect(env, env['DB_HOST']!)
   let heard = 0
   listener.on('notification', () => heard++)
@@ -176,6 +231,7 @@ async function main(): Promise<void> {
     { name: 'gRPC unary call', measured: "the runtime's server", baseline: 'bare grpc-js', m: [], b: [] },
     { name: 'PostgreSQL round trip', measured: 'TCP loopback', baseline: 'Unix socket', m: [], b: [] },
     { name: 'pg_notify heard by a listener', measured: 'select with pg_notify', baseline: 'the same select', m: [], b: [] },
+    { name: 'a write counted in Valkey', measured: "the runtime's rate limiter", baseline: 'MULTI INCR EXPIRE EXEC', m: [], b: [] },
   ]
   try {
     // Warm both sides first: the first calls compile, connect and verify the token.
@@ -184,23 +240,31 @@ async function main(): Promise<void> {
     await measure(2000, 1, () => tcp.query(SELECT))
     await measure(2000, 1, () => tcp.query(NOTIFY), 300)
     if (unix) await measure(2000, 1, () => unix.query(SELECT))
+    await measure(2000, IN_FLIGHT, limited.count, 0, 'valkey')
+    await measure(2000, IN_FLIGHT, limited.multi, 0, 'valkey')
     for (let round = 1; round <= ROUNDS; round++) {
-      rows[0]!.b.push(await measure(CALLS, IN_FLIGHT, bare.call, 0, false))
-      rows[0]!.m.push(await measure(CALLS, IN_FLIGHT, runtime.call, 0, false))
+      rows[0]!.b.push(await measure(CALLS, IN_FLIGHT, bare.call, 0, null))
+      rows[0]!.m.push(await measure(CALLS, IN_FLIGHT, runtime.call, 0, null))
       if (unix) rows[1]!.b.push(await measure(QUERIES, 1, () => unix.query(SELECT)))
       rows[1]!.m.push(await measure(QUERIES, 1, () => tcp.query(SELECT)))
       rows[2]!.b.push(await measure(QUERIES, 1, () => tcp.query(SELECT), 300))
       rows[2]!.m.push(await measure(QUERIES, 1, () => tcp.query(NOTIFY), 300))
+      rows[3]!.b.push(await measure(COUNTS, IN_FLIGHT, limited.multi, 0, 'valkey'))
+      rows[3]!.m.push(await measure(COUNTS, IN_FLIGHT, limited.count, 0, 'valkey'))
       note(`round ${round} done (${heard} notifications heard)`)
     }
+    const counts = 2000 + ROUNDS * COUNTS
+    const counted = await limited.counted()
+    const uncounted = counted < counts ? ': some went uncounted (Valkey failed them), so its figures are too low' : ''
+    note(`the rate limiter counted ${counted} of ${counts} writes${uncounted}`)
   } finally {
     bare.close()
     runtime.close()
     await servers.stop()
-    await Promise.all([tcp.end(), unix?.end(), listener.end()])
+    await Promise.all([tcp.end(), unix?.end(), listener.end(), limited.stop()])
   }
 
-  const total = (c: Cost[]) => median(c.map((x) => x.processUs + (x.postgresUs ?? 0)))
+  const total = (c: Cost[]) => median(c.map((x) => x.processUs + (x.serverUs ?? 0)))
   const us = (c: Cost[], key: keyof Cost) =>
     c
       .map((x) => x[key])
@@ -213,7 +277,7 @@ async function main(): Promise<void> {
       'baseline',
       { title: 'this process, µs: measured', align: 'right' },
       { title: 'baseline', align: 'right' },
-      { title: 'PostgreSQL, µs: measured', align: 'right' },
+      { title: 'server (PostgreSQL, Valkey), µs: measured', align: 'right' },
       { title: 'baseline', align: 'right' },
       { title: 'measured / baseline, both together', align: 'right' },
     ],
@@ -223,8 +287,8 @@ async function main(): Promise<void> {
       r.baseline,
       us(r.m, 'processUs'),
       us(r.b, 'processUs'),
-      us(r.m, 'postgresUs'),
-      us(r.b, 'postgresUs'),
+      us(r.m, 'serverUs'),
+      us(r.b, 'serverUs'),
       r.b.length > 0 ? `${fmt(total(r.m) / total(r.b))}x` : 'n/a',
     ]),
   )
@@ -232,6 +296,7 @@ async function main(): Promise<void> {
     'BENCH_RT_CALLS',
     'BENCH_RT_QUERIES',
     'BENCH_RT_ROUNDS',
+    'BENCH_RT_COUNTS',
     'BENCH_PG_SOCKET_DIR',
   ])
   const machine = machineInfo()

@@ -15,9 +15,9 @@ export type RateLimiter = (caller: Principal) => Promise<void>
 /**
  * Counts a write in the caller's window (KEYS[1], one key per window) and answers the count; the
  * key expires ARGV[1] seconds after the window's first write. One command: as MULTI, INCR, EXPIRE
- * and EXEC it was four for the client to encode and Valkey to answer (about 20 µs of the service's
- * CPU a write against 7 for this script, and 6 of Valkey's against 4.3; bench/README.md,
- * place-order, nineteenth session).
+ * and EXEC it was four for the client to encode and Valkey to answer (31 to 35 µs of the service's
+ * CPU a write against about 11 for this script, and 6.5 to 8 of Valkey's against 3 to 4;
+ * bench/round-trips.bench.ts).
  */
 const COUNT_WRITE = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
