@@ -94,3 +94,88 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 2
 export async function sqlQuery<Row>(env: Record<string, string>, text: string, values: unknown[] = []): Promise<Row[]> {
   return withClient(env, async (client) => (await client.query(text, values)).rows as Row[], env['DB_SCHEMA'])
 }
+
+/** A table scan in a query plan: its node ('Seq Scan', 'Index Scan', ...), its table and its index (if any). */
+export interface PlanScan {
+  node: string
+  relation: string
+  index?: string
+}
+
+/**
+ * The scans of the generic plan PostgreSQL makes for `text` in the test's schema, as its tables are
+ * now. The services run every statement with parameters as a named prepared statement (runtime
+ * db/send-statements.ts), and PostgreSQL may keep one plan for it that does not know the values:
+ * this is that plan. `values` are the parameters the statement runs with.
+ */
+export async function genericPlanScans(env: Record<string, string>, text: string, values: readonly unknown[]): Promise<PlanScan[]> {
+  return withClient(
+    env,
+    async (client) => {
+      await client.query('set plan_cache_mode = force_generic_plan')
+      await client.query(`prepare generic_plan as ${text}`)
+      // EXPLAIN takes no parameters: the values go into its EXECUTE as literals.
+      const args = values.length > 0 ? `(${values.map((v) => literal(client, v)).join(', ')})` : ''
+      const { rows } = await client.query(`explain (format json) execute generic_plan${args}`)
+      return scansOf((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan)
+    },
+    env['DB_SCHEMA'],
+  )
+}
+
+function literal(client: pg.Client, value: unknown): string {
+  if (value === null || value === undefined) return 'null'
+  if (value instanceof Date) return client.escapeLiteral(value.toISOString())
+  if (typeof value === 'string') return client.escapeLiteral(value)
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value)
+  throw new Error(`genericPlanScans: no literal for a parameter of type ${typeof value}`)
+}
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Index Name'?: string
+  Plans?: PlanNode[]
+}
+
+// A bitmap index scan names its index only; its table is the bitmap heap scan's above it.
+const scansOf = (node: PlanNode): PlanScan[] => [
+  ...(node['Relation Name'] || node['Index Name']
+    ? [{ node: node['Node Type'], relation: node['Relation Name'] ?? '', ...(node['Index Name'] ? { index: node['Index Name'] } : {}) }]
+    : []),
+  ...(node.Plans ?? []).flatMap(scansOf),
+]
+
+/** A statement as a service sent it. */
+export interface SentStatement {
+  text: string
+  values: readonly unknown[]
+}
+
+/**
+ * Records the statements `pool`'s connections send (make it before the pool's first query):
+ * `during(work)` returns those sent while `work` ran.
+ */
+export function statementRecorder(pool: pg.Pool): { during(work: () => Promise<unknown>): Promise<SentStatement[]> } {
+  let sent: SentStatement[] | undefined
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    ;(client as { query: unknown }).query = (...args: unknown[]) => {
+      const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown]
+      if (typeof first === 'string') sent?.push({ text: first, values: Array.isArray(second) ? second : [] })
+      else sent?.push({ text: first.text, values: first.values ?? [] })
+      return query(...args)
+    }
+  })
+  return {
+    async during(work) {
+      sent = []
+      try {
+        await work()
+        return sent
+      } finally {
+        sent = undefined
+      }
+    },
+  }
+}
