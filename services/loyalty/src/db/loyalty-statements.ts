@@ -121,6 +121,13 @@ const POST_ENTRY = { none: postEntryStatement(), insert: postEntryStatement('ins
  * are none). Row locks are taken in subqueries; the joins only gather. The account is locked first,
  * as every other path of the service does (one writer per account, no lock cycles): the later
  * subqueries refer to its row, so they run inside the loop over it, after its lock.
+ *
+ * The redemptions are two lookups, one per index (by order, by live request id), not one `or`. A
+ * connection plans a prepared statement for good after its first few runs, often while the table
+ * is new and never analyzed; for `order_id = $1 or request_id = $2` that plan was a sequential
+ * scan, kept while the table grew until autovacuum analyzed it: 1.2 ms of PostgreSQL's CPU a
+ * redemption with 6,000 in the table (bench/README.md, place-order, twentieth session). An
+ * equality on one indexed column is an index scan whatever the table's size.
  */
 const REDEMPTION_CONTEXT = `
   select ${ACCOUNT.map((c) => `a.${c} as acc_${c}`).join(', ')},
@@ -131,8 +138,14 @@ const REDEMPTION_CONTEXT = `
       select * from order_states where order_id = $1 and a.customer_id is not null for update
     ) s on true
     left join lateral (
-      select * from redemptions
-       where voided = false and (order_id = $1 or request_id = $2) and a.customer_id is not null for update
+      select * from (
+        select * from redemptions where order_id = $1 and not voided and a.customer_id is not null for update
+      ) of_order
+      union all
+      select * from (
+        select * from redemptions
+         where request_id = $2 and order_id <> $1 and not voided and a.customer_id is not null for update
+      ) of_request
     ) r on true
    order by r.reserved_at, r.request_id`
 

@@ -8,6 +8,11 @@ import { accountOfContext, loyaltyStatements } from './loyalty-statements.ts'
 import { accountRow, entryRow, redemptionRow, toAccount, toEntry, toRedemption, toReward } from './rows.ts'
 import type { LoyaltyDb } from './schema.ts'
 
+// The partial indexes on reserved redemptions (redemptions_reserved, redemptions_held) serve a
+// prepared statement's generic plan only when the statement names their predicate in its text: a
+// literal, never a parameter.
+const RESERVED = sql.lit('reserved')
+
 // A serialization failure or a deadlock: a concurrent write that won, ABORTED with its reason.
 const PG_CONCURRENT = new Set(['40001', '40P01'])
 const concurrent = (err: unknown) => err instanceof Error && PG_CONCURRENT.has(String((err as { code?: unknown }).code))
@@ -77,7 +82,7 @@ export function loyaltyStore(
         .selectFrom('redemptions')
         .selectAll()
         .where('customer_id', '=', customerId)
-        .where('state', '=', 'reserved')
+        .where('state', '=', RESERVED)
         .orderBy('reserved_at')
         .forUpdate()
         .execute()
@@ -207,8 +212,8 @@ export function loyaltyStore(
       const rows = await db
         .selectFrom('redemptions')
         .selectAll()
-        .where('state', '=', 'reserved')
-        .where('voided', '=', false)
+        .where('state', '=', RESERVED)
+        .where('voided', '=', sql.lit(false))
         .where('claimed_at', '<', claimedBefore)
         .where(({ not, exists, selectFrom }) =>
           not(exists(selectFrom('order_states').select('order_id').whereRef('order_states.order_id', '=', 'redemptions.order_id'))),
