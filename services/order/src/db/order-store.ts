@@ -11,11 +11,13 @@ import { orderFromDoc, orderToDoc } from './order-doc.ts'
 import { orderStatements, type OrderRow } from './order-statements.ts'
 import type { OrderDb } from './schema.ts'
 
-// The status columns hold the contract's enum values (generated constants, passed as parameters),
-// so the indexes of the first migration keep serving the queue and the due payments.
-const QUEUED_STATUSES = QUEUED.map(orderStatus.to)
+// The status columns hold the contract's enum values (generated constants). The queue and the due
+// payments are served by partial indexes (orders_queue, orders_pending_payment), so their statements
+// name those values as literals: a prepared statement's generic plan can only use a partial index
+// whose predicate it can prove from the statement's text, never from a parameter's value.
+const QUEUED_STATUSES = QUEUED.map((s) => sql.lit(orderStatus.to(s)))
 const HELD_STATUSES = (['preparing', 'ready'] as const).map(orderStatus.to)
-const PENDING_PAYMENT = paymentStatus.to('pending')
+const PENDING_PAYMENT = sql.lit(paymentStatus.to('pending'))
 
 function orderRow(o: Order): OrderRow {
   return {
