@@ -4,6 +4,7 @@ import { sleep } from '../lifecycle.ts'
 import type { Logger } from '../logger.ts'
 import type { Traced } from '../traced.ts'
 import { chunkGathering } from './chunk-gathering.ts'
+import { headerString } from './headers.ts'
 import { TOPIC_PARTITIONS } from './client.ts'
 import { pauseWhileUnheard, type Audience } from './idle-feed.ts'
 import { offsetCommits } from './offset-commits.ts'
@@ -117,6 +118,18 @@ export function decodeOrPoison<T>(received: ReceivedMessage, decoder: { decode(i
   } catch (err) {
     throw new PoisonMessage(`not a valid ${what}`, { cause: err })
   }
+}
+
+/**
+ * Whether a consumer that acts on `types` only must decode this message. Every event names its
+ * type in the `event-type` header (event.proto: "so tools can route without decoding"), so a
+ * consumer ignores the others unread: it never pays for decoding an event it drops. A message
+ * without the header may be of any type and is decoded; one whose header names a type the
+ * consumer ignores is ignored whatever its value, as a valid event of that type would be.
+ */
+export function mayBeOf(received: ReceivedMessage, types: ReadonlySet<string>): boolean {
+  const type = headerString(received.message.headers, 'event-type')
+  return type === undefined || types.has(type)
 }
 
 /** The items of a chunk that matter: decode gives undefined for the events a consumer ignores. */

@@ -3,6 +3,7 @@ export {
   byTopic,
   deadLetterTopic,
   decodeOrPoison,
+  mayBeOf,
   PoisonMessage,
   relevant,
   type BatchHandler,
