@@ -130,11 +130,13 @@ export function paymentProcessed(order: PartialOrder, approved: boolean, options
     status: approved ? OrderStatus.ORDER_STATUS_PAID : OrderStatus.ORDER_STATUS_PLACED,
     version: (order.version ?? 1) + 1,
   }
-  return orderEvent(
+  const message = orderEvent(
     paid,
     { $case: 'paymentProcessed', value: { approved, amount: order.total, order: paid, declineReason: approved ? '' : 'card declined' } },
     options,
   )
+  // The Order Service names a payment's outcome in a header too (its events/order-events.ts).
+  return { ...message, headers: { ...message.headers, 'event-outcome': approved ? 'approved' : 'declined' } }
 }
 
 /** CustomerCreated / CustomerDeleted as the Customer service's outbox publishes them (key = customer id). */
