@@ -1,5 +1,5 @@
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import { decodeOrPoison, mayBeOf, PoisonMessage, relevant, type BatchHandler, type ReceivedMessage } from '@brewmesh/runtime/kafka'
 import type { Logger } from '@brewmesh/runtime/logger'
 import { learnFromCompletedOrders, type CompletedOrder } from '../domain/learning.ts'
 import type { FavoritesDeps } from '../domain/ports.ts'
@@ -30,6 +30,13 @@ export function completedOrderOf(event: OrderEvent): CompletedOrder | undefined 
   }
 }
 
+/** The one order event this service acts on; the others are skipped by their header, unread. */
+const COMPLETED = new Set(['brewmesh.order.v1.OrderCompleted'])
+
+/** A received order event as a completed order; undefined for the other events, unread. */
+export const completedOrderReceived = (received: ReceivedMessage): CompletedOrder | undefined =>
+  mayBeOf(received, COMPLETED) ? completedOrderOf(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')) : undefined
+
 /**
  * The order events consumer (group "favorites"), a chunk at a time: the chunk's completed orders
  * count toward the learned usual in one transaction; a chunk without one (placed, paid,
@@ -37,7 +44,7 @@ export function completedOrderOf(event: OrderEvent): CompletedOrder | undefined 
  */
 export function orderEventsHandler(deps: FavoritesDeps, log: Logger): BatchHandler<CompletedOrder | undefined> {
   return {
-    decode: (received) => completedOrderOf(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    decode: completedOrderReceived,
     handleBatch: async (items) => {
       const completed = relevant(items)
       if (completed.length === 0) return
