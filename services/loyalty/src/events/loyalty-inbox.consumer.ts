@@ -1,7 +1,15 @@
 import { CustomerEvent } from '@brewmesh/gen/brewmesh/customer/v1/events.ts'
 import { CancelReasonCode } from '@brewmesh/gen/brewmesh/order/v1/order.ts'
 import { OrderEvent } from '@brewmesh/gen/brewmesh/order/v1/events.ts'
-import { decodeOrPoison, PoisonMessage, relevant, type BatchHandler } from '@brewmesh/runtime/kafka'
+import {
+  decodeOrPoison,
+  headerString,
+  mayBeOf,
+  PoisonMessage,
+  relevant,
+  type BatchHandler,
+  type ReceivedMessage,
+} from '@brewmesh/runtime/kafka'
 import { isUuid } from '@brewmesh/runtime/ids'
 import { applyCustomerFacts, type CustomerFact } from '../domain/accounts.ts'
 import { applyOrderFacts, type OrderFact } from '../domain/order-events.ts'
@@ -49,6 +57,23 @@ export function customerFact(event: CustomerEvent): CustomerFact | undefined {
   return { kind, eventId, customerId: event.customerId.toLowerCase() }
 }
 
+/** The order events loyalty acts on (orderFact); the others are skipped by their header, unread. */
+const ORDER_EVENTS_READ = new Set([
+  'brewmesh.order.v1.OrderPlaced',
+  'brewmesh.order.v1.OrderCompleted',
+  'brewmesh.order.v1.OrderCancelled',
+  'brewmesh.order.v1.PaymentProcessed',
+])
+
+/** An approved payment changes nothing here (a declined one cancels): its `event-outcome` header says which. */
+const approvedPayment = (received: ReceivedMessage) => headerString(received.message.headers, 'event-outcome') === 'approved'
+
+/** A received order event as a fact loyalty acts on; undefined for the events it ignores, most unread. */
+export const orderFactOf = (received: ReceivedMessage): OrderFact | undefined =>
+  mayBeOf(received, ORDER_EVENTS_READ) && !approvedPayment(received)
+    ? orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent'))
+    : undefined
+
 /**
  * The order events of the durable `loyalty` group, a chunk at a time: the chunk's facts and their
  * event ids commit in one transaction (domain/order-events.ts), so redelivery changes nothing; a
@@ -56,7 +81,7 @@ export function customerFact(event: CustomerEvent): CustomerFact | undefined {
  */
 export function orderEventsHandler(deps: LoyaltyDeps): BatchHandler<OrderFact | undefined> {
   return {
-    decode: (received) => orderFact(decodeOrPoison(received, OrderEvent, 'brewmesh.order.v1.OrderEvent')),
+    decode: orderFactOf,
     handleBatch: (items) => applyOrderFacts(deps, relevant(items)),
   }
 }
