@@ -1,26 +1,5 @@
-import pg from 'pg'
-
-/** pg's wire connection, as much of it as a query's submit uses (pg/lib/connection.js, not in its typings). */
-interface WireConnection {
-  stream: { cork(): void; uncork(): void }
-  parsedStatements: Record<string, string | undefined>
-  submittedNamedStatements: Record<string, string | undefined>
-  parse(message: { text: string; name?: string }): void
-  bind(message: { portal?: string; statement?: string; values?: unknown[] }): void
-  execute(message: { portal?: string; rows?: number }): void
-}
-
-// pg.Query's own fields and methods used here (pg/lib/query.js), not in its typings.
-interface QueryInternals {
-  text: string
-  values: unknown[]
-  name: string | undefined
-  queryMode: string | undefined
-  callback: (err: Error | null, result: pg.QueryResult) => void
-  submit(connection: WireConnection): Error | null
-  handleCommandComplete(message: unknown, connection: WireConnection): void
-  handleError(err: Error, connection: WireConnection): void
-}
+import type pg from 'pg'
+import { DescribedOnce, type RowShapes, type WireConnection } from './described-once.ts'
 
 const statement = Symbol('statement')
 const beginAnswered = Symbol('beginAnswered')
@@ -33,13 +12,13 @@ const beginAnswered = Symbol('beginAnswered')
  * the ParseComplete it is answered, and the BEGIN's comes first, so until the BEGIN is answered
  * the query shows pg no name (a ParseComplete then is the BEGIN's, not the statement's).
  */
-class BeginThen extends (pg.Query as unknown as new (text: string, values: unknown[]) => QueryInternals) {
+class BeginThen extends DescribedOnce {
   private readonly begin: string
   private [statement]: string | undefined
   private [beginAnswered] = true
 
-  constructor(begin: string, text: string, values: unknown[], name: string | undefined) {
-    super(text, values)
+  constructor(begin: string, text: string, values: unknown[], name: string | undefined, shapes: RowShapes) {
+    super(text, values, shapes)
     this.begin = begin
     this.name = name
     // Without parameters pg would send the text as a simple Query, which has its own answer.
@@ -93,16 +72,20 @@ class BeginThen extends (pg.Query as unknown as new (text: string, values: unkno
   }
 }
 
-/** Runs `begin` (begin, or start transaction ...) and then `text` in one round trip; answers the statement's result. */
+/**
+ * Runs `begin` (begin, or start transaction ...) and then `text` in one round trip; answers the
+ * statement's result. A named statement's rows are described once per connection (`shapes`).
+ */
 export function beginWith(
   client: pg.PoolClient,
   begin: string,
   text: string,
   values: unknown[],
   name: string | undefined,
+  shapes: RowShapes,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    const query = new BeginThen(begin, text, values, name)
+    const query = new BeginThen(begin, text, values, name, shapes)
     query.callback = (err, result) => (err ? reject(err) : resolve(result))
     client.query(query as unknown as pg.Query)
   })

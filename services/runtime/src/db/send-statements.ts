@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import { beginWith } from './begin-with-statement.ts'
+import { DescribedOnce, type RowShapes } from './described-once.ts'
 
 /**
  * How a pooled connection sends kysely's statements: fewer messages for PostgreSQL to parse and
@@ -14,6 +15,8 @@ import { beginWith } from './begin-with-statement.ts'
  *
  * - A statement's name is a hash of its text, so two texts never share one.
  * - Only statements with parameters are prepared: begin, commit and other fixed texts are not.
+ * - A statement's rows are described on its first execution on a connection, not on every one
+ *   (described-once.ts).
  * - A connection prepares at most `maxPerConnection` statements; past that (texts built with a
  *   varying number of rows or list items) statements run unnamed, so a long-lived connection's
  *   server memory stays bounded. 0 prepares none.
@@ -36,6 +39,7 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
   marked[patched] = true
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>
   let names = new Map<string, string>()
+  let shapes: RowShapes = new Map()
   let generation = 0
   let preparedCount = 0
   const nameOf = (text: string): string | undefined => {
@@ -47,22 +51,19 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
     return name
   }
   // pg copies a query config object property by property (about 10 µs a statement, measured in
-  // the profiles); a Query made from the text and then named skips that copy.
+  // the profiles); a Query made from the text and then named skips that copy. Its rows are
+  // described on its first execution on this connection only (described-once.ts).
   const named = (name: string, text: string, values: unknown[]) =>
     new Promise<pg.QueryResult>((resolve, reject) => {
-      // name and callback are Query's own fields (pg/lib/query.js), not in its typings.
-      const submittable = new pg.Query(text, values) as pg.Query & {
-        name: string
-        callback: (err: Error | null, result: pg.QueryResult) => void
-      }
+      const submittable = new DescribedOnce(text, values, shapes)
       submittable.name = name
       submittable.callback = (err, result) => (err ? reject(err) : resolve(result))
-      client.query(submittable)
+      client.query(submittable as unknown as pg.Query)
     })
   // Statements with parameters run named; the first of a transaction carries its BEGIN.
   const send = (text: string, values: unknown[], begin: string | undefined): Promise<pg.QueryResult> => {
     const name = values.length > 0 ? nameOf(text) : undefined
-    if (begin !== undefined) return beginWith(client, begin, text, values, name)
+    if (begin !== undefined) return beginWith(client, begin, text, values, name, shapes)
     return name === undefined ? query(text, values) : named(name, text, values)
   }
   let heldBegin: string | undefined
@@ -89,6 +90,7 @@ export function sendStatements(client: pg.PoolClient, maxPerConnection: number):
       if (!isStalePlan(err)) throw err
       generation++
       names = new Map()
+      shapes = new Map()
       if (autocommit) return query(text, values)
       throw err
     })
