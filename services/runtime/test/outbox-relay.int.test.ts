@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { metrics } from '@opentelemetry/api'
+import type { Producer } from 'kafkajs'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { dropSchema, eventually, isolatedEnv } from '@brewmesh/testkit/env.ts'
@@ -20,16 +21,16 @@ const topic = `brewmesh.test.outbox-relay.${randomUUID()}`
 const kafka = createKafka(config.kafka, log)
 const replicas: { database: Database<{ outbox: OutboxTable }>; relay: OutboxRelay }[] = []
 
-const replica = () => {
+const replica = ({ producer = createProducer(kafka), pollMs = 100 }: { producer?: Producer; pollMs?: number } = {}) => {
   const database = createDatabase<{ outbox: OutboxTable }>(config.postgres, log)
   const relay = createOutboxRelay({
     db: database.db,
     pool: database.pool,
     schema: config.postgres.schema,
-    producer: createProducer(kafka),
+    producer,
     log,
     meter: metrics.getMeter('test'),
-    pollMs: 100,
+    pollMs,
   })
   replicas.push({ database, relay })
   return { database, relay }
@@ -80,6 +81,49 @@ describe('the outbox relay', () => {
         .executeTakeFirstOrThrow()
       expect(Number(pending.n)).toBe(0)
     } finally {
+      await recorded.stop()
+    }
+  })
+
+  it('when a commit wakes the relay while it is publishing, then its row goes out at once, not at the next poll', async () => {
+    for (const r of replicas) await r.relay.stop(0) // the lock is free for the relay below
+    // A producer that holds the relay's first batch until the test lets it go.
+    const real = createProducer(kafka)
+    let reached!: () => void
+    let release!: () => void
+    const publishing = new Promise<void>((resolve) => (reached = resolve))
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let held = false
+    const producer = {
+      connect: () => real.connect(),
+      disconnect: () => real.disconnect(),
+      async sendBatch(batch: Parameters<Producer['sendBatch']>[0]) {
+        if (!held) {
+          held = true
+          reached()
+          await released
+        }
+        return real.sendBatch(batch)
+      },
+    } as unknown as Producer
+    const c = replica({ producer, pollMs: 60_000 })
+    const recorded = await topicRecorder(config.kafka.brokers.join(','), topic)
+    try {
+      c.relay.start()
+      await c.relay.publishOnce() // listening and leading (nothing pending yet)
+      await new Promise((resolve) => setTimeout(resolve, 100)) // the loop waits for a wake-up
+      await enqueue(c.database.db, config.postgres.schema, [message(6)])
+      await publishing // row 6 read and being sent
+      await enqueue(c.database.db, config.postgres.schema, [message(7)])
+      await new Promise((resolve) => setTimeout(resolve, 300)) // its notification reached the relay
+      release()
+      // Far sooner than the poll (a minute away) would find it.
+      await eventually(
+        () => expect(recorded.messages.map((m) => m.headers?.['n']?.toString()).filter((n) => n === '6' || n === '7')).toEqual(['6', '7']),
+        { timeoutMs: 10_000 },
+      )
+    } finally {
+      release()
       await recorded.stop()
     }
   })

@@ -65,7 +65,15 @@ export function createOutboxRelay(options: {
   backlogMetrics(options.meter, db)
   const lockKey = `brewmesh.outbox.${schema}`
   let controller = new AbortController()
-  let wake: (() => void) | undefined
+  // A wake-up that arrives while the loop is not waiting (it is publishing) is kept: its commit
+  // may have come after the batch's read, so the next wait returns at once. Dropped, its row
+  // waited for the next commit's wake-up, or for the poll when none came.
+  let waiting: (() => void) | undefined
+  let wokenMeanwhile = false
+  const wake = () => {
+    if (waiting) waiting()
+    else wokenMeanwhile = true
+  }
   let loop: Promise<void> | undefined
   let listener: pg.PoolClient | undefined
   let leading = false
@@ -85,7 +93,7 @@ export function createOutboxRelay(options: {
     try {
       const client = await pool.connect()
       listener = client
-      client.on('notification', () => wake?.())
+      client.on('notification', wake)
       // Only this connection's own error drops it: a late error of a connection already replaced
       // must not drop its successor.
       client.on('error', () => listener === client && dropListener())
@@ -162,6 +170,8 @@ export function createOutboxRelay(options: {
     let backoff = 200
     let failedInRow = 0
     while (!signal.aborted) {
+      // What woke the loop so far committed before the read below, which publishes it.
+      wokenMeanwhile = false
       try {
         const sent = await publishOnce()
         backoff = 200
@@ -181,17 +191,20 @@ export function createOutboxRelay(options: {
         backoff = Math.min(backoff * 2, 5000)
         continue
       }
-      const woken = await new Promise<boolean>((resolve) => {
-        const done = (woke: boolean) => {
-          clearTimeout(timer)
-          signal.removeEventListener('abort', abort)
-          resolve(woke)
-        }
-        const abort = () => done(true)
-        const timer = setTimeout(() => done(false), pollMs)
-        wake = abort
-        signal.addEventListener('abort', abort, { once: true })
-      })
+      const woken =
+        wokenMeanwhile ||
+        (await new Promise<boolean>((resolve) => {
+          const done = (woke: boolean) => {
+            clearTimeout(timer)
+            signal.removeEventListener('abort', abort)
+            waiting = undefined
+            resolve(woke)
+          }
+          const abort = () => done(true)
+          const timer = setTimeout(() => done(false), pollMs)
+          waiting = abort
+          signal.addEventListener('abort', abort, { once: true })
+        }))
       // Under load commits arrive every few milliseconds: let them gather into one batch (one
       // Kafka request) instead of one each.
       if (woken && coalesceMs > 0) await sleep(coalesceMs, signal)
