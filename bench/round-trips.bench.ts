@@ -9,6 +9,9 @@
  *   process's CPU and PostgreSQL's per query;
  * - a `pg_notify` heard by a listening connection (how each commit wakes its outbox relay)
  *   against the same select without it;
+ * - a prepared statement's 40-column row read as the runtime's services send it (its rows
+ *   described on its first execution only, runtime db/described-once.ts) against the same named
+ *   statement as pg sends it (described on every execution);
  * - a write counted by the runtime's rate limiter (one Valkey script, every PlaceOrder) against
  *   the same count as bare iovalkey MULTI, INCR, EXPIRE and EXEC (how the limiter counted before
  *   the nineteenth session): this process's CPU and Valkey's per count, 20 in flight.
@@ -30,6 +33,7 @@ import type pgModule from 'pg'
 import { createLogger } from '@brewmesh/runtime/logger'
 import { testIssuer, verifierOf, type TestIssuer } from '@brewmesh/testkit/tokens.ts'
 import { createGrpcServer, type GrpcServerOptions } from '../services/runtime/src/grpc/server.ts'
+import { sendStatements } from '../services/runtime/src/db/send-statements.ts'
 import { createRateLimiter } from '../services/runtime/src/rate-limit.ts'
 import { createValkey } from '../services/runtime/src/valkey.ts'
 import { echoService, startEchoServer } from './echo/echo-server.ts'
@@ -205,6 +209,22 @@ async function rateLimits(env: Record<string, string>) {
 
 const SELECT = { name: 'rt_select', text: 'select $1::int as one', values: [1] }
 const NOTIFY = { name: 'rt_notify', text: "select $1::int as one, pg_notify('bench_round_trips', '')", values: [1] }
+/** As wide as the Loyalty Service's redemption context, which every RedeemReward reads. */
+const WIDE = `select ${Array.from({ length: 40 }, (_, i) => `$1::int + ${i} as column_${i}`).join(', ')}`
+
+/** The named statement as pg sends it, a Query named after it is made (as the runtime did before). */
+function namedAsPgSends(client: pgModule.Client, name: string, text: string, values: unknown[]): Promise<pgModule.QueryResult> {
+  return new Promise((resolve, reject) => {
+    // name and callback are Query's own fields (pg/lib/query.js), not in its typings.
+    const query = new pg.Query(text, values) as pgModule.Query & {
+      name: string
+      callback: (err: Error | null, r: pgModule.QueryResult) => void
+    }
+    query.name = name
+    query.callback = (err, result) => (err ? reject(err) : resolve(result))
+    client.query(query)
+  })
+}
 
 // ------------------------------------------------------------------ main ----
 
@@ -222,6 +242,11 @@ async function main(): Promise<void> {
   const unix = dir ? await connect(env, dir) : undefined
   if (!unix) note('no Unix socket of PostgreSQL found (BENCH_PG_SOCKET_DIR): TCP only')
   const limited = await rateLimits(env)
+  const describedEach = await connect(env, env['DB_HOST']!)
+  const describedOnce = await connect(env, env['DB_HOST']!)
+  sendStatements(describedOnce as pgModule.PoolClient, 200)
+  const wideOnce = () => describedOnce.query(WIDE, [1])
+  const wideEach = () => namedAsPgSends(describedEach, 'rt_wide', WIDE, [1])
   const listener = await connect(env, env['DB_HOST']!)
   let heard = 0
   listener.on('notification', () => heard++)
@@ -232,6 +257,7 @@ async function main(): Promise<void> {
     { name: 'PostgreSQL round trip', measured: 'TCP loopback', baseline: 'Unix socket', m: [], b: [] },
     { name: 'pg_notify heard by a listener', measured: 'select with pg_notify', baseline: 'the same select', m: [], b: [] },
     { name: 'a write counted in Valkey', measured: "the runtime's rate limiter", baseline: 'MULTI INCR EXPIRE EXEC', m: [], b: [] },
+    { name: 'a prepared 40-column row', measured: 'described once (the runtime)', baseline: 'described every time (pg)', m: [], b: [] },
   ]
   try {
     // Warm both sides first: the first calls compile, connect and verify the token.
@@ -242,6 +268,13 @@ async function main(): Promise<void> {
     if (unix) await measure(2000, 1, () => unix.query(SELECT))
     await measure(2000, IN_FLIGHT, limited.count, 0, 'valkey')
     await measure(2000, IN_FLIGHT, limited.multi, 0, 'valkey')
+    await measure(2000, 1, wideEach)
+    await measure(2000, 1, wideOnce)
+    const read = async (wide: () => Promise<pgModule.QueryResult>) => (await wide()).rows as Record<string, number>[]
+    const [once, each] = [await read(wideOnce), await read(wideEach)]
+    if (JSON.stringify(once) !== JSON.stringify(each) || once[0]?.['column_39'] !== 40) {
+      throw new Error(`a 40-column row read differently: ${JSON.stringify(once)} against ${JSON.stringify(each)}`)
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       rows[0]!.b.push(await measure(CALLS, IN_FLIGHT, bare.call, 0, null))
       rows[0]!.m.push(await measure(CALLS, IN_FLIGHT, runtime.call, 0, null))
@@ -251,6 +284,8 @@ async function main(): Promise<void> {
       rows[2]!.m.push(await measure(QUERIES, 1, () => tcp.query(NOTIFY), 300))
       rows[3]!.b.push(await measure(COUNTS, IN_FLIGHT, limited.multi, 0, 'valkey'))
       rows[3]!.m.push(await measure(COUNTS, IN_FLIGHT, limited.count, 0, 'valkey'))
+      rows[4]!.b.push(await measure(QUERIES, 1, wideEach))
+      rows[4]!.m.push(await measure(QUERIES, 1, wideOnce))
       note(`round ${round} done (${heard} notifications heard)`)
     }
     const counts = 2000 + ROUNDS * COUNTS
@@ -261,7 +296,7 @@ async function main(): Promise<void> {
     bare.close()
     runtime.close()
     await servers.stop()
-    await Promise.all([tcp.end(), unix?.end(), listener.end(), limited.stop()])
+    await Promise.all([tcp.end(), unix?.end(), listener.end(), limited.stop(), describedEach.end(), describedOnce.end()])
   }
 
   const total = (c: Cost[]) => median(c.map((x) => x.processUs + (x.serverUs ?? 0)))
