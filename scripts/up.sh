@@ -107,6 +107,23 @@ log "bundling the services (services/*/dist/main.mjs)"
 "$REPO/node_modules/node/bin/node" scripts/bundle.ts >>"$LOGS/bundle.log" 2>&1 \
   || { tail -n 20 "$LOGS/bundle.log" >&2; log "ERROR: bundling failed (log: $LOGS/bundle.log)"; exit 1; }
 
+# The gRPC ports (50051 and up) lie in Linux's range of local ports for outgoing connections
+# (ip_local_port_range, 32768-60999 by default). Now and then a connection made while the mesh
+# starts (a migration's, a service's pool) took one, and the service it belongs to could not
+# listen (EADDRINUSE) until that connection had closed and left TIME_WAIT, a minute later.
+# Reserved, no outgoing connection gets them. It takes root, and lasts until the machine restarts.
+reserve_grpc_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports entry port r current wanted=""
+  for entry in "${SERVICES[@]}"; do
+    read -r _ _ port _ <<<"$entry"
+    for r in $(seq 1 "$REPLICAS"); do wanted+="${wanted:+,}$(port_of "$port" "$r")"; done
+  done
+  current="$(cat "$file" 2>/dev/null || true)"
+  { [[ -w $file ]] && echo "${current:+$current,}$wanted" >"$file"; } 2>/dev/null \
+    || log "note: the gRPC ports are not reserved ($file needs root): a start may now and then fail with EADDRINUSE"
+}
+reserve_grpc_ports
+
 for entry in "${SERVICES[@]}"; do
   read -r name dir port metrics <<<"$entry"
   log "$name: migrating (DB_NAME=${name}db, schema $name)"
